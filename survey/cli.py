@@ -1,0 +1,255 @@
+"""The `survey` command: a thin layer over the library. Each command parses its options,
+calls one library function and prints the outcome."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import click
+
+from survey import __version__
+from survey.errors import SurveyError
+
+DEBUG = {"on": False}
+
+
+def friendly_errors(command):
+    """Turn a `SurveyError` into one readable line and exit code 1 (traceback only with --debug)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except SurveyError as exc:
+            if DEBUG["on"]:
+                traceback.print_exc()
+            raise click.ClickException(exc.message) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+
+    return wrapper
+
+
+def scan_argument(command):
+    return click.argument("scan_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))(command)
+
+
+def out_option(command):
+    return click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+                        help="Folder to write to (default: DIR/output).")(command)
+
+
+def _progress(label: str):
+    def wrap(iterator):
+        items = list(iterator)
+        with click.progressbar(items, label=label, show_pos=True, file=sys.stderr) as bar:
+            yield from bar
+    return wrap
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="survey")
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error (for developers).")
+def cli(debug: bool) -> None:
+    """Organisational self-diagnosis scan: where does the organisation set the pace of
+    development, or brake it?
+
+    A scan runs in a scan folder: init -> forms -> collect -> status -> analyse -> report.
+    Try 'survey demo' to see the whole pipeline on a sample organisation.
+    """
+    DEBUG["on"] = debug
+
+
+@cli.command()
+@scan_argument
+@click.option("--org", "organisation", required=True, help="Name of the organisation.")
+@click.option("--questionnaire", default="organisatiescan", show_default=True,
+              help="Bundled questionnaire id or path to a questionnaire YAML file.")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
+              help="Language of forms and report.")
+@click.option("--wave", default=None, help="Name of this wave, e.g. 2026 (default: this year).")
+@click.option("--threshold", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Anonymity threshold: no figure for a group smaller than this.")
+@friendly_errors
+def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave: str | None,
+         threshold: int) -> None:
+    """Create a scan folder DIR: settings, frozen questionnaire, departments list and inbox."""
+    from survey.scan import init_scan
+
+    scan = init_scan(scan_dir, organisation, questionnaire, lang, wave, threshold)
+    q = scan.questionnaire
+    click.echo(f"Scan folder ready: {scan_dir}")
+    click.echo(f"  questionnaire {q.id} {q.version} ({q.content_hash[:12]}), language {scan.language}, "
+               f"wave {scan.wave}, anonymity threshold {scan.anonymity_threshold}")
+    click.echo(f"Next: list the departments in {scan_dir / 'departments.csv'}, then run: survey forms {scan_dir}")
+
+
+@cli.command()
+@scan_argument
+@out_option
+@friendly_errors
+def forms(scan_dir: Path, out: Path | None) -> None:
+    """Write one personal Excel form per expected respondent (into DIR/forms)."""
+    from survey.forms import write_forms
+    from survey.scan import load_scan
+
+    scan = load_scan(scan_dir)
+    result = write_forms(scan, out, progress=_progress("Writing forms"))
+    click.echo(f"{len(result.forms)} forms written to {result.folder}")
+
+
+@cli.command()
+@scan_argument
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@friendly_errors
+def collect(scan_dir: Path, paths: tuple[Path, ...]) -> None:
+    """Read returned forms (PATHS, default DIR/inbox) into the store DIR/scan.db."""
+    from survey.collect import collect as collect_forms
+    from survey.scan import load_scan
+
+    scan = load_scan(scan_dir)
+    result = collect_forms(scan, list(paths) or None, progress=_progress("Reading forms"))
+    for outcome in result.outcomes:
+        if outcome.outcome in ("rejected", "duplicate"):
+            click.echo(f"  {outcome.outcome}: {outcome.path}: {outcome.reason}")
+    click.echo(f"{result.count('accepted')} accepted, {result.count('duplicate')} duplicate, "
+               f"{result.count('rejected')} rejected, {result.count('unchanged')} collected before")
+
+
+@cli.command()
+@scan_argument
+@friendly_errors
+def status(scan_dir: Path) -> None:
+    """Show what has been received, accepted and rejected, per department."""
+    from survey.status import scan_status
+
+    click.echo(scan_status(scan_dir).render())
+
+
+@cli.command()
+@scan_argument
+@out_option
+@friendly_errors
+def analyse(scan_dir: Path, out: Path | None) -> None:
+    """Analyse the collected responses and write the results workbook."""
+    from survey.analysis import analyse_scan, write_results_workbook
+    from survey.scan import load_scan
+
+    scan = load_scan(scan_dir)
+    results = analyse_scan(scan)
+    path = write_results_workbook(results, (out or scan.output_dir) / "results.xlsx")
+    click.echo(f"{results.organisation_result.n} responses analysed; results: {path}")
+
+
+@cli.command()
+@scan_argument
+@out_option
+@click.option("--no-pdf", is_flag=True, help="Write only the HTML report.")
+@friendly_errors
+def report(scan_dir: Path, out: Path | None, no_pdf: bool) -> None:
+    """Write the report as report.html and report.pdf."""
+    from survey.report import write_report
+    from survey.scan import load_scan
+
+    paths = write_report(load_scan(scan_dir), out, pdf=not no_pdf)
+    for path in paths:
+        click.echo(str(path))
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("survey-demo"),
+              show_default=True, help="Folder for the demo scan (made anew).")
+@friendly_errors
+def demo(out: Path) -> None:
+    """Run the whole pipeline on the bundled sample organisation and write the reports."""
+    from survey.demo import run_demo
+
+    def step(name: str, seconds: float) -> None:
+        click.echo(f"  {name:<34} {seconds:6.1f} s")
+
+    click.echo(f"Demo: Zorg & Welzijn sample organisation in {out}")
+    started = time.perf_counter()
+    result = run_demo(out, on_step=step, progress=_progress)
+    click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
+    click.echo(f"HTML report: {result.html}")
+    click.echo(f"PDF report:  {result.pdf}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@friendly_errors
+def validate(paths: tuple[Path, ...]) -> None:
+    """Check questionnaire files; exit 0 when all are valid, 1 otherwise."""
+    from survey.questionnaire import validate as validate_file
+
+    failed = 0
+    for path in paths:
+        report = validate_file(path)
+        for problem in report.errors:
+            click.echo(f"error: {problem.message}")
+        for problem in report.warnings:
+            click.echo(f"warning: {problem.message}")
+        if report.ok:
+            q = report.questionnaire
+            assert q is not None
+            click.echo(f"{path}: valid ({q.id} {q.version}, {len(q.items)} items, "
+                       f"{len(report.warnings)} warning(s))")
+        else:
+            failed += 1
+            click.echo(f"{path}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    if failed:
+        sys.exit(1)
+
+
+@cli.command()
+@friendly_errors
+def questionnaires() -> None:
+    """List the bundled questionnaires."""
+    from survey.questionnaire import bundled_questionnaires
+
+    rows = [(q.id, q.version, ",".join(q.languages), str(len(q.items)), q.title.get("en", ""))
+            for q in bundled_questionnaires()]
+    header = ("id", "version", "languages", "items", "title")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the schema to this file instead of standard output.")
+def schema(out: Path | None) -> None:
+    """Write the JSON Schema of the questionnaire format (for editor completion and checks)."""
+    from survey.questionnaire import json_schema
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+        click.echo(f"Schema written to {out}")
+    else:
+        click.echo(text)
+
+
+@cli.command()
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@friendly_errors
+def compare(old: Path, new: Path) -> None:
+    """Compare two questionnaire versions: which questions keep a trend across waves."""
+    from survey.questionnaire import compare_versions, load_questionnaire
+
+    changes = compare_versions(load_questionnaire(old).questionnaire, load_questionnaire(new).questionnaire)
+    for change in changes:
+        if change.trend_broken:
+            click.echo(f"{change.change.value:<9} {change.key}  (trend broken)")
+    kept = sum(1 for c in changes if not c.trend_broken)
+    click.echo(f"{kept} questions comparable, {len(changes) - kept} with a broken trend")
+
+
+def main() -> None:
+    cli(prog_name="survey")

@@ -1,0 +1,237 @@
+"""`survey demo`: the whole pipeline on the bundled sample organisation.
+
+The sample organisation (sample_data/organisation.yaml) describes departments with profiles.
+Answers are drawn from those profiles with a fixed seed, written into copies of the real
+forms as a respondent would (labels picked from the dropdowns), and then go through the
+same collect, analyse and report steps as a real scan.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from openpyxl import load_workbook
+from ruamel.yaml import YAML
+
+from survey.analysis import analyse_scan, write_results_workbook
+from survey.collect import collect
+from survey.errors import ScanError
+from survey.forms import META_KEYS, META_SHEET, FormSpec, write_forms
+from survey.i18n import wording
+from survey.questionnaire import model as m
+from survey.report import write_report
+from survey.resources import sample_data_dir
+from survey.scan import SCAN_FILE, Department, Scan, init_scan
+
+StepCallback = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class DepartmentProfile:
+    name: str
+    headcount: int
+    managers: int
+    returned: float
+    partnership: dict[str, float]
+    werkgeluk: float
+    stay: float
+    brakes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SampleOrganisation:
+    organisation: str
+    questionnaire: str
+    language: str
+    wave: str
+    seed: int
+    anonymity_threshold: int
+    departments: tuple[DepartmentProfile, ...]
+    open_answers: tuple[str, ...]
+
+
+@dataclass
+class DemoResult:
+    scan: Scan
+    html: Path
+    pdf: Path
+    workbook: Path
+    steps: list[tuple[str, float]] = field(default_factory=list)
+
+
+def load_sample(language: str | None = None) -> SampleOrganisation:
+    folder = sample_data_dir()
+    yaml = YAML(typ="safe")
+    data = yaml.load((folder / "organisation.yaml").read_text(encoding="utf-8"))
+    answers = yaml.load((folder / "open_answers.yaml").read_text(encoding="utf-8"))
+    lang = language or data["language"]
+    departments = tuple(
+        DepartmentProfile(
+            name=d["name"], headcount=int(d["headcount"]), managers=int(d["managers"]),
+            returned=float(d["returned"]),
+            partnership={k: float(v) for k, v in d["profile"].items() if k not in ("werkgeluk", "stay")},
+            werkgeluk=float(d["profile"]["werkgeluk"]), stay=float(d["profile"]["stay"]),
+            brakes=tuple(d.get("brakes") or ()))
+        for d in data["departments"])
+    return SampleOrganisation(data["organisation"], data["questionnaire"], lang, str(data["wave"]),
+                              int(data["seed"]), int(data["anonymity_threshold"]), departments,
+                              tuple(answers[lang]))
+
+
+class Respondent:
+    """Draws one respondent's answers (as codes and numbers) from a department profile."""
+
+    def __init__(self, rng: np.random.Generator, profile: DepartmentProfile, role: str,
+                 open_answers: tuple[str, ...]):
+        self.rng = rng
+        self.profile = profile
+        self.open_answers = open_answers
+        lift = 0.15 if role == "manager" else 0.0  # managers see their department rosier: a finding
+        self.lean = {k: float(np.clip(v + lift + rng.normal(0, 0.13), 0.02, 0.98))
+                     for k, v in profile.partnership.items()}
+        self.general = float(np.mean(list(self.lean.values())))
+        self.happiness = float(np.clip(rng.normal(profile.werkgeluk + 1.2 * (self.general - 0.5), 1.0), 1, 10))
+        self.stay = float(np.clip(profile.stay + 0.25 * (self.happiness - 7) / 3 + rng.normal(0, 0.15), 0, 1))
+
+    def ordinal(self, scale: m.Scale, lean: float) -> int:
+        codes = sorted(int(o.code) for o in scale.options)
+        low, high = codes[0], codes[-1]
+        value = low + lean * (high - low) + self.rng.normal(0, 0.75)
+        return int(np.clip(round(value), low, high))
+
+    def answers(self, q: m.Questionnaire) -> dict[str, object]:
+        rng = self.rng
+        values: dict[str, object] = {}
+        for f in q.answer_fields():
+            if f.key == "role":
+                continue
+            item = q.item(f.item_id) if f.item_id not in {b.id for b in q.background} else None
+            scale = q.scales[f.scale] if f.scale else None
+            if scale is not None and scale.not_applicable and f.kind is not m.FieldKind.check \
+                    and rng.random() < 0.02:
+                values[f.key] = None  # 'does not apply'
+                continue
+            if isinstance(item, m.StatementItem):
+                lean = self.lean.get(item.dimension, self.stay) if item.dimension else self.stay
+                if f.aspect == "desired":
+                    lean = min(0.97, lean + 0.3)
+                if item.pole == m.Pole.traditional:
+                    lean = 1 - lean
+                values[f.key] = self.ordinal(scale, lean)  # type: ignore[arg-type]
+            elif isinstance(item, m.ScoreItem):
+                shift = 1.0 if f.aspect == "desired" else 0.0
+                values[f.key] = int(np.clip(round(self.happiness + shift + rng.normal(0, 0.8)),
+                                            scale.min, scale.max))  # type: ignore[union-attr]
+            elif isinstance(item, m.SituationGrid):
+                values[f.key] = self.situation(f)
+            elif f.kind is m.FieldKind.check:
+                if rng.random() < 0.3:
+                    values[f.key] = True
+            elif f.kind is m.FieldKind.open:
+                if rng.random() < 0.45:
+                    values[f.key] = self.open_answers[int(rng.integers(len(self.open_answers)))]
+            elif scale is not None and scale.options:
+                values[f.key] = scale.options[int(rng.integers(len(scale.options)))].code
+        return values
+
+    def situation(self, f: m.AnswerField) -> str:
+        lean = self.general
+        braking = f.situation in self.profile.brakes
+        if f.aspect == "initiative":
+            weights = np.array([0.5 * lean, 0.35 * lean + 0.1, 0.6 * (1 - lean), 0.35 * (1 - lean)
+                                + (0.3 if braking else 0)])
+            return m.INITIATIVE_CODES[int(self.rng.choice(4, p=weights / weights.sum()))]
+        weights = np.array([0.15 + 0.6 * lean, 0.35, 0.1 + 0.35 * (1 - lean) + (0.6 if braking else 0)])
+        return m.PACE_EFFECT_CODES[int(self.rng.choice(3, p=weights / weights.sum()))]
+
+
+def fill_form(scan: Scan, form: Path, answers: dict[str, object], out: Path) -> None:
+    """Fill a copy of a form the way a respondent does: pick labels, type marks and text."""
+    q = scan.questionnaire
+    workbook = load_workbook(form)
+    meta = workbook[META_SHEET]
+    lang = str(meta.cell(row=META_KEYS.index("language") + 1, column=2).value)
+    cells = {str(row[0]): str(row[1]) for row in meta.iter_rows(min_row=len(META_KEYS) + 2, values_only=True)
+             if row[0]}
+    sheet = workbook[workbook.sheetnames[0]]
+    fields = {f.key: f for f in q.answer_fields()}
+    for key, value in answers.items():
+        if key not in cells:
+            continue
+        f = fields[key]
+        scale = q.scales[f.scale] if f.scale else None
+        if value is None and scale is not None and scale.not_applicable:
+            written: object = scale.not_applicable[lang]
+        elif f.kind is m.FieldKind.check:
+            written = wording(lang)["tick_yes"]
+        elif f.kind in (m.FieldKind.open, m.FieldKind.score):
+            written = value
+        else:
+            written = scale.label(value, lang)  # type: ignore[union-attr,arg-type]
+        sheet[cells[key]] = written
+    workbook.save(out)
+
+
+def run_demo(out: Path, on_step: StepCallback | None = None, progress=None,
+             language: str | None = None) -> DemoResult:
+    """Build a scan of the sample organisation in `out` (made anew) and run every step."""
+    sample = load_sample(language)
+    if out.exists():
+        if not (out / SCAN_FILE).is_file():
+            raise ScanError(f"{out} exists and is not a demo scan folder",
+                            fix="pass --out with a new folder name; the demo never overwrites other files")
+        shutil.rmtree(out)
+    steps: list[tuple[str, float]] = []
+
+    def step(name: str, started: float) -> None:
+        seconds = time.perf_counter() - started
+        steps.append((name, seconds))
+        if on_step:
+            on_step(name, seconds)
+
+    def bar(label: str):
+        return progress(label) if progress else None
+
+    started = time.perf_counter()
+    scan = init_scan(out, sample.organisation, sample.questionnaire, sample.language, sample.wave,
+                     sample.anonymity_threshold,
+                     [Department(d.name, d.headcount, d.managers) for d in sample.departments])
+    step("init scan folder", started)
+
+    started = time.perf_counter()
+    forms = write_forms(scan, progress=bar("Writing forms"))
+    step(f"write {len(forms.forms)} forms", started)
+
+    started = time.perf_counter()
+    returned = _fill_returned(scan, sample, forms.forms, bar("Filling forms"))
+    step(f"fill {returned} returned forms", started)
+
+    started = time.perf_counter()
+    collected = collect(scan, progress=bar("Reading forms"))
+    step(f"collect ({collected.count('accepted')} accepted)", started)
+
+    started = time.perf_counter()
+    results = analyse_scan(scan)
+    workbook = write_results_workbook(results, scan.output_dir / "results.xlsx")
+    step("analyse", started)
+
+    started = time.perf_counter()
+    html, pdf = write_report(scan, results=results)
+    step("report (HTML and PDF)", started)
+    return DemoResult(scan, html, pdf, workbook, steps)
+
+
+def _fill_returned(scan: Scan, sample: SampleOrganisation, forms: list[FormSpec], progress) -> int:
+    rng = np.random.default_rng(sample.seed)
+    profiles = {d.name: d for d in sample.departments}
+    chosen = [spec for spec in forms if rng.random() < profiles[spec.meta.department].returned]
+    iterator = progress(iter(chosen)) if progress else iter(chosen)
+    for spec in iterator:
+        respondent = Respondent(rng, profiles[spec.meta.department], spec.meta.role, sample.open_answers)
+        fill_form(scan, spec.path, respondent.answers(scan.questionnaire), scan.inbox / spec.path.name)
+    return len(chosen)

@@ -1,0 +1,18 @@
+"""Fixed wording per language (forms and report), from reports/wording/<lang>.yaml."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ruamel.yaml import YAML
+
+from survey.resources import reports_dir
+
+
+@lru_cache(maxsize=8)
+def wording(lang: str) -> dict[str, str]:
+    path = reports_dir() / "wording" / f"{lang}.yaml"
+    if not path.is_file():
+        path = reports_dir() / "wording" / "en.yaml"
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.items()}

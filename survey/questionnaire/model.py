@@ -1,0 +1,330 @@
+"""The questionnaire as typed objects.
+
+These pydantic models are both the validator of a questionnaire file (unknown keys are
+errors, every field is typed) and the objects every later pipeline step uses. `survey schema`
+writes their JSON Schema for editor support.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import StrEnum
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Stable id: lower-case letters, digits and _ (used by the store and across waves).",
+    ),
+]
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code, e.g. nl, en")]
+Text = Annotated[
+    dict[LanguageCode, str],
+    Field(description="Text per language, e.g. {nl: '...', en: '...'}", min_length=1),
+]
+
+# Fixed vocabularies the analysis understands (labels are free, codes are not).
+INITIATIVE_CODES = ("self", "together", "manager", "organisation")
+PACE_EFFECT_CODES = ("speeds_up", "no_effect", "brakes")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Pole(StrEnum):
+    partnership = "partnership"
+    traditional = "traditional"
+
+
+class ScaleKind(StrEnum):
+    ordinal = "ordinal"  # ordered labelled points with numeric values (agreement, frequency)
+    score = "score"  # whole numbers from min to max (1-10), labels at the anchors
+    nominal = "nominal"  # unordered choices (yes/no, initiative, pace effect, lists)
+
+
+class ScaleOption(Strict):
+    code: int | Identifier = Field(description="Stored value: a number on ordinal scales, an id otherwise.")
+    label: Text
+
+
+class Scale(Strict):
+    kind: ScaleKind
+    options: list[ScaleOption] = Field(default_factory=list, description="Ordinal and nominal scales.")
+    min: int | None = Field(default=None, description="Score scales: lowest value.")
+    max: int | None = Field(default=None, description="Score scales: highest value.")
+    anchors: dict[int, Text] = Field(default_factory=dict, description="Score scales: labels of some values.")
+    not_applicable: Text | None = Field(
+        default=None, description="Label of a 'does not apply' answer; such answers are not scored."
+    )
+
+    def label(self, value: int | str, lang: str) -> str:
+        for option in self.options:
+            if option.code == value:
+                return option.label[lang]
+        if value in self.anchors:
+            return f"{value} ({self.anchors[value][lang]})"  # type: ignore[index]
+        return str(value)
+
+    @property
+    def values(self) -> list[int | str]:
+        if self.kind is ScaleKind.score and self.min is not None and self.max is not None:
+            return list(range(self.min, self.max + 1))
+        return [o.code for o in self.options]
+
+    @property
+    def numeric_range(self) -> tuple[float, float] | None:
+        """Lowest and highest scored value, for rescaling to 0-100."""
+        if self.kind is ScaleKind.score and self.min is not None and self.max is not None:
+            return float(self.min), float(self.max)
+        if self.kind is ScaleKind.ordinal and self.options:
+            codes = [float(o.code) for o in self.options]  # type: ignore[arg-type]
+            return min(codes), max(codes)
+        return None
+
+
+class Dimension(Strict):
+    name: Text
+    description: Text | None = None
+
+
+class ItemBase(Strict):
+    id: Identifier
+    text: Text
+    required: bool = True
+    manager_text: Text | None = Field(
+        default=None, description="The same question as a manager answers it about the department."
+    )
+
+
+class StatementItem(ItemBase):
+    """An agreement statement on an ordinal scale, scored towards a dimension."""
+
+    type: Literal["statement"]
+    scale: Identifier
+    dimension: Identifier | None = None
+    pole: Pole | None = Field(
+        default=None,
+        description="Which model agreeing points to; traditional-keyed items are reverse-scored.",
+    )
+    desired: bool = Field(default=False, description="Also ask how it should be (current versus desired).")
+
+
+class ScoreItem(ItemBase):
+    """A score on a score scale, e.g. 1-10."""
+
+    type: Literal["score"]
+    scale: Identifier
+    dimension: Identifier | None = None
+    desired: bool = False
+
+
+class ChoiceItem(ItemBase):
+    type: Literal["single_choice", "multiple_choice"]
+    scale: Identifier
+
+
+class OpenItem(ItemBase):
+    type: Literal["open"]
+    required: bool = False
+
+
+class Situation(Strict):
+    id: Identifier
+    text: Text
+    manager_text: Text | None = None
+
+
+class SituationGrid(ItemBase):
+    """Concrete situations, each asked who takes the initiative and whether the
+    organisation speeds the respondent up or brakes them: the pace map."""
+
+    type: Literal["situation_grid"]
+    initiative_scale: Identifier
+    effect_scale: Identifier
+    situations: list[Situation] = Field(min_length=1)
+
+
+Item = Annotated[
+    Union[StatementItem, ScoreItem, ChoiceItem, OpenItem, SituationGrid],
+    Field(discriminator="type"),
+]
+
+
+class Section(Strict):
+    id: Identifier
+    title: Text
+    intro: Text | None = None
+    items: list[Item]
+
+
+class Reporting(StrEnum):
+    compare = "compare"  # results shown per group, each group subject to the anonymity threshold
+    count = "count"  # only how many respondents per group (each group at least the threshold)
+    none = "none"  # collected, never reported
+
+
+class BackgroundQuestion(Strict):
+    id: Identifier
+    text: Text
+    scale: Identifier
+    source: Literal["respondent", "form"] = Field(
+        default="respondent",
+        description="'form': filled in by the form itself (e.g. role on personal forms), not asked.",
+    )
+    reporting: Reporting = Reporting.count
+    required: bool = False
+
+
+class DerivedScore(Strict):
+    id: Identifier
+    name: Text
+    method: Literal["mean"] = "mean"
+    of: list[Identifier] = Field(min_length=1, description="Item, dimension or earlier derived score ids.")
+    description: Text | None = None
+
+
+class QuestionnaireFile(Strict):
+    """One questionnaire file as written by a consultant."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="survey questionnaire",
+        json_schema_extra={"$comment": "Documentation: docs/questionnaire-format.md"},
+    )
+
+    id: Identifier
+    version: str = Field(description="Version of the content, e.g. '1.0'; change it when wording changes.")
+    languages: list[LanguageCode] = Field(min_length=1)
+    title: Text
+    introduction: Text | None = None
+    include: list[str] = Field(
+        default_factory=list, description="Other questionnaires whose content is taken in, by id or path."
+    )
+    scales: dict[Identifier, Scale] = Field(default_factory=dict)
+    dimensions: dict[Identifier, Dimension] = Field(default_factory=dict)
+    sections: list[Section] = Field(default_factory=list)
+    background: list[BackgroundQuestion] = Field(default_factory=list)
+    derived: list[DerivedScore] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _languages_unique(self) -> "QuestionnaireFile":
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError("a language is listed twice under 'languages'")
+        return self
+
+
+class FieldKind(StrEnum):
+    ordinal = "ordinal"
+    score = "score"
+    choice = "choice"
+    check = "check"  # one option of a multiple-choice item: ticked or not
+    open = "open"
+
+
+class AnswerField(Strict):
+    """One answer cell on a form and one answer column in the store."""
+
+    key: str  # e.g. kar_01, kar_01.desired, pace.planning_talk.initiative, reasons.pay
+    item_id: str
+    kind: FieldKind
+    scale: str | None = None
+    situation: str | None = None
+    aspect: Literal["current", "desired", "initiative", "effect", "option", "answer"] = "answer"
+    required: bool = False
+
+
+class Questionnaire(QuestionnaireFile):
+    """A questionnaire with its includes resolved: what forms, analysis and report use."""
+
+    sources: list[str] = Field(default_factory=list, description="Files this was assembled from.")
+
+    @property
+    def items(self) -> list[StatementItem | ScoreItem | ChoiceItem | OpenItem | SituationGrid]:
+        return [item for section in self.sections for item in section.items]
+
+    def item(self, item_id: str):
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def dimension_items(self, dimension: str) -> list[StatementItem | ScoreItem]:
+        return [
+            i for i in self.items if isinstance(i, (StatementItem, ScoreItem)) and i.dimension == dimension
+        ]
+
+    @property
+    def grids(self) -> list[SituationGrid]:
+        return [i for i in self.items if isinstance(i, SituationGrid)]
+
+    def answer_fields(self) -> list[AnswerField]:
+        """Every answer a form asks for, in form order."""
+        fields: list[AnswerField] = []
+        for item in self.items:
+            if isinstance(item, (StatementItem, ScoreItem)):
+                kind = FieldKind.ordinal if isinstance(item, StatementItem) else FieldKind.score
+                aspect = "current" if item.desired else "answer"
+                fields.append(AnswerField(key=item.id, item_id=item.id, kind=kind, scale=item.scale,
+                                          aspect=aspect, required=item.required))
+                if item.desired:
+                    fields.append(AnswerField(key=f"{item.id}.desired", item_id=item.id, kind=kind,
+                                              scale=item.scale, aspect="desired", required=item.required))
+            elif isinstance(item, ChoiceItem) and item.type == "single_choice":
+                fields.append(AnswerField(key=item.id, item_id=item.id, kind=FieldKind.choice,
+                                          scale=item.scale, required=item.required))
+            elif isinstance(item, ChoiceItem):
+                for option in self.scales[item.scale].options:
+                    fields.append(AnswerField(key=f"{item.id}.{option.code}", item_id=item.id,
+                                              kind=FieldKind.check, scale=item.scale, aspect="option"))
+            elif isinstance(item, OpenItem):
+                fields.append(AnswerField(key=item.id, item_id=item.id, kind=FieldKind.open,
+                                          required=item.required))
+            elif isinstance(item, SituationGrid):
+                for situation in item.situations:
+                    for aspect, scale in (("initiative", item.initiative_scale), ("effect", item.effect_scale)):
+                        fields.append(AnswerField(
+                            key=f"{item.id}.{situation.id}.{aspect}", item_id=item.id,
+                            kind=FieldKind.choice, scale=scale, situation=situation.id,
+                            aspect=aspect, required=item.required))  # type: ignore[arg-type]
+        for question in self.background:
+            fields.append(AnswerField(key=question.id, item_id=question.id, kind=FieldKind.choice,
+                                      scale=question.scale, required=question.required))
+        return fields
+
+    def content(self) -> dict:
+        """The content that defines the questionnaire, without where it came from."""
+        return self.model_dump(mode="json", exclude={"sources", "include"})
+
+    @property
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def item_fingerprints(self) -> dict[str, str]:
+        """Hash of the wording and scale of each question, for trend breaks across waves."""
+        prints: dict[str, str] = {}
+
+        def digest(*parts: object) -> str:
+            blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+            return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+        for item in self.items:
+            scale_def = None
+            if isinstance(item, (StatementItem, ScoreItem, ChoiceItem)):
+                scale_def = self.scales[item.scale].model_dump(mode="json")
+            if isinstance(item, SituationGrid):
+                scales = [self.scales[item.initiative_scale].model_dump(mode="json"),
+                          self.scales[item.effect_scale].model_dump(mode="json")]
+                for situation in item.situations:
+                    prints[f"{item.id}.{situation.id}"] = digest(
+                        item.text, situation.text, situation.manager_text, scales)
+                continue
+            prints[item.id] = digest(item.text, item.manager_text, scale_def,
+                                     getattr(item, "pole", None))
+        return prints

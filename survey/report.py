@@ -1,0 +1,360 @@
+"""The report: analysis results -> report sections -> Jinja templates -> HTML and PDF.
+
+Templates and the CSS theme live in reports/templates; a consultant can override any of
+them by putting a file of the same name in DIR/templates (looked up first).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from survey import __version__, charts
+from survey.analysis import ORGANISATION, AnalysisResult, Estimate, GroupResult, analyse_scan
+from survey.errors import ReportError
+from survey.i18n import wording
+from survey.questionnaire import model as m
+from survey.resources import reports_dir
+from survey.scan import Scan
+
+
+@dataclass
+class Row:
+    label: str
+    cells: list[str]
+    note: str = ""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[Row]
+
+
+@dataclass
+class DepartmentPage:
+    name: str
+    n: int
+    response_rate: str
+    headline: str
+    dimensions: Table
+    pace: Table
+    desired: Table | None
+    highlights: list[str]
+
+
+@dataclass
+class ReportModel:
+    lang: str
+    words: dict[str, str]
+    organisation: str
+    wave: str
+    questionnaire: str
+    generated: str
+    version: str
+    threshold: int
+    n_responses: int
+    n_employees: int
+    n_managers: int
+    response_rate: str
+    headline_name: str
+    headline_value: str
+    summary: list[str]
+    partnership_chart: str
+    dimension_table: Table
+    werkgeluk_chart: str | None
+    retention: Table | None
+    pace_chart: str | None
+    initiative_chart: str | None
+    brake_table: Table | None
+    manager_gap: Table | None
+    desired: Table | None
+    breakdowns: list[tuple[str, Table]]
+    dialogue: list[str]
+    open_answers: list[tuple[str, list[str]]]
+    departments: list[DepartmentPage]
+    hidden_departments: int
+    suppressed_figures: int
+    dimensions: list[tuple[str, str]] = field(default_factory=list)
+
+
+def fmt(value: float | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def fmt_estimate(value: Estimate | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    if math.isnan(value.ci_low):
+        return fmt(value.mean, digits)
+    return f"{value.mean:.{digits}f} ({value.ci_low:.{digits}f}–{value.ci_high:.{digits}f})"
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+class _Builder:
+    def __init__(self, results: AnalysisResult):
+        self.r = results
+        self.q = results.questionnaire
+        self.lang = results.scan.language
+        self.w = wording(self.lang)
+        self.org = results.organisation_result
+
+    def t(self, text: m.Text | None) -> str:
+        return text.get(self.lang, next(iter(text.values()))) if text else ""
+
+    def group_name(self, g: GroupResult) -> str:
+        return self.w["organisation"] if g.key == ORGANISATION else g.key
+
+    @property
+    def grid(self) -> m.SituationGrid | None:
+        return self.q.grids[0] if self.q.grids else None
+
+    def situation_names(self) -> dict[str, str]:
+        grid = self.grid
+        return {s.id: self.t(s.text) for s in grid.situations} if grid else {}
+
+    def headline(self, g: GroupResult) -> Estimate | None:
+        return g.derived.get(self.r.headline) if self.r.headline else None
+
+    # -- tables
+    def dimension_table(self, groups: list[GroupResult]) -> Table:
+        headers = [self.w["group"], self.w["responses"]]
+        if self.r.headline:
+            headers.append(self.t(self.q_derived(self.r.headline).name))
+        headers += [self.t(d.name) for d in self.q.dimensions.values()]
+        rows = []
+        for g in groups:
+            cells = [str(g.n)]
+            if self.r.headline:
+                cells.append(fmt(self.headline(g).mean) if self.headline(g) else "–")
+            cells += [fmt(g.dimensions[k].mean) if k in g.dimensions else "–" for k in self.q.dimensions]
+            rows.append(Row(self.group_name(g), cells))
+        return Table(headers, rows)
+
+    def q_derived(self, derived_id: str) -> m.DerivedScore:
+        return next(d for d in self.q.derived if d.id == derived_id)
+
+    def pace_table(self, g: GroupResult) -> Table:
+        rows = []
+        for sid, name in self.situation_names().items():
+            cell = g.pace.get(sid)
+            if cell is None:
+                rows.append(Row(name, ["–", "–", "–", "–"]))
+                continue
+            rows.append(Row(name, [pct(cell.own_initiative), pct(cell.effect.get("speeds_up")),
+                                   pct(cell.effect.get("brakes")), f"{cell.balance:+.0f}"]))
+        return Table([self.w["situation"], self.w["own_initiative"], self.w["speeds_up"], self.w["brakes"],
+                      self.w["balance"]], rows)
+
+    def desired_table(self, g: GroupResult) -> Table | None:
+        if not g.desired:
+            return None
+        rows = [Row(self.t(self.q.item(k).text), [fmt(v.current), fmt(v.desired), f"{v.desired - v.current:+.0f}"])
+                for k, v in g.desired.items()]
+        rows.sort(key=lambda r: -float(r.cells[2]))
+        return Table([self.w["statement"], self.w["now"], self.w["desired"], self.w["gap"]], rows)
+
+    # -- charts
+    def partnership_chart(self, groups: list[GroupResult]) -> str:
+        names = [self.group_name(g) for g in groups]
+        index = [self.headline(g).mean if self.headline(g) else None for g in groups]
+        dims = {self.t(d.name): [g.dimensions[k].mean if k in g.dimensions else None for g in groups]
+                for k, d in self.q.dimensions.items()}
+        return charts.partnership_map(names, index, dims, self.w["traditional"], self.w["partnership"],
+                                      self.t(self.q_derived(self.r.headline).name) if self.r.headline else "")
+
+    def pace_chart(self, groups: list[GroupResult]) -> str | None:
+        situations = self.situation_names()
+        if not situations or not self.org.pace:
+            return None
+        matrix = np.array([[g.pace[s].balance if s in g.pace else math.nan for g in groups] for s in situations])
+        return charts.pace_heatmap(list(situations.values()), [self.group_name(g) for g in groups], matrix,
+                                   self.w["balance_axis"], "·")
+
+    def initiative_chart(self) -> str | None:
+        situations = {s: n for s, n in self.situation_names().items() if s in self.org.pace}
+        if not situations or self.grid is None:
+            return None
+        scale = self.q.scales[self.grid.initiative_scale]
+        shares = {option.label[self.lang]: [self.org.pace[s].initiative.get(str(option.code), 0.0)
+                                            for s in situations] for option in scale.options}
+        return charts.stacked_shares(list(situations.values()), shares,
+                                     ["#1F6B5E", "#6FA89B", "#E0A458", "#B2402E"])
+
+    def werkgeluk_chart(self, groups: list[GroupResult]) -> str | None:
+        score = next((d for d in self.q.derived if d.id == "werkgeluk"), None)
+        if score is None or score.id not in self.org.derived:
+            return None
+        shown = [g for g in groups[1:] if score.id in g.derived]
+        scale = self.q.scales[self.q.item(score.of[0]).scale]
+        return charts.score_bars([g.key for g in shown], [g.derived[score.id].mean for g in shown],
+                                 float(scale.min or 0), float(scale.max or 10), self.org.derived[score.id].mean,
+                                 self.w["organisation"])
+
+    # -- texts
+    def summary(self, groups: list[GroupResult]) -> list[str]:
+        w, lines = self.w, []
+        depts = [g for g in groups[1:] if self.headline(g)]
+        if depts and self.r.headline:
+            best = max(depts, key=lambda g: self.headline(g).mean)
+            worst = min(depts, key=lambda g: self.headline(g).mean)
+            lines.append(w["summary_best"].format(name=best.key, value=fmt(self.headline(best).mean)))
+            lines.append(w["summary_worst"].format(name=worst.key, value=fmt(self.headline(worst).mean)))
+        braking = sorted(self.org.pace.values(), key=lambda c: c.balance)[:3]
+        names = self.situation_names()
+        if braking:
+            lines.append(w["summary_brakes"].format(
+                situations=", ".join(f"{names[c.situation].lower()} ({pct(c.effect.get('brakes'))})"
+                                     for c in braking)))
+        if self.r.managers is not None and self.r.headline and self.r.headline in self.r.managers.derived \
+                and self.headline(self.org):
+            gap = self.r.managers.derived[self.r.headline].mean - self.headline(self.org).mean
+            lines.append(w["summary_managers"].format(gap=f"{gap:+.0f}"))
+        if "werkgeluk" in self.org.derived:
+            lines.append(w["summary_werkgeluk"].format(value=fmt(self.org.derived["werkgeluk"].mean, 1)))
+        return lines
+
+    def highlights(self, g: GroupResult) -> list[str]:
+        lines = []
+        if g.pace:
+            worst = min(g.pace.values(), key=lambda c: c.balance)
+            best = max(g.pace.values(), key=lambda c: c.balance)
+            names = self.situation_names()
+            lines.append(self.w["dept_brakes"].format(situation=names[worst.situation].lower(),
+                                                      share=pct(worst.effect.get("brakes"))))
+            lines.append(self.w["dept_speeds"].format(situation=names[best.situation].lower(),
+                                                      share=pct(best.effect.get("speeds_up"))))
+        if g.dimensions:
+            low = min(g.dimensions.items(), key=lambda kv: kv[1].mean)
+            lines.append(self.w["dept_lowest"].format(dimension=self.t(self.q.dimensions[low[0]].name),
+                                                      value=fmt(low[1].mean)))
+        return lines
+
+    def manager_gap(self) -> Table | None:
+        managers = self.r.managers
+        if managers is None or not managers.dimensions:
+            return None
+        rows = []
+        for key, dim in self.q.dimensions.items():
+            if key in managers.dimensions and key in self.org.dimensions:
+                a, b = self.org.dimensions[key].mean, managers.dimensions[key].mean
+                rows.append(Row(self.t(dim.name), [fmt(a), fmt(b), f"{b - a:+.0f}"]))
+        return Table([self.w["dimension"], self.w["employees"], self.w["managers"], self.w["gap"]], rows)
+
+    def retention(self, groups: list[GroupResult]) -> Table | None:
+        items = [i for i in self.q.items if isinstance(i, m.StatementItem) and i.dimension is None]
+        if not items:
+            return None
+        headers = [self.w["group"]] + [self.t(i.text) for i in items]
+        rows = [Row(self.group_name(g), [fmt(g.items[i.id].mean, 1) if i.id in g.items else "–" for i in items])
+                for g in groups]
+        return Table(headers, rows)
+
+    def breakdowns(self) -> list[tuple[str, Table]]:
+        tables = []
+        for question in self.q.background:
+            rows = [b for b in self.r.breakdowns if b.background == question.id]
+            if not rows:
+                continue
+            scale = self.q.scales[question.scale]
+            labels = {str(o.code): o.label[self.lang] for o in scale.options}
+            headers = [self.t(question.text), self.w["responses"]]
+            with_index = question.reporting is m.Reporting.compare and self.r.headline
+            if with_index:
+                headers.append(self.t(self.q_derived(self.r.headline).name))
+            table_rows = [Row(labels.get(b.option, b.option),
+                              [str(b.n)] + ([fmt_estimate(b.index)] if with_index else [])) for b in rows]
+            tables.append((self.t(question.text), Table(headers, table_rows)))
+        return tables
+
+    def open_answers(self) -> list[tuple[str, list[str]]]:
+        found = []
+        for item in self.q.items:
+            if isinstance(item, m.OpenItem) and item.id in self.org.open_answers:
+                answers = sorted(set(self.org.open_answers[item.id]), key=self.org.open_answers[item.id].count,
+                                 reverse=True)[:5]
+                found.append((self.t(item.text), answers))
+        return found
+
+    def build(self) -> ReportModel:
+        r, w = self.r, self.w
+        groups = [self.org] + r.departments
+        pages = []
+        for g in r.departments:
+            head = self.headline(g)
+            pages.append(DepartmentPage(
+                name=g.key, n=g.n, response_rate=pct(g.response_rate), headline=fmt_estimate(head),
+                dimensions=Table([w["dimension"], w["score_ci"]],
+                                 [Row(self.t(d.name), [fmt_estimate(g.dimensions.get(k))])
+                                  for k, d in self.q.dimensions.items()]),
+                pace=self.pace_table(g), desired=self.desired_table(g), highlights=self.highlights(g)))
+        head = self.headline(self.org)
+        return ReportModel(
+            lang=self.lang, words=w, organisation=r.scan.organisation, wave=r.scan.wave,
+            questionnaire=f"{self.t(self.q.title)} {self.q.version}", generated=date.today().isoformat(),
+            version=__version__, threshold=r.scan.anonymity_threshold, n_responses=r.n_responses,
+            n_employees=r.n_employees, n_managers=r.n_managers, response_rate=pct(self.org.response_rate),
+            headline_name=self.t(self.q_derived(r.headline).name) if r.headline else "",
+            headline_value=fmt_estimate(head), summary=self.summary(groups),
+            partnership_chart=self.partnership_chart(groups), dimension_table=self.dimension_table(groups),
+            werkgeluk_chart=self.werkgeluk_chart(groups), retention=self.retention(groups),
+            pace_chart=self.pace_chart(groups), initiative_chart=self.initiative_chart(),
+            brake_table=self.pace_table(self.org) if self.org.pace else None, manager_gap=self.manager_gap(),
+            desired=self.desired_table(self.org), breakdowns=self.breakdowns(),
+            dialogue=[w[f"dialogue_{i}"] for i in range(1, 6)], open_answers=self.open_answers(),
+            departments=pages, hidden_departments=len(r.hidden_departments),
+            suppressed_figures=len(r.suppressed),
+            dimensions=[(self.t(d.name), self.t(d.description)) for d in self.q.dimensions.values()])
+
+
+def build_report_model(results: AnalysisResult) -> ReportModel:
+    return _Builder(results).build()
+
+
+def environment(scan: Scan) -> Environment:
+    """The scan folder's templates/ first, then the bundled ones."""
+    loaders = [FileSystemLoader(str(scan.folder / "templates"))] if (scan.folder / "templates").is_dir() else []
+    loaders.append(FileSystemLoader(str(reports_dir() / "templates")))
+    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def render_html(scan: Scan, model: ReportModel) -> str:
+    env = environment(scan)
+    css = env.loader.get_source(env, "theme.css")[0]  # type: ignore[union-attr]
+    return env.get_template("report.html").render(report=model, w=model.words, css=css)
+
+
+def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult | None = None,
+                 pdf: bool = True) -> list[Path]:
+    """Write report.html (self-contained) and report.pdf; returns their paths."""
+    results = results or analyse_scan(scan)
+    model = build_report_model(results)
+    html = render_html(scan, model)
+    folder = out or scan.output_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    html_path = folder / "report.html"
+    html_path.write_text(html, encoding="utf-8")
+    paths = [html_path]
+    if pdf:
+        try:
+            from weasyprint import HTML
+        except OSError as exc:  # Pango missing on this system
+            raise ReportError(f"the PDF cannot be made: {exc}",
+                              fix="install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
+                                  "or use --no-pdf")
+        pdf_path = folder / "report.pdf"
+        HTML(string=html, base_url=str(folder)).write_pdf(pdf_path)
+        paths.append(pdf_path)
+    return paths

@@ -1,0 +1,238 @@
+"""The scan folder: one per client and wave.
+
+    DIR/scan.yaml          organisation, language, anonymity threshold, wave, frozen questionnaire
+    DIR/questionnaire.yaml the questionnaire as it was when the scan started (resolved, frozen)
+    DIR/departments.csv    department, expected headcount, number of managers
+    DIR/inbox/             returned forms
+    DIR/forms/             forms written by `survey forms`
+    DIR/scan.db            the store (`survey collect`)
+    DIR/output/            results workbook and reports
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from survey.errors import Location, QuestionnaireError, ScanError
+from survey.questionnaire import Questionnaire, load_questionnaire
+
+SCAN_FILE = "scan.yaml"
+QUESTIONNAIRE_FILE = "questionnaire.yaml"
+DEPARTMENTS_FILE = "departments.csv"
+DEPARTMENT_COLUMNS = ("department", "expected_headcount", "managers")
+LANGUAGES = ("nl", "en")
+DEFAULT_QUESTIONNAIRE = "organisatiescan"
+DEFAULT_THRESHOLD = 5
+
+
+@dataclass(frozen=True)
+class Department:
+    name: str
+    expected_headcount: int
+    managers: int
+
+    @property
+    def employees(self) -> int:
+        return self.expected_headcount - self.managers
+
+
+@dataclass(frozen=True)
+class Scan:
+    folder: Path
+    scan_id: str
+    organisation: str
+    language: str
+    anonymity_threshold: int
+    wave: str
+    questionnaire: Questionnaire
+    departments: tuple[Department, ...]
+
+    @property
+    def inbox(self) -> Path:
+        return self.folder / "inbox"
+
+    @property
+    def forms_dir(self) -> Path:
+        return self.folder / "forms"
+
+    @property
+    def store_path(self) -> Path:
+        return self.folder / "scan.db"
+
+    @property
+    def output_dir(self) -> Path:
+        return self.folder / "output"
+
+    def department(self, name: str) -> Department | None:
+        for department in self.departments:
+            if department.name.casefold() == name.casefold():
+                return department
+        return None
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    yaml.width = 100
+    return yaml
+
+
+def init_scan(folder: Path, organisation: str, questionnaire: str | Path = DEFAULT_QUESTIONNAIRE,
+              language: str = "nl", wave: str | None = None,
+              anonymity_threshold: int = DEFAULT_THRESHOLD,
+              departments: list[Department] | None = None) -> Scan:
+    """Create a scan folder with the questionnaire frozen into it."""
+    if (folder / SCAN_FILE).exists():
+        raise ScanError(f"{folder / SCAN_FILE} already exists",
+                        fix="use another folder, or remove that folder to start over")
+    if language not in LANGUAGES:
+        raise ScanError(f"language '{language}' is not offered", fix=f"use one of: {', '.join(LANGUAGES)}")
+    if anonymity_threshold < 1:
+        raise ScanError("the anonymity threshold must be at least 1", fix="use 5 or more (the default is 5)")
+    loaded = load_questionnaire(questionnaire).questionnaire
+    if language not in loaded.languages:
+        raise ScanError(f"questionnaire '{loaded.id}' has no '{language}' version",
+                        fix=f"use --lang {loaded.languages[0]}, or add '{language}' texts to it")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "inbox").mkdir(exist_ok=True)
+    wave = wave or str(date.today().year)
+    settings = {
+        "organisation": organisation,
+        "language": language,
+        "anonymity_threshold": anonymity_threshold,
+        "wave": wave,
+        "scan_id": secrets.token_hex(6),
+        "created": date.today().isoformat(),
+        "questionnaire": {
+            "id": loaded.id,
+            "version": loaded.version,
+            "hash": loaded.content_hash,
+            "file": QUESTIONNAIRE_FILE,
+        },
+    }
+    buffer = io.StringIO()
+    _yaml().dump(settings, buffer)
+    (folder / SCAN_FILE).write_text(
+        "# survey scan folder: edit organisation, wave and anonymity_threshold if needed.\n"
+        "# The questionnaire is frozen in questionnaire.yaml; do not edit it once forms are out.\n"
+        + buffer.getvalue(), encoding="utf-8")
+    frozen = io.StringIO()
+    _yaml().dump(loaded.content(), frozen)
+    (folder / QUESTIONNAIRE_FILE).write_text(
+        f"# Frozen copy of questionnaire '{loaded.id}' version {loaded.version} for this scan.\n"
+        + frozen.getvalue(), encoding="utf-8")
+    write_departments(folder / DEPARTMENTS_FILE, departments or [])
+    return load_scan(folder)
+
+
+def write_departments(path: Path, departments: list[Department]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(DEPARTMENT_COLUMNS)
+        for d in departments:
+            writer.writerow([d.name, d.expected_headcount, d.managers])
+
+
+def load_scan(folder: Path) -> Scan:
+    scan_file = folder / SCAN_FILE
+    if not scan_file.is_file():
+        raise ScanError(f"{folder} is not a scan folder (no {SCAN_FILE})",
+                        fix=f"create one with: survey init {folder} --org \"Name\"")
+    try:
+        settings = _yaml().load(scan_file.read_text(encoding="utf-8"))
+    except (YAMLError, UnicodeDecodeError) as exc:
+        raise ScanError(f"{scan_file} cannot be read: {exc}".splitlines()[0],
+                        fix="fix the YAML, or run survey init again in a new folder")
+    if not isinstance(settings, dict):
+        raise ScanError(f"{scan_file} is not a scan settings file", fix="run survey init again in a new folder")
+
+    def setting(key: str, kind: type):
+        value = settings.get(key)
+        if value is None or (kind is int and not isinstance(value, int)):
+            line = settings.lc.key(key)[0] + 1 if key in settings else None
+            raise ScanError(f"'{key}' is missing or not a {'whole number' if kind is int else 'text'}",
+                            where=Location(file=scan_file, line=line), fix=f"set '{key}:' in {SCAN_FILE}")
+        return kind(value)
+
+    threshold = setting("anonymity_threshold", int)
+    if threshold < 1:
+        raise ScanError("anonymity_threshold must be at least 1", where=Location(file=scan_file),
+                        fix="use 5 or more")
+    language = setting("language", str)
+    frozen_meta = settings.get("questionnaire") or {}
+    frozen_path = folder / str(frozen_meta.get("file", QUESTIONNAIRE_FILE))
+    try:
+        questionnaire = load_questionnaire(frozen_path).questionnaire
+    except QuestionnaireError as exc:
+        raise ScanError(f"the scan's questionnaire is not valid: {exc.message}",
+                        fix="restore questionnaire.yaml, or start a new scan folder with survey init")
+    if frozen_meta.get("hash") and frozen_meta["hash"] != questionnaire.content_hash:
+        raise ScanError(f"{frozen_path.name} was changed after the scan started (its content no longer matches "
+                        f"the hash in {SCAN_FILE})",
+                        where=Location(file=frozen_path),
+                        fix="undo the change; to use a changed questionnaire, start a new scan or wave with "
+                            "survey init")
+    return Scan(
+        folder=folder,
+        scan_id=setting("scan_id", str),
+        organisation=setting("organisation", str),
+        language=language if language in questionnaire.languages else questionnaire.languages[0],
+        anonymity_threshold=threshold,
+        wave=setting("wave", str),
+        questionnaire=questionnaire,
+        departments=tuple(read_departments(folder / DEPARTMENTS_FILE)),
+    )
+
+
+def read_departments(path: Path) -> list[Department]:
+    if not path.is_file():
+        raise ScanError(f"{path} is missing", fix=f"create it with the columns {', '.join(DEPARTMENT_COLUMNS)}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="cp1252")  # saved by Excel on Windows
+    first = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","  # Dutch Excel saves with ';'
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    if not rows:
+        return []
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in DEPARTMENT_COLUMNS if c not in header]
+    if missing:
+        raise ScanError(f"column(s) {', '.join(missing)} missing", where=Location(file=path, line=1),
+                        fix=f"the first line must be: {','.join(DEPARTMENT_COLUMNS)}")
+    index = {c: header.index(c) for c in DEPARTMENT_COLUMNS}
+    departments: list[Department] = []
+    seen: set[str] = set()
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = [row[index[c]].strip() if index[c] < len(row) else "" for c in DEPARTMENT_COLUMNS]
+        name = cells[0]
+        where = Location(file=path, line=number)
+        if not name:
+            raise ScanError("the department name is empty", where=where, fix="fill in a name or remove the line")
+        if name.casefold() in seen:
+            raise ScanError(f"department '{name}' is listed twice", where=where, fix="list each department once")
+        seen.add(name.casefold())
+        numbers = []
+        for column, cell in zip(DEPARTMENT_COLUMNS[1:], cells[1:]):
+            if not cell.isdigit():
+                raise ScanError(f"{column} '{cell}' for '{name}' is not a whole number", where=where,
+                                fix="write a number such as 12")
+            numbers.append(int(cell))
+        headcount, managers = numbers
+        if managers > headcount:
+            raise ScanError(f"'{name}' has more managers ({managers}) than people ({headcount})", where=where,
+                            fix="expected_headcount counts everyone, managers included")
+        departments.append(Department(name, headcount, managers))
+    return departments

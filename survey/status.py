@@ -1,0 +1,63 @@
+"""`survey status`: what has been received, accepted and rejected, per department."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from survey.scan import load_scan
+from survey.store import Received, Store
+
+
+@dataclass(frozen=True)
+class DepartmentStatus:
+    name: str
+    expected: int
+    accepted: int
+
+
+@dataclass(frozen=True)
+class ScanStatus:
+    folder: Path
+    threshold: int
+    departments: list[DepartmentStatus]
+    received: list[Received]
+    issues: list[tuple[str, str, str]]
+
+    def render(self) -> str:
+        outcomes = Counter(r.outcome for r in self.received)
+        lines = [f"Scan {self.folder}: {len(self.received)} files received: {outcomes['accepted']} accepted, "
+                 f"{outcomes['duplicate']} duplicate, {outcomes['rejected']} rejected", ""]
+        width = max([len(d.name) for d in self.departments] + [10])
+        lines.append(f"{'department':<{width}}  expected  accepted  rate   reportable")
+        for d in self.departments:
+            rate = f"{d.accepted / d.expected:5.0%}" if d.expected else "    -"
+            ok = "yes" if d.accepted >= self.threshold else f"no (fewer than {self.threshold})"
+            lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.accepted:>8}  {rate}  {ok}")
+        problems = [r for r in self.received if r.outcome != "accepted"]
+        if problems:
+            lines += ["", "Not counted:"]
+            lines += [f"  {r.outcome}: {r.path}: {r.reason}" for r in problems]
+        if self.issues:
+            lines += ["", "Answers left out (the rest of these forms was counted):"]
+            lines += [f"  {path}, {where}: {message}" for path, where, message in self.issues]
+        return "\n".join(lines)
+
+
+def scan_status(folder: Path) -> ScanStatus:
+    """Status is for the consultant and HR, not for a report: counts per department are shown
+    so they can chase missing forms."""
+    scan = load_scan(folder)
+    received: list[Received] = []
+    issues: list[tuple[str, str, str]] = []
+    accepted: Counter[str] = Counter()
+    if scan.store_path.exists():
+        with Store(scan.store_path) as store:
+            received = store.received()
+            issues = store.issues()
+            accepted.update(r.department for r in store.responses())
+    names = [d.name for d in scan.departments] + sorted(set(accepted) - {d.name for d in scan.departments})
+    expected = {d.name: d.expected_headcount for d in scan.departments}
+    departments = [DepartmentStatus(n, expected.get(n, 0), accepted[n]) for n in names]
+    return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues)
