@@ -289,6 +289,7 @@ class _FormBuilder:
                 self.row += 1
             elif isinstance(item, m.SituationGrid):
                 self._numbered(item.text, item.manager_text, merge=True)
+                self.row += 1
                 self._column_headers(w["situation"], w["grid_initiative"], w["grid_effect"])
                 initiative = self._list_validation(item.initiative_scale)
                 effect = self._list_validation(item.effect_scale)
