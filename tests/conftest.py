@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -9,12 +10,35 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 
 
-@pytest.fixture(scope="session")
-def demo_result(tmp_path_factory):
-    """The whole demo pipeline, run once for the tests that inspect its output."""
-    from survey.demo import run_demo
+@dataclass
+class DemoRun:
+    folder: Path
+    output: str  # what `survey demo` printed
+    exit_code: int
 
-    return run_demo(tmp_path_factory.mktemp("demo") / "scan")
+    @property
+    def html(self) -> Path:
+        return self.folder / "output" / "report.html"
+
+    @property
+    def pdf(self) -> Path:
+        return self.folder / "output" / "report.pdf"
+
+    @property
+    def workbook(self) -> Path:
+        return self.folder / "output" / "results.xlsx"
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> DemoRun:
+    """`survey demo` run once through the CLI, for the tests that inspect its output."""
+    from click.testing import CliRunner
+
+    from survey.cli import cli
+
+    folder = tmp_path_factory.mktemp("demo") / "scan"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(folder)])
+    return DemoRun(folder, result.output, result.exit_code)
 
 
 @pytest.fixture

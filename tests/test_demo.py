@@ -1,0 +1,71 @@
+"""`survey demo`: the whole pipeline on the sample organisation, end to end."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from survey.cli import cli
+from survey.demo import load_sample
+
+
+def pdf_text(path) -> str:
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def test_demo_writes_html_and_pdf(demo_run):
+    assert demo_run.html.is_file() and demo_run.pdf.is_file()
+    assert demo_run.workbook.is_file()
+    assert len(PdfReader(demo_run.pdf).pages) >= 8
+    html = demo_run.html.read_text(encoding="utf-8")
+    assert html.count("<svg") >= 3  # partnership map, pace map, initiative chart at least
+
+
+def test_report_names_reported_departments_and_never_the_small_one(demo_run):
+    sample = load_sample()
+    threshold = sample.anonymity_threshold
+    text = pdf_text(demo_run.pdf)
+    html = demo_run.html.read_text(encoding="utf-8")
+    small = [d.name for d in sample.departments if d.headcount - d.managers < threshold]
+    assert small, "the sample organisation must have a department below the threshold"
+    for name in small:
+        assert name not in text and name not in html
+    from survey.analysis import analyse_scan
+
+    from survey.scan import load_scan
+
+    results = analyse_scan(load_scan(demo_run.folder))
+    assert len(results.departments) >= 6
+    for group in results.departments:
+        assert group.n >= threshold
+        assert group.key in text
+    for name in results.hidden_departments:
+        assert name not in text
+
+
+def test_report_has_the_three_movements(demo_run):
+    text = pdf_text(demo_run.pdf)
+    for heading in ("Verkennen", "Verdiepen", "Verbinden", "Verantwoording"):
+        assert heading in text
+
+
+def test_demo_command_prints_steps_and_paths(demo_run):
+    out = demo_run.folder
+    assert demo_run.exit_code == 0, demo_run.output
+    for step in ("init scan folder", "forms", "collect", "analyse", "report"):
+        assert step in demo_run.output
+    assert str(out / "output" / "report.html") in demo_run.output
+    assert str(out / "output" / "report.pdf") in demo_run.output
+    # running the other commands on the demo folder works too
+    status = CliRunner().invoke(cli, ["status", str(out)])
+    assert status.exit_code == 0 and "accepted" in status.output
+    again = CliRunner().invoke(cli, ["collect", str(out)])
+    assert again.exit_code == 0 and "0 accepted" in again.output
+
+
+def test_demo_refuses_to_overwrite_a_folder_that_is_not_a_scan(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.docx").write_text("precious")
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "mine")])
+    assert result.exit_code == 1
+    assert (tmp_path / "mine" / "thesis.docx").exists()
