@@ -9,6 +9,7 @@ before a spreadsheet reader touches them.
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import stat
 import zipfile
@@ -165,10 +166,10 @@ def _read_regular_file(path: Path) -> bytes:
         raise Rejected(f"cannot be read ({exc.strerror})")
 
 
-def _check_zip(path: Path) -> None:
+def _check_zip(raw: bytes) -> None:
     """Refuse what would make a spreadsheet reader blow up, before it reads anything."""
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(io.BytesIO(raw))
     except zipfile.BadZipFile:
         raise Rejected("is not an Excel workbook (.xlsx); hand out and collect the forms as .xlsx")
     except OSError as exc:
@@ -211,13 +212,14 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def read_form(scan: Scan, path: Path, raw: bytes | None = None) -> ReadForm:
-    """Read one returned form; raise `Rejected` with the reason if it cannot be taken in."""
-    if path.suffix.lower() not in (".xlsx", ".xlsm") and (raw or b"")[:2] != b"PK":
+def read_form(scan: Scan, path: Path, raw: bytes) -> ReadForm:
+    """Read one returned form (the bytes of `path`); raise `Rejected` with the reason if it
+    cannot be taken in. The bytes that were hashed are the bytes that are read."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") and raw[:2] != b"PK":
         raise Rejected(f"is not an Excel form ({path.suffix or 'no extension'}); only .xlsx forms are collected")
-    _check_zip(path)
+    _check_zip(raw)
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(raw))
         sheet_names = list(workbook.sheet_names)
         if META_SHEET not in sheet_names:
             raise Rejected("is not a form of this scan (it has no survey form information); "
