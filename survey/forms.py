@@ -37,6 +37,7 @@ THIN = Side(style="thin", color="B8C4C8")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 UNLOCKED = Protection(locked=False)
+FONT = "Arial"  # present in Excel everywhere; LibreOffice substitutes Liberation Sans
 
 
 @dataclass(frozen=True)
@@ -163,17 +164,20 @@ class _FormBuilder:
         cell = self.ws[f"{column}{self.row}"]
         cell.fill = ANSWER_FILL
         cell.border = BOX
+        cell.font = Font(name=FONT, size=11)
         cell.protection = UNLOCKED
         cell.alignment = Alignment(vertical="top", wrap_text=True)
         if validation is not None:
             validation.add(cell.coordinate)
+        dimension = self.ws.row_dimensions[self.row]
+        dimension.height = max(dimension.height or 0, 21)  # room to write on a printed form
         self.cells.append((key, cell.coordinate))
 
     def put(self, column: str, value: str, *, bold: bool = False, italic: bool = False, size: int = 11,
             color: str | None = None, fill: PatternFill | None = None, merge_to: str | None = None) -> None:
         cell = self.ws[f"{column}{self.row}"]
         cell.value = value
-        cell.font = Font(bold=bold, italic=italic, size=size, color=color)
+        cell.font = Font(name=FONT, bold=bold, italic=italic, size=size, color=color)
         cell.alignment = WRAP
         if fill is not None:
             cell.fill = fill
@@ -242,15 +246,17 @@ class _FormBuilder:
         for column, label in zip("BCD", labels):
             if label:
                 self.put(column, label, bold=True, fill=HEADER_FILL)
+                self.height_for(label, 26 if column != "B" else 60)
         self.row += 1
 
     def _section(self, section: m.Section) -> None:
         w = self.words
         self._section_header(section.title[self.lang], self.text(section.intro))
-        last_kind = None
+        headed: set[str] = set()  # one column header per kind of scored question in a section
         for item in section.items:
             kind = type(item).__name__
-            if isinstance(item, (m.StatementItem, m.ScoreItem)) and kind != last_kind:
+            if isinstance(item, (m.StatementItem, m.ScoreItem)) and kind not in headed:
+                headed.add(kind)
                 any_desired = any(getattr(i, "desired", False) for i in section.items)
                 scale = self.q.scales[item.scale]
                 first = w["answer_now"] if any_desired else w["your_answer"]
@@ -261,7 +267,6 @@ class _FormBuilder:
                     first += hint
                 self._column_headers(w["statement"] if isinstance(item, m.StatementItem) else w["question"],
                                      first, w["answer_desired"] if any_desired else "")
-            last_kind = kind
             if isinstance(item, (m.StatementItem, m.ScoreItem)):
                 self._numbered(item.text, item.manager_text)
                 validation = self._list_validation(item.scale)
