@@ -63,7 +63,8 @@ class ReportModel:
     n_managers: int
     response_rate: str
     headline_name: str
-    headline_value: str
+    headline_value: str  # mean with its interval
+    headline_mean: str
     summary: list[str]
     partnership_chart: str
     dimension_table: Table
@@ -305,7 +306,7 @@ class _Builder:
             version=__version__, threshold=r.scan.anonymity_threshold, n_responses=r.n_responses,
             n_employees=r.n_employees, n_managers=r.n_managers, response_rate=pct(self.org.response_rate),
             headline_name=self.t(self.q_derived(r.headline).name) if r.headline else "",
-            headline_value=fmt_estimate(head), summary=self.summary(groups),
+            headline_value=fmt_estimate(head), headline_mean=fmt(head.mean if head else None), summary=self.summary(groups),
             partnership_chart=self.partnership_chart(groups), dimension_table=self.dimension_table(groups),
             werkgeluk_chart=self.werkgeluk_chart(groups), retention=self.retention(groups),
             pace_chart=self.pace_chart(groups), initiative_chart=self.initiative_chart(),

@@ -299,3 +299,12 @@ include: [mini, werkgeluk]
                          "t3.yaml")
     [problem] = validate(missing).errors
     assert "did you mean 'werkgeluk'" in problem.message.lower() and problem.where.line == 5
+
+
+def test_only_role_can_come_from_the_form(write_yaml):
+    text = VALID.replace("derived:", """background:
+  - {id: tenure, text: {nl: Jaren, en: Years}, scale: agree, source: form}
+derived:""")
+    [problem] = validate(write_yaml(text)).errors
+    assert "only the 'role' question" in problem.message
+    assert problem.where.line == line_of(text, "id: tenure")

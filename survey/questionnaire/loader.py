@@ -532,8 +532,14 @@ class _Checker:
     # -- background and derived
     def _check_background(self, background: list, scales: dict) -> None:
         for question, part, index in background:
-            self._scale_ref(part, ("background", index, "scale"), question.scale, scales,
-                            (m.ScaleKind.nominal, m.ScaleKind.ordinal), f"background question '{question.id}'")
+            scale = self._scale_ref(part, ("background", index, "scale"), question.scale, scales,
+                                    (m.ScaleKind.nominal, m.ScaleKind.ordinal), f"background question '{question.id}'")
+            if question.source == "form":
+                codes = {str(o.code) for o in scale.options} if scale else set()
+                if question.id != "role" or not {"employee", "manager"} <= codes:
+                    self.error(part, ("background", index, "source"), f"only the 'role' question (with options "
+                               f"employee and manager) can be filled in by the form, not '{question.id}'",
+                               "use 'source: respondent'")
         if not any(q.id == "role" for q, _, _ in background) and self.top.qfile.background:
             self.warn(self.top, ("background",), "no background question 'role': managers and employees "
                       "cannot be compared", "add a 'role' question with options employee and manager")
