@@ -62,7 +62,7 @@ def _join(text: str, fix: str | None) -> str:
 class QuestionnaireError(SurveyError):
     """A questionnaire file is not valid; ``problems`` holds every error found."""
 
-    def __init__(self, problems: list["Problem"], file: Path | str | None = None):
+    def __init__(self, problems: list[Problem], file: Path | str | None = None):
         self.problems = problems
         head = f"{file}: " if file else ""
         count = len(problems)

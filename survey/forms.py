@@ -22,7 +22,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from survey.errors import ScanError
 from survey.i18n import wording
 from survey.questionnaire import model as m
-from survey.scan import Department, Scan
+from survey.scan import Scan
 
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"

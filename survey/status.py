@@ -27,8 +27,8 @@ class ScanStatus:
 
     def render(self) -> str:
         outcomes = Counter(r.outcome for r in self.received)
-        lines = [f"Scan {self.folder}: {len(self.received)} files received: {outcomes['accepted']} accepted, "
-                 f"{outcomes['duplicate']} duplicate, {outcomes['rejected']} rejected", ""]
+        lines = [(f"Scan {self.folder}: {len(self.received)} files received: {outcomes['accepted']} accepted, "
+                 f"{outcomes['duplicate']} duplicate, {outcomes['rejected']} rejected"), ""]
         width = max([len(d.name) for d in self.departments] + [10])
         lines.append(f"{'department':<{width}}  expected  accepted  rate   reportable")
         for d in self.departments:

@@ -72,7 +72,7 @@ def test_rerun_adds_nothing_and_second_copy_is_a_duplicate(scan):
     assert again.count("unchanged") == 2 and again.count("accepted") == 0
     recorded = outcomes(scan)
     assert len(recorded) == 2
-    duplicate = [reason for outcome, reason in recorded.values() if outcome == "duplicate"][0]
+    duplicate = next(reason for outcome, reason in recorded.values() if outcome == "duplicate")
     assert "already collected" in duplicate
 
 
@@ -116,7 +116,7 @@ def test_invalid_answer_is_left_out_and_recorded(scan):
         fields = {a.field for a in store.answers()}
         issues = store.issues()
     assert "plezier" in fields and "zingeving" not in fields
-    [(path, where, message)] = issues
+    [(_path, where, message)] = issues
     assert cells["zingeving"] in where and "'heel goed' is not a mark from 1 to 10" in message
     status = CliRunner().invoke(cli, ["status", str(scan.folder)])
     assert status.exit_code == 0 and "heel goed" in status.output

@@ -31,7 +31,6 @@ def test_report_names_reported_departments_and_never_the_small_one(demo_run):
     for name in small:
         assert name not in text and name not in html
     from survey.analysis import analyse_scan
-
     from survey.scan import load_scan
 
     results = analyse_scan(load_scan(demo_run.folder))

@@ -239,9 +239,8 @@ def bundled_paths() -> list[Path]:
 def find_questionnaire(name_or_path: str | Path, *, relative_to: Path | None = None) -> Path:
     """A path as given, a file beside `relative_to`, or a bundled questionnaire by id."""
     candidate = Path(name_or_path)
-    if candidate.suffix in (".yaml", ".yml") and (candidate.is_file() or relative_to is None):
-        if candidate.is_file():
-            return candidate
+    if relative_to is None and candidate.is_file():
+        return candidate
     if relative_to is not None:
         for suffix in ("", ".yaml", ".yml"):
             near = relative_to / f"{name_or_path}{suffix}"

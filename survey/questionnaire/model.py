@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from enum import StrEnum
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -150,7 +150,7 @@ class SituationGrid(ItemBase):
 
 
 Item = Annotated[
-    Union[StatementItem, ScoreItem, ChoiceItem, OpenItem, SituationGrid],
+    StatementItem | ScoreItem | ChoiceItem | OpenItem | SituationGrid,
     Field(discriminator="type"),
 ]
 
@@ -213,7 +213,7 @@ class QuestionnaireFile(Strict):
     derived: list[DerivedScore] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _languages_unique(self) -> "QuestionnaireFile":
+    def _languages_unique(self) -> QuestionnaireFile:
         if len(set(self.languages)) != len(self.languages):
             raise ValueError("a language is listed twice under 'languages'")
         return self
