@@ -8,9 +8,11 @@ same collect, analyse and report steps as a real scan.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from survey.i18n import wording
 from survey.questionnaire import model as m
 from survey.report import write_report
 from survey.resources import sample_data_dir
-from survey.scan import SCAN_FILE, Department, Scan, init_scan
+from survey.scan import SCAN_FILE, Department, Scan, init_scan, load_scan
 
 StepCallback = Callable[[str, float], None]
 
@@ -227,11 +229,28 @@ def run_demo(out: Path, on_step: StepCallback | None = None, progress=None,
 
 
 def _fill_returned(scan: Scan, sample: SampleOrganisation, forms: list[FormSpec], progress) -> int:
+    """Draw every respondent's answers in order (same seed, same numbers), then fill the
+    forms on all cores."""
     rng = np.random.default_rng(sample.seed)
     profiles = {d.name: d for d in sample.departments}
     chosen = [spec for spec in forms if rng.random() < profiles[spec.meta.department].returned]
-    iterator = progress(iter(chosen)) if progress else iter(chosen)
-    for spec in iterator:
-        respondent = Respondent(rng, profiles[spec.meta.department], spec.meta.role, sample.open_answers)
-        fill_form(scan, spec.path, respondent.answers(scan.questionnaire), scan.inbox / spec.path.name)
+    jobs = [(spec.path, Respondent(rng, profiles[spec.meta.department], spec.meta.role, sample.open_answers)
+             .answers(scan.questionnaire), scan.inbox / spec.path.name) for spec in chosen]
+    workers = min(os.cpu_count() or 1, 8)
+    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(scan.folder,)) as pool:
+        futures = [pool.submit(_fill_job, job) for job in jobs]
+        for future in progress(iter(futures)) if progress else futures:
+            future.result()
     return len(chosen)
+
+
+_WORKER_SCAN: dict[str, Scan] = {}
+
+
+def _worker_init(folder: Path) -> None:
+    _WORKER_SCAN["scan"] = load_scan(folder)
+
+
+def _fill_job(job: tuple[Path, dict[str, object], Path]) -> None:
+    form, answers, out = job
+    fill_form(_WORKER_SCAN["scan"], form, answers, out)

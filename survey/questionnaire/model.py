@@ -21,6 +21,10 @@ Identifier = Annotated[
         description="Stable id: lower-case letters, digits and _ (used by the store and across waves).",
     ),
 ]
+QuestionnaireId = Annotated[
+    str,
+    Field(pattern=r"^[a-z][a-z0-9_-]*$", description="Questionnaire id: lower-case letters, digits, - and _."),
+]
 LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1 code, e.g. nl, en")]
 Text = Annotated[
     dict[LanguageCode, str],
@@ -198,7 +202,7 @@ class QuestionnaireFile(Strict):
         json_schema_extra={"$comment": "Documentation: docs/questionnaire-format.md"},
     )
 
-    id: Identifier
+    id: QuestionnaireId
     version: str = Field(description="Version of the content, e.g. '1.0'; change it when wording changes.")
     languages: list[LanguageCode] = Field(min_length=1)
     title: Text
