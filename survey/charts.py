@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -83,11 +84,11 @@ def partnership_map(groups: Sequence[str], index: Sequence[float | None], dimens
 def pace_heatmap(situations: Sequence[str], groups: Sequence[str], balance: np.ndarray,
                  colour_label: str, hidden_label: str) -> str:
     """Situation x group: percentage points 'speeds me up' minus 'brakes me'."""
-    width = 2.6 + 0.95 * len(groups)
-    with _figure(min(width, 7.4), 0.7 + 0.42 * len(situations)) as (fig, ax):
+    with _figure(7.4, 1.4 + 0.46 * len(situations)) as (fig, ax):
         masked = np.ma.masked_invalid(balance)
         image = ax.imshow(masked, cmap=PACE_MAP, vmin=-60, vmax=60, aspect="auto")
-        ax.set_xticks(range(len(groups)), groups, rotation=35, ha="right")
+        ax.set_xticks(range(len(groups)), [textwrap.fill(g, 12) for g in groups], rotation=0, fontsize=7.5)
+        ax.xaxis.tick_top()
         ax.set_yticks(range(len(situations)), situations)
         ax.tick_params(length=0)
         for spine in ax.spines.values():
@@ -97,7 +98,7 @@ def pace_heatmap(situations: Sequence[str], groups: Sequence[str], balance: np.n
                 value = balance[i, j]
                 text = hidden_label if math.isnan(value) else f"{value:+.0f}"
                 colour = "white" if not math.isnan(value) and abs(value) > 38 else "#222222"
-                ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
+                ax.text(j, i, text, ha="center", va="center", fontsize=9, color=colour)
         ax.set_xticks(np.arange(-0.5, len(groups)), minor=True)
         ax.set_yticks(np.arange(-0.5, len(situations)), minor=True)
         ax.grid(which="minor", color="white", linewidth=2)

@@ -120,9 +120,12 @@ class _Builder:
     def grid(self) -> m.SituationGrid | None:
         return self.q.grids[0] if self.q.grids else None
 
-    def situation_names(self) -> dict[str, str]:
+    def situation_names(self, short: bool = False) -> dict[str, str]:
+        """Situation texts; `short` drops an explanation in brackets (chart labels)."""
         grid = self.grid
-        return {s.id: self.t(s.text) for s in grid.situations} if grid else {}
+        if not grid:
+            return {}
+        return {s.id: self.t(s.text).split(" (")[0] if short else self.t(s.text) for s in grid.situations}
 
     def headline(self, g: GroupResult) -> Estimate | None:
         return g.derived.get(self.r.headline) if self.r.headline else None
@@ -175,7 +178,7 @@ class _Builder:
                                       self.t(self.q_derived(self.r.headline).name) if self.r.headline else "")
 
     def pace_chart(self, groups: list[GroupResult]) -> str | None:
-        situations = self.situation_names()
+        situations = self.situation_names(short=True)
         if not situations or not self.org.pace:
             return None
         matrix = np.array([[g.pace[s].balance if s in g.pace else math.nan for g in groups] for s in situations])
@@ -183,7 +186,7 @@ class _Builder:
                                    self.w["balance_axis"], "·")
 
     def initiative_chart(self) -> str | None:
-        situations = {s: n for s, n in self.situation_names().items() if s in self.org.pace}
+        situations = {s: n for s, n in self.situation_names(short=True).items() if s in self.org.pace}
         if not situations or self.grid is None:
             return None
         scale = self.q.scales[self.grid.initiative_scale]
