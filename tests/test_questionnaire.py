@@ -308,3 +308,35 @@ derived:""")
     [problem] = validate(write_yaml(text)).errors
     assert "only the 'role' question" in problem.message
     assert problem.where.line == line_of(text, "id: tenure")
+
+
+def test_partnership_scan_covers_the_brief():
+    q = load_questionnaire("partnership-scan").questionnaire
+    assert set(q.dimensions) == {"drives", "pace", "responsibility", "demand_driven"}
+    for name in q.dimensions:
+        items = q.dimension_items(name)
+        assert len(items) >= 4, name
+        assert {i.pole.value for i in items} == {"partnership", "traditional"}, name
+        assert all(i.manager_text for i in items), name
+        assert any(i.desired for i in items), name
+    [grid] = q.grids
+    assert len(grid.situations) >= 8
+    assert {"planning_talk", "progress_talk", "appraisal_talk", "training_request", "career_step",
+            "goal_setting", "workload_roster", "new_tasks"} <= {s.id for s in grid.situations}
+    assert {b.id for b in q.background} >= {"role", "tenure", "hours"}
+    assert any(d.id == "partnership_index" and set(d.of) == set(q.dimensions) for d in q.derived)
+
+
+def test_werkgeluk_and_retention_content():
+    happiness = load_questionnaire("werkgeluk").questionnaire
+    scores = [i for i in happiness.items if i.type == "score"]
+    assert [i.id for i in scores] == ["plezier", "zingeving", "voldoening"]
+    assert sum(1 for i in happiness.items if i.type == "open") == 3
+    assert happiness.scales[scores[0].scale].min == 1 and happiness.scales[scores[0].scale].max == 10
+    retention = load_questionnaire("behoud-en-ontwikkeling").questionnaire
+    ids = {i.id for i in retention.items}
+    assert {"stay_1y", "stay_3y", "growth_inside", "growth_sector"} <= ids
+    assert sum(1 for i in ids if i.startswith("sf_")) == 5
+    combined = load_questionnaire("organisatiescan").questionnaire
+    assert ids | {i.id for i in happiness.items} < {i.id for i in combined.items}
+    assert {d.id for d in combined.derived} == {"partnership_index", "werkgeluk"}
