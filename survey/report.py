@@ -223,7 +223,8 @@ class _Builder:
         if self.r.managers is not None and self.r.headline and self.r.headline in self.r.managers.derived \
                 and self.headline(self.org):
             gap = self.r.managers.derived[self.r.headline].mean - self.headline(self.org).mean
-            lines.append(w["summary_managers"].format(gap=f"{gap:+.0f}"))
+            key = "summary_managers_higher" if gap >= 0 else "summary_managers_lower"
+            lines.append(w[key].format(gap=f"{abs(gap):.0f}"))
         if "werkgeluk" in self.org.derived:
             lines.append(w["summary_werkgeluk"].format(value=fmt(self.org.derived["werkgeluk"].mean, 1)))
         return lines
