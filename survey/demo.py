@@ -54,7 +54,7 @@ class SampleOrganisation:
     seed: int
     anonymity_threshold: int
     departments: tuple[DepartmentProfile, ...]
-    open_answers: tuple[str, ...]
+    open_answers: dict[str, tuple[str, ...]]  # question id (or 'default') -> answers
 
 
 @dataclass
@@ -82,14 +82,14 @@ def load_sample(language: str | None = None) -> SampleOrganisation:
         for d in data["departments"])
     return SampleOrganisation(data["organisation"], data["questionnaire"], lang, str(data["wave"]),
                               int(data["seed"]), int(data["anonymity_threshold"]), departments,
-                              tuple(answers[lang]))
+                              {key: tuple(values) for key, values in answers[lang].items()})
 
 
 class Respondent:
     """Draws one respondent's answers (as codes and numbers) from a department profile."""
 
     def __init__(self, rng: np.random.Generator, profile: DepartmentProfile, role: str,
-                 open_answers: tuple[str, ...]):
+                 open_answers: dict[str, tuple[str, ...]]):
         self.rng = rng
         self.profile = profile
         self.open_answers = open_answers
@@ -136,7 +136,8 @@ class Respondent:
                     values[f.key] = True
             elif f.kind is m.FieldKind.open:
                 if rng.random() < 0.45:
-                    values[f.key] = self.open_answers[int(rng.integers(len(self.open_answers)))]
+                    pool = self.open_answers.get(f.item_id) or self.open_answers["default"]
+                    values[f.key] = pool[int(rng.integers(len(pool)))]
             elif scale is not None and scale.options:
                 values[f.key] = scale.options[int(rng.integers(len(scale.options)))].code
         return values
