@@ -6,6 +6,7 @@ them by putting a file of the same name in DIR/templates (looked up first).
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -66,8 +67,8 @@ class ReportModel:
     headline_value: str  # mean with its interval
     headline_mean: str
     summary: list[str]
-    partnership_chart: str
-    dimension_table: Table
+    partnership_chart: str | None
+    dimension_table: Table | None
     werkgeluk_chart: str | None
     retention: Table | None
     pace_chart: str | None
@@ -169,7 +170,9 @@ class _Builder:
         return Table([self.w["statement"], self.w["now"], self.w["desired"], self.w["gap"]], rows)
 
     # -- charts
-    def partnership_chart(self, groups: list[GroupResult]) -> str:
+    def partnership_chart(self, groups: list[GroupResult]) -> str | None:
+        if not self.q.dimensions:
+            return None
         names = [self.group_name(g) for g in groups]
         index = [self.headline(g).mean if self.headline(g) else None for g in groups]
         dims = {self.t(d.name): [g.dimensions[k].mean if k in g.dimensions else None for g in groups]
@@ -311,7 +314,8 @@ class _Builder:
             n_employees=r.n_employees, n_managers=r.n_managers, response_rate=pct(self.org.response_rate),
             headline_name=self.t(self.q_derived(r.headline).name) if r.headline else "",
             headline_value=fmt_estimate(head), headline_mean=fmt(head.mean if head else None), summary=self.summary(groups),
-            partnership_chart=self.partnership_chart(groups), dimension_table=self.dimension_table(groups),
+            partnership_chart=self.partnership_chart(groups),
+            dimension_table=self.dimension_table(groups) if self.q.dimensions else None,
             werkgeluk_chart=self.werkgeluk_chart(groups), retention=self.retention(groups),
             pace_chart=self.pace_chart(groups), initiative_chart=self.initiative_chart(),
             brake_table=self.pace_table(self.org) if self.org.pace else None, manager_gap=self.manager_gap(),
@@ -360,6 +364,14 @@ def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult
                               fix="install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
                                   "or use --no-pdf")
         pdf_path = folder / "report.pdf"
-        HTML(string=html, base_url=str(folder)).write_pdf(pdf_path)
+        # WeasyPrint warns about every SVG style property its CSS parser skips; the charts
+        # render correctly, so only real errors are let through.
+        logger = logging.getLogger("weasyprint")
+        level = logger.level
+        logger.setLevel(logging.ERROR)
+        try:
+            HTML(string=html, base_url=str(folder)).write_pdf(pdf_path)
+        finally:
+            logger.setLevel(level)
         paths.append(pdf_path)
     return paths
