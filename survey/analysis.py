@@ -67,6 +67,16 @@ class DesiredGap:
     n: int
 
 
+@dataclass(frozen=True)
+class ChoiceShares:
+    """Single choice: share per option among those who answered (sums to 1). Multiple
+    choice: share ticking each option among those who ticked any (may sum above 1)."""
+
+    item_id: str
+    n: int
+    shares: dict[str, float]
+
+
 @dataclass
 class GroupResult:
     key: str  # department name, ORGANISATION or MANAGERS
@@ -77,6 +87,7 @@ class GroupResult:
     items: dict[str, Estimate] = field(default_factory=dict)  # on the item's own scale
     pace: dict[str, PaceCell] = field(default_factory=dict)
     desired: dict[str, DesiredGap] = field(default_factory=dict)
+    choices: dict[str, ChoiceShares] = field(default_factory=dict)
     open_answers: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -254,6 +265,9 @@ def analyse_scan(scan: Scan) -> AnalysisResult:
                 _fill_desired(item, scorer, members, hidden_members, org, groups, threshold, protect_figure)
         elif isinstance(item, m.SituationGrid):
             _fill_pace(item, scorer, members, hidden_members, org, groups, threshold, protect_figure)
+        elif isinstance(item, m.ChoiceItem):
+            _fill_choice(item, q.scales[item.scale], scorer, members, hidden_members, org, groups, threshold,
+                         protect_figure)
         elif isinstance(item, m.OpenItem):
             _fill_open(item, scorer, members, org, groups, threshold)
 
@@ -319,6 +333,31 @@ def _fill_pace(grid: m.SituationGrid, scorer: Scorer, members, hidden_members, o
         for g, cell in cells.items():
             if cell.n >= threshold and g not in blocked and g not in hidden_members:
                 (org if g == ORGANISATION else groups[g]).pace[situation.id] = cell
+
+
+def _fill_choice(item: m.ChoiceItem, scale: m.Scale, scorer: Scorer, members, hidden_members, org, groups,
+                 threshold, protect_figure) -> None:
+    codes = [str(o.code) for o in scale.options]
+    if item.type == "single_choice":
+        # ordinal codes are stored as numbers, nominal codes as text
+        answers = scorer.column(item.id, "text").where(
+            scorer.column(item.id, "text").notna(),
+            scorer.column(item.id).map(lambda v: None if pd.isna(v) else str(int(v))))
+        answered = answers.isin(codes)
+        ticks = pd.DataFrame({c: answers == c for c in codes})
+    else:
+        ticks = pd.DataFrame({c: scorer.column(f"{item.id}.{c}").fillna(0) > 0 for c in codes})
+        answered = ticks.any(axis=1)
+    counts = {g: int(answered.loc[idx].sum()) for g, idx in (members | hidden_members).items() if g != ORGANISATION}
+    blocked = protect_figure(counts, f"choice {item.id}")
+    for g, idx in members.items():
+        mask = answered.loc[idx]
+        n = int(mask.sum())
+        if n < threshold or g in blocked:
+            continue
+        chosen = ticks.loc[idx][mask]
+        shares = {c: float(chosen[c].mean()) for c in codes}
+        (org if g == ORGANISATION else groups[g]).choices[item.id] = ChoiceShares(item.id, n, shares)
 
 
 def _fill_open(item: m.OpenItem, scorer: Scorer, members, org, groups, threshold) -> None:

@@ -138,6 +138,8 @@ class Respondent:
                 if rng.random() < 0.45:
                     pool = self.open_answers.get(f.item_id) or self.open_answers["default"]
                     values[f.key] = pool[int(rng.integers(len(pool)))]
+            elif scale is not None and scale.kind is m.ScaleKind.ordinal:
+                values[f.key] = self.ordinal(scale, self.general)
             elif scale is not None and scale.options:
                 values[f.key] = scale.options[int(rng.integers(len(scale.options)))].code
         return values

@@ -76,6 +76,7 @@ class ReportModel:
     brake_table: Table | None
     manager_gap: Table | None
     desired: Table | None
+    choices: list[tuple[str, Table]]  # per questionnaire section: share per option
     breakdowns: list[tuple[str, Table]]
     dialogue: list[str]
     open_answers: list[tuple[str, list[str]]]
@@ -268,6 +269,20 @@ class _Builder:
                 for g in groups]
         return Table(headers, rows)
 
+    def choices(self) -> list[tuple[str, Table]]:
+        """Choice questions per section, organisation-wide: share per option."""
+        tables = []
+        for section in self.q.sections:
+            for item in section.items:
+                result = self.org.choices.get(item.id)
+                if not isinstance(item, m.ChoiceItem) or result is None:
+                    continue
+                scale = self.q.scales[item.scale]
+                rows = [Row(o.label[self.lang], [pct(result.shares[str(o.code)])]) for o in scale.options]
+                tables.append((self.t(section.title), Table([self.t(item.text), f"{self.w['share']} (n={result.n})"],
+                                                           rows)))
+        return tables
+
     def breakdowns(self) -> list[tuple[str, Table]]:
         tables = []
         for question in self.q.background:
@@ -319,7 +334,7 @@ class _Builder:
             werkgeluk_chart=self.werkgeluk_chart(groups), retention=self.retention(groups),
             pace_chart=self.pace_chart(groups), initiative_chart=self.initiative_chart(),
             brake_table=self.pace_table(self.org) if self.org.pace else None, manager_gap=self.manager_gap(),
-            desired=self.desired_table(self.org), breakdowns=self.breakdowns(),
+            desired=self.desired_table(self.org), choices=self.choices(), breakdowns=self.breakdowns(),
             dialogue=[w[f"dialogue_{i}"] for i in range(1, 6)], open_answers=self.open_answers(),
             departments=pages, hidden_departments=len(r.hidden_departments),
             suppressed_figures=len(r.suppressed),

@@ -206,3 +206,31 @@ def test_protect_complementary_suppression():
     assert protect({"x": 6, "y": 10}, 5, "t") == set()
     assert protect({"x": 0, "y": 10}, 5, "t") == {"x"}
     assert protect({"y": 10, "z": 12}, 5, "t", already_hidden={"y"}) == {"y"}
+
+
+def test_choice_shares_match_independent_count(tmp_path):
+    text = QUESTIONNAIRE.replace("      - id: grid\n", """      - {id: often, type: single_choice, scale: agree5, text: {nl: Vaak, en: Often}}
+      - {id: where, type: multiple_choice, scale: initiative, text: {nl: Waar, en: Where}}
+      - id: grid
+""")
+    qpath = tmp_path / "choice.yaml"
+    qpath.write_text(text, encoding="utf-8")
+    scan = init_scan(tmp_path / "scan", "Org", qpath, "nl", "2026", 5, [Department("A", 8, 0)])
+    given = []
+    for number, spec in enumerate(write_forms(scan).forms):
+        answers = {"often": 1 + number % 3, "d1": 3}
+        if number % 4:
+            answers |= {"where.self": True, **({"where.manager": True} if number % 2 else {})}
+        given.append(answers)
+        fill_form(scan, spec.path, answers, scan.inbox / spec.path.name)
+    collect(scan)
+    org = analyse_scan(scan).organisation_result
+    often = org.choices["often"]
+    assert often.n == 8
+    for code in ("1", "2", "3", "4"):
+        assert often.shares[code] == pytest.approx(sum(str(a["often"]) == code for a in given) / 8)
+    where = org.choices["where"]
+    ticked = [a for a in given if "where.self" in a]
+    assert where.n == len(ticked)
+    assert where.shares["manager"] == pytest.approx(sum("where.manager" in a for a in ticked) / len(ticked))
+    assert where.shares["self"] == 1.0
