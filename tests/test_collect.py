@@ -4,6 +4,8 @@ collecting again adds nothing, and hostile or foreign files never crash a run.""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import zipfile
 
 import pytest
@@ -153,3 +155,23 @@ def test_realworld_spreadsheets_each_get_an_outcome(scan):
     assert len(result.outcomes) == len(files)
     assert result.count("rejected") == len(files)  # none of them is a form of this scan
     assert all(o.reason for o in result.outcomes)
+
+
+def test_form_saved_by_libreoffice_is_collected(scan, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice is not installed")
+    form = forms_of(scan)[4]
+    filled = tmp_path / "filled.xlsx"
+    fill_form(scan, form, {"plezier": 9, "zingeving": 4, "voldoening_beter": "Meer scholing"}, filled)
+    out = tmp_path / "resaved"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(filled)],
+                   check=True, capture_output=True, timeout=180)
+    shutil.copy(out / "filled.xlsx", scan.inbox / "resaved.xlsx")
+    result = collect(scan)
+    assert result.count("accepted") == 1, result.outcomes
+    with Store(scan.store_path) as store:
+        answers = {a.field: (a.value_num, a.value_text) for a in store.answers()}
+    assert answers["plezier"] == (9.0, None) and answers["zingeving"] == (4.0, None)
+    assert answers["voldoening_beter"] == (None, "Meer scholing")
