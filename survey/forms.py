@@ -95,17 +95,15 @@ def write_forms(scan: Scan, out: Path | None = None,
     """Write every personal form of the scan; returns where they are."""
     folder = out or scan.forms_dir
     specs = plan_forms(scan, folder)
-    builders: dict[tuple[str, str], _FormBuilder] = {}
+    builder: _FormBuilder | None = None  # specs come grouped by department and role
     iterator: Iterator[FormSpec] = iter(specs)
     if progress is not None:
         iterator = progress(iterator)
     for spec in iterator:
-        key = (spec.meta.department, spec.meta.role)
-        if key not in builders:
-            builders.clear()  # one department and role at a time keeps memory flat
-            builders[key] = _FormBuilder(scan, spec.meta.department, spec.meta.role)
+        if builder is None or (builder.department, builder.role) != (spec.meta.department, spec.meta.role):
+            builder = _FormBuilder(scan, spec.meta.department, spec.meta.role)
         spec.path.parent.mkdir(parents=True, exist_ok=True)
-        builders[key].save(spec.meta, spec.path)
+        builder.save(spec.meta, spec.path)
     return FormsResult(folder, specs)
 
 
@@ -116,6 +114,7 @@ class _FormBuilder:
         self.scan = scan
         self.q = scan.questionnaire
         self.lang = scan.language
+        self.department = department
         self.role = role
         self.words = wording(self.lang)
         self.wb = Workbook()

@@ -71,12 +71,6 @@ class Scan:
     def output_dir(self) -> Path:
         return self.folder / "output"
 
-    def department(self, name: str) -> Department | None:
-        for department in self.departments:
-            if department.name.casefold() == name.casefold():
-                return department
-        return None
-
 
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
