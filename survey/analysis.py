@@ -19,7 +19,6 @@ import pandas as pd
 from scipy import stats
 
 from survey.anonymity import Suppression, protect
-from survey.collect import NOT_APPLICABLE
 from survey.errors import ReportError
 from survey.questionnaire import model as m
 from survey.scan import Scan
@@ -170,6 +169,12 @@ class Scorer:
         return pd.Series(np.nan if frame == "num" else None, index=source.index, dtype=float if frame == "num"
                          else object)
 
+    def codes(self, key: str) -> pd.Series:
+        """Choice answers as code text: nominal codes are stored as text, ordinal as numbers."""
+        numeric = self.column(key).map(lambda v: None if pd.isna(v) else str(int(v)))
+        text = self.column(key, "text")
+        return text.where(text.notna(), numeric)
+
     def item_score(self, item: m.StatementItem | m.ScoreItem, key: str | None = None) -> pd.Series:
         """0-100 with the partnership end high."""
         low, high = self.q.scales[item.scale].numeric_range  # type: ignore[misc]
@@ -204,6 +209,36 @@ class Scorer:
 # --------------------------------------------------------------------------- analysis
 
 
+@dataclass
+class _Groups:
+    """Who is in which reported group, and the one gate every figure passes through."""
+
+    members: dict[str, pd.Index]  # shown departments and ORGANISATION
+    hidden: dict[str, pd.Index]  # hidden departments: never shown, but inside the total
+    results: dict[str, GroupResult]
+    threshold: int
+    log: list[Suppression]
+
+    def reportable(self, answered: pd.Series, table: str) -> list[tuple[str, pd.Index]]:
+        """Groups whose figure may be shown, each with the rows that answered.
+
+        Hidden departments take part in the check: their answers are in the organisation's
+        figure, so a small group could otherwise be worked out by subtraction."""
+        counts = {g: int(answered.loc[idx].sum()) for g, idx in (self.members | self.hidden).items()
+                  if g != ORGANISATION}
+        blocked = protect(counts, self.threshold, table, self.log, already_hidden=set(self.hidden))
+        shown = []
+        for g, idx in self.members.items():
+            rows = idx[answered.loc[idx].to_numpy()]
+            if len(rows) >= self.threshold and g not in blocked:
+                shown.append((g, rows))
+        return shown
+
+    def estimates(self, attribute: str, key: str, series: pd.Series) -> None:
+        for g, rows in self.reportable(series.notna(), f"{attribute} {key}"):
+            getattr(self.results[g], attribute)[key] = estimate(series.loc[rows])
+
+
 def analyse_scan(scan: Scan) -> AnalysisResult:
     responses, wide = load_frame(scan)
     q = scan.questionnaire
@@ -226,62 +261,38 @@ def analyse_scan(scan: Scan) -> AnalysisResult:
     hidden = protect(counts, threshold, "departments", log)
     shown = [d for d in _department_order(scan, counts) if d not in hidden]
 
-    def group(key: str, index: pd.Index) -> GroupResult:
-        return GroupResult(key, len(index), expected.get(key))
+    def rows_of(name: str) -> pd.Index:
+        return employees.index[employees["department"] == name]
 
-    org = group(ORGANISATION, employees.index)
-    org.expected = sum(expected.values()) or None
-    groups = {name: group(name, employees.index[employees["department"] == name]) for name in shown}
-    members = {name: employees.index[employees["department"] == name] for name in shown}
-    members[ORGANISATION] = employees.index
-    # Hidden departments are never shown, but their answers are in the organisation's figures:
-    # they take part in every per-figure check so nothing small can be found by subtraction.
-    hidden_members = {name: employees.index[employees["department"] == name] for name in hidden}
-
-    def protect_figure(counts: dict[str, int], table: str) -> set[str]:
-        return protect(counts, threshold, table, log, already_hidden=set(hidden_members))
-
-    def fill(attribute: str, key: str, series: pd.Series, table: str, transform=estimate) -> None:
-        values = {g: transform(series.loc[idx]) for g, idx in members.items()}
-        present = {g: v.n for g, v in values.items() if v is not None}
-        counts = {g: n for g, n in present.items() if g != ORGANISATION}
-        counts.update({g: int(series.loc[idx].notna().sum()) for g, idx in hidden_members.items()})
-        blocked = protect_figure(counts, table)
-        if present.get(ORGANISATION, 0) < threshold:
-            blocked.add(ORGANISATION)
-        for g, value in values.items():
-            if value is not None and g not in blocked:
-                target = org if g == ORGANISATION else groups[g]
-                getattr(target, attribute)[key] = value
+    results = {name: GroupResult(name, len(rows_of(name)), expected.get(name)) for name in shown}
+    results[ORGANISATION] = GroupResult(ORGANISATION, len(employees), sum(expected.values()) or None)
+    groups = _Groups({**{name: rows_of(name) for name in shown}, ORGANISATION: employees.index},
+                     {name: rows_of(name) for name in hidden}, results, threshold, log)
 
     for name, series in dims.items():
-        fill("dimensions", name, series, f"dimension {name}")
+        groups.estimates("dimensions", name, series)
     for name, series in derived.items():
-        fill("derived", name, series, f"derived {name}")
+        groups.estimates("derived", name, series)
     for item in q.items:
         if isinstance(item, (m.StatementItem, m.ScoreItem)):
-            fill("items", item.id, scorer.column(item.id), f"item {item.id}")
+            groups.estimates("items", item.id, scorer.column(item.id))
             if item.desired:
-                _fill_desired(item, scorer, members, hidden_members, org, groups, threshold, protect_figure)
+                _desired(item, scorer, groups)
         elif isinstance(item, m.SituationGrid):
-            _fill_pace(item, scorer, members, hidden_members, org, groups, threshold, protect_figure)
+            _pace(item, scorer, groups)
         elif isinstance(item, m.ChoiceItem):
-            _fill_choice(item, q.scales[item.scale], scorer, members, hidden_members, org, groups, threshold,
-                         protect_figure)
+            _choices(item, q.scales[item.scale], scorer, groups)
         elif isinstance(item, m.OpenItem):
-            _fill_open(item, scorer, members, org, groups, threshold)
+            _open_answers(item, scorer, groups)
 
     manager_result = None
     if len(managers) >= threshold:
         manager_result = GroupResult(MANAGERS, len(managers))
-        for name in q.dimensions:
-            value = estimate(dims[name].loc[managers.index])
-            if value is not None and value.n >= threshold:
-                manager_result.dimensions[name] = value
-        for name, series in derived.items():
-            value = estimate(series.loc[managers.index])
-            if value is not None and value.n >= threshold:
-                manager_result.derived[name] = value
+        for attribute, series_by_key in (("dimensions", dims), ("derived", derived)):
+            for key, series in series_by_key.items():
+                value = estimate(series.loc[managers.index])
+                if value is not None and value.n >= threshold:
+                    getattr(manager_result, attribute)[key] = value
     else:
         log.append(Suppression("managers", "managers", f"fewer than {threshold} managers answered"))
 
@@ -289,8 +300,9 @@ def analyse_scan(scan: Scan) -> AnalysisResult:
     breakdowns = _breakdowns(q, scorer, employees, derived.get(headline) if headline else None, threshold, log)
     return AnalysisResult(
         scan=scan, n_responses=len(responses), n_employees=len(employees), n_managers=len(managers),
-        organisation_result=org, managers=manager_result, departments=[groups[name] for name in shown],
-        hidden_departments=sorted(hidden), breakdowns=breakdowns, suppressed=log, headline=headline)
+        organisation_result=results[ORGANISATION], managers=manager_result,
+        departments=[results[name] for name in shown], hidden_departments=sorted(hidden),
+        breakdowns=breakdowns, suppressed=log, headline=headline)
 
 
 def _department_order(scan: Scan, counts: dict[str, int]) -> list[str]:
@@ -298,74 +310,47 @@ def _department_order(scan: Scan, counts: dict[str, int]) -> list[str]:
     return listed + sorted(name for name in counts if name not in listed)
 
 
-def _fill_desired(item, scorer: Scorer, members, hidden_members, org, groups, threshold, protect_figure) -> None:
+def _desired(item: m.StatementItem | m.ScoreItem, scorer: Scorer, groups: _Groups) -> None:
     current = scorer.item_score(item)
     desired = scorer.item_score(item, f"{item.id}.desired")
-    both = current.notna() & desired.notna()
-    counts = {g: int(both.loc[idx].sum()) for g, idx in (members | hidden_members).items() if g != ORGANISATION}
-    blocked = protect_figure(counts, f"desired {item.id}")
-    for g, idx in members.items():
-        mask = both.loc[idx]
-        n = int(mask.sum())
-        if n < threshold or g in blocked:
-            continue
-        gap = DesiredGap(item.id, float(current.loc[idx][mask].mean()), float(desired.loc[idx][mask].mean()), n)
-        (org if g == ORGANISATION else groups[g]).desired[item.id] = gap
+    for g, rows in groups.reportable(current.notna() & desired.notna(), f"desired {item.id}"):
+        groups.results[g].desired[item.id] = DesiredGap(
+            item.id, float(current.loc[rows].mean()), float(desired.loc[rows].mean()), len(rows))
 
 
-def _fill_pace(grid: m.SituationGrid, scorer: Scorer, members, hidden_members, org, groups, threshold,
-               protect_figure) -> None:
+def _pace(grid: m.SituationGrid, scorer: Scorer, groups: _Groups) -> None:
+    """Shares among those who answered both questions for the situation."""
     for situation in grid.situations:
-        initiative = scorer.column(f"{grid.id}.{situation.id}.initiative", "text")
-        effect = scorer.column(f"{grid.id}.{situation.id}.effect", "text")
-        cells: dict[str, PaceCell] = {}
-        for g, idx in (members | hidden_members).items():
-            ini = initiative.loc[idx]
-            eff = effect.loc[idx]
-            ini = ini[ini.notna() & (ini != NOT_APPLICABLE)]
-            eff = eff[eff.notna() & (eff != NOT_APPLICABLE)]
-            n = min(len(ini), len(eff)) if len(eff) else len(ini)
-            cells[g] = PaceCell(
-                situation.id, n,
-                {c: float((ini == c).mean()) if len(ini) else 0.0 for c in m.INITIATIVE_CODES},
-                {c: float((eff == c).mean()) if len(eff) else 0.0 for c in m.PACE_EFFECT_CODES})
-        blocked = protect_figure({g: c.n for g, c in cells.items() if g != ORGANISATION}, f"pace {situation.id}")
-        for g, cell in cells.items():
-            if cell.n >= threshold and g not in blocked and g not in hidden_members:
-                (org if g == ORGANISATION else groups[g]).pace[situation.id] = cell
+        initiative = scorer.codes(f"{grid.id}.{situation.id}.initiative")
+        effect = scorer.codes(f"{grid.id}.{situation.id}.effect")
+        answered = initiative.isin(m.INITIATIVE_CODES) & effect.isin(m.PACE_EFFECT_CODES)
+        for g, rows in groups.reportable(answered, f"pace {situation.id}"):
+            ini, eff = initiative.loc[rows], effect.loc[rows]
+            groups.results[g].pace[situation.id] = PaceCell(
+                situation.id, len(rows),
+                {c: float((ini == c).mean()) for c in m.INITIATIVE_CODES},
+                {c: float((eff == c).mean()) for c in m.PACE_EFFECT_CODES})
 
 
-def _fill_choice(item: m.ChoiceItem, scale: m.Scale, scorer: Scorer, members, hidden_members, org, groups,
-                 threshold, protect_figure) -> None:
+def _choices(item: m.ChoiceItem, scale: m.Scale, scorer: Scorer, groups: _Groups) -> None:
     codes = [str(o.code) for o in scale.options]
     if item.type == "single_choice":
-        # ordinal codes are stored as numbers, nominal codes as text
-        answers = scorer.column(item.id, "text").where(
-            scorer.column(item.id, "text").notna(),
-            scorer.column(item.id).map(lambda v: None if pd.isna(v) else str(int(v))))
-        answered = answers.isin(codes)
+        answers = scorer.codes(item.id)
         ticks = pd.DataFrame({c: answers == c for c in codes})
+        answered = answers.isin(codes)
     else:
         ticks = pd.DataFrame({c: scorer.column(f"{item.id}.{c}").fillna(0) > 0 for c in codes})
         answered = ticks.any(axis=1)
-    counts = {g: int(answered.loc[idx].sum()) for g, idx in (members | hidden_members).items() if g != ORGANISATION}
-    blocked = protect_figure(counts, f"choice {item.id}")
-    for g, idx in members.items():
-        mask = answered.loc[idx]
-        n = int(mask.sum())
-        if n < threshold or g in blocked:
-            continue
-        chosen = ticks.loc[idx][mask]
-        shares = {c: float(chosen[c].mean()) for c in codes}
-        (org if g == ORGANISATION else groups[g]).choices[item.id] = ChoiceShares(item.id, n, shares)
+    for g, rows in groups.reportable(answered, f"choice {item.id}"):
+        chosen = ticks.loc[rows]
+        groups.results[g].choices[item.id] = ChoiceShares(item.id, len(rows),
+                                                          {c: float(chosen[c].mean()) for c in codes})
 
 
-def _fill_open(item: m.OpenItem, scorer: Scorer, members, org, groups, threshold) -> None:
+def _open_answers(item: m.OpenItem, scorer: Scorer, groups: _Groups) -> None:
     answers = scorer.column(item.id, "text")
-    for g, idx in members.items():
-        texts = [t for t in answers.loc[idx].dropna().tolist() if isinstance(t, str) and t.strip()]
-        if len(idx) >= threshold and texts:
-            (org if g == ORGANISATION else groups[g]).open_answers[item.id] = texts
+    for g, rows in groups.reportable(answers.notna(), f"open {item.id}"):
+        groups.results[g].open_answers[item.id] = [str(t) for t in answers.loc[rows] if str(t).strip()]
 
 
 def _breakdowns(q: m.Questionnaire, scorer: Scorer, employees: pd.DataFrame, headline: pd.Series | None,
@@ -374,9 +359,7 @@ def _breakdowns(q: m.Questionnaire, scorer: Scorer, employees: pd.DataFrame, hea
     for question in q.background:
         if question.reporting is m.Reporting.none or question.id == "role":
             continue
-        answers = scorer.column(question.id, "text").loc[employees.index]
-        numeric = scorer.column(question.id).loc[employees.index]
-        answers = answers.where(answers.notna(), numeric.map(lambda v: None if pd.isna(v) else str(int(v))))
+        answers = scorer.codes(question.id).loc[employees.index]
         counts = {str(o.code): int((answers == str(o.code)).sum()) for o in q.scales[question.scale].options}
         blocked = protect(counts, threshold, f"background {question.id}", log)
         for option, n in counts.items():
