@@ -175,3 +175,11 @@ def test_form_saved_by_libreoffice_is_collected(scan, tmp_path):
         answers = {a.field: (a.value_num, a.value_text) for a in store.answers()}
     assert answers["plezier"] == (9.0, None) and answers["zingeving"] == (4.0, None)
     assert answers["voldoening_beter"] == (None, "Meer scholing")
+
+
+def test_online_survey_exports_each_get_a_clear_rejection(scan):
+    folder = corpus_dir("online-exports")
+    result = collect(scan, [folder])
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    assert len(result.outcomes) == len(files)
+    assert all(o.outcome == "rejected" and o.reason for o in result.outcomes)
