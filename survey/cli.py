@@ -164,8 +164,10 @@ def report(scan_dir: Path, out: Path | None, no_pdf: bool) -> None:
 @cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("survey-demo"),
               show_default=True, help="Folder for the demo scan (made anew).")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
+              help="Language of the demo's forms and report.")
 @friendly_errors
-def demo(out: Path) -> None:
+def demo(out: Path, lang: str) -> None:
     """Run the whole pipeline on the bundled sample organisation and write the reports."""
     from survey.demo import run_demo
 
@@ -174,7 +176,7 @@ def demo(out: Path) -> None:
 
     click.echo(f"Demo: Zorg & Welzijn sample organisation in {out}")
     started = time.perf_counter()
-    result = run_demo(out, on_step=step, progress=_progress)
+    result = run_demo(out, on_step=step, progress=_progress, language=lang)
     click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
     click.echo(f"HTML report: {result.html}")
     click.echo(f"PDF report:  {result.pdf}")

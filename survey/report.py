@@ -45,6 +45,7 @@ class DepartmentPage:
     headline: str
     dimensions: Table
     pace: Table
+    pace_chart: str | None
     desired: Table | None
     highlights: list[str]
 
@@ -189,6 +190,14 @@ class _Builder:
         return charts.pace_heatmap(list(situations.values()), [self.group_name(g) for g in groups], matrix,
                                    self.w["balance_axis"], "·")
 
+    def department_pace_chart(self, g: GroupResult) -> str | None:
+        situations = self.situation_names(short=True)
+        if not g.pace:
+            return None
+        return charts.balance_bars(list(situations.values()),
+                                   [g.pace[s].balance if s in g.pace else None for s in situations],
+                                   self.w["balance_axis"])
+
     def initiative_chart(self) -> str | None:
         situations = {s: n for s, n in self.situation_names(short=True).items() if s in self.org.pace}
         if not situations or self.grid is None:
@@ -247,6 +256,10 @@ class _Builder:
             low = min(g.dimensions.items(), key=lambda kv: kv[1].mean)
             lines.append(self.w["dept_lowest"].format(dimension=self.t(self.q.dimensions[low[0]].name),
                                                       value=fmt(low[1].mean)))
+        for score in self.q.derived:
+            if score.id != self.r.headline and score.id in g.derived and score.id in self.org.derived:
+                lines.append(self.w["dept_derived"].format(name=self.t(score.name), value=fmt(g.derived[score.id].mean, 1),
+                                                           organisation=fmt(self.org.derived[score.id].mean, 1)))
         return lines
 
     def manager_gap(self) -> Table | None:
@@ -320,7 +333,8 @@ class _Builder:
                 dimensions=Table([w["dimension"], w["score_ci"]],
                                  [Row(self.t(d.name), [fmt_estimate(g.dimensions.get(k))])
                                   for k, d in self.q.dimensions.items()]),
-                pace=self.pace_table(g), desired=self.desired_table(g), highlights=self.highlights(g)))
+                pace=self.pace_table(g), pace_chart=self.department_pace_chart(g), desired=self.desired_table(g),
+                highlights=self.highlights(g)))
         head = self.headline(self.org)
         return ReportModel(
             lang=self.lang, words=w, organisation=r.scan.organisation, wave=r.scan.wave,
