@@ -311,6 +311,7 @@ def _read_answers(q: m.Questionnaire, meta: dict[str, str], cells: dict[str, str
     labels = _Labels(q)
     answers: list[AnswerValue] = []
     issues: list[tuple[str, str]] = []
+    unanswered: list[str] = []  # cells of required questions left empty
     for answer_field in q.answer_fields():
         if answer_field.key == "role":
             answers.append(AnswerValue("role", None, meta["role"]))
@@ -322,12 +323,18 @@ def _read_answers(q: m.Questionnaire, meta: dict[str, str], cells: dict[str, str
         value = rows[row][column] if row < len(rows) and column < len(rows[row]) else ""
         text = _text(value)
         if not text:
+            if answer_field.required and answer_field.kind not in (m.FieldKind.open, m.FieldKind.check):
+                unanswered.append(cell)
             continue
         where = f"sheet '{sheet}', cell {cell}"
         try:
             answers.append(_parse(q, labels, answer_field, value, text))
         except ValueError as exc:
             issues.append((where, f"'{text[:60]}' {exc}; the answer was left out"))
+    if unanswered:
+        shown = ", ".join(unanswered[:10]) + (", ..." if len(unanswered) > 10 else "")
+        issues.append((f"sheet '{sheet}'", f"{len(unanswered)} required question(s) not answered (cells {shown}); "
+                                           "the form was counted without them"))
     return answers, issues
 
 

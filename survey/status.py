@@ -40,7 +40,7 @@ class ScanStatus:
             lines += ["", "Not counted:"]
             lines += [f"  {r.outcome}: {r.path}: {r.reason}" for r in problems]
         if self.issues:
-            lines += ["", "Answers left out (the rest of these forms was counted):"]
+            lines += ["", "Answers to check (these forms were counted):"]
             lines += [f"  {path}, {where}: {message}" for path, where, message in self.issues]
         return "\n".join(lines)
 

@@ -118,8 +118,9 @@ def test_invalid_answer_is_left_out_and_recorded(scan):
         fields = {a.field for a in store.answers()}
         issues = store.issues()
     assert "plezier" in fields and "zingeving" not in fields
-    [(_path, where, message)] = issues
+    [(_, where, message), (_, _, missing)] = issues
     assert cells["zingeving"] in where and "'heel goed' is not a mark from 1 to 10" in message
+    assert "1 required question(s) not answered" in missing and cells["voldoening"] in missing
     status = CliRunner().invoke(cli, ["status", str(scan.folder)])
     assert status.exit_code == 0 and "heel goed" in status.output
 
