@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from survey.anonymity import Suppression, protect
 from survey.scan import load_scan
 from survey.store import Received, Store
 
@@ -15,6 +16,7 @@ class DepartmentStatus:
     name: str
     expected: int
     accepted: int
+    reportable: str  # 'yes', or why not
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,7 @@ class ScanStatus:
         lines.append(f"{'department':<{width}}  expected  accepted  rate   reportable")
         for d in self.departments:
             rate = f"{d.accepted / d.expected:5.0%}" if d.expected else "    -"
-            ok = "yes" if d.accepted >= self.threshold else f"no (fewer than {self.threshold})"
-            lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.accepted:>8}  {rate}  {ok}")
+            lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.accepted:>8}  {rate}  {d.reportable}")
         problems = [r for r in self.received if r.outcome != "accepted"]
         if problems:
             lines += ["", "Not counted:"]
@@ -52,12 +53,21 @@ def scan_status(folder: Path) -> ScanStatus:
     received: list[Received] = []
     issues: list[tuple[str, str, str]] = []
     accepted: Counter[str] = Counter()
+    employees: Counter[str] = Counter()
     if scan.store_path.exists():
         with Store(scan.store_path) as store:
             received = store.received()
             issues = store.issues()
-            accepted.update(r.department for r in store.responses())
+            responses = store.responses()
+        accepted.update(r.department for r in responses)
+        employees.update(r.department for r in responses if r.role == "employee")
     names = [d.name for d in scan.departments] + sorted(set(accepted) - {d.name for d in scan.departments})
     expected = {d.name: d.expected_headcount for d in scan.departments}
-    departments = [DepartmentStatus(n, expected.get(n, 0), accepted[n]) for n in names]
+    # the same rule the report applies, so status never promises a department the report hides
+    log: list[Suppression] = []
+    protect({n: employees[n] for n in names}, scan.anonymity_threshold, "departments", log)
+    why = {entry.group: f"no ({entry.reason})" for entry in log}
+    departments = [DepartmentStatus(n, expected.get(n, 0), accepted[n],
+                                    why.get(n, "yes" if employees[n] else "no (no employee answers yet)"))
+                   for n in names]
     return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues)

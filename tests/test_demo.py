@@ -58,6 +58,10 @@ def test_demo_command_prints_steps_and_paths(demo_run):
     # running the other commands on the demo folder works too
     status = CliRunner().invoke(cli, ["status", str(out)])
     assert status.exit_code == 0 and "accepted" in status.output
+    # status applies the report's anonymity rule: the small department and its complement
+    facilitair = next(line for line in status.output.splitlines() if line.startswith("Facilitair"))
+    assert "no (fewer than 5" in facilitair
+    assert "subtraction" in status.output
     again = CliRunner().invoke(cli, ["collect", str(out)])
     assert again.exit_code == 0 and "0 accepted" in again.output
 
