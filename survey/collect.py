@@ -333,8 +333,8 @@ def _read_answers(q: m.Questionnaire, meta: dict[str, str], cells: dict[str, str
             issues.append((where, f"'{text[:60]}' {exc}; the answer was left out"))
     if unanswered:
         shown = ", ".join(unanswered[:10]) + (", ..." if len(unanswered) > 10 else "")
-        issues.append((f"sheet '{sheet}'", f"{len(unanswered)} required question(s) not answered (cells {shown}); "
-                                           "the form was counted without them"))
+        issues.append((f"sheet '{sheet}'", (f"{len(unanswered)} required question(s) not answered (cells {shown}); "
+                                           "the form was counted without them")))
     return answers, issues
 
 
