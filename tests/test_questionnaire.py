@@ -340,3 +340,38 @@ def test_werkgeluk_and_retention_content():
     combined = load_questionnaire("organisatiescan").questionnaire
     assert ids | {i.id for i in happiness.items} < {i.id for i in combined.items}
     assert {d.id for d in combined.derived} == {"partnership_index", "werkgeluk"}
+
+
+def test_situation_grid_codes_must_be_known(write_yaml):
+    text = VALID.replace("derived:", """  - id: grid_section
+    title: {nl: Situaties, en: Situations}
+    items:
+      - id: grid
+        type: situation_grid
+        initiative_scale: who
+        effect_scale: effect
+        text: {nl: Wie?, en: Who?}
+        situations:
+          - {id: talk, text: {nl: Gesprek, en: Talk}}
+derived:""").replace("dimensions:", """  who:
+    kind: nominal
+    options:
+      - {code: self, label: {nl: Ik, en: Me}}
+      - {code: boss, label: {nl: Baas, en: Boss}}
+  effect:
+    kind: nominal
+    options:
+      - {code: speeds_up, label: {nl: Vooruit, en: Faster}}
+      - {code: brakes, label: {nl: Rem, en: Brake}}
+dimensions:""")
+    [problem] = validate(write_yaml(text)).errors
+    assert "code 'boss', which the pace map does not know" in problem.message
+    assert "self, together, manager, organisation" in problem.message
+    assert problem.where.line == line_of(text, "code: boss")
+
+
+def test_yaml_alias_bomb_is_refused_quickly(write_yaml):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    [problem] = validate(write_yaml("\n".join(lines) + "\n")).errors
+    assert "too many entries" in problem.message
