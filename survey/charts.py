@@ -147,7 +147,7 @@ def score_bars(groups: Sequence[str], values: Sequence[float], low: float, high:
 
 def balance_bars(situations: Sequence[str], balances: Sequence[float | None], axis_label: str) -> str:
     """One department's pace map: per situation, sped up minus braked (percentage points)."""
-    with _figure(4.0, 0.8 + 0.3 * len(situations)) as (fig, ax):
+    with _figure(1.6, 0.5 + 0.3 * len(situations)) as (fig, ax):
         y = np.arange(len(situations))[::-1]
         values = np.array([math.nan if v is None else v for v in balances], dtype=float)
         colours = [PACE_MAP(0.5 + max(-0.5, min(0.5, v / 120))) if not math.isnan(v) else "#DDDDDD" for v in values]
@@ -155,10 +155,11 @@ def balance_bars(situations: Sequence[str], balances: Sequence[float | None], ax
         for yi, value in zip(y, values):
             label = "·" if math.isnan(value) else f"{value:+.0f}"
             ax.text(value + (3 if value >= 0 else -3) if not math.isnan(value) else 0, yi, label, va="center",
-                    ha="left" if math.isnan(value) or value >= 0 else "right", fontsize=8)
+                    ha="left" if math.isnan(value) or value >= 0 else "right", fontsize=7)
         ax.axvline(0, color="#555555", lw=0.8)
-        ax.set_yticks(y, situations)
+        ax.set_yticks(y, [textwrap.fill(s, 26) for s in situations], fontsize=7.5, linespacing=1.0)
         ax.set_xlim(-100, 100)
-        ax.set_xticks([-100, -50, 0, 50, 100])
-        ax.set_xlabel(axis_label, fontsize=7.5)
+        ax.set_xticks([-100, 0, 100])
+        ax.tick_params(labelsize=7.5)
+        ax.set_xlabel(axis_label, fontsize=7)
         return _svg(fig)
