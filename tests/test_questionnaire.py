@@ -375,3 +375,24 @@ def test_yaml_alias_bomb_is_refused_quickly(write_yaml):
     lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
     [problem] = validate(write_yaml("\n".join(lines) + "\n")).errors
     assert "too many entries" in problem.message
+
+
+@pytest.mark.parametrize("change, expected, fragment", [
+    (("text: {nl: Ik plan zelf mijn gesprekken., en: I plan my own talks.}", "text: Ik plan zelf mijn gesprekken."),
+     "'text' needs a text per language", "text: Ik plan zelf"),
+    (("  - id: one", "\t- id: one"), "Indent with spaces, not tabs", "- id: one"),
+    (("pole: partnership\n", "pole: partnership\n        pole: traditional\n"), "remove or rename one of them",
+     "pole: traditional"),
+    (("pole: partnership\n", "pole: partnership\n        desired: ja\n"), "'desired' must be true or false",
+     "desired: ja"),
+])
+def test_common_mistakes_get_plain_messages(write_yaml, change, expected, fragment):
+    text = VALID.replace(*change)
+    [problem] = validate(write_yaml(text)).errors
+    assert expected in problem.message
+    assert problem.where.line == line_of(text, fragment)
+
+
+def test_version_may_be_written_as_a_number(write_yaml):
+    report = validate(write_yaml(VALID.replace('version: "1.0"', "version: 1.0")))
+    assert report.ok and report.questionnaire.version == "1.0"

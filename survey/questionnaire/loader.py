@@ -83,10 +83,16 @@ def read_yaml(path: Path) -> SourceFile:
         root = yaml.load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        what = f"YAML syntax error: {exc.problem or exc.context}"
+        problem = str(exc.problem or exc.context)
+        what = f"YAML syntax error: {problem}"
         where = Location(file=path, line=mark.line + 1 if mark else None, column=mark.column + 1 if mark else None)
-        raise QuestionnaireError([Problem(what, where, "check indentation, colons and quotes on this line "
-                                                       "and the one above")])
+        if "duplicate key" in problem:
+            fix = "a key may appear only once in the same block: remove or rename one of them"
+        elif "\\t" in problem or "\t" in problem:
+            fix = "indent with spaces, not tabs"
+        else:
+            fix = "check indentation, colons and quotes on this line and the one above"
+        raise QuestionnaireError([Problem(what, where, fix)])
     except YAMLError as exc:
         raise QuestionnaireError([Problem(f"YAML error: {exc}", Location(file=path))])
     if root is None:
@@ -212,6 +218,11 @@ def _shape_problems(exc: ValidationError, source: SourceFile) -> list[Problem]:
         elif kind == "too_short":
             what = f"'{name}' is empty"
             fix = "add at least one entry"
+        elif kind == "dict_type" and name in TEXT_KEYS | {"anchors"}:
+            what = f"'{name}' needs a text per language, not a single text"
+            fix = f"write it as {name}: {{nl: ..., en: ...}}"
+        elif kind in ("bool_type", "bool_parsing"):
+            what = f"'{name}' must be true or false (found {value!r})"
         elif kind == "value_error":
             what = str(error["msg"]).removeprefix("Value error, ")
         else:

@@ -12,7 +12,7 @@ import json
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Identifier = Annotated[
     str,
@@ -203,7 +203,8 @@ class QuestionnaireFile(Strict):
     )
 
     id: QuestionnaireId
-    version: str = Field(description="Version of the content, e.g. '1.0'; change it when wording changes.")
+    version: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v)] = Field(
+        description="Version of the content, e.g. '1.0'; change it when wording changes.")
     languages: list[LanguageCode] = Field(min_length=1)
     title: Text
     introduction: Text | None = None
