@@ -120,11 +120,13 @@ def _collect_one(scan: Scan, store: Store, path: Path) -> FileOutcome:
         return FileOutcome(path, "unchanged")
     try:
         form = read_form(scan, path, raw)
-    except Rejected as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever a file does, the run goes on and the file is recorded
+        reason = str(exc) if isinstance(exc, Rejected) else (
+            f"could not be read ({type(exc).__name__}: {str(exc)[:120]}); please report this file")
         with store.transaction() as db:
             db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES (?, ?, ?, 'rejected', ?)",
-                       (str(path), sha, len(raw), str(exc)))
-        return FileOutcome(path, "rejected", str(exc))
+                       (str(path), sha, len(raw), reason))
+        return FileOutcome(path, "rejected", reason)
     earlier = store.accepted_form(form.form_id)
     with store.transaction() as db:
         if earlier is not None:
@@ -191,9 +193,18 @@ def _check_zip(raw: bytes) -> None:
                     entry.compress_size and entry.file_size / entry.compress_size > MAX_RATIO
                     and entry.file_size > 1_000_000):
                 raise Rejected("unpacks to an absurd size (a zip bomb?)")
-        for entry in entries:
-            if not entry.filename.endswith((".xml", ".rels")):
-                continue
+        try:
+            _check_parts(archive, entries)
+        except Rejected:
+            raise
+        except Exception as exc:  # noqa: BLE001 - bad CRC, unknown compression, truncated data...
+            raise Rejected(f"is a damaged workbook ({type(exc).__name__}); ask for the form to be saved again")
+
+
+def _check_parts(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
+    """No XML entity declarations anywhere, no cell far outside a form."""
+    for entry in entries:
+        if entry.filename.endswith((".xml", ".rels")):
             with archive.open(entry) as handle:
                 head = handle.read(2048)
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
@@ -215,6 +226,8 @@ def _column_number(letters: bytes) -> int:
 def read_form(scan: Scan, path: Path, raw: bytes) -> ReadForm:
     """Read one returned form (the bytes of `path`); raise `Rejected` with the reason if it
     cannot be taken in. The bytes that were hashed are the bytes that are read."""
+    if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE: an old .xls, or an encrypted .xlsx
+        raise Rejected("is password-protected or an old .xls file; save it as .xlsx without a password")
     if path.suffix.lower() not in (".xlsx", ".xlsm") and raw[:2] != b"PK":
         raise Rejected(f"is not an Excel form ({path.suffix or 'no extension'}); only .xlsx forms are collected")
     _check_zip(raw)

@@ -184,3 +184,20 @@ def test_online_survey_exports_each_get_a_clear_rejection(scan):
     files = [p for p in folder.rglob("*") if p.is_file()]
     assert len(result.outcomes) == len(files)
     assert all(o.outcome == "rejected" and o.reason for o in result.outcomes)
+
+
+def test_damaged_zip_and_old_excel_files_are_rejected(scan):
+    form = forms_of(scan)[5]
+    filled = scan.inbox / "crc.xlsx"
+    fill_form(scan, form, {"plezier": 7}, filled)
+    data = bytearray(filled.read_bytes())
+    # flip bytes inside the compressed worksheet so its checksum no longer matches
+    start = data.find(b"xl/worksheets/sheet1.xml") + 200
+    data[start:start + 40] = bytes(40)
+    filled.write_bytes(bytes(data))
+    (scan.inbox / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    result = collect(scan)
+    assert result.count("rejected") == 2
+    recorded = outcomes(scan)
+    assert "damaged" in recorded["crc.xlsx"][1] or "not an Excel workbook" in recorded["crc.xlsx"][1]
+    assert "password-protected or an old .xls" in recorded["old.xls"][1]
