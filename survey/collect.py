@@ -313,7 +313,7 @@ class _Labels:
             table: dict[str, int | str] = {}
             for option in scale.options:
                 table[str(option.code).casefold()] = option.code
-                for label in option.label.values():
+                for label in [*option.label.values(), *(option.manager_label or {}).values()]:
                     table[label.strip().casefold()] = option.code
             self.lookup[name] = table
             self.not_applicable[name] = {t.strip().casefold() for t in (scale.not_applicable or {}).values()}

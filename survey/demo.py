@@ -161,6 +161,7 @@ def fill_form(scan: Scan, form: Path, answers: dict[str, object], out: Path) -> 
     workbook = load_workbook(form)
     meta = workbook[META_SHEET]
     lang = str(meta.cell(row=META_KEYS.index("language") + 1, column=2).value)
+    manager = meta.cell(row=META_KEYS.index("role") + 1, column=2).value == "manager"
     cells = {str(row[0]): str(row[1]) for row in meta.iter_rows(min_row=len(META_KEYS) + 2, values_only=True)
              if row[0]}
     sheet = workbook[workbook.sheetnames[0]]
@@ -177,7 +178,7 @@ def fill_form(scan: Scan, form: Path, answers: dict[str, object], out: Path) -> 
         elif f.kind in (m.FieldKind.open, m.FieldKind.score):
             written = value
         else:
-            written = scale.label(value, lang)  # type: ignore[union-attr,arg-type]
+            written = scale.label(value, lang, manager)  # type: ignore[union-attr,arg-type]
         sheet[cells[key]] = written
     workbook.save(out)
 

@@ -134,7 +134,8 @@ class _FormBuilder:
     # -- building blocks
     def text(self, value: m.Text | None, manager_value: m.Text | None = None) -> str:
         chosen = manager_value if (self.role == "manager" and manager_value) else value
-        return chosen[self.lang] if chosen else ""
+        # '{threshold}' in a text becomes this scan's anonymity threshold
+        return chosen[self.lang].replace("{threshold}", str(self.scan.anonymity_threshold)) if chosen else ""
 
     def _list_validation(self, scale_name: str, extra: list[str] | None = None) -> DataValidation:
         key = scale_name if extra is None else f"{scale_name}+"
@@ -152,9 +153,10 @@ class _FormBuilder:
         return validation
 
     def _scale_labels(self, scale: m.Scale) -> list[str | int]:
+        manager = self.role == "manager"
         labels: list[str | int] = (
             list(scale.values) if scale.kind is m.ScaleKind.score
-            else [o.label[self.lang] for o in scale.options])
+            else [o.text(self.lang, manager) for o in scale.options])
         if scale.not_applicable:
             labels.append(scale.not_applicable[self.lang])
         return labels
@@ -250,7 +252,7 @@ class _FormBuilder:
 
     def _section(self, section: m.Section) -> None:
         w = self.words
-        self._section_header(section.title[self.lang], self.text(section.intro))
+        self._section_header(section.title[self.lang], self.text(section.intro, section.manager_intro))
         headed: set[str] = set()  # one column header per kind of scored question in a section
         for item in section.items:
             kind = type(item).__name__
@@ -281,7 +283,7 @@ class _FormBuilder:
                 self.row += 1
                 tick = self._list_validation("tick", [w["tick_yes"]])
                 for option in self.q.scales[item.scale].options:
-                    self.put("B", f"    {option.label[self.lang]}")
+                    self.put("B", f"    {option.text(self.lang, self.role == 'manager')}")
                     self.answer_cell(f"{item.id}.{option.code}", "C", tick)
                     self.row += 1
             elif isinstance(item, m.OpenItem):
@@ -294,7 +296,9 @@ class _FormBuilder:
             elif isinstance(item, m.SituationGrid):
                 self._numbered(item.text, item.manager_text, merge=True)
                 self.row += 1
-                self._column_headers(w["situation"], w["grid_initiative"], w["grid_effect"])
+                manager = self.role == "manager"
+                self._column_headers(w["situation"], w["grid_initiative"],
+                                     w["grid_effect_manager"] if manager else w["grid_effect"])
                 initiative = self._list_validation(item.initiative_scale)
                 effect = self._list_validation(item.effect_scale)
                 for situation in item.situations:

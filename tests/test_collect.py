@@ -201,3 +201,25 @@ def test_damaged_zip_and_old_excel_files_are_rejected(scan):
     recorded = outcomes(scan)
     assert "damaged" in recorded["crc.xlsx"][1] or "not an Excel workbook" in recorded["crc.xlsx"][1]
     assert "password-protected or an old .xls" in recorded["old.xls"][1]
+
+
+def test_manager_forms_use_manager_wording_and_scan_threshold(tmp_path):
+    scan = init_scan(tmp_path / "s", "Org", "organisatiescan", "nl", "2026", 7, [Department("Zorg", 2, 1)])
+    forms = write_forms(scan).forms
+    manager = next(f for f in forms if f.meta.role == "manager")
+    employee = next(f for f in forms if f.meta.role == "employee")
+    book = load_workbook(manager.path)
+    texts = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert any("minstens 7" in t for t in texts)  # '{threshold}' in the introduction
+    assert any(t.startswith("Mijn medewerkers bepalen zelf") for t in texts)
+    lists = [c for row in book["_lists"].iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    assert "Mijn medewerker zelf" in lists and "Ik zelf" not in lists
+    # a manager picks the manager label; it is stored as the same code an employee's 'Ik zelf' gives
+    fill_form(scan, manager.path, {"pace_map.planning_talk.initiative": "self", "kar_01": 4},
+              scan.inbox / "m.xlsx")
+    fill_form(scan, employee.path, {"pace_map.planning_talk.initiative": "self", "kar_01": 4},
+              scan.inbox / "e.xlsx")
+    assert collect(scan).count("accepted") == 2
+    with Store(scan.store_path) as store:
+        values = [a.value_text for a in store.answers() if a.field == "pace_map.planning_talk.initiative"]
+    assert values == ["self", "self"]

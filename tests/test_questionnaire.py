@@ -396,3 +396,28 @@ def test_common_mistakes_get_plain_messages(write_yaml, change, expected, fragme
 def test_version_may_be_written_as_a_number(write_yaml):
     report = validate(write_yaml(VALID.replace('version: "1.0"', "version: 1.0")))
     assert report.ok and report.questionnaire.version == "1.0"
+
+
+def test_one_label_may_stand_for_one_answer_only(write_yaml):
+    text = VALID.replace("{code: 2, label: {nl: Neutraal, en: Neutral}}", "{code: 2, label: {nl: Eens, en: Neutral}}")
+    [problem] = validate(write_yaml(text)).errors
+    assert "'eens' stands for two answers" in problem.message
+    text = VALID.replace("      - {code: 3, label: {nl: Eens, en: Agree}}\n",
+                         "      - {code: 3, label: {nl: Eens, en: Agree}}\n    not_applicable: {nl: Eens, en: Skip}\n")
+    [problem] = validate(write_yaml(text)).errors
+    assert "'does not apply' label 'Eens' is also an answer" in problem.message
+
+
+def test_derived_score_refuses_traditional_statement(write_yaml):
+    text = VALID.replace("of: [drives]", "of: [a1, a2]")
+    [problem] = validate(write_yaml(text)).errors
+    assert "'a2' as answered, but it is traditional-keyed" in problem.message
+    assert problem.where.line == line_of(text, "of: [a1, a2]")
+
+
+def test_moving_a_statement_to_another_dimension_breaks_its_trend(write_yaml):
+    two = VALID.replace("dimensions:\n", "dimensions:\n  other:\n    name: {nl: Ander, en: Other}\n")
+    old = load_questionnaire(write_yaml(two, "a.yaml")).questionnaire
+    moved = two.replace("dimension: drives\n        pole: partnership", "dimension: other\n        pole: partnership")
+    new = load_questionnaire(write_yaml(moved, "b.yaml")).questionnaire
+    assert {c.key: c.change for c in compare_versions(old, new)}["a1"] is Change.reworded

@@ -23,8 +23,8 @@ from survey.resources import questionnaires_dir
 MAX_FILE_BYTES = 2_000_000
 MAX_NODES = 200_000
 LANGUAGE_NAMES = {"nl": "Dutch", "en": "English", "de": "German", "fr": "French"}
-TEXT_KEYS = {"title", "introduction", "text", "manager_text", "intro", "name", "description",
-             "label", "not_applicable"}
+TEXT_KEYS = {"title", "introduction", "text", "manager_text", "intro", "manager_intro", "name", "description",
+             "label", "manager_label", "not_applicable"}
 
 
 def _all_field_names() -> list[str]:
@@ -436,6 +436,7 @@ class _Checker:
                 if codes.index(code) != index:
                     self.error(part, path + ("options", index, "code"),
                                f"scale '{name}' uses code '{code}' twice", "give every option its own code")
+            self._check_labels_distinct(part, path, name, scale)
             if scale.kind is m.ScaleKind.ordinal and not all(isinstance(c, int) for c in codes):
                 self.error(part, path + ("options",), f"ordinal scale '{name}' needs numbers as codes",
                            "number the options from low to high, e.g. 1 to 5")
@@ -459,6 +460,21 @@ class _Checker:
             if scale.options:
                 self.error(part, path + ("options",), f"score scale '{name}' takes 'anchors', not 'options'",
                            "use 'kind: ordinal' for labelled points")
+
+    def _check_labels_distinct(self, part: _Part, path: tuple, name: str, scale: m.Scale) -> None:
+        """Returned forms are read by label: one text may stand for one answer only."""
+        meaning: dict[str, object] = {}
+        for index, option in enumerate(scale.options):
+            texts = [str(option.code), *option.label.values(), *(option.manager_label or {}).values()]
+            for text in {t.strip().casefold() for t in texts}:
+                if meaning.setdefault(text, option.code) != option.code:
+                    self.error(part, path + ("options", index), f"scale '{name}': '{text}' stands for two "
+                               f"answers ('{meaning[text]}' and '{option.code}')",
+                               "give every answer its own label")
+        for lang, text in (scale.not_applicable or {}).items():
+            if text.strip().casefold() in meaning:
+                self.error(part, path + ("not_applicable", lang), f"scale '{name}': the 'does not apply' "
+                           f"label '{text}' is also an answer", "give it a label of its own")
 
     def _scale_ref(self, part: _Part, path: tuple, name: str, scales: dict, kinds: tuple[m.ScaleKind, ...],
                    what_for: str) -> m.Scale | None:
@@ -556,9 +572,12 @@ class _Checker:
 
     def _check_derived(self, derived: list, scales: dict, dimensions: dict) -> None:
         bases: dict[str, str] = {}  # id -> what it is measured on: a scale name or '0-100'
+        reversed_items: set[str] = set()
         for item in (i for part in self.parts for s in part.qfile.sections for i in s.items):
             if isinstance(item, (m.StatementItem, m.ScoreItem)):
                 bases[item.id] = item.scale
+                if getattr(item, "pole", None) == m.Pole.traditional:
+                    reversed_items.add(item.id)
         for name in dimensions:
             bases[name] = "0-100"
         for score, part, index in derived:
@@ -570,6 +589,10 @@ class _Checker:
                                did_you_mean(ref, bases.keys()) or "check the id")
                     continue
                 found.add(bases[ref])
+                if ref in reversed_items:
+                    self.error(part, ("derived", index, "of", o_index), f"derived score '{score.id}' averages "
+                               f"'{ref}' as answered, but it is traditional-keyed and would not be reversed",
+                               "average its dimension instead, or leave it out")
             if len(found) > 1:
                 self.error(part, ("derived", index, "of"), f"derived score '{score.id}' mixes answers on "
                            f"different scales ({', '.join(sorted(found))})", "average only like with like")

@@ -54,6 +54,12 @@ class ScaleKind(StrEnum):
 class ScaleOption(Strict):
     code: int | Identifier = Field(description="Stored value: a number on ordinal scales, an id otherwise.")
     label: Text
+    manager_label: Text | None = Field(
+        default=None, description="The label as managers see it, e.g. 'My staff member' for 'I myself'.")
+
+    def text(self, lang: str, manager: bool = False) -> str:
+        chosen = self.manager_label if manager and self.manager_label else self.label
+        return chosen[lang]
 
 
 class Scale(Strict):
@@ -66,10 +72,10 @@ class Scale(Strict):
         default=None, description="Label of a 'does not apply' answer; such answers are not scored."
     )
 
-    def label(self, value: int | str, lang: str) -> str:
+    def label(self, value: int | str, lang: str, manager: bool = False) -> str:
         for option in self.options:
             if option.code == value:
-                return option.label[lang]
+                return option.text(lang, manager)
         if value in self.anchors:
             return f"{value} ({self.anchors[value][lang]})"  # type: ignore[index]
         return str(value)
@@ -163,6 +169,7 @@ class Section(Strict):
     id: Identifier
     title: Text
     intro: Text | None = None
+    manager_intro: Text | None = Field(default=None, description="The intro as managers read it.")
     items: list[Item]
 
 
@@ -331,5 +338,5 @@ class Questionnaire(QuestionnaireFile):
                         item.text, situation.text, situation.manager_text, scales)
                 continue
             prints[item.id] = digest(item.text, item.manager_text, scale_def,
-                                     getattr(item, "pole", None))
+                                     getattr(item, "pole", None), getattr(item, "dimension", None))
         return prints
