@@ -29,6 +29,12 @@ def friendly_errors(command):
             if DEBUG["on"]:
                 traceback.print_exc()
             raise click.ClickException(exc.message) from None
+        except OSError as exc:  # a folder that cannot be written, a file that is open elsewhere...
+            if DEBUG["on"]:
+                traceback.print_exc()
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}. Check that the path exists, that you may "
+                                       "write there, and that the file is not open in another program") from None
         except KeyboardInterrupt:
             raise click.Abort() from None
 

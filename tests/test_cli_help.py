@@ -52,3 +52,11 @@ def test_user_error_is_one_line_without_traceback(tmp_path):
     assert "Traceback" not in result.output
     assert "is not a scan folder" in result.output
     assert "survey init" in result.output
+
+
+def test_unwritable_output_is_a_message_not_a_traceback(tmp_path):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(cli, ["init", str(blocker / "scan"), "--org", "A", "--questionnaire", "werkgeluk"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "file.txt" in result.output
