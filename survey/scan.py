@@ -162,14 +162,19 @@ def load_scan(folder: Path) -> Scan:
         raise ScanError("anonymity_threshold must be at least 1", where=Location(file=scan_file),
                         fix="use 5 or more")
     language = setting("language", str)
-    frozen_meta = settings.get("questionnaire") or {}
+    frozen_meta = settings.get("questionnaire")
+    if not isinstance(frozen_meta, dict) or not frozen_meta.get("hash"):
+        line = settings.lc.key("questionnaire")[0] + 1 if "questionnaire" in settings else None
+        raise ScanError("the 'questionnaire' entry (id, version, hash, file) is missing or damaged",
+                        where=Location(file=scan_file, line=line),
+                        fix="restore scan.yaml from a backup, or start a new scan folder with survey init")
     frozen_path = folder / str(frozen_meta.get("file", QUESTIONNAIRE_FILE))
     try:
         questionnaire = load_questionnaire(frozen_path).questionnaire
     except QuestionnaireError as exc:
         raise ScanError(f"the scan's questionnaire is not valid: {exc.message}",
                         fix="restore questionnaire.yaml, or start a new scan folder with survey init")
-    if frozen_meta.get("hash") and frozen_meta["hash"] != questionnaire.content_hash:
+    if frozen_meta["hash"] != questionnaire.content_hash:
         raise ScanError(f"{frozen_path.name} was changed after the scan started (its content no longer matches "
                         f"the hash in {SCAN_FILE})",
                         where=Location(file=frozen_path),

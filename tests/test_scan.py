@@ -74,3 +74,20 @@ def test_departments_csv_errors_name_the_line(tmp_path):
 def test_committed_schema_is_up_to_date():
     committed = json.loads((ROOT / "docs" / "questionnaire.schema.json").read_text(encoding="utf-8"))
     assert committed == json_schema(), "run: survey schema --out docs/questionnaire.schema.json"
+
+
+def test_damaged_scan_settings_get_a_message(tmp_path):
+    folder = tmp_path / "s"
+    run("init", folder, "--org", "A", "--questionnaire", "werkgeluk")
+    settings = folder / "scan.yaml"
+    text = settings.read_text()
+    settings.write_text(text.replace("anonymity_threshold: 5", "anonymity_threshold: vijf"))
+    result = run("status", folder)
+    assert result.exit_code == 1 and "'anonymity_threshold' is missing or not a whole number" in result.output
+    assert "scan.yaml, line" in result.output
+    settings.write_text("questionnaire: oops\n" + text.split("questionnaire:")[0])
+    result = run("status", folder)
+    assert result.exit_code == 1 and "'questionnaire' entry" in result.output and "line 1" in result.output
+    settings.write_text("organisation: [unclosed\n")
+    result = run("status", folder)
+    assert result.exit_code == 1 and "cannot be read" in result.output
