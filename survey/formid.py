@@ -2,8 +2,8 @@
 
 An id is 13 random symbols of Crockford's base32 (no I, L, O, U: nothing to confuse) with the
 first one always a letter, so a spreadsheet never takes an id for a number (``01E001`` became
-1E+1 in Excel), plus one check symbol (Luhn mod 32) that catches every single mistyped symbol
-and every swap of two neighbours. That is 64 random bits from the operating system's
+1E+1 in Excel), plus one check symbol that catches every single mistyped symbol
+and every swap of two neighbours (Damm's method over GF(32)). That is 64 random bits from the operating system's
 cryptographic source. Shown grouped for reading: ``KQ7M-4XPA-2R9T-CB``.
 """
 
@@ -18,15 +18,19 @@ RANDOM_SYMBOLS = 13  # 1 letter (log2 22 = 4.46 bits) + 12 x 5 bits = 64.5 bits
 _TYPO = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
 
 
+def _times_x(value: int) -> int:
+    """Multiplication by x in GF(32) (modulus x^5 + x^2 + 1)."""
+    value <<= 1
+    return value ^ 0b100101 if value & 0b100000 else value
+
+
 def _check_symbol(body: str) -> str:
-    """Luhn mod N over the alphabet: detects all single errors and adjacent swaps."""
-    n = len(ALPHABET)
-    total, factor = 0, 2
-    for char in reversed(body):
-        addend = factor * ALPHABET.index(char)
-        total += addend // n + addend % n
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[(n - total % n) % n]
+    """Damm's check over the quasigroup a o b = x*a + b in GF(32): every single error and
+    every swap of neighbours changes the result (Luhn mod N misses some swaps)."""
+    interim = 0
+    for char in body:
+        interim = _times_x(interim) ^ ALPHABET.index(char)
+    return ALPHABET[_times_x(interim)]
 
 
 def new_form_id() -> str:
