@@ -32,7 +32,7 @@ from survey.forms import FORM_MARKER, META_SHEET, TAG_COLUMN
 from survey.questionnaire import model as m
 from survey.scan import Scan
 from survey.signing import FORM_FORMAT, SignedClaims, load_secret, verify
-from survey.store import Store
+from survey.store import Store, collect_lock
 from survey.textsafety import clean_text
 
 MAX_FILE_BYTES = 20_000_000
@@ -144,7 +144,7 @@ def collect(scan: Scan, paths: list[Path] | None = None,
     iterator: Iterator[Path] = iter(files)
     if progress is not None:
         iterator = progress(iterator)
-    with Store(scan.store_path) as store:
+    with collect_lock(scan.folder), Store(scan.store_path) as store:
         _sync_department_names(scan, store)
         for path in iterator:
             result.outcomes.append(_record(store, read_file(ctx, path)))

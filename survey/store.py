@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+from filelock import FileLock, Timeout
+
 from survey.errors import Location, ScanError
 
 APPLICATION_ID = 0x53525659  # 'SRVY'
@@ -324,6 +326,42 @@ class Store:
         rows = self.db.execute("SELECT a.response_id, a.field, a.value_num, a.value_text FROM answers a "
                                "JOIN responses s ON s.id = a.response_id WHERE s.counted = 1").fetchall()
         return [Answer(*row) for row in rows]
+
+
+LOCK_FILE = ".collect.lock"
+
+
+@contextmanager
+def collect_lock(folder: Path) -> Iterator[None]:
+    """One collect per scan at a time; a second one says so instead of waiting unseen."""
+    lock = FileLock(str(folder / LOCK_FILE))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise StoreError(f"another collect is running on {folder}",
+                         fix="wait until it has finished (survey status shows what came in), then try again") from None
+    except OSError as exc:
+        raise _store_error(sqlite3.OperationalError(f"readonly: {exc}"), folder / LOCK_FILE) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def collect_running(folder: Path) -> bool:
+    """A collect holds the lock right now (analyse and report refuse to read half an inbox)."""
+    path = folder / LOCK_FILE
+    if not path.exists():
+        return False
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    except OSError:
+        return False
+    lock.release()
+    return False
 
 
 def _store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
