@@ -174,6 +174,25 @@ def status(scan_dir: Path) -> None:
 
 @cli.command()
 @scan_argument
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly_errors
+def close(scan_dir: Path, yes: bool) -> None:
+    """End a scan: keep only the anonymous answers (department, role, wave) and the reports.
+
+    Removes the returned files, file names, receipt times, form ids, the record of who got
+    which form and the scan's secret. This cannot be undone."""
+    from survey.closing import close_scan
+
+    if not yes:
+        click.confirm(f"Close the scan in {scan_dir}? Returned files, form ids and the secret are removed for good",
+                      abort=True)
+    result = close_scan(scan_dir)
+    click.echo(f"Scan closed: {result.responses_kept} anonymous responses kept, {result.files_removed} returned "
+               "files removed, secret removed. Reports in output/ are kept.")
+
+
+@cli.command()
+@scan_argument
 @out_option
 @friendly_errors
 def analyse(scan_dir: Path, out: Path | None) -> None:

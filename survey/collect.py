@@ -139,6 +139,7 @@ def collect(scan: Scan, paths: list[Path] | None = None,
     """Read returned forms (default: the scan's inbox) into the store; `keep` names files the
     consultant chose to count for their form, whatever the rule for copies says."""
     files = gather(paths or [scan.inbox])
+    _refuse_closed(scan)
     ctx = context(scan)
     result = CollectResult()
     iterator: Iterator[Path] = iter(files)
@@ -163,6 +164,16 @@ def _final(store: Store, outcome: FileOutcome) -> FileOutcome:
     if row is None or row[0] == outcome.outcome:
         return outcome
     return FileOutcome(outcome.path, row[0], row[1], outcome.form_id, 0, outcome.sha256)
+
+
+def _refuse_closed(scan: Scan) -> None:
+    if not scan.store_path.exists():
+        return
+    with Store(scan.store_path) as store:
+        closed = store.closed_on()
+    if closed:
+        raise ScanError(f"the scan in {scan.folder} was closed on {closed}; nothing more can be collected",
+                        fix="start the next wave in a new scan folder with survey init")
 
 
 def _sync_department_names(scan: Scan, store: Store) -> None:

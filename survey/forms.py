@@ -197,8 +197,11 @@ def write_forms(scan: Scan, out: Path | None = None,
     only when every one was written; then they are moved into place."""
     scan = _departments_with_keys(scan)
     folder = out or scan.forms_dir
-    secret = load_secret(scan.folder)
     with Store(scan.store_path) as store:
+        if store.closed_on():
+            raise ScanError(f"the scan in {scan.folder} was closed on {store.closed_on()}; no forms can be issued",
+                            fix="start the next wave in a new scan folder with survey init")
+        secret = load_secret(scan.folder)
         specs, summary = plan_forms(scan, folder, store.issued(), extra, confirm_large)
         if not specs:
             return FormsResult(folder, [], summary)

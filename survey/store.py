@@ -130,6 +130,10 @@ CREATE TABLE decisions (
     sha256 TEXT NOT NULL,
     decided_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now'))
 );
+CREATE TABLE scan_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 # MIGRATIONS[i] takes a store from version i to i + 1.
@@ -315,6 +319,39 @@ class Store:
         return self.db.execute(
             "SELECT r.path, i.location, i.message FROM issues i JOIN received r ON r.id = i.received_id "
             "WHERE r.outcome = 'accepted' ORDER BY r.id").fetchall()
+
+    # -- the end of a scan
+    def closed_on(self) -> str | None:
+        row = self.db.execute("SELECT value FROM scan_state WHERE key = 'closed'").fetchone()
+        return row[0] if row else None
+
+    def close_scan(self) -> int:
+        """Keep only the anonymous answers with department, role, wave and language: file
+        names, receipt times, form ids, copies that did not count, the issue record and the
+        consultant's decisions go, responses get new ids in random order (so the order of
+        arrival is gone too), and the file is vacuumed so nothing deleted stays readable."""
+        with self.transaction() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("CREATE TEMP TABLE kept AS SELECT id AS old, department_key, department, role, wave, language "
+                       "FROM responses WHERE counted = 1 ORDER BY random()")
+            db.execute("CREATE TEMP TABLE kept_answers AS SELECT k.rowid AS new, a.field, a.value_num, a.value_text "
+                       "FROM answers a JOIN kept k ON k.old = a.response_id")
+            for table in ("answers", "issues", "responses", "received", "decisions", "issued_forms"):
+                db.execute(f"DELETE FROM {table}")
+            placeholder = db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES "
+                                     "('', 'closed', 0, 'accepted', 'scan closed')").lastrowid
+            db.execute("INSERT INTO responses (id, received_id, form_id, department_key, department, role, wave, "
+                       "language, counted) SELECT rowid, ?, 'closed-' || rowid, department_key, department, role, "
+                       "wave, language, 1 FROM kept", (placeholder,))
+            db.execute("INSERT INTO answers (response_id, field, value_num, value_text) "
+                       "SELECT new, field, value_num, value_text FROM kept_answers")
+            count = db.execute("SELECT count(*) FROM kept").fetchone()[0]
+            db.execute("DROP TABLE kept")
+            db.execute("DROP TABLE kept_answers")
+            db.execute("INSERT OR REPLACE INTO scan_state (key, value) VALUES ('closed', date('now'))")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        return count
 
     # -- what counts
     def responses(self) -> list[Response]:
