@@ -52,9 +52,12 @@ class _Unseekable(io.RawIOBase):
         return len(data)
 
 
-def shared_strings_template() -> bytes:
+def shared_strings_template(filler: int = 0) -> bytes:
     """A minimal workbook the way Excel stores it: strings in xl/sharedStrings.xml,
-    one member stored (not deflated), every member with a data descriptor."""
+    one member stored (not deflated), every member with a data descriptor. ``filler``
+    unused strings go before and after the placeholders, to make the table large."""
+    before = "".join(f"<si><t>filler text number {i} before</t></si>" for i in range(filler))
+    after = "".join(f"<si><t>filler text number {i} after</t></si>" for i in range(filler))
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     parts = {
@@ -62,8 +65,8 @@ def shared_strings_template() -> bytes:
         "_rels/.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         "xl/workbook.xml": f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets><sheet name="Form" sheetId="1" r:id="rId1"/></sheets></workbook>',
         "xl/_rels/workbook.xml.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
-        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row><row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>3</v></c></row></sheetData></worksheet>',
-        "xl/sharedStrings.xml": f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}" count="4" uniqueCount="4"><si><t>Respondent</t></si><si><t>{NAME.decode()}</t></si><si><t>Unit</t></si><si><t>{UNIT.decode()}</t></si></sst>',
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c></row><row r="2"><c r="A2" t="s"><v>2</v></c><c r="B2" t="s"><v>{3 + filler}</v></c></row></sheetData></worksheet>',
+        "xl/sharedStrings.xml": f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}" count="{4 + 2 * filler}" uniqueCount="{4 + 2 * filler}"><si><t>Respondent</t></si><si><t>{NAME.decode()}</t></si><si><t>Unit</t></si>{before}<si><t>{UNIT.decode()}</t></si>{after}</sst>',
     }
     sink = _Unseekable()
     with zipfile.ZipFile(sink, "w") as package:
@@ -118,6 +121,23 @@ def test_shared_strings_template_with_data_descriptors_and_stored_member():
         assert not any(i.flag_bits & 0x8 for i in package.infolist())
     assert load_workbook(io.BytesIO(copy))["Form"]["B1"].value == HOSTILE
     assert first_sheet_rows(copy) == [["Respondent", HOSTILE], ["Unit", "Sales"]]
+
+
+def test_large_member_is_spliced_and_still_exact():
+    # A table over 16 KB is deflated only between its first and last key, per copy.
+    source = shared_strings_template(filler=2_000)
+    template = Template(source)
+    plain = template.plain("xl/sharedStrings.xml")
+    assert len(plain) > 100_000 and plain.find(NAME) < 1000 < plain.find(UNIT) - 50_000
+    for value in ["short", "a much longer value " * 40 + "end", ""]:
+        copy = template.personalise({"xl/sharedStrings.xml": {NAME: xml_text(value), UNIT: b"Sales"}})
+        with zipfile.ZipFile(io.BytesIO(copy)) as package:
+            assert package.testzip() is None
+            assert package.read("xl/sharedStrings.xml") == plain.replace(NAME, value.encode()).replace(UNIT, b"Sales")
+        assert first_sheet_rows(copy) == [["Respondent", value], ["Unit", "Sales"]]
+    assert len(template._plans) == 1  # cut once, reused
+    with pytest.raises(ValueError, match="does not contain"):
+        template.personalise({"xl/sharedStrings.xml": {NAME: b"x", b"@@NOPE@@": b"y"}})
 
 
 def test_many_copies_from_one_template_differ_only_where_asked():
