@@ -62,8 +62,10 @@ def main() -> None:
     print(f"~1 ms function, run_isolated:  {through_workers:10,.0f} items/s"
           f"  (ratio {through_workers / in_process:.2f})")
     trivial_items = list(range(max(args.items, 50_000)))
-    trivial_rate = rate(lambda: sum(1 for _ in run_isolated(trivial, trivial_items, workers=workers)),
-                        len(trivial_items))
+    trivial_rate = rate(
+        lambda: sum(1 for _ in run_isolated(trivial, trivial_items, workers=workers)),
+        len(trivial_items),
+    )
     print(f"trivial function, run_isolated: {trivial_rate:9,.0f} items/s (target > 5,000)")
 
 

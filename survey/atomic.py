@@ -135,11 +135,16 @@ def _report_error(target: Path, exc: OSError) -> ReportError:
     folder = target.parent
     where = Location(file=target)
     if exc.errno in _FULL:
-        what = "the disk is full" if exc.errno != errno.EFBIG else "the file is too large for this disk"
-        return ReportError(f"{what}, the file was not written", fix="free space and run again", where=where)
+        if exc.errno == errno.EFBIG:
+            what = "the file is too large for this disk"
+        else:
+            what = "the disk is full"
+        return ReportError(f"{what}, the file was not written", fix="free space and run again",
+                           where=where)
     if exc.errno == errno.EROFS:
         return ReportError(f"cannot write to {folder}: it is read-only",
                            fix="choose another output folder and run again", where=where)
     return ReportError(f"cannot write to {folder}: permission denied",
-                       fix="close the file if another program has it open, or choose a folder you may write to",
+                       fix="close the file if another program has it open, "
+                           "or choose a folder you may write to",
                        where=where)

@@ -95,19 +95,20 @@ def run_isolated(
     - An item still running after ``time_limit`` seconds is stopped by killing its worker:
       ``Failure("took longer than 30 s to read")``. The clock starts when the worker starts
       that item, so a slow consumer of this iterator does not make items time out.
-    - Memory: on Linux each worker may grow its address space by ``memory_limit_mb`` MB beyond what it
-      has when it starts (a limit relative to the starting size, because a forked worker
-      already holds the caller's whole address space). A ``MemoryError`` in ``func``, or
-      the worker being killed by the system (the out-of-memory killer sends SIGKILL),
-      becomes ``Failure("needs more memory than a form can (over 1024 MB)")``. Native code
-      that aborts when an allocation fails (Rust does) shows as a crash instead. On other systems
-      (macOS, Windows, the BSDs) there is **no memory limit**.
+    - Memory: on Linux each worker may grow its address space (``RLIMIT_AS``) by
+      ``memory_limit_mb`` MB beyond what it has when it starts; relative to the starting
+      size because a forked worker already holds the caller's whole address space. A
+      ``MemoryError`` in ``func``, or the worker being killed by the system (the
+      out-of-memory killer sends SIGKILL), becomes
+      ``Failure("needs more memory than a form can (over 1024 MB)")``. Native code that
+      aborts when an allocation fails (Rust does) shows as a crash instead. On other
+      systems (macOS, Windows, the BSDs) there is **no memory limit**.
       ``memory_limit_mb=None`` switches the limit off everywhere.
 
     ``workers`` defaults to every core this process may use (``os.cpu_count()``, narrowed to
     the CPU affinity where the system has it) and is never more than the number of items.
     ``progress``, if given, is called in the caller's process with the number of items
-    finished so far, after each one.
+    finished so far, for each item just before it is yielded.
 
     Workers are started with 'fork' on Linux when the caller has no other threads (fork is
     cheap and needs nothing importable), else with 'spawn'; ``start_method`` overrides.
@@ -137,9 +138,9 @@ def run_isolated(
         done = 0
         for index, value in pool.results():
             done += 1
-            yield index, value
             if progress is not None:
                 progress(done)
+            yield index, value
     finally:
         pool.shutdown()
 
@@ -364,7 +365,8 @@ class _Pool:
         die_with_parent = threading.current_thread() is threading.main_thread()
         process = self.context.Process(
             target=_worker_main,
-            args=(self.func, child_end, to_close, self.memory_limit_mb, self.parent_pid, die_with_parent),
+            args=(self.func, child_end, to_close, self.memory_limit_mb, self.parent_pid,
+                  die_with_parent),
             name="survey-isolated-worker",
             daemon=True,  # multiprocessing ends it at exit should shutdown() never run
         )

@@ -62,7 +62,9 @@ _SPLIT_MIN_BYTES = 16 * 1024
 _PLANS_MAX = 64  # each holds a deflate state (~270 KB): bound them
 _VERSION_DEFLATE = 20  # "2.0": what deflate needs to extract
 
-_XML_ESCAPES = {ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&apos;"}
+_XML_ESCAPES = {
+    ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;", ord("'"): "&apos;",
+}
 # XML 1.0 allows tab, newline and carriage return among the control characters, no others.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -75,7 +77,8 @@ def xml_text(value: str) -> bytes:
     """
     bad = _XML_FORBIDDEN.search(value)
     if bad:
-        raise ValueError(f"{value!r} holds a control character (U+{ord(bad.group()):04X}) that XML cannot hold")
+        code = ord(bad.group())
+        raise ValueError(f"{value!r} holds a control character (U+{code:04X}) that XML cannot hold")
     return value.translate(_XML_ESCAPES).encode("utf-8")
 
 
@@ -177,7 +180,9 @@ class Template:
 
     def members_containing(self, needle: bytes) -> list[str]:
         """Names of the members whose decompressed bytes contain ``needle``."""
-        return [m.name for m in self.members if m.method in _READABLE and needle in self.plain(m.name)]
+        return [
+            m.name for m in self.members if m.method in _READABLE and needle in self.plain(m.name)
+        ]
 
     def _index(self, name: str) -> int:
         try:
@@ -221,7 +226,9 @@ class Template:
         chunks.append(_END.pack(_END_SIG, 0, 0, count, count, len(directory), offset, 0))
         return b"".join(chunks)
 
-    def _spliced(self, member: _Member, plain: bytes, replacement: Mapping[bytes, bytes]) -> _Member:
+    def _spliced(
+        self, member: _Member, plain: bytes, replacement: Mapping[bytes, bytes]
+    ) -> _Member:
         """Like ``_rewritten(_apply(...))``, deflating only the stretch the keys lie in."""
         keys = tuple(sorted(replacement))
         plan = self._plans.get((member.name, keys))
@@ -235,7 +242,12 @@ class Template:
         compressor = plan.after_prefix.copy()
         # A sync flush ends on a byte boundary; the suffix was deflated on its own (it
         # refers to nothing before it), so the three pieces form one valid stream.
-        raw = b"".join((plan.prefix_raw, compressor.compress(middle), compressor.flush(zlib.Z_SYNC_FLUSH), plan.suffix_raw))
+        raw = b"".join((
+            plan.prefix_raw,
+            compressor.compress(middle),
+            compressor.flush(zlib.Z_SYNC_FLUSH),
+            plan.suffix_raw,
+        ))
         crc = zlib.crc32(plan.suffix, zlib.crc32(middle, plan.prefix_crc))
         size = plan.start + len(middle) + len(plan.suffix)
         return self._with_data(member, raw, crc, size)
@@ -287,7 +299,8 @@ class _SplicePlan:
         suffix_compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
         suffix = plain[end:]
         suffix_raw = suffix_compressor.compress(suffix) + suffix_compressor.flush()
-        return _SplicePlan(start, end, prefix_raw, zlib.crc32(plain[:start]), compressor, suffix, suffix_raw)
+        prefix_crc = zlib.crc32(plain[:start])
+        return _SplicePlan(start, end, prefix_raw, prefix_crc, compressor, suffix, suffix_raw)
 
 
 def _with_headers(member: _Member) -> _Member:
@@ -314,7 +327,8 @@ def _apply(name: str, data: bytes, replacement: Replacement) -> bytes:
     if callable(replacement):
         result = replacement(data)
         if not isinstance(result, bytes | bytearray):
-            raise TypeError(f"the transformation of {name} returned {type(result).__name__}, not bytes")
+            kind = type(result).__name__
+            raise TypeError(f"the transformation of {name} returned {kind}, not bytes")
         return bytes(result)
     if not replacement:
         return data
@@ -328,7 +342,8 @@ def _apply(name: str, data: bytes, replacement: Replacement) -> bytes:
         ((key, value),) = replacement.items()
         return data.replace(key, value)
     # Longest key first, so a key that is a prefix of another does not cut it up.
-    pattern = re.compile(b"|".join(re.escape(k) for k in sorted(replacement, key=len, reverse=True)))
+    keys = sorted(replacement, key=len, reverse=True)
+    pattern = re.compile(b"|".join(re.escape(key) for key in keys))
     return pattern.sub(lambda match: replacement[match.group()], data)
 
 

@@ -49,7 +49,9 @@ def test_disk_full_while_writing_keeps_the_old_file(report: Path, monkeypatch):
         write_bytes_atomic(report, b"x" * 1000)
     monkeypatch.undo()
     assert len(calls) == 2
-    assert caught.value.message == f"{report}: the disk is full, the file was not written. Free space and run again"
+    assert caught.value.message == (
+        f"{report}: the disk is full, the file was not written. Free space and run again"
+    )
     assert report.read_bytes() == OLD
     assert only(report) == ["report.html"]
 
@@ -115,7 +117,8 @@ def test_read_only_folder(report: Path, monkeypatch):
     with pytest.raises(ReportError) as caught:
         write_text_atomic(report, "new")
     monkeypatch.undo()
-    assert caught.value.message.startswith(f"{report}: cannot write to {report.parent}: it is read-only.")
+    expected = f"{report}: cannot write to {report.parent}: it is read-only."
+    assert caught.value.message.startswith(expected)
     assert report.read_bytes() == OLD
     assert only(report) == ["report.html"]
 
