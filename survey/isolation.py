@@ -170,7 +170,7 @@ class _Worker:
     ready: bool = False
     inflight: deque[int] = field(default_factory=deque)  # indices sent, in the order run
     item_started: float = 0.0  # when the head of ``inflight`` started (as seen here)
-    killed_for_time: bool = False
+    timed_out: int | None = None  # the item it was killed for, for taking too long
 
 
 class _Pool:
@@ -195,8 +195,6 @@ class _Pool:
         self.workers: list[_Worker] = []
         self.seconds_per_item: float | None = None  # running average reported by workers
         self.unsendable: list[tuple[int, Any]] = []  # items that cannot be pickled
-        # A worker may only ask to die with its parent when the parent is the main
-        # thread: Linux ties PDEATHSIG to the thread that forked, not to the process.
         self.parent_pid = os.getpid()
 
     # -- running ---------------------------------------------------------------------
@@ -231,12 +229,16 @@ class _Pool:
                 died = self._drain(worker, finished)
                 died = died or worker.process.sentinel in ready
             if not died and time.monotonic() >= self._deadline(worker):
+                # A result may have come in since the wait returned: take it first, so
+                # that the item just finished is not the one blamed.
+                died = self._drain(worker, finished)
+            if not died and time.monotonic() >= self._deadline(worker):
                 if not worker.ready:
                     self._kill(worker)
                     raise WorkerStartError(
                         f"a worker process did not start within {_STARTUP_SECONDS:g} s"
                     )
-                worker.killed_for_time = True
+                worker.timed_out = worker.inflight[0]
                 self._kill(worker)
                 died = True
             if died:
@@ -294,9 +296,16 @@ class _Pool:
             raise WorkerStartError(
                 f"a worker process could not start (exit code {exitcode})"
             )
+        if worker.timed_out is not None and (
+            not worker.inflight or worker.inflight[0] != worker.timed_out
+        ):
+            # That item finished in the instant before the kill (its result was drained
+            # since): no item is to blame, the rest simply goes to another worker.
+            self.pending.extendleft(reversed(worker.inflight))
+            worker.inflight.clear()
         if worker.inflight:
             head = worker.inflight.popleft()
-            if worker.killed_for_time:
+            if worker.timed_out is not None:
                 reason = time_reason(self.time_limit)
             elif exitcode == -signal.SIGKILL:
                 # Not killed by us: on Linux that is the out-of-memory killer.
@@ -362,6 +371,8 @@ class _Pool:
         # With fork the child inherits the parent's end of every other worker's pipe; it
         # closes them, so that a worker sees end-of-file when the parent goes away.
         to_close = [parent_end] + [w.conn for w in self.workers] if self.forks else []
+        # Only from the main thread: Linux ties PDEATHSIG to the thread that forked, so a
+        # worker started from a thread that ends would be killed with that thread.
         die_with_parent = threading.current_thread() is threading.main_thread()
         process = self.context.Process(
             target=_worker_main,

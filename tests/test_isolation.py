@@ -93,6 +93,18 @@ def test_hang_is_stopped_after_the_time_limit():
     assert elapsed < 5, elapsed
 
 
+def test_a_slow_caller_does_not_make_items_time_out():
+    # Results wait in the pipe while the caller is busy; their items must not count as hung.
+    out = {}
+    for count, (index, value) in enumerate(run_isolated(with_pid, [0.002] * 200, workers=1,
+                                                        time_limit=0.3)):
+        out[index] = value
+        if count in (1, 60):
+            time.sleep(0.4)
+    assert not [v for v in out.values() if isinstance(v, Failure)]
+    assert sorted(out) == list(range(200))
+
+
 @linux_only
 def test_memory_blowup_is_a_failure():
     items = [1, 2, GREEDY, 3, 4]
