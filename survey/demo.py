@@ -8,12 +8,12 @@ same collect, analyse and report steps as a real scan.
 
 from __future__ import annotations
 
-import os
+import re
 import shutil
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,8 @@ from survey.i18n import wording
 from survey.questionnaire import model as m
 from survey.report import write_report
 from survey.resources import sample_data_dir
-from survey.scan import SCAN_FILE, Department, Scan, init_scan, load_scan
+from survey.scan import SCAN_FILE, Department, Scan, init_scan
+from survey.xlsxpkg import Template, xml_text
 
 StepCallback = Callable[[str, float], None]
 
@@ -183,6 +184,63 @@ def fill_form(scan: Scan, form: Path, answers: dict[str, object], out: Path) -> 
     workbook.save(out)
 
 
+class PackageFiller:
+    """Fills forms the fast way, at the level of the xlsx package: the answer cells of the
+    form sheet get values, nothing else changes (what `fill_form` does through openpyxl in
+    tens of milliseconds, in about one). The answers are the same labels and marks."""
+
+    def __init__(self, scan: Scan):
+        self.scan = scan
+        self.fields = {f.key: f for f in scan.questionnaire.answer_fields()}
+        self.layouts: dict[tuple[str, str], tuple[dict[str, str], str, bool]] = {}
+
+    def _layout(self, form: Path, key: tuple[str, str]) -> tuple[dict[str, str], str, bool]:
+        if key not in self.layouts:
+            workbook = load_workbook(form)
+            meta = {str(r[0]): r[1] for r in workbook[META_SHEET].iter_rows(values_only=True) if r[0]}
+            cells = {str(k): str(v) for k, v in list(meta.items())[len(META_KEYS) + 1:]}
+            self.layouts[key] = (cells, str(meta["language"]), meta["role"] == "manager")
+        return self.layouts[key]
+
+    def fill(self, form: Path, department: str, role: str, answers: dict[str, object], out: Path) -> None:
+        cells, lang, manager = self._layout(form, (department, role))
+        q = self.scan.questionnaire
+        written: dict[str, object] = {}
+        for key, value in answers.items():
+            if key not in cells:
+                continue
+            f = self.fields[key]
+            scale = q.scales[f.scale] if f.scale else None
+            if value is None and scale is not None and scale.not_applicable:
+                written[cells[key]] = scale.not_applicable[lang]
+            elif f.kind is m.FieldKind.check:
+                written[cells[key]] = wording(lang)["tick_yes"]
+            elif f.kind in (m.FieldKind.open, m.FieldKind.score):
+                written[cells[key]] = value
+            else:
+                written[cells[key]] = scale.label(value, lang, manager)  # type: ignore[union-attr,arg-type]
+        template = Template(form.read_bytes())
+        sheet = template.members_containing(f"={next(iter(cells))}".encode())[0]  # the tagged form sheet
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+
+        def put(xml: bytes) -> bytes:
+            def cell(match: re.Match) -> bytes:
+                ref = match.group(1).decode()
+                value = written[ref]
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    return b'<c r="%s"%s><v>%s</v></c>' % (match.group(1), match.group(2) or b"", str(value).encode())
+                return b'<c r="%s"%s t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>' % (
+                    match.group(1), match.group(2) or b"", xml_text(str(value)))
+            pattern = re.compile(rb'<c r="(' + b"|".join(re.escape(c.encode()) for c in written) +
+                                 rb')"( s="\d+")?(?: t="\w+")?\s*/>')
+            return pattern.sub(cell, xml) if written else xml
+
+        def modified(xml: bytes) -> bytes:
+            return re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + now, xml)
+
+        out.write_bytes(template.personalise({sheet: put, "docProps/core.xml": modified}))
+
+
 def run_demo(out: Path, on_step: StepCallback | None = None, progress=None,
              language: str | None = None) -> DemoResult:
     """Build a scan of the sample organisation in `out` (made anew) and run every step."""
@@ -238,23 +296,10 @@ def _fill_returned(scan: Scan, sample: SampleOrganisation, forms: list[FormSpec]
     rng = np.random.default_rng(sample.seed)
     profiles = {d.name: d for d in sample.departments}
     chosen = [spec for spec in forms if rng.random() < profiles[spec.meta.department].returned]
-    jobs = [(spec.path, Respondent(rng, profiles[spec.meta.department], spec.meta.role, sample.open_answers)
-             .answers(scan.questionnaire), scan.inbox / spec.path.name) for spec in chosen]
-    workers = min(os.cpu_count() or 1, 8)
-    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(scan.folder,)) as pool:
-        futures = [pool.submit(_fill_job, job) for job in jobs]
-        for future in progress(iter(futures)) if progress else futures:
-            future.result()
+    filler = PackageFiller(scan)
+    chosen_iter = iter(chosen)
+    for spec in progress(chosen_iter) if progress else chosen_iter:
+        answers = Respondent(rng, profiles[spec.meta.department], spec.meta.role, sample.open_answers) \
+            .answers(scan.questionnaire)
+        filler.fill(spec.path, spec.meta.department, spec.meta.role, answers, scan.inbox / spec.path.name)
     return len(chosen)
-
-
-_WORKER_SCAN: dict[str, Scan] = {}
-
-
-def _worker_init(folder: Path) -> None:
-    _WORKER_SCAN["scan"] = load_scan(folder)
-
-
-def _fill_job(job: tuple[Path, dict[str, object], Path]) -> None:
-    form, answers, out = job
-    fill_form(_WORKER_SCAN["scan"], form, answers, out)

@@ -14,9 +14,14 @@ wave, language, where every answer sits) and the HMAC signature over all of it.
 
 from __future__ import annotations
 
+import io
+import multiprocessing
+import os
 import re
-import shutil
 import secrets
+import shutil
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,11 +41,15 @@ from survey.scan import DEPARTMENTS_FILE, MAX_SANE_HEADCOUNT, Department, Scan, 
     write_departments
 from survey.signing import FORM_FORMAT, SignedClaims, load_secret, sheet_password, sign
 from survey.store import IssuedForm, Store
+from survey.xlsxpkg import Template, xml_text
 
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
 FORM_MARKER = "survey-form"
 ROLES = ("employee", "manager")
+FORM_ID_PLACEHOLDER = "@@FORM-ID@@"
+DEPARTMENT_KEY_PLACEHOLDER = "@@DEPARTMENT-KEY@@"
+SIGNATURE_PLACEHOLDER = "@@SIGNATURE@@"
 TAG_COLUMN = "E"  # hidden, locked: the field ids of the answers on each row ("C=kar_01 D=kar_01.desired")
 
 ANSWER_FILL = PatternFill("solid", fgColor="FFF6C8")
@@ -207,16 +216,14 @@ def write_forms(scan: Scan, out: Path | None = None,
             return FormsResult(folder, [], summary)
         staging = folder / f".incoming-{secrets.token_hex(4)}"
         try:
-            builder: _FormBuilder | None = None  # specs come grouped by department and role
-            iterator: Iterator[FormSpec] = iter(specs)
-            if progress is not None:
-                iterator = progress(iterator)
-            for spec in iterator:
-                if builder is None or (builder.department, builder.role) != (spec.meta.department, spec.meta.role):
-                    builder = _FormBuilder(scan, spec.meta.department, spec.meta.role, secret)
+            groups: dict[tuple[str, str], list[tuple[FormMeta, Path]]] = {}
+            for spec in specs:  # one template per department and role
                 target = staging / spec.path.relative_to(folder)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                builder.save(spec.meta, target)
+                groups.setdefault((spec.meta.department, spec.meta.role), []).append((spec.meta, target))
+            done = _write_groups(scan, secret, list(groups.values()))
+            iterator: Iterator[FormSpec] = (spec for group in done for spec in group)
+            for _ in progress(iterator) if progress is not None else iterator:
+                pass
             store.issue([IssuedForm(s.meta.form_id, s.meta.department_key, s.meta.department, s.meta.role,
                                     s.meta.wave, s.meta.language, "", str(s.path.relative_to(folder)))
                          for s in specs])
@@ -228,6 +235,44 @@ def write_forms(scan: Scan, out: Path | None = None,
             (staging / spec.path.relative_to(folder)).replace(spec.path)
         shutil.rmtree(staging, ignore_errors=True)
     return FormsResult(folder, specs, summary)
+
+
+PARALLEL_FROM = 200  # forms; below this, starting worker processes costs more than it saves
+
+
+def _write_groups(scan: Scan, secret: bytes, groups: list[list[tuple[FormMeta, Path]]]) -> Iterator[list[FormMeta]]:
+    """Write each group (one department and role) from one template; on every core when
+    there are many forms. Yields each group's metas as it is done."""
+    if sum(len(g) for g in groups) < PARALLEL_FROM or len(groups) < 2:
+        for group in groups:
+            yield _write_group(scan, secret, group)
+        return
+    workers = min(len(groups), os.cpu_count() or 1)
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(scan.folder, secret)) as pool:
+        for future in as_completed([pool.submit(_write_group_in_worker, group) for group in groups]):
+            yield future.result()
+
+
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(folder: Path, secret: bytes) -> None:
+    _WORKER["scan"], _WORKER["secret"] = load_scan(folder), secret
+
+
+def _write_group_in_worker(group: list[tuple[FormMeta, Path]]) -> list[FormMeta]:
+    return _write_group(_WORKER["scan"], _WORKER["secret"], group)  # type: ignore[arg-type]
+
+
+def _write_group(scan: Scan, secret: bytes, group: list[tuple[FormMeta, Path]]) -> list[FormMeta]:
+    first = group[0][0]
+    builder = _FormBuilder(scan, first.department, first.role, secret)
+    for meta, target in group:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        builder.save(meta, target)
+    return [meta for meta, _ in group]
 
 
 class _FormBuilder:
@@ -256,6 +301,8 @@ class _FormBuilder:
         self._layout(department)
         self._write_tags()
         self._protect()
+        self._package: Template | None = None
+        self._meta_part = ""
 
     # -- building blocks
     def text(self, value: m.Text | None, manager_value: m.Text | None = None) -> str:
@@ -470,23 +517,41 @@ class _FormBuilder:
         return SignedClaims(meta.scan_id, meta.questionnaire_hash, meta.form_id, meta.department_key,
                             meta.department, meta.role, meta.wave, meta.language, tuple(self.cells))
 
+    def _template(self) -> Template:
+        """The workbook saved once with placeholders where each personal form differs."""
+        if self._package is None:
+            values = {"marker": FORM_MARKER, "format": FORM_FORMAT, "scan_id": self.scan.scan_id,
+                      "questionnaire_id": self.q.id, "questionnaire_version": self.q.version,
+                      "questionnaire_hash": self.q.content_hash, "form_id": FORM_ID_PLACEHOLDER,
+                      "department": self.department, "department_key": DEPARTMENT_KEY_PLACEHOLDER,
+                      "role": self.role, "wave": self.scan.wave, "language": self.lang,
+                      "signature": SIGNATURE_PLACEHOLDER}
+            for key in META_KEYS:
+                self.meta.append([key, None])
+                set_text(self.meta.cell(row=self.meta.max_row, column=2), values[key])
+            self.meta.append(["field", "cell"])
+            for key, cell in self.cells:
+                self.meta.append([key, cell])
+            self.wb.properties.title = self.q.title[self.lang]
+            self.wb.properties.creator = "survey"
+            buffer = io.BytesIO()
+            self.wb.save(buffer)
+            self._package = Template(buffer.getvalue())
+            self._meta_part = self._package.members_containing(FORM_ID_PLACEHOLDER.encode())[0]
+        return self._package
+
+    def personal(self, meta: FormMeta) -> bytes:
+        """One personal form: the template with its id, department key and signature filled in,
+        changed at the level of the xlsx package (no workbook is saved per form)."""
+        template = self._template()
+        signature = sign(self.secret, self.claims(meta))
+        return template.personalise({self._meta_part: {
+            FORM_ID_PLACEHOLDER.encode(): xml_text(meta.form_id),
+            DEPARTMENT_KEY_PLACEHOLDER.encode(): xml_text(meta.department_key),
+            SIGNATURE_PLACEHOLDER.encode(): xml_text(signature)}})
+
     def save(self, meta: FormMeta, path: Path) -> None:
-        values = {"marker": FORM_MARKER, "format": FORM_FORMAT, "scan_id": meta.scan_id,
-                  "questionnaire_id": meta.questionnaire_id, "questionnaire_version": meta.questionnaire_version,
-                  "questionnaire_hash": meta.questionnaire_hash, "form_id": meta.form_id,
-                  "department": meta.department, "department_key": meta.department_key, "role": meta.role,
-                  "wave": meta.wave, "language": meta.language,
-                  "signature": sign(self.secret, self.claims(meta))}
-        self.meta.delete_rows(1, self.meta.max_row)
-        for key in META_KEYS:
-            self.meta.append([key, None])
-            set_text(self.meta.cell(row=self.meta.max_row, column=2), values[key])
-        self.meta.append(["field", "cell"])
-        for key, cell in self.cells:
-            self.meta.append([key, cell])
-        self.wb.properties.title = self.q.title[self.lang]
-        self.wb.properties.creator = "survey"
-        self.wb.save(path)
+        path.write_bytes(self.personal(meta))
 
 
 def set_text(cell, value: object) -> None:
