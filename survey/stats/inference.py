@@ -311,14 +311,15 @@ def claims(differences: Sequence[tuple[str, Difference | CannotCompute]], alpha:
             result.append(Claim(label, False, f"not tested: {d.reason}", None, None, None, None, m, None))
             continue
         q = adjusted[i]
+        shown = "p < 0.001" if q < 0.001 else f"p = {q:.3f}"
         if q < alpha:
-            reason = (f"a real difference: p = {q:.3f} after correcting for {m} comparisons"
-                      if m > 1 else f"a real difference: p = {q:.3f}")
+            reason = (f"a real difference: {shown} after correcting for {m} comparisons"
+                      if m > 1 else f"a real difference: {shown}")
         elif d.interval.excludes_zero():
             reason = (f"not claimed: the difference could be chance once {m} comparisons are taken "
-                      f"into account (corrected p = {q:.3f})")
+                      f"into account (corrected {shown})")
         else:
-            reason = f"not claimed: the difference could be chance (p = {q:.3f})"
+            reason = f"not claimed: the difference could be chance ({shown})"
         result.append(Claim(label, q < alpha, reason, d.estimate, d.interval, d.p, q, m,
                             d.interval.excludes_zero()))
     return result

@@ -249,7 +249,9 @@ def mcdonald_omega(complete: np.ndarray, level: float = LEVEL, n_boot: int = 100
     percentile interval: the respondents are resampled with replacement `n_boot` times with a
     fixed seed (so the same data always give the same interval), omega is refitted each time,
     and the 2.5th and 97.5th percentiles are the bounds. Resamples in which a statement has no
-    spread are skipped; the interval is left out when fewer than half of them succeed."""
+    spread are skipped; the interval is left out when fewer than half of them succeed. A
+    percentile interval follows the resamples, not the estimate: with few respondents or a
+    weak scale it can sit a little to one side of omega (it is not forced to contain it)."""
     data = np.asarray(complete, dtype=float)
     n, k = data.shape
     if k < 2:
@@ -364,6 +366,10 @@ def dimension_reliability(
             flags.append(Flag(FlagLevel.questionable, "dimension_questionable",
                               f"the statements hang together moderately (reliability {lowest:.2f}, "
                               f"between {WEAK:.2f} and {QUESTIONABLE:.2f})"))
+    if model is not None and not model.converged:
+        flags.append(Flag(FlagLevel.warning, "not_converged",
+                          "the factor model behind omega did not settle on a solution; treat omega "
+                          "as approximate"))
     if model is not None and model.heywood:
         flags.append(Flag(FlagLevel.warning, "heywood",
                           "one statement explains almost everything the factor does (a loading of "
