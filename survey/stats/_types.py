@@ -7,7 +7,6 @@ cannot be computed, the caller gets a `CannotCompute` instead.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 LEVEL = 0.95  # confidence level used throughout unless a caller passes another
@@ -44,7 +43,3 @@ class Interval:
     @property
     def width(self) -> float:
         return self.high - self.low
-
-
-def finite(*values: float) -> bool:
-    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
