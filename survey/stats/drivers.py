@@ -1,0 +1,151 @@
+"""Drivers: how much does each predictor contribute to explaining an outcome?
+
+Johnson's (2000) relative weights split the explained variance (R^2) of a linear regression of
+the outcome on the predictors into one share per predictor, also when predictors are
+correlated (which dimensions of one questionnaire always are). The raw weights add up to R^2;
+rescaled they add up to 100 %. Intervals come from a seeded bootstrap (Tonidandel, LeBreton &
+Johnson 2009 recommend bootstrapping relative weights).
+
+Cases: listwise, i.e. respondents with a value for the outcome and every predictor. Below a
+minimum number of such respondents the analysis is refused with a typed reason; the caller
+passes the minimum (`MIN_N_ORGANISATION` = 100, `MIN_N_DEPARTMENT` = 50), because with fewer
+cases the weights of correlated predictors swing from sample to sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from survey.stats._types import LEVEL, CannotCompute, Interval
+
+MIN_N_ORGANISATION = 100
+MIN_N_DEPARTMENT = 50
+
+
+@dataclass(frozen=True)
+class DriverWeight:
+    predictor: str
+    raw: float  # share of outcome variance (0..R^2)
+    rescaled: float  # percent of R^2 (0..100)
+    raw_interval: Interval | None
+    rescaled_interval: Interval | None
+    correlation: float  # zero-order correlation with the outcome, for reference
+
+
+@dataclass(frozen=True)
+class RelativeWeights:
+    outcome: str
+    n: int  # listwise complete cases used
+    r_squared: float
+    r_squared_interval: Interval | None
+    weights: tuple[DriverWeight, ...]  # in the order of the predictors given
+    n_boot: int  # bootstrap resamples that could be used
+    seed: int
+
+
+def _relative_weights(data: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Raw relative weights and R^2 for columns [outcome, predictors...]; None when singular."""
+    corr = np.corrcoef(data, rowvar=False)
+    rxx, rxy = corr[1:, 1:], corr[1:, 0]
+    values, vectors = np.linalg.eigh(rxx)
+    if values.min() <= 1e-10 * max(1.0, values.max()):
+        return None
+    lam = vectors @ np.diag(np.sqrt(values)) @ vectors.T  # correlations of X with orthogonal Z
+    beta = np.linalg.solve(lam, rxy)  # regression of y on Z
+    raw = (lam**2) @ (beta**2)
+    return raw, float((beta**2).sum())
+
+
+def relative_weights(
+    data: pd.DataFrame,
+    outcome: str,
+    predictors: Sequence[str],
+    *,
+    min_n: int,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = LEVEL,
+) -> RelativeWeights | CannotCompute:
+    """Johnson's relative weights of `predictors` for `outcome`, with bootstrap intervals.
+
+    Method (Johnson 2000): the predictors are replaced by their closest orthogonal
+    counterparts Z (via the eigen-decomposition of their correlation matrix, Z = X P L^-1/2 P'),
+    the outcome is regressed on Z (betas b), and each predictor's raw weight is
+    sum_k lambda_jk^2 * b_k^2, where lambda_jk are the correlations between predictor j and Z_k.
+    The raw weights add up to the R^2 of the ordinary regression; rescaled weights are
+    raw / R^2 * 100 %. Respondents missing any of the variables are left out (listwise).
+
+    Intervals: percentile bootstrap. Respondents are resampled with replacement `n_boot` times
+    with a fixed seed, the weights recomputed, and the 2.5th and 97.5th percentiles taken.
+    Because weights cannot be negative, the interval of a predictor with (almost) no weight can
+    lie slightly above its estimate; read it as "small". Resamples in which the predictors are
+    perfectly correlated are skipped; intervals are left out when fewer than half succeed.
+
+    Refuses (returns `CannotCompute`) with fewer than `min_n` complete cases, fewer than two
+    predictors, an outcome or predictor without spread, or predictors that are perfectly
+    correlated."""
+    names = list(predictors)
+    if len(names) < 2:
+        return CannotCompute("relative weights need at least two predictors", 0)
+    if len(set(names)) != len(names) or outcome in names:
+        raise ValueError("predictors must be distinct and differ from the outcome")
+    missing = [c for c in [outcome, *names] if c not in data.columns]
+    if missing:
+        raise ValueError(f"columns not in the data: {', '.join(missing)}")
+    frame = data[[outcome, *names]].apply(pd.to_numeric, errors="coerce").astype(float)
+    frame = frame[np.isfinite(frame.to_numpy()).all(axis=1)]
+    values = frame.to_numpy()
+    n = len(values)
+    if n < min_n:
+        return CannotCompute(f"only {n} respondents answered the outcome and every predictor; at least "
+                             f"{min_n} are needed for a stable driver analysis", n)
+    sd = values.std(axis=0)
+    flat = [c for c, s in zip([outcome, *names], sd, strict=True) if not s > 1e-12 * max(1.0, np.abs(values).max())]
+    if flat:
+        return CannotCompute(f"no spread in {', '.join(flat)}: everyone gave the same answer", n)
+    fitted = _relative_weights(values)
+    if fitted is None:
+        return CannotCompute("some predictors are (almost) perfectly related to each other, so their "
+                             "contributions cannot be separated", n)
+    raw, r2 = fitted
+    corr_y = np.corrcoef(values, rowvar=False)[0, 1:]
+
+    raw_iv: list[Interval | None] = [None] * len(names)
+    res_iv: list[Interval | None] = [None] * len(names)
+    r2_iv = None
+    used = 0
+    if n_boot > 0:
+        rng = np.random.default_rng(seed)
+        draws_raw, draws_r2 = [], []
+        for _ in range(n_boot):
+            sample = values[rng.integers(0, n, n)]
+            if not (sample.std(axis=0) > 0).all():
+                continue
+            got = _relative_weights(sample)
+            if got is None:
+                continue
+            draws_raw.append(got[0])
+            draws_r2.append(got[1])
+        used = len(draws_raw)
+        if used >= n_boot / 2:
+            tail = (1 - level) / 2 * 100
+            method = f"bootstrap percentile ({used} resamples, seed {seed})"
+            b_raw = np.array(draws_raw)
+            b_r2 = np.array(draws_r2)
+            b_res = b_raw / np.where(b_r2 > 0, b_r2, np.nan)[:, None] * 100
+            lo, hi = np.percentile(b_raw, [tail, 100 - tail], axis=0)
+            raw_iv = [Interval(float(a), float(b), level, method) for a, b in zip(lo, hi, strict=True)]
+            ok = np.isfinite(b_res).all(axis=1)
+            if ok.sum() >= n_boot / 2:
+                lo, hi = np.percentile(b_res[ok], [tail, 100 - tail], axis=0)
+                res_iv = [Interval(float(a), float(b), level, method) for a, b in zip(lo, hi, strict=True)]
+            lo_r2, hi_r2 = np.percentile(b_r2, [tail, 100 - tail])
+            r2_iv = Interval(float(lo_r2), float(hi_r2), level, method)
+    rescaled = raw / r2 * 100 if r2 > 0 else np.zeros_like(raw)
+    weights = tuple(DriverWeight(name, float(raw[j]), float(rescaled[j]), raw_iv[j], res_iv[j], float(corr_y[j]))
+                    for j, name in enumerate(names))
+    return RelativeWeights(outcome, n, r2, r2_iv, weights, used, seed)
