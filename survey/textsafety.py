@@ -17,10 +17,11 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from openpyxl.cell.cell import Cell
-from openpyxl.workbook.workbook import Workbook
+if TYPE_CHECKING:  # the CLI imports this module for every command; openpyxl only when needed
+    from openpyxl.cell.cell import Cell
+    from openpyxl.workbook.workbook import Workbook
 
 # String-type escape sequences (OSC, DCS, SOS, PM, APC) run until BEL or ST. An unterminated
 # one is removed to the end of the text, as a terminal would swallow it; it stops early at
