@@ -531,8 +531,8 @@ def _pdf_resources(scan: Scan) -> tuple[str, object]:
 
     # allowed_protocols: should super().fetch ever see another URL, urllib refuses it too
     fetcher = LocalFetcher(allowed_protocols={"data"}, allow_redirects=False)
-    # a trailing separator, so a theme's url(logo.png) resolves inside its own folder
-    return str(roots[0]) + os.sep, fetcher
+    # a trailing slash, so a theme's url(logo.png) resolves inside its own folder
+    return Path(os.path.abspath(roots[0])).as_uri() + "/", fetcher
 
 
 def _local_file(url: str) -> Path | None:
