@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -30,6 +31,9 @@ from survey.i18n import wording
 from survey.questionnaire import model as m
 from survey.resources import reports_dir
 from survey.scan import Scan
+
+if TYPE_CHECKING:  # WeasyPrint is imported only when a PDF is made (it needs Pango)
+    from weasyprint.urls import URLFetcher
 
 
 @dataclass
@@ -508,7 +512,7 @@ def _quiet_refusals(record: logging.LogRecord) -> bool:
     return RefusedResource.__name__ not in record.getMessage()
 
 
-def _pdf_resources(scan: Scan) -> tuple[str, object]:
+def _pdf_resources(scan: Scan) -> tuple[str, URLFetcher]:
     """Base URL and URL fetcher for WeasyPrint. The report itself is self-contained (inline
     CSS, SVG charts, data: images); a theme may use files from its own templates folder (a
     logo, a font). Nothing else is fetched: no network, no other file (a theme's

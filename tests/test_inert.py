@@ -31,7 +31,7 @@ from survey.scan import Department, init_scan
 from survey.textsafety import clean_text, csv_safe, csv_writer, inert_workbook, text_cell
 
 HOSTILE = ['=HYPERLINK("http://x","klik")', "+31 6 12345678", "@SUM(A1)", "-2+3"]
-MATH = ["Team $x$ Zorg", r"$\frac{a}{b}$ Zorg"]
+MATH = ["Team $x$ Zorg", r"$\frac{a}{b}$ Zorg", "Team $x"]
 ORGANISATION = "=Zorg & Co"
 
 
