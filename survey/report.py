@@ -453,7 +453,7 @@ def _template_error(scan: Scan, exc: Exception) -> ReportError | None:
     if where is None and not isinstance(exc, TemplateError):
         return None
     file, line = where if where else (None, None)
-    reason = str(exc) or type(exc).__name__
+    reason = (str(exc) or type(exc).__name__).rstrip(".")
     if isinstance(exc, SecurityError):
         reason = f"it reaches for Python internals, which a report template may not do ({reason})"
     own = scan.folder / "templates"

@@ -168,6 +168,13 @@ def test_report_shows_names_literally(hostile_scan):
     assert pdf.stat().st_size > 10_000
 
 
+def test_report_forbids_scripts_and_fetching_in_the_browser(hostile_scan):
+    _, _, html, _ = hostile_scan
+    policy = re.search(r'<meta http-equiv="Content-Security-Policy" content="([^"]+)">',
+                       html.read_text(encoding="utf-8"))
+    assert policy and "default-src 'none'" in policy.group(1) and "script-src" not in policy.group(1)
+
+
 def test_mathtext_in_a_name_is_plain_text_in_the_charts(hostile_scan):
     _, _, html, _ = hostile_scan
     svg_text = "".join(re.findall(r"<text[^>]*>([^<]*)</text>", html.read_text(encoding="utf-8")))
