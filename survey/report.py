@@ -382,18 +382,21 @@ def environment(scan: Scan) -> ImmutableSandboxedEnvironment:
     if scan_templates is not None:
         loaders.append(_ContainedLoader(str(scan_templates)))
     loaders.append(_ContainedLoader(str(reports_dir() / "templates")))
-    return ImmutableSandboxedEnvironment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
-                                         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return ImmutableSandboxedEnvironment(
+        loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True)
 
 
 class _ContainedLoader(FileSystemLoader):
     """A FileSystemLoader that refuses a template whose real path lies outside its folder
     (a theme.css that is a link to ~/.ssh/id_rsa would otherwise end up in the report)."""
 
-    def get_source(self, environment: Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+    def get_source(self, environment: Environment,
+                   template: str) -> tuple[str, str, Callable[[], bool]]:
         source, filename, uptodate = super().get_source(environment, template)
-        if not _inside(Path(filename), Path(self.searchpath[0])):
-            raise ReportError(f"the template {filename} is a link to a file outside {self.searchpath[0]}",
+        folder = self.searchpath[0]
+        if not _inside(Path(filename), Path(folder)):
+            raise ReportError(f"the template {filename} is a link to a file outside {folder}",
                               fix="copy the file itself into that folder")
         return source, filename, uptodate
 
@@ -408,7 +411,8 @@ def _scan_templates(scan: Scan) -> Path | None:
     folder = scan.folder / "templates"
     if not folder.is_dir():
         return None
-    if not _inside(folder / "x", scan.folder):  # "x": a name inside it, so the folder itself may be a link
+    # "x": a name inside it, so the folder itself may be a link as long as it stays inside
+    if not _inside(folder / "x", scan.folder):
         raise ReportError(f"{folder} is a link to a folder outside the scan folder {scan.folder}",
                           fix="copy the templates into the scan folder itself")
     return folder
@@ -427,7 +431,8 @@ def render_html(scan: Scan, model: ReportModel) -> str:
     env = environment(scan)
     try:
         css = env.loader.get_source(env, "theme.css")[0]  # type: ignore[union-attr]
-        return env.get_template("report.html").render(report=model, w=model.words, css=inert_css(css))
+        template = env.get_template("report.html")
+        return template.render(report=model, w=model.words, css=inert_css(css))
     except ReportError:
         raise
     except Exception as exc:
@@ -461,7 +466,8 @@ def _template_error(scan: Scan, exc: Exception) -> ReportError | None:
         fix = (f"correct {Path(file).name} in {own}, or remove it to use the bundled template; "
                "templates may only lay out the report's data")
     else:
-        fix = "this is a fault in survey itself; please report it with the output of 'survey --debug report'"
+        fix = ("this is a fault in survey itself; please report it with the output of "
+               "'survey --debug report'")
     return ReportError(f"the report template cannot be used: {reason}", fix=fix,
                        where=Location(file=file, line=line))
 
@@ -529,7 +535,7 @@ def _pdf_resources(scan: Scan) -> tuple[str, URLFetcher]:
             path = _local_file(url) if scheme == "file" else None
             if path is None or not any(_inside(path, root) for root in roots) or not path.is_file():
                 raise RefusedResource(url)
-            real = Path(os.path.realpath(path))  # open what was checked, not a link swapped in later
+            real = Path(os.path.realpath(path))  # read what was checked, not a link swapped in
             content_type = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, real.read_bytes(), {"Content-Type": content_type})
 

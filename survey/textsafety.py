@@ -26,7 +26,8 @@ if TYPE_CHECKING:  # the CLI imports this module for every command; openpyxl onl
 # String-type escape sequences (OSC, DCS, SOS, PM, APC) run until BEL or ST. An unterminated
 # one is removed to the end of the text, as a terminal would swallow it; it stops early at
 # the next ESC so that sequence is judged on its own.
-_ESC_STRING = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c|(?=\x1b)|\Z)"
+_ESC_STRING = (r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])"  # introducer
+               r"[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c|(?=\x1b)|\Z)")  # body, terminator
 # CSI: ESC [ (or the 8-bit CSI) parameters, intermediates, final byte.
 _CSI = r"(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?"
 # Any other escape sequence: ESC, intermediates, one final byte (ESC c, ESC ( B, ESC 7 ...).

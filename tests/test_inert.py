@@ -26,7 +26,8 @@ from survey.collect import collect
 from survey.demo import Respondent, fill_form, load_sample
 from survey.errors import ReportError
 from survey.forms import write_forms
-from survey.report import RefusedResource, _pdf_resources, render_html, build_report_model, write_report
+from survey.report import (RefusedResource, _pdf_resources, build_report_model, render_html,
+                           write_report)
 from survey.scan import Department, init_scan
 from survey.textsafety import clean_text, csv_safe, csv_writer, inert_workbook, text_cell
 
