@@ -22,7 +22,7 @@ from survey.anonymity import Suppression, protect
 from survey.errors import ReportError
 from survey.questionnaire import model as m
 from survey.scan import Scan
-from survey.store import Store
+from survey.store import Store, collect_running
 
 ORGANISATION = "__organisation__"
 MANAGERS = "__managers__"
@@ -129,6 +129,9 @@ def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not scan.store_path.exists():
         raise ReportError(f"no responses collected yet ({scan.store_path} is missing)",
                           fix=f"put returned forms in {scan.inbox} and run: survey collect {scan.folder}")
+    if collect_running(scan.folder):
+        raise ReportError(f"a collect is running on {scan.folder}; its figures would be incomplete",
+                          fix="wait until the collect has finished, then run this again")
     with Store(scan.store_path) as store:
         responses = pd.DataFrame([r.__dict__ for r in store.responses()],
                                  columns=["id", "form_id", "department", "role", "wave"])

@@ -20,20 +20,6 @@ from survey.textsafety import clean_text
 DEBUG = {"on": False}
 
 
-def echo(message: object = "", **kwargs: Any) -> None:
-    """Print one line for a person. Everything the CLI prints goes through here, because
-    file names, reasons, department names and answers come from other people's files: an
-    escape sequence or a bidi override in them must not recolour, move or hide our output."""
-    click.echo(clean_text(str(message)), **kwargs)
-
-
-class _CleanError(click.ClickException):
-    """A user-facing error whose message (which may quote a file name or cell) is cleaned."""
-
-    def __init__(self, message: str):
-        super().__init__(clean_text(message))
-
-
 def friendly_errors(command):
     """Turn a `SurveyError` into one readable line and exit code 1 (traceback only with --debug)."""
 
@@ -55,6 +41,20 @@ def friendly_errors(command):
             raise click.Abort() from None
 
     return wrapper
+
+
+def echo(message: object = "", **kwargs: Any) -> None:
+    """Print one line for a person. Everything the CLI prints goes through here, because
+    file names, reasons, department names and answers come from other people's files: an
+    escape sequence or a bidi override in them must not recolour, move or hide our output."""
+    click.echo(clean_text(str(message)), **kwargs)
+
+
+class _CleanError(click.ClickException):
+    """A user-facing error whose message (which may quote a file name or cell) is cleaned."""
+
+    def __init__(self, message: str):
+        super().__init__(clean_text(message))
 
 
 def scan_argument(command):
@@ -97,13 +97,18 @@ def cli(debug: bool) -> None:
 @click.option("--wave", default=None, help="Name of this wave, e.g. 2026 (default: this year).")
 @click.option("--threshold", type=click.IntRange(min=1), default=5, show_default=True,
               help="Anonymity threshold: no figure for a group smaller than this.")
+@click.option("--force", is_flag=True, help="Start over in a folder that holds a store, secret or filled "
+                                            "departments list (they are replaced).")
 @friendly_errors
 def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave: str | None,
-         threshold: int) -> None:
-    """Create a scan folder DIR: settings, frozen questionnaire, departments list and inbox."""
-    from survey.scan import init_scan
+         threshold: int, force: bool) -> None:
+    """Create a scan folder DIR: settings, frozen questionnaire, departments list, secret and inbox."""
+    from survey.scan import init_scan, work_in
 
-    scan = init_scan(scan_dir, organisation, questionnaire, lang, wave, threshold)
+    replaced = work_in(scan_dir) if force else []
+    scan = init_scan(scan_dir, organisation, questionnaire, lang, wave, threshold, force=force)
+    if replaced:
+        echo(f"Replaced: {', '.join(replaced)}")
     q = scan.questionnaire
     echo(f"Scan folder ready: {scan_dir}")
     echo(f"  questionnaire {q.id} {q.version} ({q.content_hash[:12]}), language {scan.language}, "
@@ -114,33 +119,56 @@ def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave:
 @cli.command()
 @scan_argument
 @out_option
+@click.option("--add", "add", type=int, default=None, metavar="N", help="Issue N extra forms (with --department).")
+@click.option("--department", default=None, help="Department (name or key) for --add.")
+@click.option("--role", type=click.Choice(["employee", "manager"]), default="employee", show_default=True,
+              help="Role of the extra forms of --add.")
+@click.option("--yes", is_flag=True, help="Confirm an unusually large number of forms for a department.")
 @friendly_errors
-def forms(scan_dir: Path, out: Path | None) -> None:
-    """Write one personal Excel form per expected respondent (into DIR/forms)."""
-    from survey.forms import write_forms
+def forms(scan_dir: Path, out: Path | None, add: int | None, department: str | None, role: str,
+          yes: bool) -> None:
+    """Issue one personal Excel form per expected respondent (into DIR/forms).
+
+    Run again after departments.csv changed: forms are added for new or larger departments;
+    a form already handed out is never reissued or rewritten."""
+    from survey.errors import ScanError
+    from survey.forms import ExtraForms, write_forms
     from survey.scan import load_scan
 
+    if (add is None) != (department is None):
+        raise click.UsageError("--add N and --department NAME go together")
     scan = load_scan(scan_dir)
-    result = write_forms(scan, out, progress=_progress("Writing forms"))
-    echo(f"{len(result.forms)} forms written to {result.folder}")
+    extra = ExtraForms(department, add, role) if add is not None and department is not None else None
+    try:
+        result = write_forms(scan, out, progress=_progress("Writing forms"), extra=extra, confirm_large=yes)
+    except ScanError as exc:
+        raise _CleanError(exc.message) from None
+    for line in result.departments:
+        echo(f"  {line.describe()}")
+    echo(f"{len(result.forms)} new forms written to {result.folder}")
 
 
 @cli.command()
 @scan_argument
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--keep", "keep", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
+              help="Count this copy of a form instead of the one the rule for copies chose (recorded).")
 @friendly_errors
-def collect(scan_dir: Path, paths: tuple[Path, ...]) -> None:
+def collect(scan_dir: Path, paths: tuple[Path, ...], keep: tuple[Path, ...]) -> None:
     """Read returned forms (PATHS, default DIR/inbox) into the store DIR/scan.db."""
     from survey.collect import collect as collect_forms
     from survey.scan import load_scan
 
     scan = load_scan(scan_dir)
-    result = collect_forms(scan, list(paths) or None, progress=_progress("Reading forms"))
+    result = collect_forms(scan, list(paths) or None, progress=_progress("Reading forms"), keep=list(keep))
     for outcome in result.outcomes:
-        if outcome.outcome in ("rejected", "duplicate"):
+        if outcome.outcome in ("rejected", "duplicate", "superseded"):
             echo(f"  {outcome.outcome}: {outcome.path}: {outcome.reason}")
-    echo(f"{result.count('accepted')} accepted, {result.count('duplicate')} duplicate, "
-               f"{result.count('rejected')} rejected, {result.count('unchanged')} collected before")
+    echo(f"{result.count('accepted')} accepted, {result.count('superseded')} superseded, "
+               f"{result.count('duplicate')} duplicate, {result.count('rejected')} rejected, "
+               f"{result.count('unchanged')} collected before")
+    for path in keep:
+        echo(f"Kept {path} for its form (recorded); survey status shows the outcome of every copy")
 
 
 @cli.command()
@@ -151,6 +179,25 @@ def status(scan_dir: Path) -> None:
     from survey.status import scan_status
 
     echo(scan_status(scan_dir).render())
+
+
+@cli.command()
+@scan_argument
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly_errors
+def close(scan_dir: Path, yes: bool) -> None:
+    """End a scan: keep only the anonymous answers (department, role, wave) and the reports.
+
+    Removes the returned files, file names, receipt times, form ids, the record of who got
+    which form and the scan's secret. This cannot be undone."""
+    from survey.closing import close_scan
+
+    if not yes:
+        click.confirm(f"Close the scan in {scan_dir}? Returned files, form ids and the secret are removed for good",
+                      abort=True)
+    result = close_scan(scan_dir)
+    echo(f"Scan closed: {result.responses_kept} anonymous responses kept, {result.files_removed} returned "
+               "files removed, secret removed. Reports in output/ are kept.")
 
 
 @cli.command()

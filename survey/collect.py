@@ -1,9 +1,15 @@
 """Collect returned forms into the store.
 
-Every file that is offered gets exactly one recorded outcome: accepted, duplicate (the same
-form came in before) or rejected with the reason. A file already collected (same content)
-is recognised and adds nothing, so collecting again is safe. Hostile files are checked
-before a spreadsheet reader touches them.
+Every file that is offered gets exactly one recorded outcome: accepted, duplicate, superseded
+or rejected with the reason. Only an issued, signed form counts: its signature must verify
+against the scan's secret and its id must be in the issue record; department and role come
+from that record, never from the file. Answers are read by the field tags on each answer row,
+so an inserted or deleted row can never move an answer to another question.
+
+Copies of one form: the copy saved last (the time inside the file) counts, then the content
+hash breaks a tie; the others are recorded as superseded or duplicate. The rule depends only
+on the files, never on their names or the order of collecting; `--keep FILE` overrides it.
+A file already collected (same name, same content) is recognised and adds nothing.
 """
 
 from __future__ import annotations
@@ -15,15 +21,19 @@ import stat
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
+from xml.etree import ElementTree
 
 from python_calamine import CalamineWorkbook
 
-from survey.forms import FORM_MARKER, META_KEYS, META_SHEET
+from survey.errors import ScanError
+from survey.forms import FORM_MARKER, META_SHEET, TAG_COLUMN
 from survey.questionnaire import model as m
 from survey.scan import Scan
-from survey.store import Store
+from survey.signing import FORM_FORMAT, SignedClaims, load_secret, verify
+from survey.store import Store, collect_lock
+from survey.textsafety import clean_text
 
 MAX_FILE_BYTES = 20_000_000
 MAX_UNZIPPED_BYTES = 100_000_000
@@ -34,7 +44,9 @@ MAX_COLUMN = 100
 MAX_OPEN_ANSWER = 4_000
 NOT_APPLICABLE = "n/a"
 YES_WORDS = {"ja", "yes", "x", "1", "✓", "✔", "waar", "true", "j", "y"}
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 _CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,8})"')
+_TAG = re.compile(r"([A-Z]{1,2})=(\S+)")
 
 
 class Rejected(Exception):
@@ -50,24 +62,35 @@ class AnswerValue:
 
 @dataclass(frozen=True)
 class ReadForm:
-    """A returned form as read: who it is from and what was answered."""
+    """A returned form as read and verified: which issued form it is and what was answered.
+    Department, role, wave and language come from the issue record, not from the file."""
 
     form_id: str
-    department: str
-    role: str
-    wave: str
-    language: str
+    department_key: str
+    saved_at: str | None  # last-saved time inside the file (ISO 8601, UTC), if it has one
     answers: list[AnswerValue]
     issues: list[tuple[str, str]]  # (location, message)
 
 
 @dataclass(frozen=True)
+class FileRead:
+    """What reading one file gave: its bytes' hash and the form, or why it was rejected."""
+
+    path: Path
+    sha256: str | None
+    size: int
+    form: ReadForm | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class FileOutcome:
     path: Path
-    outcome: str  # accepted, duplicate, rejected, unchanged (collected before)
+    outcome: str  # accepted, duplicate, superseded, rejected, unchanged (collected before)
     reason: str | None = None
     form_id: str | None = None
     issues: int = 0
+    sha256: str | None = None
 
 
 @dataclass
@@ -78,75 +101,213 @@ class CollectResult:
         return sum(1 for o in self.outcomes if o.outcome == outcome)
 
 
+@dataclass(frozen=True)
+class ReadContext:
+    """What reading a form needs, built once per collect (not per form)."""
+
+    scan_id: str
+    questionnaire: m.Questionnaire
+    questionnaire_hash: str
+    secret: bytes
+    fields: tuple[m.AnswerField, ...]
+    labels: _Labels
+
+
 def gather(paths: Iterable[Path]) -> list[Path]:
-    """Every entry under the given files and folders, in a stable order (nothing skipped)."""
+    """Every entry under the given files and folders, in a stable order (nothing skipped;
+    a folder named like a spreadsheet is listed itself, to be recorded as rejected)."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir() and not path.is_symlink():
-            found.extend(sorted(p for p in path.rglob("*") if not p.is_dir() or p.is_symlink()))
+            for entry in sorted(path.rglob("*")):
+                if not entry.is_dir() or entry.is_symlink() or entry.suffix.lower() in SPREADSHEET_SUFFIXES:
+                    found.append(entry)
         else:
             found.append(path)
     return found
 
 
+def context(scan: Scan) -> ReadContext:
+    q = scan.questionnaire
+    return ReadContext(scan.scan_id, q, q.content_hash, load_secret(scan.folder), tuple(q.answer_fields()),
+                       _Labels(q))
+
+
 def collect(scan: Scan, paths: list[Path] | None = None,
-            progress: Callable[[Iterator[Path]], Iterator[Path]] | None = None) -> CollectResult:
-    """Read returned forms (default: the scan's inbox) into the store."""
+            progress: Callable[[Iterator[Path]], Iterator[Path]] | None = None,
+            keep: list[Path] | None = None) -> CollectResult:
+    """Read returned forms (default: the scan's inbox) into the store; `keep` names files the
+    consultant chose to count for their form, whatever the rule for copies says."""
     files = gather(paths or [scan.inbox])
+    _refuse_closed(scan)
+    ctx = context(scan)
     result = CollectResult()
     iterator: Iterator[Path] = iter(files)
     if progress is not None:
         iterator = progress(iterator)
-    with Store(scan.store_path) as store:
+    with collect_lock(scan.folder), Store(scan.store_path) as store:
+        _sync_department_names(scan, store)
         for path in iterator:
-            result.outcomes.append(_collect_one(scan, store, path))
+            result.outcomes.append(_record(store, read_file(ctx, path)))
+        for path in keep or []:
+            _keep(store, path)
+        # a later copy may have superseded an earlier one of this run: report where each ended
+        result.outcomes = [_final(store, o) for o in result.outcomes]
     return result
 
 
-def _collect_one(scan: Scan, store: Store, path: Path) -> FileOutcome:
+def _final(store: Store, outcome: FileOutcome) -> FileOutcome:
+    if outcome.form_id is None or outcome.sha256 is None or outcome.outcome == "unchanged":
+        return outcome
+    row = store.db.execute("SELECT outcome, reason FROM received WHERE path = ? AND sha256 = ?",
+                           (clean_text(str(outcome.path)), outcome.sha256)).fetchone()
+    if row is None or row[0] == outcome.outcome:
+        return outcome
+    return FileOutcome(outcome.path, row[0], row[1], outcome.form_id, 0, outcome.sha256)
+
+
+def _refuse_closed(scan: Scan) -> None:
+    if not scan.store_path.exists():
+        return
+    with Store(scan.store_path) as store:
+        closed = store.closed_on()
+    if closed:
+        raise ScanError(f"the scan in {scan.folder} was closed on {closed}; nothing more can be collected",
+                        fix="start the next wave in a new scan folder with survey init")
+
+
+def _sync_department_names(scan: Scan, store: Store) -> None:
+    """A renamed department keeps its key: its earlier forms follow the new name."""
+    with store.transaction() as db:
+        for d in scan.departments:
+            if d.key:
+                db.execute("UPDATE responses SET department = ? WHERE department_key = ? AND department != ?",
+                           (d.name, d.key, d.name))
+                db.execute("UPDATE issued_forms SET department = ? WHERE department_key = ? AND department != ?",
+                           (d.name, d.key, d.name))
+
+
+def read_file(ctx: ReadContext, path: Path) -> FileRead:
+    """Read and verify one file. Never raises: whatever a file does, it gets a reason."""
     try:
         raw = _read_regular_file(path)
     except Rejected as exc:
-        # Unreadable entries have no content to hash; record them under their path.
-        key = "path:" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()
-        if store.known_hash(key):
+        return FileRead(path, None, 0, None, str(exc))
+    sha = hashlib.sha256(raw).hexdigest()
+    try:
+        return FileRead(path, sha, len(raw), read_form(ctx, path, raw), None)
+    except Rejected as exc:
+        return FileRead(path, sha, len(raw), None, str(exc))
+    except Exception as exc:  # noqa: BLE001 - whatever a file does, the run goes on and the file is recorded
+        return FileRead(path, sha, len(raw), None,
+                        f"could not be read ({type(exc).__name__}: {clean_text(str(exc))[:120]}); "
+                        "please report this file")
+
+
+def _record(store: Store, read: FileRead) -> FileOutcome:
+    """Record one file's outcome in one transaction, and settle which copy of its form counts."""
+    path = read.path
+    name = clean_text(str(path))
+    if read.sha256 is None:  # nothing to hash: record it under its path
+        key = "path:" + hashlib.sha256(name.encode()).hexdigest()
+        if store.seen(name, key):
             return FileOutcome(path, "unchanged")
         with store.transaction() as db:
             db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES (?, ?, 0, 'rejected', ?)",
-                       (str(path), key, str(exc)))
-        return FileOutcome(path, "rejected", str(exc))
-    sha = hashlib.sha256(raw).hexdigest()
-    if store.known_hash(sha):
+                       (name, key, read.reason))
+        return FileOutcome(path, "rejected", read.reason)
+    if store.seen(name, read.sha256):
         return FileOutcome(path, "unchanged")
-    try:
-        form = read_form(scan, path, raw)
-    except Exception as exc:  # noqa: BLE001 - whatever a file does, the run goes on and the file is recorded
-        reason = str(exc) if isinstance(exc, Rejected) else (
-            f"could not be read ({type(exc).__name__}: {str(exc)[:120]}); please report this file")
+    twin = store.first_with_hash(read.sha256)
+    if twin is not None:
+        if twin.outcome == "rejected":
+            outcome, reason = "rejected", f"{twin.reason} (the same file as {Path(twin.path).name})"
+        else:
+            outcome, reason = "duplicate", (f"an identical copy of {Path(twin.path).name}; "
+                                            "it was not counted again")
+        with store.transaction() as db:
+            db.execute("INSERT INTO received (path, sha256, size, outcome, reason, form_id) VALUES (?, ?, ?, ?, ?, ?)",
+                       (name, read.sha256, read.size, outcome, reason, twin.form_id))
+        return FileOutcome(path, outcome, reason, twin.form_id, 0, read.sha256)
+    form = read.form
+    reason = read.reason
+    issued = store.issued_form(form.form_id) if form is not None else None
+    if form is not None and issued is None:
+        form, reason = None, (f"form id {form.form_id} was never issued in this scan; only forms made by "
+                              "'survey forms' for this scan count")
+    if form is not None and issued is not None and issued.department_key != form.department_key:
+        form, reason = None, "the form's hidden information does not match how it was issued"
+    if form is None or issued is None:
         with store.transaction() as db:
             db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES (?, ?, ?, 'rejected', ?)",
-                       (str(path), sha, len(raw), reason))
+                       (name, read.sha256, read.size, reason))
         return FileOutcome(path, "rejected", reason)
-    earlier = store.accepted_form(form.form_id)
     with store.transaction() as db:
-        if earlier is not None:
-            reason = (f"form {form.form_id} was already collected from {Path(earlier.path).name} "
-                      f"({earlier.received_at[:16]}); this copy was not counted again")
-            db.execute("INSERT INTO received (path, sha256, size, outcome, reason, form_id) "
-                       "VALUES (?, ?, ?, 'duplicate', ?, ?)", (str(path), sha, len(raw), reason, form.form_id))
-            return FileOutcome(path, "duplicate", reason, form.form_id)
-        cursor = db.execute("INSERT INTO received (path, sha256, size, outcome, form_id) "
-                            "VALUES (?, ?, ?, 'accepted', ?)", (str(path), sha, len(raw), form.form_id))
-        received_id = cursor.lastrowid
-        cursor = db.execute("INSERT INTO responses (received_id, form_id, department, role, wave, language) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", (received_id, form.form_id, form.department, form.role,
-                                                           form.wave, form.language))
-        response_id = cursor.lastrowid
+        received_id = db.execute(
+            "INSERT INTO received (path, sha256, size, saved_at, outcome, form_id) "
+            "VALUES (?, ?, ?, ?, 'accepted', ?)", (name, read.sha256, read.size, form.saved_at, form.form_id)
+        ).lastrowid
+        response_id = db.execute(
+            "INSERT INTO responses (received_id, form_id, department_key, department, role, wave, language, counted) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 0)", (received_id, form.form_id, issued.department_key, issued.department,
+                                                issued.role, issued.wave, issued.language)).lastrowid
         db.executemany("INSERT INTO answers (response_id, field, value_num, value_text) VALUES (?, ?, ?, ?)",
                        [(response_id, a.field, a.value_num, a.value_text) for a in form.answers])
         db.executemany("INSERT INTO issues (received_id, location, message) VALUES (?, ?, ?)",
                        [(received_id, loc, msg) for loc, msg in form.issues])
-    return FileOutcome(path, "accepted", None, form.form_id, len(form.issues))
+        _settle(store, db, form.form_id)
+    row = db.execute("SELECT outcome, reason FROM received WHERE id = ?", (received_id,)).fetchone()
+    return FileOutcome(path, row[0], row[1], form.form_id, len(form.issues) if row[0] == "accepted" else 0,
+                       read.sha256)
+
+
+def _settle(store: Store, db, form_id: str) -> None:
+    """Decide which copy of a form counts. The consultant's choice first; else the copy saved
+    last (the time inside the file); a tie goes to the content hash, so the outcome depends on
+    the set of files only, never on names or the order of collecting."""
+    copies = store.copies(form_id)
+    chosen = store.decision(form_id)
+    winner = next((c for c in copies if c.sha256 == chosen), None) if chosen else None
+    if winner is None:
+        winner = max(copies, key=lambda c: (c.saved_at or "", c.sha256))
+    for copy in copies:
+        if copy is winner:
+            db.execute("UPDATE responses SET counted = 0 WHERE form_id = ? AND id != ?", (form_id, copy.response_id))
+            db.execute("UPDATE responses SET counted = 1 WHERE id = ?", (copy.response_id,))
+            db.execute("UPDATE received SET outcome = 'accepted', reason = ? WHERE id = ?",
+                       ("kept by the consultant's decision" if chosen == copy.sha256 and len(copies) > 1 else None,
+                        copy.received_id))
+            continue
+        other = Path(winner.path).name
+        if chosen == winner.sha256:
+            outcome, reason = "superseded", f"the consultant chose {other} for form {form_id}"
+        elif (copy.saved_at or "") < (winner.saved_at or ""):
+            outcome, reason = "superseded", (f"an earlier version of form {form_id}: {other} was saved later "
+                                             f"({winner.saved_at or 'unknown'}) and counts instead")
+        else:
+            outcome, reason = "duplicate", (f"another copy of form {form_id} saved at the same time as {other}, "
+                                            "which counts (use 'survey collect --keep FILE' to choose)")
+        db.execute("UPDATE received SET outcome = ?, reason = ? WHERE id = ?", (outcome, reason, copy.received_id))
+
+
+def _keep(store: Store, path: Path) -> None:
+    name = clean_text(str(path))
+    rows = store.db.execute("SELECT sha256, form_id FROM received WHERE path = ? AND form_id IS NOT NULL "
+                            "AND outcome != 'rejected' ORDER BY id DESC", (name,)).fetchall()
+    if not rows:
+        rows = store.db.execute("SELECT sha256, form_id FROM received WHERE form_id IS NOT NULL AND outcome != "
+                                "'rejected' AND (path = ? OR path LIKE ?) ORDER BY id DESC",
+                                (path.name, f"%/{path.name}")).fetchall()
+    if not rows:
+        raise ScanError(f"{path} is not a collected copy of a form",
+                        fix="give the path of a file that 'survey status' lists as accepted, superseded or "
+                            "duplicate")
+    sha, form_id = rows[0]
+    if not store.copies(form_id) or all(c.sha256 != sha for c in store.copies(form_id)):
+        raise ScanError(f"{path} is an identical copy of another file; keep that one instead")
+    with store.transaction() as db:
+        db.execute("INSERT OR REPLACE INTO decisions (form_id, sha256) VALUES (?, ?)", (form_id, sha))
+        _settle(store, db, form_id)
 
 
 def _read_regular_file(path: Path) -> bytes:
@@ -156,6 +317,8 @@ def _read_regular_file(path: Path) -> bytes:
         raise Rejected(f"cannot be opened ({exc.strerror})")
     if stat.S_ISLNK(info.st_mode):
         raise Rejected("is a link, not a file; put the form itself in the inbox")
+    if stat.S_ISDIR(info.st_mode):
+        raise Rejected("is a folder, not a form; put the form file itself in the inbox")
     if not stat.S_ISREG(info.st_mode):
         raise Rejected("is not a regular file (a pipe, device or socket)")
     if info.st_size > MAX_FILE_BYTES:
@@ -223,9 +386,9 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
-def read_form(scan: Scan, path: Path, raw: bytes) -> ReadForm:
-    """Read one returned form (the bytes of `path`); raise `Rejected` with the reason if it
-    cannot be taken in. The bytes that were hashed are the bytes that are read."""
+def read_form(ctx: ReadContext, path: Path, raw: bytes) -> ReadForm:
+    """Read and verify one returned form (the bytes of `path`); raise `Rejected` with the
+    reason if it cannot be taken in. The bytes that were hashed are the bytes that are read."""
     if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE: an old .xls, or an encrypted .xlsx
         raise Rejected("is password-protected or an old .xls file; save it as .xlsx without a password")
     if path.suffix.lower() not in (".xlsx", ".xlsm") and raw[:2] != b"PK":
@@ -237,55 +400,87 @@ def read_form(scan: Scan, path: Path, raw: bytes) -> ReadForm:
         if META_SHEET not in sheet_names:
             raise Rejected("is not a form of this scan (it has no survey form information); "
                            "use the forms made by 'survey forms'")
-        meta_rows = workbook.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False)
-        meta = _read_meta(meta_rows)
-        fields = _read_field_cells(meta_rows)
+        meta_rows = workbook.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False, nrows=MAX_ROW)
         form_sheet = next((n for n in sheet_names if not n.startswith("_")), None)
         if form_sheet is None:
             raise Rejected("has no questionnaire sheet")
-        max_row = max((_cell_position(c)[0] for c in fields.values()), default=0) + 1
-        rows = workbook.get_sheet_by_name(form_sheet).to_python(skip_empty_area=False, nrows=max_row)
+        rows = workbook.get_sheet_by_name(form_sheet).to_python(skip_empty_area=False, nrows=MAX_ROW)
     except Rejected:
         raise
     except Exception as exc:  # noqa: BLE001 - any reader failure on a foreign file is a rejection
         raise Rejected(f"cannot be read as an Excel workbook ({type(exc).__name__}: {str(exc)[:120]})")
-    _check_belongs(scan, meta)
-    answers, issues = _read_answers(scan.questionnaire, meta, fields, rows, form_sheet)
-    if not any(a.field != "role" for a in answers):
-        raise Rejected(f"form {meta['form_id']} is empty: no question was answered")
-    return ReadForm(meta["form_id"], meta["department"], meta["role"], meta["wave"],
-                    meta.get("language", scan.language), answers, issues)
+    meta, fields = _read_meta(meta_rows)
+    claims = _verify(ctx, meta, fields)
+    answers, issues = _read_answers(ctx, claims, rows, form_sheet)
+    if not answers:
+        raise Rejected(f"form {claims.form_id} is empty: no question was answered")
+    return ReadForm(claims.form_id, claims.department_key, _saved_at(raw), answers, issues)
 
 
-def _read_meta(rows: list[list]) -> dict[str, str]:
+def _read_meta(rows: list[list]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Keys and values, then the field -> cell table after the 'field' header row."""
     meta: dict[str, str] = {}
-    for row in rows[: len(META_KEYS)]:
-        if len(row) >= 2 and isinstance(row[0], str):
-            meta[row[0]] = _text(row[1])
+    fields: list[tuple[str, str]] = []
+    in_fields = False
+    for row in rows:
+        if len(row) < 2 or not isinstance(row[0], str) or not row[0]:
+            continue
+        key, value = row[0], _text(row[1])
+        if in_fields:
+            fields.append((key, value))
+        elif key == "field" and value == "cell":
+            in_fields = True
+        elif key in meta:
+            raise Rejected("has damaged form information (an entry appears twice)")
+        else:
+            meta[key] = value
     if meta.get("marker") != FORM_MARKER:
         raise Rejected("is not a form of this scan (its form information is missing or damaged)")
-    missing = [k for k in ("scan_id", "form_id", "department", "role", "questionnaire_hash") if not meta.get(k)]
+    return meta, fields
+
+
+def _verify(ctx: ReadContext, meta: dict[str, str], fields: list[tuple[str, str]]) -> SignedClaims:
+    if meta.get("format") != FORM_FORMAT:
+        raise Rejected("was made by an older version of survey and carries no signature; hand out the forms "
+                       "of this scan made by 'survey forms'")
+    missing = [k for k in ("scan_id", "form_id", "department_key", "role", "questionnaire_hash", "signature")
+               if not meta.get(k)]
     if missing:
-        raise Rejected(f"has damaged form information ({', '.join(missing)} missing)")
-    return meta
+        raise Rejected(f"has damaged form information ({', '.join(missing)} missing); the form's hidden "
+                       "information was changed")
+    form_id = clean_text(meta["form_id"])[:40]
+    if meta["scan_id"] != ctx.scan_id:
+        raise Rejected(f"form {form_id} belongs to another scan (scan {clean_text(meta['scan_id'])[:20]}, this is "
+                       f"{ctx.scan_id}); collect it in its own scan folder")
+    if meta["questionnaire_hash"] != ctx.questionnaire_hash:
+        raise Rejected(f"form {form_id} was made from another version of the questionnaire")
+    claims = SignedClaims(meta["scan_id"], meta["questionnaire_hash"], meta["form_id"], meta["department_key"],
+                          meta.get("department", ""), meta["role"], meta.get("wave", ""), meta.get("language", ""),
+                          tuple(fields))
+    if not verify(ctx.secret, claims, meta["signature"]):
+        raise Rejected(f"the form's hidden information was changed (form {form_id}: its signature does not "
+                       "match); it does not count. Ask the respondent to fill in the original form again")
+    return claims
 
 
-def _read_field_cells(rows: list[list]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for row in rows[len(META_KEYS) + 1:]:
-        if len(row) >= 2 and row[0] and row[1]:
-            fields[_text(row[0])] = _text(row[1])
-    return fields
-
-
-def _check_belongs(scan: Scan, meta: dict[str, str]) -> None:
-    if meta["scan_id"] != scan.scan_id:
-        raise Rejected(f"form {meta['form_id']} belongs to another scan (scan {meta['scan_id']}, "
-                       f"this is {scan.scan_id}); collect it in its own scan folder")
-    if meta["questionnaire_hash"] != scan.questionnaire.content_hash:
-        raise Rejected(f"form {meta['form_id']} was made from another version of the questionnaire")
-    if meta["role"] not in ("employee", "manager"):
-        raise Rejected(f"form {meta['form_id']} has an unknown role '{meta['role']}'")
+def _saved_at(raw: bytes) -> str | None:
+    """dcterms:modified of docProps/core.xml: when the file was last saved (by Excel,
+    LibreOffice or the tool that filled it)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            data = archive.read("docProps/core.xml")
+        node = ElementTree.fromstring(data).find("{http://purl.org/dc/terms/}modified")
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
+        return None
+    if node is None or not node.text:
+        return None
+    try:
+        moment = datetime.fromisoformat(node.text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="seconds")
 
 
 def _text(value: object) -> str:
@@ -294,13 +489,6 @@ def _text(value: object) -> str:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     return "" if value is None else str(value).strip()
-
-
-def _cell_position(cell: str) -> tuple[int, int]:
-    match = re.fullmatch(r"([A-Z]{1,3})([0-9]{1,7})", cell)
-    if not match:
-        raise Rejected(f"has damaged form information (cell '{cell}')")
-    return int(match.group(2)) - 1, _column_number(match.group(1).encode()) - 1
 
 
 class _Labels:
@@ -319,36 +507,60 @@ class _Labels:
             self.not_applicable[name] = {t.strip().casefold() for t in (scale.not_applicable or {}).values()}
 
 
-def _read_answers(q: m.Questionnaire, meta: dict[str, str], cells: dict[str, str], rows: list[list],
+def _read_answers(ctx: ReadContext, claims: SignedClaims, rows: list[list],
                   sheet: str) -> tuple[list[AnswerValue], list[tuple[str, str]]]:
-    labels = _Labels(q)
+    """Answers by their tags: each signed field is read from the row whose hidden tag names it."""
+    tags = _tag_positions(rows, sheet)
+    signed = dict(claims.fields)
     answers: list[AnswerValue] = []
     issues: list[tuple[str, str]] = []
     unanswered: list[str] = []  # cells of required questions left empty
-    for answer_field in q.answer_fields():
-        if answer_field.key == "role":
-            answers.append(AnswerValue("role", None, meta["role"]))
+    for answer_field in ctx.fields:
+        cell = signed.get(answer_field.key)
+        if answer_field.key == "role" or cell is None:
             continue
-        cell = cells.get(answer_field.key)
-        if cell is None:
+        column = re.match(r"[A-Z]+", cell).group(0) if re.match(r"[A-Z]+", cell) else ""
+        position = tags.get(answer_field.key)
+        if position is None:
+            issues.append((f"sheet '{sheet}', cell {cell}",
+                           "the row of this question was deleted or its tag changed; its answer is missing"))
             continue
-        row, column = _cell_position(cell)
-        value = rows[row][column] if row < len(rows) and column < len(rows[row]) else ""
-        text = _text(value)
+        row, tagged_column = position
+        if tagged_column != column:
+            raise Rejected(f"sheet '{sheet}', row {row + 1}: the answer columns were changed (the answer to "
+                           f"{answer_field.key} should be in column {column}); ask for a fresh copy of the form")
+        where_cell = f"{column}{row + 1}"
+        col_index = _column_number(column.encode()) - 1
+        value = rows[row][col_index] if col_index < len(rows[row]) else ""
+        text = clean_text(_text(value))
         if not text:
             if answer_field.required and answer_field.kind not in (m.FieldKind.open, m.FieldKind.check):
-                unanswered.append(cell)
+                unanswered.append(where_cell)
             continue
-        where = f"sheet '{sheet}', cell {cell}"
         try:
-            answers.append(_parse(q, labels, answer_field, value, text))
+            answers.append(_parse(ctx.questionnaire, ctx.labels, answer_field, value, text))
         except ValueError as exc:
-            issues.append((where, f"'{text[:60]}' {exc}; the answer was left out"))
+            issues.append((f"sheet '{sheet}', cell {where_cell}", f"'{text[:60]}' {exc}; the answer was left out"))
     if unanswered:
         shown = ", ".join(unanswered[:10]) + (", ..." if len(unanswered) > 10 else "")
         issues.append((f"sheet '{sheet}'", (f"{len(unanswered)} required question(s) not answered (cells {shown}); "
                                            "the form was counted without them")))
     return answers, issues
+
+
+def _tag_positions(rows: list[list], sheet: str) -> dict[str, tuple[int, str]]:
+    """field id -> (0-based row, column letter) from the hidden tag column."""
+    tag_index = _column_number(TAG_COLUMN.encode()) - 1
+    positions: dict[str, tuple[int, str]] = {}
+    for row_number, row in enumerate(rows):
+        if tag_index >= len(row) or not isinstance(row[tag_index], str):
+            continue
+        for column, key in _TAG.findall(row[tag_index]):
+            if key in positions:
+                raise Rejected(f"sheet '{sheet}': the row of question {key} appears twice (rows "
+                               f"{positions[key][0] + 1} and {row_number + 1}); ask for a fresh copy of the form")
+            positions[key] = (row_number, column)
+    return positions
 
 
 def _parse(q: m.Questionnaire, labels: _Labels, f: m.AnswerField, value: object, text: str) -> AnswerValue:

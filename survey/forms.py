@@ -1,34 +1,47 @@
-"""Write the Excel forms: one personal form per respondent, per department and role.
+"""Issue and write the Excel forms: one personal form per respondent, per department and role.
+
+Issuing is a record: every form id handed out is stored (`issued_forms` in scan.db) with its
+department (by stable key), role, wave and language. Running `survey forms` again after
+departments.csv changed issues forms only for new or larger departments and never rewrites
+a form that is out. Ids are random (see `survey.formid`).
 
 Each form has a visible questionnaire sheet (answer cells yellow, unlocked, with dropdowns
-showing the scale labels; everything else locked), a hidden sheet with the dropdown lists,
-and a very hidden meta sheet naming the scan, questionnaire version and hash, form id,
-department, role, wave, language and the cell of every answer. `collect` reads that meta
-sheet, so a form is self-describing wherever it travels.
+showing the scale labels; everything else locked), a hidden column on that sheet that ties
+every answer cell to its field id, a hidden sheet with the dropdown lists, and a very hidden
+meta sheet with what the form claims (scan, questionnaire hash, form id, department, role,
+wave, language, where every answer sits) and the HMAC signature over all of it.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import secrets
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from survey.errors import ScanError
+from survey.formid import new_form_id
 from survey.i18n import wording
 from survey.questionnaire import model as m
-from survey.scan import Scan
+from survey.scan import DEPARTMENTS_FILE, MAX_SANE_HEADCOUNT, Department, Scan, load_scan, with_keys, \
+    write_departments
+from survey.signing import FORM_FORMAT, SignedClaims, load_secret, sheet_password, sign
+from survey.store import IssuedForm, Store
 
 META_SHEET = "_meta"
 LISTS_SHEET = "_lists"
 FORM_MARKER = "survey-form"
-FORM_FORMAT = "1"
 ROLES = ("employee", "manager")
+TAG_COLUMN = "E"  # hidden, locked: the field ids of the answers on each row ("C=kar_01 D=kar_01.desired")
 
 ANSWER_FILL = PatternFill("solid", fgColor="FFF6C8")
 SECTION_FILL = PatternFill("solid", fgColor="1F5F6B")
@@ -53,6 +66,7 @@ class FormMeta:
     role: str
     wave: str
     language: str
+    department_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,54 +78,164 @@ class FormSpec:
 
 
 @dataclass(frozen=True)
+class DepartmentIssue:
+    """What `survey forms` did for one department."""
+
+    key: str
+    name: str
+    new_employee: int
+    new_manager: int
+    already_out: int
+    listed: bool  # still in departments.csv
+
+    def describe(self) -> str:
+        if not self.listed:
+            return (f"{self.name}: no longer in {DEPARTMENTS_FILE}; no new forms, its {self.already_out} "
+                    "forms already out still count for it")
+        new = self.new_employee + self.new_manager
+        if not new:
+            return f"{self.name}: nothing new ({self.already_out} forms already out)"
+        parts = [f"{n} {role} form{'s' if n != 1 else ''}" for n, role in
+                 ((self.new_employee, "employee"), (self.new_manager, "manager")) if n]
+        out = f" (besides {self.already_out} already out)" if self.already_out else ""
+        return f"{self.name}: {' and '.join(parts)} issued{out}"
+
+
+@dataclass(frozen=True)
 class FormsResult:
     folder: Path
-    forms: list[FormSpec]
+    forms: list[FormSpec]  # the forms written by this run
+    departments: list[DepartmentIssue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ExtraForms:
+    """`survey forms --add N --department NAME`: extra forms beyond departments.csv."""
+
+    department: str
+    count: int
+    role: str = "employee"
 
 
 def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "afdeling"
 
 
-def plan_forms(scan: Scan, folder: Path) -> list[FormSpec]:
-    """Personal forms: expected headcount per department, managers get the manager form."""
-    if not scan.departments:
-        raise ScanError(f"{scan.folder / 'departments.csv'} lists no departments",
+def _departments_with_keys(scan: Scan) -> Scan:
+    """Keys are given once and kept in departments.csv, so a rename is not a removal."""
+    if all(d.key for d in scan.departments):
+        return scan
+    write_departments(scan.folder / DEPARTMENTS_FILE, with_keys(list(scan.departments)))
+    return load_scan(scan.folder)
+
+
+def plan_forms(scan: Scan, folder: Path, issued: list[IssuedForm], extra: ExtraForms | None = None,
+               confirm_large: bool = False) -> tuple[list[FormSpec], list[DepartmentIssue]]:
+    """The forms to issue now: what departments.csv asks for beyond what is out already."""
+    if not scan.departments and not extra:
+        raise ScanError(f"{scan.folder / DEPARTMENTS_FILE} lists no departments",
                         fix="add one line per department: name, expected headcount, number of managers")
-    specs: list[FormSpec] = []
+    out: Counter[tuple[str, str]] = Counter((f.department_key, f.role) for f in issued if f.wave == scan.wave)
+    by_key = {d.key: d for d in scan.departments}
+    wanted: dict[str, dict[str, int]] = {}
+    for d in scan.departments:
+        if extra is None:
+            wanted[d.key] = {"manager": max(0, d.managers - out[d.key, "manager"]),
+                             "employee": max(0, d.employees - out[d.key, "employee"])}
+    if extra is not None:
+        target = _find_department(scan, extra.department)
+        if extra.count < 1:
+            raise ScanError("--add needs a number of forms of at least 1", fix="for example: --add 3")
+        wanted[target.key] = {"manager": 0, "employee": 0, extra.role: extra.count}
+    for key, counts in wanted.items():
+        total = sum(counts.values())
+        if total > MAX_SANE_HEADCOUNT and not confirm_large:
+            raise ScanError(f"{by_key[key].name} would get {total} forms, more than a department usually has",
+                            fix=f"check expected_headcount in {DEPARTMENTS_FILE}; if it is right, run again with "
+                                "--yes")
     q = scan.questionnaire
-    for number, department in enumerate(scan.departments, start=1):
-        for role, count in (("manager", department.managers), ("employee", department.employees)):
-            for seq in range(1, count + 1):
-                form_id = f"{number:02d}{role[0].upper()}{seq:03d}"
-                meta = FormMeta(scan.scan_id, q.id, q.version, q.content_hash, form_id, department.name,
-                                role, scan.wave, scan.language)
-                specs.append(FormSpec(meta, folder / slug(department.name) / f"{form_id}.xlsx"))
-    return specs
+    taken = {f.form_id for f in issued}
+    specs: list[FormSpec] = []
+    summary: list[DepartmentIssue] = []
+    for d in scan.departments:
+        counts = wanted.get(d.key, {"manager": 0, "employee": 0})
+        for role in ("manager", "employee"):
+            for _ in range(counts[role]):
+                form_id = new_form_id()
+                while form_id in taken:  # 64 random bits: a repeat is all but impossible, never trusted
+                    form_id = new_form_id()
+                taken.add(form_id)
+                meta = FormMeta(scan.scan_id, q.id, q.version, q.content_hash, form_id, d.name, role, scan.wave,
+                                scan.language, d.key)
+                specs.append(FormSpec(meta, folder / slug(d.name) / f"{form_id}.xlsx"))
+        already = sum(n for (key, _), n in out.items() if key == d.key)
+        if extra is None or d.key in wanted:
+            summary.append(DepartmentIssue(d.key, d.name, counts["employee"], counts["manager"], already, True))
+    listed = {d.key for d in scan.departments}
+    if extra is None:
+        for key in dict.fromkeys(f.department_key for f in issued if f.department_key not in listed):
+            name = next(f.department for f in issued if f.department_key == key)
+            summary.append(DepartmentIssue(key, name, 0, 0, sum(n for (k, _), n in out.items() if k == key), False))
+    return specs, summary
+
+
+def _find_department(scan: Scan, name: str) -> Department:
+    for d in scan.departments:
+        if name.casefold() in (d.name.casefold(), d.key.casefold()):
+            return d
+    raise ScanError(f"there is no department '{name}' in {DEPARTMENTS_FILE}",
+                    fix="use a name (or key) from departments.csv: "
+                        + ", ".join(d.name for d in scan.departments[:8]))
 
 
 def write_forms(scan: Scan, out: Path | None = None,
-                progress: Callable[[Iterator[FormSpec]], Iterator[FormSpec]] | None = None) -> FormsResult:
-    """Write every personal form of the scan; returns where they are."""
+                progress: Callable[[Iterator[FormSpec]], Iterator[FormSpec]] | None = None,
+                extra: ExtraForms | None = None, confirm_large: bool = False) -> FormsResult:
+    """Issue and write the forms departments.csv (or `extra`) asks for beyond those already out.
+
+    All or nothing: the forms are written into a temporary folder first and recorded as issued
+    only when every one was written; then they are moved into place."""
+    scan = _departments_with_keys(scan)
     folder = out or scan.forms_dir
-    specs = plan_forms(scan, folder)
-    builder: _FormBuilder | None = None  # specs come grouped by department and role
-    iterator: Iterator[FormSpec] = iter(specs)
-    if progress is not None:
-        iterator = progress(iterator)
-    for spec in iterator:
-        if builder is None or (builder.department, builder.role) != (spec.meta.department, spec.meta.role):
-            builder = _FormBuilder(scan, spec.meta.department, spec.meta.role)
-        spec.path.parent.mkdir(parents=True, exist_ok=True)
-        builder.save(spec.meta, spec.path)
-    return FormsResult(folder, specs)
+    with Store(scan.store_path) as store:
+        if store.closed_on():
+            raise ScanError(f"the scan in {scan.folder} was closed on {store.closed_on()}; no forms can be issued",
+                            fix="start the next wave in a new scan folder with survey init")
+        secret = load_secret(scan.folder)
+        specs, summary = plan_forms(scan, folder, store.issued(), extra, confirm_large)
+        if not specs:
+            return FormsResult(folder, [], summary)
+        staging = folder / f".incoming-{secrets.token_hex(4)}"
+        try:
+            builder: _FormBuilder | None = None  # specs come grouped by department and role
+            iterator: Iterator[FormSpec] = iter(specs)
+            if progress is not None:
+                iterator = progress(iterator)
+            for spec in iterator:
+                if builder is None or (builder.department, builder.role) != (spec.meta.department, spec.meta.role):
+                    builder = _FormBuilder(scan, spec.meta.department, spec.meta.role, secret)
+                target = staging / spec.path.relative_to(folder)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                builder.save(spec.meta, target)
+            store.issue([IssuedForm(s.meta.form_id, s.meta.department_key, s.meta.department, s.meta.role,
+                                    s.meta.wave, s.meta.language, "", str(s.path.relative_to(folder)))
+                         for s in specs])
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        for spec in specs:
+            spec.path.parent.mkdir(parents=True, exist_ok=True)
+            (staging / spec.path.relative_to(folder)).replace(spec.path)
+        shutil.rmtree(staging, ignore_errors=True)
+    return FormsResult(folder, specs, summary)
 
 
 class _FormBuilder:
     """Lays out one form for a department and role; personal forms differ only in the meta sheet."""
 
-    def __init__(self, scan: Scan, department: str, role: str):
+    def __init__(self, scan: Scan, department: str, role: str, secret: bytes):
         self.scan = scan
+        self.secret = secret
         self.q = scan.questionnaire
         self.lang = scan.language
         self.department = department
@@ -126,10 +250,12 @@ class _FormBuilder:
         self.meta.sheet_state = "veryHidden"
         self.validations: dict[str, DataValidation] = {}
         self.cells: list[tuple[str, str]] = []  # (field key, cell)
+        self.row_tags: dict[int, list[str]] = {}
         self.row = 1
         self.number = 0
         self._layout(department)
-        self._write_meta_fields()
+        self._write_tags()
+        self._protect()
 
     # -- building blocks
     def text(self, value: m.Text | None, manager_value: m.Text | None = None) -> str:
@@ -144,7 +270,7 @@ class _FormBuilder:
         column = get_column_letter(len(self.validations) + 1)
         values = extra if extra is not None else self._scale_labels(self.q.scales[scale_name])
         for index, value in enumerate(values, start=1):
-            self.lists[f"{column}{index}"] = value
+            set_text(self.lists[f"{column}{index}"], value)
         formula = f"{LISTS_SHEET}!${column}$1:${column}${len(values)}"
         validation = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
                                     errorTitle=self.words["invalid_title"], error=self.words["invalid_answer"])
@@ -170,6 +296,7 @@ class _FormBuilder:
         cell.alignment = Alignment(vertical="top", wrap_text=True)
         if validation is not None:
             validation.add(cell.coordinate)
+        self.row_tags.setdefault(self.row, []).append(f"{column}={key}")
         dimension = self.ws.row_dimensions[self.row]
         dimension.height = max(dimension.height or 0, 21)  # room to write on a printed form
         self.cells.append((key, cell.coordinate))
@@ -177,7 +304,7 @@ class _FormBuilder:
     def put(self, column: str, value: str, *, bold: bool = False, italic: bool = False, size: int = 11,
             color: str | None = None, fill: PatternFill | None = None, merge_to: str | None = None) -> None:
         cell = self.ws[f"{column}{self.row}"]
-        cell.value = value
+        set_text(cell, value)
         cell.font = Font(name=FONT, bold=bold, italic=italic, size=size, color=color)
         cell.alignment = WRAP
         if fill is not None:
@@ -321,25 +448,55 @@ class _FormBuilder:
         self.answer_cell(key, "C", self._list_validation(scale))
         self.row += 1
 
-    def _write_meta_fields(self) -> None:
-        for key in META_KEYS:  # values are set per personal form in save()
-            self.meta.append([key, None])
-        self.meta.append(["field", "cell"])
-        for key, cell in self.cells:
-            self.meta.append([key, cell])
+    def _write_tags(self) -> None:
+        """Every answer row names its fields in a hidden, locked column: collect reads answers
+        by these tags, so an inserted or deleted row can never move an answer to another question."""
+        for row, tags in self.row_tags.items():
+            cell = self.ws[f"{TAG_COLUMN}{row}"]
+            set_text(cell, " ".join(tags))
+            cell.font = Font(name=FONT, size=6, color="FFFFFF")
+        self.ws.column_dimensions[TAG_COLUMN].hidden = True
+
+    def _protect(self) -> None:
+        """Passwords derived from the scan's secret stop accidents (a deleted row, a renamed
+        sheet); the signature is what makes a form trustworthy."""
+        password = sheet_password(self.secret, self.scan.scan_id)
+        for sheet in (self.ws, self.lists, self.meta):
+            sheet.protection.sheet = True
+            sheet.protection.password = password
+        self.wb.security = WorkbookProtection(workbookPassword=password, lockStructure=True)
+
+    def claims(self, meta: FormMeta) -> SignedClaims:
+        return SignedClaims(meta.scan_id, meta.questionnaire_hash, meta.form_id, meta.department_key,
+                            meta.department, meta.role, meta.wave, meta.language, tuple(self.cells))
 
     def save(self, meta: FormMeta, path: Path) -> None:
         values = {"marker": FORM_MARKER, "format": FORM_FORMAT, "scan_id": meta.scan_id,
                   "questionnaire_id": meta.questionnaire_id, "questionnaire_version": meta.questionnaire_version,
                   "questionnaire_hash": meta.questionnaire_hash, "form_id": meta.form_id,
-                  "department": meta.department, "role": meta.role, "wave": meta.wave, "language": meta.language}
-        for index, key in enumerate(META_KEYS, start=1):
-            self.meta.cell(row=index, column=2, value=values[key])
-        self.wb.properties.title = f"{self.q.title[self.lang]} - {meta.form_id}"
+                  "department": meta.department, "department_key": meta.department_key, "role": meta.role,
+                  "wave": meta.wave, "language": meta.language,
+                  "signature": sign(self.secret, self.claims(meta))}
+        self.meta.delete_rows(1, self.meta.max_row)
+        for key in META_KEYS:
+            self.meta.append([key, None])
+            set_text(self.meta.cell(row=self.meta.max_row, column=2), values[key])
+        self.meta.append(["field", "cell"])
+        for key, cell in self.cells:
+            self.meta.append([key, cell])
+        self.wb.properties.title = self.q.title[self.lang]
         self.wb.properties.creator = "survey"
         self.wb.save(path)
 
 
-# Rows 1-11 of the meta sheet, in this order; row 12 is the header of the field -> cell table.
+def set_text(cell, value: object) -> None:
+    """User and questionnaire text is data, never a formula, whatever it starts with."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
+# The meta sheet: these keys in column A, values in column B, in this order; then a header row
+# and the field -> cell table. Collect finds keys by name, not by row.
 META_KEYS = ("marker", "format", "scan_id", "questionnaire_id", "questionnaire_version", "questionnaire_hash",
-             "form_id", "department", "role", "wave", "language")
+             "form_id", "department", "department_key", "role", "wave", "language", "signature")

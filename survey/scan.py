@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -23,11 +24,15 @@ from ruamel.yaml.error import YAMLError
 
 from survey.errors import Location, QuestionnaireError, ScanError
 from survey.questionnaire import Questionnaire, load_questionnaire
+from survey.signing import SECRET_FILE, create_secret
 
 SCAN_FILE = "scan.yaml"
 QUESTIONNAIRE_FILE = "questionnaire.yaml"
 DEPARTMENTS_FILE = "departments.csv"
 DEPARTMENT_COLUMNS = ("department", "expected_headcount", "managers")
+KEY_COLUMN = "key"  # optional in a hand-made file; `survey forms` fills it in
+MAX_SANE_HEADCOUNT = 2_000  # per department; more asks for confirmation (a typo such as 1500 for 15)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 LANGUAGES = ("nl", "en")
 DEFAULT_QUESTIONNAIRE = "organisatiescan"
 DEFAULT_THRESHOLD = 5
@@ -38,6 +43,7 @@ class Department:
     name: str
     expected_headcount: int
     managers: int
+    key: str = ""  # stable: renaming a department keeps its key, so its forms stay its own
 
     @property
     def employees(self) -> int:
@@ -83,11 +89,22 @@ def _yaml() -> YAML:
 def init_scan(folder: Path, organisation: str, questionnaire: str | Path = DEFAULT_QUESTIONNAIRE,
               language: str = "nl", wave: str | None = None,
               anonymity_threshold: int = DEFAULT_THRESHOLD,
-              departments: list[Department] | None = None) -> Scan:
-    """Create a scan folder with the questionnaire frozen into it."""
+              departments: list[Department] | None = None, force: bool = False) -> Scan:
+    """Create a scan folder with the questionnaire frozen into it.
+
+    Never destroys work: a folder holding a scan, a store, a secret or a filled
+    departments list is refused unless `force` is given (then the CLI has said what goes)."""
     if (folder / SCAN_FILE).exists():
         raise ScanError(f"{folder / SCAN_FILE} already exists",
                         fix="use another folder, or remove that folder to start over")
+    existing = work_in(folder)
+    if existing and not force:
+        raise ScanError(f"{folder} already holds {', '.join(existing)}",
+                        fix="use a new folder; or add --force to start over, which replaces "
+                            + " and ".join(existing))
+    if force:
+        for name in ("scan.db", "scan.db-wal", "scan.db-shm", SECRET_FILE):
+            (folder / name).unlink(missing_ok=True)
     if language not in LANGUAGES:
         raise ScanError(f"language '{language}' is not offered", fix=f"use one of: {', '.join(LANGUAGES)}")
     if anonymity_threshold < 1:
@@ -124,16 +141,55 @@ def init_scan(folder: Path, organisation: str, questionnaire: str | Path = DEFAU
     (folder / QUESTIONNAIRE_FILE).write_text(
         f"# Frozen copy of questionnaire '{loaded.id}' version {loaded.version} for this scan.\n"
         + frozen.getvalue(), encoding="utf-8")
-    write_departments(folder / DEPARTMENTS_FILE, departments or [])
+    create_secret(folder)
+    listed = departments or []
+    if departments is not None or force or not (folder / DEPARTMENTS_FILE).exists():
+        write_departments(folder / DEPARTMENTS_FILE, with_keys(listed))
     return load_scan(folder)
 
 
+def work_in(folder: Path) -> list[str]:
+    """What `survey init` would replace in `folder`."""
+    found = [name for name in ("scan.db", SECRET_FILE) if (folder / name).exists()]
+    csv_path = folder / DEPARTMENTS_FILE
+    if csv_path.is_file():
+        try:
+            filled = len(read_departments(csv_path)) > 0
+        except ScanError:
+            filled = csv_path.stat().st_size > 0
+        if filled:
+            found.append(f"a filled {DEPARTMENTS_FILE}")
+    return found
+
+
+def department_key(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")[:40] or "department"
+    key, number = base, 2
+    while key in taken:
+        key, number = f"{base}-{number}", number + 1
+    return key
+
+
+def with_keys(departments: list[Department]) -> list[Department]:
+    """Give every department without a key a stable one (kept in departments.csv from then on)."""
+    taken = {d.key for d in departments if d.key}
+    result = []
+    for d in departments:
+        if not d.key:
+            d = Department(d.name, d.expected_headcount, d.managers, department_key(d.name, taken))
+            taken.add(d.key)
+        result.append(d)
+    return result
+
+
 def write_departments(path: Path, departments: list[Department]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(DEPARTMENT_COLUMNS)
+        writer.writerow((KEY_COLUMN, *DEPARTMENT_COLUMNS))
         for d in departments:
-            writer.writerow([d.name, d.expected_headcount, d.managers])
+            writer.writerow([d.key, d.name, d.expected_headcount, d.managers])
+    temporary.replace(path)
 
 
 def load_scan(folder: Path) -> Scan:
@@ -195,10 +251,14 @@ def load_scan(folder: Path) -> Scan:
 def read_departments(path: Path) -> list[Department]:
     if not path.is_file():
         raise ScanError(f"{path} is missing", fix=f"create it with the columns {', '.join(DEPARTMENT_COLUMNS)}")
+    raw = path.read_bytes()
+    if b"\x00" in raw or raw[:2] == b"PK" or raw[:4] == b"\xd0\xcf\x11\xe0":
+        raise ScanError(f"{path} is not a text file (is it an Excel workbook?)", where=Location(file=path),
+                        fix="in Excel or LibreOffice choose 'Save as' and pick CSV, keeping the name departments.csv")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = path.read_text(encoding="cp1252")  # saved by Excel on Windows
+        text = raw.decode("cp1252", errors="replace")  # saved by Excel on Windows
     first = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first.count(";") > first.count(",") else ","  # Dutch Excel saves with ';'
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
@@ -210,19 +270,34 @@ def read_departments(path: Path) -> list[Department]:
         raise ScanError(f"column(s) {', '.join(missing)} missing", where=Location(file=path, line=1),
                         fix=f"the first line must be: {','.join(DEPARTMENT_COLUMNS)}")
     index = {c: header.index(c) for c in DEPARTMENT_COLUMNS}
+    key_index = header.index(KEY_COLUMN) if KEY_COLUMN in header else None
     departments: list[Department] = []
     seen: set[str] = set()
+    keys: set[str] = set()
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
         cells = [row[index[c]].strip() if index[c] < len(row) else "" for c in DEPARTMENT_COLUMNS]
+        key = row[key_index].strip() if key_index is not None and key_index < len(row) else ""
         name = cells[0]
         where = Location(file=path, line=number)
         if not name:
             raise ScanError("the department name is empty", where=where, fix="fill in a name or remove the line")
+        if _CONTROL.search(name) or _CONTROL.search(key):
+            raise ScanError(f"the department name {name!r} holds invisible control characters", where=where,
+                            fix="type the name again by hand")
         if name.casefold() in seen:
             raise ScanError(f"department '{name}' is listed twice", where=where, fix="list each department once")
         seen.add(name.casefold())
+        if key:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]{0,59}", key):
+                raise ScanError(f"the key '{key}' of '{name}' may hold only letters, digits, '-' and '_'",
+                                where=where, fix="use a short code such as 'zorg-noord', and never change it "
+                                                 "once forms are out")
+            if key.casefold() in keys:
+                raise ScanError(f"key '{key}' is used twice", where=where,
+                                fix="give each department its own key (a renamed department keeps its key)")
+            keys.add(key.casefold())
         numbers = []
         for column, cell in zip(DEPARTMENT_COLUMNS[1:], cells[1:]):
             if not cell.isdigit():
@@ -233,5 +308,5 @@ def read_departments(path: Path) -> list[Department]:
         if managers > headcount:
             raise ScanError(f"'{name}' has more managers ({managers}) than people ({headcount})", where=where,
                             fix="expected_headcount counts everyone, managers included")
-        departments.append(Department(name, headcount, managers))
+        departments.append(Department(name, headcount, managers, key))
     return departments

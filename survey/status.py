@@ -15,6 +15,7 @@ from survey.store import Received, Store
 class DepartmentStatus:
     name: str
     expected: int
+    issued: int
     accepted: int
     reportable: str  # 'yes', or why not
 
@@ -30,15 +31,17 @@ class ScanStatus:
     def render(self) -> str:
         outcomes = Counter(r.outcome for r in self.received)
         lines = [(f"Scan {self.folder}: {len(self.received)} files received: {outcomes['accepted']} accepted, "
-                 f"{outcomes['duplicate']} duplicate, {outcomes['rejected']} rejected"), ""]
+                 f"{outcomes['superseded']} superseded, {outcomes['duplicate']} duplicate, "
+                 f"{outcomes['rejected']} rejected"), ""]
         width = max([len(d.name) for d in self.departments] + [10])
-        lines.append(f"{'department':<{width}}  expected  accepted  rate   reportable")
+        lines.append(f"{'department':<{width}}  expected  issued  accepted  rate   reportable")
         for d in self.departments:
-            rate = f"{d.accepted / d.expected:5.0%}" if d.expected else "    -"
-            lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.accepted:>8}  {rate}  {d.reportable}")
+            rate = f"{d.accepted / d.issued:5.0%}" if d.issued else "    -"
+            lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.issued:>6}  {d.accepted:>8}  {rate}  "
+                         f"{d.reportable}")
         problems = [r for r in self.received if r.outcome != "accepted"]
         if problems:
-            lines += ["", "Not counted:"]
+            lines += ["", "Not counted (each file and why):"]
             lines += [f"  {r.outcome}: {r.path}: {r.reason}" for r in problems]
         if self.issues:
             lines += ["", "Answers to check (these forms were counted):"]
@@ -54,20 +57,23 @@ def scan_status(folder: Path) -> ScanStatus:
     issues: list[tuple[str, str, str]] = []
     accepted: Counter[str] = Counter()
     employees: Counter[str] = Counter()
+    issued: Counter[str] = Counter()
     if scan.store_path.exists():
         with Store(scan.store_path) as store:
             received = store.received()
             issues = store.issues()
             responses = store.responses()
+            issued.update(f.department for f in store.issued() if f.wave == scan.wave)
         accepted.update(r.department for r in responses)
         employees.update(r.department for r in responses if r.role == "employee")
-    names = [d.name for d in scan.departments] + sorted(set(accepted) - {d.name for d in scan.departments})
+    names = [d.name for d in scan.departments] + sorted((set(accepted) | set(issued))
+                                                        - {d.name for d in scan.departments})
     expected = {d.name: d.expected_headcount for d in scan.departments}
     # the same rule the report applies, so status never promises a department the report hides
     log: list[Suppression] = []
     protect({n: employees[n] for n in names}, scan.anonymity_threshold, "departments", log)
     why = {entry.group: f"no ({entry.reason})" for entry in log}
-    departments = [DepartmentStatus(n, expected.get(n, 0), accepted[n],
+    departments = [DepartmentStatus(n, expected.get(n, 0), issued[n], accepted[n],
                                     why.get(n, "yes" if employees[n] else "no (no employee answers yet)"))
                    for n in names]
     return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues)

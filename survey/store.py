@@ -1,4 +1,11 @@
-"""The scan's store: one SQLite file with every received file's outcome and every answer."""
+"""The scan's store: one SQLite file with every issued form, every received file's outcome
+and every answer.
+
+The schema carries a version (``PRAGMA user_version``); opening an older store migrates it
+forward in one transaction, so later work changes the schema by adding a migration, never by
+editing an old one. ``application_id`` marks the file as a survey store, so a foreign SQLite
+file is refused rather than written into.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
-SCHEMA = """
+from filelock import FileLock, Timeout
+
+from survey.errors import Location, ScanError
+
+APPLICATION_ID = 0x53525659  # 'SRVY'
+SCHEMA_VERSION = 2
+OUTCOMES = ("accepted", "duplicate", "superseded", "rejected")
+
+# Version 1: the first store (no version number yet).
+_V1 = """
 CREATE TABLE IF NOT EXISTS received (
     id INTEGER PRIMARY KEY,
     path TEXT NOT NULL,
@@ -43,6 +59,86 @@ CREATE TABLE IF NOT EXISTS issues (
 );
 """
 
+# Version 2: issued forms are a record; copies of a form are kept side by side and one of
+# them counts (superseded/duplicate by a rule, or the consultant's decision); the same
+# content may arrive under several names, each recorded.
+_V2 = """
+CREATE TABLE issued_forms (
+    form_id TEXT PRIMARY KEY,
+    department_key TEXT NOT NULL,
+    department TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('employee', 'manager')),
+    wave TEXT NOT NULL,
+    language TEXT NOT NULL,
+    issued_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+    file TEXT NOT NULL
+);
+CREATE TABLE received_v2 (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+    saved_at TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'duplicate', 'superseded', 'rejected')),
+    reason TEXT,
+    form_id TEXT,
+    UNIQUE (path, sha256)
+);
+INSERT INTO received_v2 (id, path, sha256, size, received_at, outcome, reason, form_id)
+    SELECT id, path, sha256, size, received_at, outcome, reason, form_id FROM received;
+CREATE TABLE responses_v2 (
+    id INTEGER PRIMARY KEY,
+    received_id INTEGER NOT NULL REFERENCES received_v2(id),
+    form_id TEXT NOT NULL,
+    department_key TEXT NOT NULL,
+    department TEXT NOT NULL,
+    role TEXT NOT NULL,
+    wave TEXT NOT NULL,
+    language TEXT NOT NULL,
+    counted INTEGER NOT NULL DEFAULT 1
+);
+INSERT INTO responses_v2 (id, received_id, form_id, department_key, department, role, wave, language, counted)
+    SELECT id, received_id, form_id, department, department, role, wave, language, 1 FROM responses;
+CREATE TABLE answers_v2 (
+    response_id INTEGER NOT NULL REFERENCES responses_v2(id) ON DELETE CASCADE,
+    field TEXT NOT NULL,
+    value_num REAL,
+    value_text TEXT,
+    PRIMARY KEY (response_id, field)
+);
+INSERT INTO answers_v2 SELECT * FROM answers;
+CREATE TABLE issues_v2 (
+    received_id INTEGER NOT NULL REFERENCES received_v2(id),
+    location TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+INSERT INTO issues_v2 SELECT * FROM issues;
+DROP TABLE issues;
+DROP TABLE answers;
+DROP TABLE responses;
+DROP TABLE received;
+ALTER TABLE received_v2 RENAME TO received;
+ALTER TABLE responses_v2 RENAME TO responses;
+ALTER TABLE answers_v2 RENAME TO answers;
+ALTER TABLE issues_v2 RENAME TO issues;
+CREATE UNIQUE INDEX one_counted_copy ON responses (form_id) WHERE counted = 1;
+CREATE INDEX responses_form ON responses (form_id);
+CREATE INDEX received_sha ON received (sha256);
+CREATE TABLE decisions (
+    form_id TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    decided_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now'))
+);
+CREATE TABLE scan_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+"""
+
+# MIGRATIONS[i] takes a store from version i to i + 1.
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+
 
 @dataclass(frozen=True)
 class Received:
@@ -51,6 +147,20 @@ class Received:
     reason: str | None
     form_id: str | None
     received_at: str
+    saved_at: str | None = None
+    sha256: str = ""
+
+
+@dataclass(frozen=True)
+class IssuedForm:
+    form_id: str
+    department_key: str
+    department: str
+    role: str
+    wave: str
+    language: str
+    issued_at: str
+    file: str
 
 
 @dataclass(frozen=True)
@@ -70,14 +180,69 @@ class Answer:
     value_text: str | None
 
 
-class Store:
-    """Thin typed access to scan.db."""
+@dataclass(frozen=True)
+class Copy:
+    """One readable copy of a form: the file it came from and whether it counts."""
 
-    def __init__(self, path: Path):
+    received_id: int
+    response_id: int
+    path: str
+    sha256: str
+    saved_at: str | None
+    counted: bool
+
+
+class StoreError(ScanError):
+    """The store cannot be opened or written: read-only, full, damaged or not ours."""
+
+
+class Store:
+    """Typed access to scan.db. Opening it migrates an older store to the current schema."""
+
+    def __init__(self, path: Path, *, readonly: bool = False):
         self.path = path
-        self.db = sqlite3.connect(path)
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.executescript(SCHEMA)
+        where = Location(file=path)
+        if readonly and not path.exists():
+            raise StoreError(f"{path} does not exist", fix="collect forms first: survey collect")
+        try:
+            uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
+            self.db = sqlite3.connect(uri, uri=True, timeout=10)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._prepare(readonly)
+        except sqlite3.DatabaseError as exc:
+            raise _store_error(exc, path) from None
+        self._where = where
+
+    def _prepare(self, readonly: bool) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        app = self.db.execute("PRAGMA application_id").fetchone()[0]
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if app not in (0, APPLICATION_ID) or (app == 0 and tables and "received" not in tables):
+            raise StoreError(f"{self.path} is not the store of a survey scan (it is another SQLite database)",
+                             fix="move that file away; the scan folder's scan.db belongs to survey")
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path} was written by a newer version of survey (store version {version})",
+                             fix="update survey (pip install --upgrade survey) and run the command again")
+        if version == 0 and "received" in tables:
+            version = 1  # a store from before versioning
+        if readonly:
+            if version < SCHEMA_VERSION:
+                raise StoreError(f"{self.path} is an older store that must be updated first",
+                                 fix="run survey collect once (it updates the store), then try again")
+            return
+        if version < SCHEMA_VERSION:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                for step in MIGRATIONS[version:]:
+                    for statement in step.split(";\n"):
+                        if statement.strip():
+                            self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        # WAL: readers (status, analyse) never block on a collect; NORMAL: no disk sync per
+        # file, still crash-safe (a crash loses at most the last transactions, never half one).
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute("PRAGMA synchronous = NORMAL")
 
     def close(self) -> None:
         self.db.close()
@@ -91,33 +256,166 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One file, one transaction: a crash never leaves half a form in the store."""
-        with self.db:
-            yield self.db
+        try:
+            with self.db:
+                yield self.db
+        except sqlite3.DatabaseError as exc:
+            raise _store_error(exc, self.path) from None
 
-    def known_hash(self, sha256: str) -> bool:
-        return self.db.execute("SELECT 1 FROM received WHERE sha256 = ?", (sha256,)).fetchone() is not None
+    # -- issued forms
+    def issue(self, forms: list[IssuedForm]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO issued_forms (form_id, department_key, department, role, wave, language, file) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(f.form_id, f.department_key, f.department, f.role, f.wave, f.language, f.file) for f in forms])
 
-    def accepted_form(self, form_id: str) -> Received | None:
+    def issued(self) -> list[IssuedForm]:
+        rows = self.db.execute("SELECT form_id, department_key, department, role, wave, language, issued_at, file "
+                               "FROM issued_forms ORDER BY rowid").fetchall()
+        return [IssuedForm(*row) for row in rows]
+
+    def issued_form(self, form_id: str) -> IssuedForm | None:
+        row = self.db.execute("SELECT form_id, department_key, department, role, wave, language, issued_at, file "
+                              "FROM issued_forms WHERE form_id = ?", (form_id,)).fetchone()
+        return IssuedForm(*row) if row else None
+
+    def forget_issued(self, form_ids: list[str]) -> None:
+        """Undo an issue whose forms could not be written (no half set of forms)."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM issued_forms WHERE form_id = ?", [(f,) for f in form_ids])
+
+    # -- received files
+    def seen(self, path: str, sha256: str) -> bool:
+        """This very file (same name, same content) was recorded before."""
+        return self.db.execute("SELECT 1 FROM received WHERE path = ? AND sha256 = ?",
+                               (path, sha256)).fetchone() is not None
+
+    def first_with_hash(self, sha256: str) -> Received | None:
         row = self.db.execute(
-            "SELECT r.path, r.outcome, r.reason, r.form_id, r.received_at FROM responses s "
-            "JOIN received r ON r.id = s.received_id WHERE s.form_id = ?", (form_id,)).fetchone()
+            "SELECT path, outcome, reason, form_id, received_at, saved_at, sha256 FROM received "
+            "WHERE sha256 = ? ORDER BY id LIMIT 1", (sha256,)).fetchone()
         return Received(*row) if row else None
+
+    def copies(self, form_id: str) -> list[Copy]:
+        rows = self.db.execute(
+            "SELECT r.id, s.id, r.path, r.sha256, r.saved_at, s.counted FROM responses s "
+            "JOIN received r ON r.id = s.received_id WHERE s.form_id = ? ORDER BY r.id", (form_id,)).fetchall()
+        return [Copy(a, b, c, d, e, bool(f)) for a, b, c, d, e, f in rows]
+
+    def decision(self, form_id: str) -> str | None:
+        row = self.db.execute("SELECT sha256 FROM decisions WHERE form_id = ?", (form_id,)).fetchone()
+        return row[0] if row else None
 
     def received(self) -> list[Received]:
         rows = self.db.execute(
-            "SELECT path, outcome, reason, form_id, received_at FROM received ORDER BY id").fetchall()
+            "SELECT path, outcome, reason, form_id, received_at, saved_at, sha256 FROM received ORDER BY id"
+        ).fetchall()
         return [Received(*row) for row in rows]
 
     def issues(self) -> list[tuple[str, str, str]]:
-        """(file, location, message) of every answer that could not be taken over."""
+        """(file, location, message) of every answer that could not be taken over, for
+        copies that count."""
         return self.db.execute(
             "SELECT r.path, i.location, i.message FROM issues i JOIN received r ON r.id = i.received_id "
-            "ORDER BY r.id").fetchall()
+            "WHERE r.outcome = 'accepted' ORDER BY r.id").fetchall()
 
+    # -- the end of a scan
+    def closed_on(self) -> str | None:
+        row = self.db.execute("SELECT value FROM scan_state WHERE key = 'closed'").fetchone()
+        return row[0] if row else None
+
+    def close_scan(self) -> int:
+        """Keep only the anonymous answers with department, role, wave and language: file
+        names, receipt times, form ids, copies that did not count, the issue record and the
+        consultant's decisions go, responses get new ids in random order (so the order of
+        arrival is gone too), and the file is vacuumed so nothing deleted stays readable."""
+        with self.transaction() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("CREATE TEMP TABLE kept AS SELECT id AS old, department_key, department, role, wave, language "
+                       "FROM responses WHERE counted = 1 ORDER BY random()")
+            db.execute("CREATE TEMP TABLE kept_answers AS SELECT k.rowid AS new, a.field, a.value_num, a.value_text "
+                       "FROM answers a JOIN kept k ON k.old = a.response_id")
+            for table in ("answers", "issues", "responses", "received", "decisions", "issued_forms"):
+                db.execute(f"DELETE FROM {table}")
+            placeholder = db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES "
+                                     "('', 'closed', 0, 'accepted', 'scan closed')").lastrowid
+            db.execute("INSERT INTO responses (id, received_id, form_id, department_key, department, role, wave, "
+                       "language, counted) SELECT rowid, ?, 'closed-' || rowid, department_key, department, role, "
+                       "wave, language, 1 FROM kept", (placeholder,))
+            db.execute("INSERT INTO answers (response_id, field, value_num, value_text) "
+                       "SELECT new, field, value_num, value_text FROM kept_answers")
+            count = db.execute("SELECT count(*) FROM kept").fetchone()[0]
+            db.execute("DROP TABLE kept")
+            db.execute("DROP TABLE kept_answers")
+            db.execute("INSERT OR REPLACE INTO scan_state (key, value) VALUES ('closed', date('now'))")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        return count
+
+    # -- what counts
     def responses(self) -> list[Response]:
-        rows = self.db.execute("SELECT id, form_id, department, role, wave FROM responses ORDER BY id").fetchall()
+        rows = self.db.execute("SELECT id, form_id, department, role, wave FROM responses WHERE counted = 1 "
+                               "ORDER BY id").fetchall()
         return [Response(*row) for row in rows]
 
     def answers(self) -> list[Answer]:
-        rows = self.db.execute("SELECT response_id, field, value_num, value_text FROM answers").fetchall()
+        rows = self.db.execute("SELECT a.response_id, a.field, a.value_num, a.value_text FROM answers a "
+                               "JOIN responses s ON s.id = a.response_id WHERE s.counted = 1").fetchall()
         return [Answer(*row) for row in rows]
+
+
+LOCK_FILE = ".collect.lock"
+
+
+@contextmanager
+def collect_lock(folder: Path) -> Iterator[None]:
+    """One collect per scan at a time; a second one says so instead of waiting unseen."""
+    lock = FileLock(str(folder / LOCK_FILE))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise StoreError(f"another collect is running on {folder}",
+                         fix="wait until it has finished (survey status shows what came in), then try again") from None
+    except OSError as exc:
+        raise _store_error(sqlite3.OperationalError(f"readonly: {exc}"), folder / LOCK_FILE) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def collect_running(folder: Path) -> bool:
+    """A collect holds the lock right now (analyse and report refuse to read half an inbox)."""
+    path = folder / LOCK_FILE
+    if not path.exists():
+        return False
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    except OSError:
+        return False
+    lock.release()
+    return False
+
+
+def _store_error(exc: sqlite3.DatabaseError, path: Path) -> StoreError:
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f"{path} cannot be written (the file or its folder is read-only)",
+                          fix="copy the scan folder to a place where you may write, or ask for write access")
+    if "full" in text:
+        return StoreError(f"the disk holding {path} is full; nothing of the last file was stored",
+                          fix="free disk space and run the command again")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"{path} is in use by another survey command",
+                          fix="wait until the other command (a collect) has finished, then try again")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"{path} is damaged ({exc})",
+                          fix="restore scan.db from a backup, or move it away and collect the inbox again")
+    if "unable to open" in text:
+        return StoreError(f"{path} cannot be opened ({exc})",
+                          fix="check that the scan folder exists and that you may write in it")
+    return StoreError(f"{path}: {exc}", fix="check the scan folder, or restore scan.db from a backup")

@@ -21,7 +21,9 @@ def test_init_creates_the_scan_folder(tmp_path):
                  "--wave", "2027", "--threshold", "7")
     assert result.exit_code == 0, result.output
     assert (folder / "inbox").is_dir()
-    assert (folder / "departments.csv").read_text().splitlines()[0] == "department,expected_headcount,managers"
+    assert (folder / "departments.csv").read_text().splitlines()[0] == "key,department,expected_headcount,managers"
+    secret = folder / ".survey-secret"
+    assert secret.is_file() and (secret.stat().st_mode & 0o077) == 0  # owner only
     settings = (folder / "scan.yaml").read_text()
     assert "organisation: Acme Zorg" in settings and "anonymity_threshold: 7" in settings
     assert "wave: '2027'" in settings or 'wave: "2027"' in settings or "wave: 2027" in settings
@@ -68,7 +70,7 @@ def test_departments_csv_errors_name_the_line(tmp_path):
     assert "line 3" in result.output and "listed twice" in result.output
     csv.write_text("department;expected_headcount;managers\nZorg;12;1\nKeuken;3;0\n")
     result = run("forms", folder)
-    assert result.exit_code == 0 and "15 forms written" in result.output
+    assert result.exit_code == 0 and "15 new forms written" in result.output
 
 
 def test_committed_schema_is_up_to_date():

@@ -1,0 +1,43 @@
+"""`survey close`: after a scan ends, nothing links a person to their answers."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from survey.analysis import analyse_scan
+from survey.cli import cli
+from survey.demo import fill_form
+from survey.forms import write_forms
+from survey.scan import Department, init_scan, load_scan
+from survey.store import Store
+
+
+def test_close_keeps_anonymous_answers_and_removes_every_link(tmp_path):
+    scan = init_scan(tmp_path / "scan", "Org", "werkgeluk", "nl", "2026", 5,
+                     [Department("Zorg", 7, 1), Department("Keuken", 6, 0)])
+    forms = [f for f in write_forms(scan).forms if f.meta.role == "employee"]
+    for number, spec in enumerate(forms):
+        fill_form(scan, spec.path, {"plezier": 3 + number % 7, "zingeving": 5, "plezier_beter": f"idee {number}"},
+                  scan.inbox / f"Piet Pieters {number} - vragenlijst.xlsx")
+    fill_form(scan, forms[0].path, {"plezier": 4}, scan.inbox / "old copy.xlsx")
+    CliRunner().invoke(cli, ["collect", str(scan.folder)])
+    before = analyse_scan(load_scan(scan.folder))
+    result = CliRunner().invoke(cli, ["close", str(scan.folder), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "12 anonymous responses kept" in result.output
+    assert not (scan.folder / ".survey-secret").exists()
+    assert list(scan.inbox.iterdir()) == []
+    data = b"".join(p.read_bytes() for p in scan.folder.glob("scan.db*"))
+    assert b"Piet Pieters" not in data and b"old copy" not in data
+    for spec in forms:
+        assert spec.meta.form_id.encode() not in data
+    with Store(scan.store_path) as store:
+        assert store.issued() == [] and len(store.responses()) == 12
+        assert {r.department for r in store.responses()} == {"Zorg", "Keuken"}
+    after = analyse_scan(load_scan(scan.folder))
+    assert after.organisation_result.n == before.organisation_result.n == 12
+    assert after.organisation_result.items["plezier"].mean == before.organisation_result.items["plezier"].mean
+    again = CliRunner().invoke(cli, ["collect", str(scan.folder)])
+    assert again.exit_code == 1 and "was closed" in again.output
+    forms_again = CliRunner().invoke(cli, ["forms", str(scan.folder)])
+    assert forms_again.exit_code == 1 and "was closed" in forms_again.output
