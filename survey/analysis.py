@@ -380,6 +380,8 @@ def _breakdowns(q: m.Questionnaire, scorer: Scorer, employees: pd.DataFrame, hea
 
 def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
     """The results as an Excel workbook: one sheet per table, suppression log included."""
+    from survey.textsafety import inert_workbook  # local: keeps this function's change self-contained
+
     q = results.questionnaire
     lang = results.scan.language
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -410,4 +412,6 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
         pace.to_excel(writer, sheet_name="pace_map", index=False)
         items.to_excel(writer, sheet_name="items", index=False)
         suppression.to_excel(writer, sheet_name="suppression_log", index=False)
+        # pandas hands strings to openpyxl, which makes a group named '=...' a live formula
+        inert_workbook(writer.book)
     return path

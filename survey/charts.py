@@ -31,6 +31,10 @@ STYLE = {
     "xtick.color": "#444444",
     "ytick.color": "#222222",
     "svg.fonttype": "none",  # text stays text: searchable and sharp in the PDF
+    # Labels are department names and situations typed by people: '$' is a dollar sign,
+    # never mathtext (an unbalanced '$x' would crash the report, '$\\frac{a}{b}$' render as math)
+    "text.parse_math": False,
+    "text.usetex": False,
 }
 
 

@@ -9,11 +9,13 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 import click
 
 from survey import __version__
 from survey.errors import SurveyError
+from survey.textsafety import clean_text
 
 DEBUG = {"on": False}
 
@@ -28,12 +30,12 @@ def friendly_errors(command):
         except SurveyError as exc:
             if DEBUG["on"]:
                 traceback.print_exc()
-            raise click.ClickException(exc.message) from None
+            raise _CleanError(exc.message) from None
         except OSError as exc:  # a folder that cannot be written, a file that is open elsewhere...
             if DEBUG["on"]:
                 traceback.print_exc()
             where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}. Check that the path exists, that you may "
+            raise _CleanError(f"{where}{exc.strerror or exc}. Check that the path exists, that you may "
                                        "write there, and that the file is not open in another program") from None
         except KeyboardInterrupt:
             raise click.Abort() from None
@@ -41,11 +43,18 @@ def friendly_errors(command):
     return wrapper
 
 
-def echo(text: str) -> None:
-    """Print text that may carry what others typed (names, answers, file names), made harmless."""
-    from survey.textsafety import clean_text
+def echo(message: object = "", **kwargs: Any) -> None:
+    """Print one line for a person. Everything the CLI prints goes through here, because
+    file names, reasons, department names and answers come from other people's files: an
+    escape sequence or a bidi override in them must not recolour, move or hide our output."""
+    click.echo(clean_text(str(message)), **kwargs)
 
-    click.echo(clean_text(text))
+
+class _CleanError(click.ClickException):
+    """A user-facing error whose message (which may quote a file name or cell) is cleaned."""
+
+    def __init__(self, message: str):
+        super().__init__(clean_text(message))
 
 
 def scan_argument(command):
@@ -99,12 +108,12 @@ def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave:
     replaced = work_in(scan_dir) if force else []
     scan = init_scan(scan_dir, organisation, questionnaire, lang, wave, threshold, force=force)
     if replaced:
-        click.echo(f"Replaced: {', '.join(replaced)}")
+        echo(f"Replaced: {', '.join(replaced)}")
     q = scan.questionnaire
-    click.echo(f"Scan folder ready: {scan_dir}")
-    click.echo(f"  questionnaire {q.id} {q.version} ({q.content_hash[:12]}), language {scan.language}, "
+    echo(f"Scan folder ready: {scan_dir}")
+    echo(f"  questionnaire {q.id} {q.version} ({q.content_hash[:12]}), language {scan.language}, "
                f"wave {scan.wave}, anonymity threshold {scan.anonymity_threshold}")
-    click.echo(f"Next: list the departments in {scan_dir / 'departments.csv'}, then run: survey forms {scan_dir}")
+    echo(f"Next: list the departments in {scan_dir / 'departments.csv'}, then run: survey forms {scan_dir}")
 
 
 @cli.command()
@@ -133,10 +142,10 @@ def forms(scan_dir: Path, out: Path | None, add: int | None, department: str | N
     try:
         result = write_forms(scan, out, progress=_progress("Writing forms"), extra=extra, confirm_large=yes)
     except ScanError as exc:
-        raise click.ClickException(exc.message) from None
+        raise _CleanError(exc.message) from None
     for line in result.departments:
         echo(f"  {line.describe()}")
-    click.echo(f"{len(result.forms)} new forms written to {result.folder}")
+    echo(f"{len(result.forms)} new forms written to {result.folder}")
 
 
 @cli.command()
@@ -155,7 +164,7 @@ def collect(scan_dir: Path, paths: tuple[Path, ...], keep: tuple[Path, ...]) -> 
     for outcome in result.outcomes:
         if outcome.outcome in ("rejected", "duplicate", "superseded"):
             echo(f"  {outcome.outcome}: {outcome.path}: {outcome.reason}")
-    click.echo(f"{result.count('accepted')} accepted, {result.count('superseded')} superseded, "
+    echo(f"{result.count('accepted')} accepted, {result.count('superseded')} superseded, "
                f"{result.count('duplicate')} duplicate, {result.count('rejected')} rejected, "
                f"{result.count('unchanged')} collected before")
     for path in keep:
@@ -187,7 +196,7 @@ def close(scan_dir: Path, yes: bool) -> None:
         click.confirm(f"Close the scan in {scan_dir}? Returned files, form ids and the secret are removed for good",
                       abort=True)
     result = close_scan(scan_dir)
-    click.echo(f"Scan closed: {result.responses_kept} anonymous responses kept, {result.files_removed} returned "
+    echo(f"Scan closed: {result.responses_kept} anonymous responses kept, {result.files_removed} returned "
                "files removed, secret removed. Reports in output/ are kept.")
 
 
@@ -203,7 +212,7 @@ def analyse(scan_dir: Path, out: Path | None) -> None:
     scan = load_scan(scan_dir)
     results = analyse_scan(scan)
     path = write_results_workbook(results, (out or scan.output_dir) / "results.xlsx")
-    click.echo(f"{results.organisation_result.n} responses analysed; results: {path}")
+    echo(f"{results.organisation_result.n} responses analysed; results: {path}")
 
 
 @cli.command()
@@ -218,7 +227,7 @@ def report(scan_dir: Path, out: Path | None, no_pdf: bool) -> None:
 
     paths = write_report(load_scan(scan_dir), out, pdf=not no_pdf)
     for path in paths:
-        click.echo(str(path))
+        echo(str(path))
 
 
 @cli.command()
@@ -232,14 +241,14 @@ def demo(out: Path, lang: str) -> None:
     from survey.demo import run_demo
 
     def step(name: str, seconds: float) -> None:
-        click.echo(f"  {name:<34} {seconds:6.1f} s")
+        echo(f"  {name:<34} {seconds:6.1f} s")
 
-    click.echo(f"Demo: Zorg & Welzijn sample organisation in {out}")
+    echo(f"Demo: Zorg & Welzijn sample organisation in {out}")
     started = time.perf_counter()
     result = run_demo(out, on_step=step, progress=_progress, language=lang)
-    click.echo(f"Done in {time.perf_counter() - started:.1f} s.")
-    click.echo(f"HTML report: {result.html}")
-    click.echo(f"PDF report:  {result.pdf}")
+    echo(f"Done in {time.perf_counter() - started:.1f} s.")
+    echo(f"HTML report: {result.html}")
+    echo(f"PDF report:  {result.pdf}")
 
 
 @cli.command()
@@ -253,17 +262,17 @@ def validate(paths: tuple[Path, ...]) -> None:
     for path in paths:
         report = validate_file(path)
         for problem in report.errors:
-            click.echo(f"error: {problem.message}")
+            echo(f"error: {problem.message}")
         for problem in report.warnings:
-            click.echo(f"warning: {problem.message}")
+            echo(f"warning: {problem.message}")
         if report.ok:
             q = report.questionnaire
             assert q is not None
-            click.echo(f"{path}: valid ({q.id} {q.version}, {len(q.items)} items, "
+            echo(f"{path}: valid ({q.id} {q.version}, {len(q.items)} items, "
                        f"{len(report.warnings)} warning(s))")
         else:
             failed += 1
-            click.echo(f"{path}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+            echo(f"{path}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
     if failed:
         sys.exit(1)
 
@@ -279,7 +288,7 @@ def questionnaires() -> None:
     header = ("id", "version", "languages", "items", "title")
     widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
     for row in [header] + rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
 @cli.command()
@@ -292,9 +301,9 @@ def schema(out: Path | None) -> None:
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
     if out:
         out.write_text(text + "\n", encoding="utf-8")
-        click.echo(f"Schema written to {out}")
+        echo(f"Schema written to {out}")
     else:
-        click.echo(text)
+        echo(text)
 
 
 @cli.command()
@@ -308,9 +317,9 @@ def compare(old: Path, new: Path) -> None:
     changes = compare_versions(load_questionnaire(old).questionnaire, load_questionnaire(new).questionnaire)
     for change in changes:
         if change.trend_broken:
-            click.echo(f"{change.change.value:<9} {change.key}  (trend broken)")
+            echo(f"{change.change.value:<9} {change.key}  (trend broken)")
     kept = sum(1 for c in changes if not c.trend_broken)
-    click.echo(f"{kept} questions comparable, {len(changes) - kept} with a broken trend")
+    echo(f"{kept} questions comparable, {len(changes) - kept} with a broken trend")
 
 
 def main() -> None:
