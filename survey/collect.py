@@ -160,7 +160,7 @@ def _final(store: Store, outcome: FileOutcome) -> FileOutcome:
     if outcome.form_id is None or outcome.sha256 is None or outcome.outcome == "unchanged":
         return outcome
     row = store.db.execute("SELECT outcome, reason FROM received WHERE path = ? AND sha256 = ?",
-                           (clean_text(str(outcome.path)), outcome.sha256)).fetchone()
+                           (file_name(outcome.path), outcome.sha256)).fetchone()
     if row is None or row[0] == outcome.outcome:
         return outcome
     return FileOutcome(outcome.path, row[0], row[1], outcome.form_id, 0, outcome.sha256)
@@ -207,7 +207,7 @@ def read_file(ctx: ReadContext, path: Path) -> FileRead:
 def _record(store: Store, read: FileRead) -> FileOutcome:
     """Record one file's outcome in one transaction, and settle which copy of its form counts."""
     path = read.path
-    name = clean_text(str(path))
+    name = file_name(path)
     if read.sha256 is None:  # nothing to hash: record it under its path
         key = "path:" + hashlib.sha256(name.encode()).hexdigest()
         if store.seen(name, key):
@@ -290,8 +290,14 @@ def _settle(store: Store, db, form_id: str) -> None:
         db.execute("UPDATE received SET outcome = ?, reason = ? WHERE id = ?", (outcome, reason, copy.received_id))
 
 
+def file_name(path: Path) -> str:
+    """A file's name as recorded and shown: cleaned, on one line (a newline in a name could
+    fake a line of `survey status`)."""
+    return " ".join(clean_text(str(path)).splitlines())
+
+
 def _keep(store: Store, path: Path) -> None:
-    name = clean_text(str(path))
+    name = file_name(path)
     rows = store.db.execute("SELECT sha256, form_id FROM received WHERE path = ? AND form_id IS NOT NULL "
                             "AND outcome != 'rejected' ORDER BY id DESC", (name,)).fetchall()
     if not rows:

@@ -41,6 +41,7 @@ from survey.scan import DEPARTMENTS_FILE, MAX_SANE_HEADCOUNT, Department, Scan, 
     write_departments
 from survey.signing import FORM_FORMAT, SignedClaims, load_secret, sheet_password, sign
 from survey.store import IssuedForm, Store
+from survey.textsafety import text_cell
 from survey.xlsxpkg import Template, xml_text
 
 META_SHEET = "_meta"
@@ -556,9 +557,7 @@ class _FormBuilder:
 
 def set_text(cell, value: object) -> None:
     """User and questionnaire text is data, never a formula, whatever it starts with."""
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
+    text_cell(cell, value)
 
 
 # The meta sheet: these keys in column A, values in column B, in this order; then a header row
