@@ -68,8 +68,8 @@ def out_option(command):
 
 def _progress(label: str):
     def wrap(iterator):
-        items = list(iterator)
-        with click.progressbar(items, label=label, show_pos=True, file=sys.stderr) as bar:
+        items = iterator if hasattr(iterator, "__len__") else list(iterator)  # sized: shown as it goes
+        with click.progressbar(items, length=len(items), label=label, show_pos=True, file=sys.stderr) as bar:
             yield from bar
     return wrap
 
@@ -153,14 +153,21 @@ def forms(scan_dir: Path, out: Path | None, add: int | None, department: str | N
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--keep", "keep", multiple=True, type=click.Path(path_type=Path), metavar="FILE",
               help="Count this copy of a form instead of the one the rule for copies chose (recorded).")
+@click.option("--time-limit", type=click.FloatRange(min=1), default=30, show_default=True, metavar="SECONDS",
+              help="Time one file may take to read; a slower file is rejected.")
+@click.option("--memory-limit", type=click.IntRange(min=64), default=1024, show_default=True, metavar="MB",
+              help="Memory one file may take to read (Linux only); more is rejected.")
 @friendly_errors
-def collect(scan_dir: Path, paths: tuple[Path, ...], keep: tuple[Path, ...]) -> None:
+def collect(scan_dir: Path, paths: tuple[Path, ...], keep: tuple[Path, ...], time_limit: float,
+            memory_limit: int) -> None:
     """Read returned forms (PATHS, default DIR/inbox) into the store DIR/scan.db."""
+    from survey.collect import Limits
     from survey.collect import collect as collect_forms
     from survey.scan import load_scan
 
     scan = load_scan(scan_dir)
-    result = collect_forms(scan, list(paths) or None, progress=_progress("Reading forms"), keep=list(keep))
+    result = collect_forms(scan, list(paths) or None, progress=_progress("Reading forms"), keep=list(keep),
+                           limits=Limits(time_limit, memory_limit))
     for outcome in result.outcomes:
         if outcome.outcome in ("rejected", "duplicate", "superseded"):
             echo(f"  {outcome.outcome}: {outcome.path}: {outcome.reason}")

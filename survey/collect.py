@@ -30,7 +30,8 @@ from python_calamine import CalamineWorkbook
 from survey.errors import ScanError
 from survey.forms import FORM_MARKER, META_SHEET, TAG_COLUMN
 from survey.questionnaire import model as m
-from survey.scan import Scan
+from survey.isolation import Failure, run_isolated
+from survey.scan import Scan, load_scan
 from survey.signing import FORM_FORMAT, SignedClaims, load_secret, verify
 from survey.store import Store, collect_lock
 from survey.textsafety import clean_text
@@ -133,22 +134,49 @@ def context(scan: Scan) -> ReadContext:
                        _Labels(q))
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Per file, whatever the file does. The memory limit holds on Linux only."""
+
+    seconds: float = 30.0
+    memory_mb: int = 1024
+    workers: int | None = None  # every core
+
+
+class _Sized:
+    """An iterator that knows its length, so a progress bar can follow it as it goes."""
+
+    def __init__(self, iterator: Iterator[FileRead], length: int):
+        self.iterator, self.length = iterator, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[FileRead]:
+        return self.iterator
+
+
 def collect(scan: Scan, paths: list[Path] | None = None,
-            progress: Callable[[Iterator[Path]], Iterator[Path]] | None = None,
-            keep: list[Path] | None = None) -> CollectResult:
+            progress: Callable[[Iterator[FileRead]], Iterator[FileRead]] | None = None,
+            keep: list[Path] | None = None, limits: Limits = Limits()) -> CollectResult:
     """Read returned forms (default: the scan's inbox) into the store; `keep` names files the
-    consultant chose to count for their form, whatever the rule for copies says."""
+    consultant chose to count for their form, whatever the rule for copies says.
+
+    Files are read in worker processes on every core: a crash, hang or memory blow-up of a
+    reader costs that one file (recorded as rejected), never the run. The store is written
+    by this process only, one transaction per file."""
     files = gather(paths or [scan.inbox])
     _refuse_closed(scan)
-    ctx = context(scan)
+    # built here once: a missing secret is one message, and forked workers inherit it
+    _CONTEXTS[str(scan.folder)] = context(scan)
     result = CollectResult()
-    iterator: Iterator[Path] = iter(files)
-    if progress is not None:
-        iterator = progress(iterator)
     with collect_lock(scan.folder), Store(scan.store_path) as store:
         _sync_department_names(scan, store)
-        for path in iterator:
-            result.outcomes.append(_record(store, read_file(ctx, path)))
+        reads: Iterator[FileRead] = _Sized(_read_all(scan, files, limits), len(files))
+        if progress is not None:
+            reads = progress(reads)
+        for read in reads:
+            result.outcomes.append(_record(store, read))
         for path in keep or []:
             _keep(store, path)
         # a later copy may have superseded an earlier one of this run: report where each ended
@@ -164,6 +192,27 @@ def _final(store: Store, outcome: FileOutcome) -> FileOutcome:
     if row is None or row[0] == outcome.outcome:
         return outcome
     return FileOutcome(outcome.path, row[0], row[1], outcome.form_id, 0, outcome.sha256)
+
+
+def _read_all(scan: Scan, files: list[Path], limits: Limits) -> Iterator[FileRead]:
+    items = [(str(path), str(scan.folder)) for path in files]
+    for index, read in run_isolated(_read_in_worker, items, workers=limits.workers, time_limit=limits.seconds,
+                                    memory_limit_mb=limits.memory_mb):
+        if isinstance(read, Failure):
+            yield FileRead(files[index], None, 0, None, f"{read.reason}; it was left out (possibly hostile)")
+        else:
+            yield read
+
+
+_CONTEXTS: dict[str, ReadContext] = {}
+
+
+def _read_in_worker(item: tuple[str, str]) -> FileRead:
+    """In a worker process: the context is built once per worker (inherited when forked)."""
+    path, folder = item
+    if folder not in _CONTEXTS:
+        _CONTEXTS[folder] = context(load_scan(Path(folder)))
+    return read_file(_CONTEXTS[folder], Path(path))
 
 
 def _refuse_closed(scan: Scan) -> None:
