@@ -606,10 +606,6 @@ class _SheetParser(_TextCollector):
         elif local == "row":
             if not self.in_data:
                 return
-            self.rows += 1
-            if self.rows > self.limits.max_rows_per_sheet:
-                raise PackageRejected(f"has more than {self.limits.max_rows_per_sheet} rows in sheet "
-                                      f"'{self.sheet[:40]}', far more than a form")
             ref = attrs.get("r")
             if ref is None:
                 row = self.row + 1  # rows without a number follow the one before
@@ -624,6 +620,10 @@ class _SheetParser(_TextCollector):
                 raise self._far(f"row {row}")
             if row < 1:
                 raise PackageRejected(_DAMAGED.format(f"row 0 in sheet '{self.sheet[:40]}'"))
+            self.rows += 1  # repeated row numbers count too: each <row> costs work
+            if self.rows > self.limits.max_rows_per_sheet:
+                raise PackageRejected(f"has more than {self.limits.max_rows_per_sheet} rows in sheet "
+                                      f"'{self.sheet[:40]}', far more than a form")
             self.row = row
             self.column = 0
         elif local == "sheetData":
