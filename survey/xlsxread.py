@@ -44,7 +44,6 @@ _SHEET_REL_TYPES = {"/worksheet": "worksheet", "/chartsheet": "chartsheet",
 _SHEET_FOLDERS = ("worksheets/", "chartsheets/", "macrosheets/", "dialogsheets/")
 _SHEET_STATES = ("visible", "hidden", "veryHidden")
 
-_CELL_REF = re.compile(r"([A-Za-z]*)([0-9]*)")
 _NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")  # OOXML escape of characters XML cannot carry
 
@@ -443,20 +442,48 @@ def _unescape(text: str) -> str:
 
 # --- XML parts --------------------------------------------------------------------------------
 
+# Distinct element and attribute names in one part. Expat keeps an entry for every distinct
+# name it meets (and pyexpat interns each), so a part of millions of made-up names would take
+# hundreds of MB; real parts use fewer than a few hundred.
+_MAX_NAMES = 2_000
+
+
 class _PartParser:
-    """Any XML part: well-formed, and no DTD (entity declarations are how XML bombs work)."""
+    """Any XML part: well-formed, no DTD (entity declarations are how XML bombs work) and
+    not absurdly many distinct names."""
 
     part = ""
 
     def attach(self, parser: expat.XMLParserType, part: str) -> None:
         self.part = part
+        self.names: dict[str, str] = {}  # element or attribute name -> local name
         parser.StartDoctypeDeclHandler = self._doctype
         parser.EntityDeclHandler = self._doctype
         parser.ExternalEntityRefHandler = self._doctype
         parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        parser.StartElementHandler = self._start
 
     def _doctype(self, *_: object) -> None:
         raise PackageRejected(f"part {self.part[:80]} declares XML entities (possibly hostile)")
+
+    def _new_name(self, name: str) -> str:
+        if len(self.names) >= _MAX_NAMES:
+            raise PackageRejected(f"part {self.part[:80]} uses more than {_MAX_NAMES} different XML names "
+                                  "(possibly hostile)")
+        local = self.names[name] = _local(name)
+        return local
+
+    def _local(self, name: str, attrs: dict[str, str]) -> str:
+        """The local name of an element; counts every new element and attribute name."""
+        names = self.names
+        local = names.get(name) or self._new_name(name)
+        if not attrs.keys() <= names.keys():  # a set test in C; the loop only for new names
+            for key in attrs.keys() - names.keys():
+                self._new_name(key)
+        return local
+
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        self._local(name, attrs)
 
 
 class _RelsParser(_PartParser):
@@ -464,12 +491,8 @@ class _RelsParser(_PartParser):
         self.folder = folder
         self.rels: dict[str, tuple[str, str]] = {}
 
-    def attach(self, parser: expat.XMLParserType, part: str) -> None:
-        super().attach(parser, part)
-        parser.StartElementHandler = self._start
-
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        if _local(name) != "Relationship" or attrs.get("TargetMode") == "External":
+        if self._local(name, attrs) != "Relationship" or attrs.get("TargetMode") == "External":
             return
         target = unquote(attrs.get("Target", "")).replace("\\", "/")
         if not target:
@@ -487,12 +510,8 @@ class _WorkbookParser(_PartParser):
     def __init__(self) -> None:
         self.sheets: list[tuple[str, str, str | None]] = []
 
-    def attach(self, parser: expat.XMLParserType, part: str) -> None:
-        super().attach(parser, part)
-        parser.StartElementHandler = self._start
-
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        if _local(name) != "sheet":
+        if self._local(name, attrs) != "sheet":
             return
         state = attrs.get("state", "visible")
         # An unknown state is not shown as visible: a caller picking "the first visible
@@ -539,7 +558,7 @@ class _SharedStringsParser(_TextCollector):
         parser.CharacterDataHandler = self._characters
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
+        local = self._local(name, attrs)
         if local == "t":
             self.collecting = self.in_item and not self.in_phonetic
         elif local == "si":
@@ -549,7 +568,7 @@ class _SharedStringsParser(_TextCollector):
             self.in_phonetic = True
 
     def _end(self, name: str) -> None:
-        local = _local(name)
+        local = self.names[name]
         if local == "t":
             self.collecting = False
         elif local == "si":
@@ -586,8 +605,9 @@ class _SheetParser(_TextCollector):
     def attach(self, parser: expat.XMLParserType, part: str) -> None:
         super().attach(parser, part)
         if self.strings is None:
+            # Checking only: no end handler (fewer calls). Row and cell elements exist only in
+            # sheetData, so still counting them after it closes costs nothing real.
             parser.StartElementHandler = self._start
-            parser.EndElementHandler = self._end_check
         else:
             parser.buffer_text = True
             parser.StartElementHandler = self._start
@@ -598,7 +618,11 @@ class _SheetParser(_TextCollector):
         return PackageRejected(f"uses {what}, far outside any form (sheet '{self.sheet[:40]}')")
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
+        names = self.names  # inlined _local: this is the hot path
+        local = names.get(name) or self._new_name(name)
+        if not attrs.keys() <= names.keys():  # a set test in C; the loop only for new names
+            for key in attrs.keys() - names.keys():
+                self._new_name(key)
         if local == "c":
             if not self.in_data:
                 return
@@ -650,13 +674,13 @@ class _SheetParser(_TextCollector):
         if ref is None:
             column = self.column + 1  # cells without a reference follow the one before in the row
         else:
-            match = _CELL_REF.fullmatch(ref)
-            if match is None or not ref:
+            letters = ref.rstrip("0123456789")
+            digits = ref[len(letters):]
+            if not ref or letters and not (letters.isascii() and letters.isalpha()):
                 raise PackageRejected(_DAMAGED.format(f"a cell in sheet '{self.sheet[:40]}' is named '{ref[:20]}'"))
-            letters, digits = match.groups()
             if len(letters) > 3 or len(digits) > 9:
                 raise self._far(f"cell {ref[:20]}")
-            column = _column_number(letters.upper()) if letters else self.column + 1
+            column = _COLUMNS.get(letters) or _column_number(letters.upper()) if letters else self.column + 1
             if digits:
                 row = int(digits)
         if row > self.limits.max_row:
@@ -673,12 +697,8 @@ class _SheetParser(_TextCollector):
             self.value = None
             self.inline = None
 
-    def _end_check(self, name: str) -> None:
-        if _local(name) == "sheetData":
-            self.in_data = False
-
     def _end(self, name: str) -> None:
-        local = _local(name)
+        local = self.names[name]
         if local == "v":
             self.value = self._take()
             self.collecting = False
@@ -733,12 +753,17 @@ def _column_number(letters: str) -> int:
     return number
 
 
+
 def _column_letters(number: int) -> str:
     letters = ""
     while number > 0:
         number, rest = divmod(number - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+# Column letters of the first columns, computed once (a form uses four).
+_COLUMNS = {_column_letters(n): n for n in range(1, 703)}
 
 
 class _CoreParser(_PartParser):
@@ -754,7 +779,7 @@ class _CoreParser(_PartParser):
         parser.CharacterDataHandler = self._characters
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
+        local = self._local(name, attrs)
         self.current = local if local in ("title", "modified") else None
         self.buffer = []
 

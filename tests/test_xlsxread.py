@@ -496,3 +496,14 @@ def test_modified_time_keeps_its_zone(form):
                               '</dcterms:modified>') + core[end:]
     data = read_workbook(repack(raw, {"docProps/core.xml": changed.encode()}), set())
     assert data.modified == datetime(2026, 3, 4, 9, 11, 12, 500_000, tzinfo=timezone.utc)
+
+
+def test_part_of_made_up_names_is_rejected_before_it_costs_memory(form):
+    path, raw = form
+    # every distinct name costs expat an entry; millions would take hundreds of MB
+    names = "".join(f"<n{i} a{i}='1'/>" for i in range(3_000))
+    for member in ("xl/theme/theme1.xml", LISTS):
+        hostile = repack(raw, {member: f"<root>{names}</root>".encode()})
+        with pytest.raises(PackageRejected, match=f"part {member} uses more than 2000 different XML names"):
+            read_workbook(hostile, first_visible_and_meta)
+    assert_reads_form(path, raw)
