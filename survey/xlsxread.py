@@ -44,7 +44,7 @@ _SHEET_REL_TYPES = {"/worksheet": "worksheet", "/chartsheet": "chartsheet",
 _SHEET_FOLDERS = ("worksheets/", "chartsheets/", "macrosheets/", "dialogsheets/")
 _SHEET_STATES = ("visible", "hidden", "veryHidden")
 
-_NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+_NUMBER = re.compile(r"[ \t\r\n]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")  # OOXML escape of characters XML cannot carry
 
 
@@ -191,6 +191,8 @@ def _zip64_sizes(extra: memoryview, size: int, compressed: int, offset: int) -> 
     pos = 0
     while pos + 4 <= len(extra):
         tag, length = struct.unpack_from("<2H", extra, pos)
+        if pos + 4 + length > len(extra):
+            break
         if tag == 1:
             values = iter(struct.unpack_from(f"<{length // 8}Q", extra, pos + 4))
             try:
@@ -270,7 +272,7 @@ class _Package:
     def read(self, selector: SheetSelector) -> WorkbookData:
         root_rels = self._rels("")
         workbook_part = self._find(_target_of(root_rels, _REL_OFFICE_DOCUMENT)) or self._find("xl/workbook.xml")
-        if workbook_part is None:
+        if workbook_part is None or workbook_part.endswith(".bin"):
             raise PackageRejected(self._why_no_workbook())
         book = _WorkbookParser()
         self._parse(workbook_part, book)
@@ -362,6 +364,9 @@ class _Package:
         except expat.ExpatError as exc:
             raise PackageRejected(_DAMAGED.format(
                 f"part {member.name[:80]} is not valid XML: {expat.ErrorString(exc.code)}")) from None
+        except (LookupError, ValueError):  # pyexpat asks Python's codecs for a declared encoding
+            raise PackageRejected(_DAMAGED.format(
+                f"part {member.name[:80]} declares a text encoding that cannot be read")) from None
         except RecursionError:
             raise PackageRejected(_DAMAGED.format(f"part {member.name[:80]} is nested absurdly deep")) from None
 
@@ -633,7 +638,7 @@ class _SheetParser(_TextCollector):
             ref = attrs.get("r")
             if ref is None:
                 row = self.row + 1  # rows without a number follow the one before
-            elif ref.isdigit() and len(ref) <= 9:
+            elif ref.isascii() and ref.isdigit() and len(ref) <= 9:
                 row = int(ref)
             elif ref.strip().isdigit():
                 raise self._far(f"row {ref.strip()[:12]}")
@@ -721,7 +726,7 @@ class _SheetParser(_TextCollector):
         if kind == "s":
             if value is not None and value.strip():
                 index = value.strip()
-                if not index.isdigit() or int(index) >= len(self.strings):  # type: ignore[arg-type]
+                if not (index.isascii() and index.isdigit()) or int(index) >= len(self.strings):  # type: ignore[arg-type]
                     raise PackageRejected(_DAMAGED.format(
                         f"a cell in sheet '{self.sheet[:40]}' refers to a text that is not there"))
                 result = self.strings[int(index)]  # type: ignore[index]

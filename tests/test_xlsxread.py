@@ -507,3 +507,45 @@ def test_part_of_made_up_names_is_rejected_before_it_costs_memory(form):
         with pytest.raises(PackageRejected, match=f"part {member} uses more than 2000 different XML names"):
             read_workbook(hostile, first_visible_and_meta)
     assert_reads_form(path, raw)
+
+
+def test_unknown_text_encoding_is_a_reason(form):
+    _, raw = form
+    hostile = repack(raw, {"docProps/app.xml": b'<?xml version="1.0" encoding="EBCDIC-XYZ"?><Properties/>'})
+    with pytest.raises(PackageRejected, match="part docProps/app.xml declares a text encoding that cannot be read"):
+        read_workbook(hostile, set())
+
+
+def test_mutated_forms_are_read_or_rejected_never_anything_else(form):
+    import random
+
+    _, raw = form
+    rng = random.Random(20261125)
+    parts = members_of(raw)
+    xml_parts = [n for n in parts if n.endswith((".xml", ".rels"))]
+    tokens = [b"<", b">", b'"', b"&", b"<!DOCTYPE x>", b' r="99999"', b' r="A0"', b' r="\xd9\xa3"', b"<row>",
+              b"<c>", b' t="s"', b' t="b"', b"<v>x</v>", b"<v>999999</v>", b"_xD800_", b"\x00", b"\xc3",
+              b'<?xml version="1.0" encoding="EBCDIC"?>']
+    outcomes = {"read": 0, "rejected": 0}
+    for _ in range(300):
+        changed = dict(parts)
+        for _ in range(rng.randint(1, 3)):
+            name = rng.choice(xml_parts)
+            data = bytearray(changed[name])
+            at = rng.randrange(len(data))
+            if rng.random() < 0.4:
+                del data[at:at + rng.randint(1, 30)]
+            else:
+                data[at:at] = rng.choice(tokens)
+            changed[name] = bytes(data)
+        damaged = build_zip([honest(n, d) for n, d in changed.items()])
+        if rng.random() < 0.3:  # and now and then a flipped byte in the container itself
+            spot = rng.randrange(len(damaged))
+            damaged = damaged[:spot] + bytes([damaged[spot] ^ 0xFF]) + damaged[spot + 1:]
+        try:
+            read_workbook(damaged, first_visible_and_meta)
+            outcomes["read"] += 1
+        except PackageRejected as exc:
+            assert str(exc)
+            outcomes["rejected"] += 1
+    assert outcomes["read"] > 0 and outcomes["rejected"] > 150
