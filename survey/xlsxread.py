@@ -95,7 +95,7 @@ def read_workbook(raw: bytes, sheets: SheetSelector, limits: Limits = Limits()) 
     `cells`. Raises `PackageRejected` with the reason for anything unsafe or damaged.
     """
     if len(raw) > limits.max_file_bytes:
-        raise PackageRejected(f"is {len(raw) / 1_000_000:.0f} MB, far larger than a form can be")
+        raise PackageRejected(f"is {len(raw) / 1_000_000:.1f} MB, far larger than a form can be")
     if not raw:
         raise PackageRejected("is empty (0 bytes); ask for the form to be sent again")
     if raw[:8] == _OLE_MAGIC:
@@ -116,6 +116,7 @@ class _Member:
     size: int  # declared uncompressed size
     header_offset: int
     raw_name: bytes
+    data_start: int = 0  # where the compressed bytes begin, once the local header is checked
 
 
 _EOCD = struct.Struct("<4s4H2LH")
@@ -234,7 +235,7 @@ def _check_members(raw: bytes, members: list[_Member], limits: Limits) -> None:
             raise PackageRejected("unpacks to an absurd size (a zip bomb?)")
         if member.method == 0 and member.compressed != member.size:
             raise PackageRejected(_DAMAGED.format(f"the stored part {name[:80]} has two sizes"))
-        start = _data_start(raw, member)
+        start = member.data_start = _data_start(raw, member)
         if start + member.compressed > len(raw):
             raise PackageRejected("is an incomplete workbook (the file was cut off, e.g. while copying); "
                                   + _SAVE_AGAIN)
@@ -268,8 +269,9 @@ class _Package:
         self.done: set[str] = set()
         self.unpacked = 0  # actual bytes out, all members together
 
-    # Each member is unpacked by exactly one of these; `done` makes a second attempt an error.
     def read(self, selector: SheetSelector) -> WorkbookData:
+        # Parts are taken in the order that lets each be read once: relationships, workbook,
+        # shared strings, sheets, properties, then everything else (checked, nothing kept).
         root_rels = self._rels("")
         workbook_part = self._find(_target_of(root_rels, _REL_OFFICE_DOCUMENT)) or self._find("xl/workbook.xml")
         if workbook_part is None or workbook_part.endswith(".bin"):
@@ -377,8 +379,7 @@ class _Package:
         self.done.add(key)
         member = self.members[key]
         limits = self.limits
-        start = _data_start(self.raw, member)
-        view = memoryview(self.raw)[start:start + member.compressed]
+        view = memoryview(self.raw)[member.data_start:member.data_start + member.compressed]
         allowed = min(member.size, limits.max_member_bytes)
         out_total = 0
         crc = 0
@@ -779,7 +780,7 @@ class _CoreParser(_PartParser):
 
     def attach(self, parser: expat.XMLParserType, part: str) -> None:
         super().attach(parser, part)
-        parser.StartElementHandler = self._start
+        parser.buffer_text = True
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._characters
 
@@ -787,10 +788,12 @@ class _CoreParser(_PartParser):
         local = self._local(name, attrs)
         self.current = local if local in ("title", "modified") else None
         self.buffer = []
+        self.length = 0
 
     def _characters(self, data: str) -> None:
-        if self.current is not None and sum(map(len, self.buffer)) < 10_000:
+        if self.current is not None and self.length < 10_000:  # a title, not a book
             self.buffer.append(data)
+            self.length += len(data)
 
     def _end(self, name: str) -> None:
         if self.current is not None and _local(name) == self.current:

@@ -363,7 +363,7 @@ def tiny_workbook(sheet_target: str, sheet_member: str, sheet: str, sst_target: 
 def test_every_kind_of_cell_value_is_read_as_written():
     strings = ('<si><t xml:space="preserve"> plain </t></si>'
                '<si><r><rPr><b/></rPr><t>rich </t></r><r><t>text</t></r><rPh><t>PHONETIC</t></rPh></si>'
-               '<si><t>line_x000D_break_x005F_x0041_</t></si>')
+               '<si><t>line_x000D_break_x005F_x0041_ _xD83D__xDE00_ _xD800_</t></si>')
     cells = ('<x:row r="1"><x:c r="A1" t="s"><x:v>0</x:v></x:c><x:c r="B1" t="s"><x:v>1</x:v></x:c>'
              '<x:c t="s"><x:v>2</x:v></x:c></x:row>'
              '<x:row><x:c t="inlineStr"><x:is><x:t>inline</x:t></x:is></x:c>'
@@ -377,7 +377,7 @@ def test_every_kind_of_cell_value_is_read_as_written():
     data = read_workbook(raw, {"Data"})
     assert [(s.name, s.state) for s in data.sheets] == [("Data", "visible"), ("Gone", "hidden")]
     assert data.cells == {"Data": {
-        (1, 1): " plain ", (1, 2): "rich text", (1, 3): "line\rbreak_x0041_",
+        (1, 1): " plain ", (1, 2): "rich text", (1, 3): "line\rbreak_x0041_ \U0001F600 \ufffd",
         (2, 1): "inline", (2, 2): "inruns", (2, 3): "cached result",
         (5, 1): True, (5, 2): False, (5, 4): 42.0, (5, 5): -0.0015, (5, 100): 7.0}}
     assert data.modified is None and data.title is None
