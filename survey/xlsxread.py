@@ -725,12 +725,13 @@ class _SheetParser(_TextCollector):
         kind, value = self.kind, self.value
         result: str | float | bool | None = None
         if kind == "s":
+            strings = self.strings or []
             if value is not None and value.strip():
                 index = value.strip()
-                if not (index.isascii() and index.isdigit()) or int(index) >= len(self.strings):  # type: ignore[arg-type]
+                if not (index.isascii() and index.isdigit()) or int(index) >= len(strings):
                     raise PackageRejected(_DAMAGED.format(
                         f"a cell in sheet '{self.sheet[:40]}' refers to a text that is not there"))
-                result = self.strings[int(index)]  # type: ignore[index]
+                result = strings[int(index)]
         elif kind == "inlineStr":
             result = _unescape(self.inline if self.inline is not None else (value or ""))
         elif kind == "str":
