@@ -63,6 +63,9 @@ class Limits:
     max_cells_per_sheet: int = 100_000
     max_shared_strings: int = 200_000  # each costs a Python object; a form has a few hundred
     max_text_chars: int = 32_767  # Excel's own limit for the text of one cell
+    # XML elements in all parts together. A form has a few thousand; without a bound, a 100 kB
+    # file of small parts (each under the ratio check) could keep a reader busy for many seconds.
+    max_elements: int = 1_000_000
 
 
 class PackageRejected(Exception):
@@ -268,6 +271,7 @@ class _Package:
         self.members = {m.name.lower(): m for m in members if not m.name.endswith("/")}
         self.done: set[str] = set()
         self.unpacked = 0  # actual bytes out, all members together
+        self.budget = _Budget(limits.max_elements)
 
     def read(self, selector: SheetSelector) -> WorkbookData:
         # Parts are taken in the order that lets each be read once: relationships, workbook,
@@ -359,7 +363,7 @@ class _Package:
     def _parse(self, key: str, handler: _PartParser) -> None:
         member = self.members[key]
         parser = expat.ParserCreate()
-        handler.attach(parser, member.name)
+        handler.attach(parser, member.name, self.budget)
         try:
             self._unpack(key, parser.Parse)
             parser.Parse(b"", True)
@@ -454,14 +458,24 @@ def _unescape(text: str) -> str:
 _MAX_NAMES = 2_000
 
 
+class _Budget:
+    """Elements left to parse in the whole package, shared by the parsers of all its parts."""
+
+    def __init__(self, elements: int):
+        self.total = elements
+        self.left = elements
+
+
 class _PartParser:
-    """Any XML part: well-formed, no DTD (entity declarations are how XML bombs work) and
-    not absurdly many distinct names."""
+    """Any XML part: well-formed, no DTD (entity declarations are how XML bombs work), not
+    absurdly many distinct names, and within the package's element budget."""
 
     part = ""
+    budget = _Budget(0)
 
-    def attach(self, parser: expat.XMLParserType, part: str) -> None:
+    def attach(self, parser: expat.XMLParserType, part: str, budget: _Budget) -> None:
         self.part = part
+        self.budget = budget
         self.names: dict[str, str] = {}  # element or attribute name -> local name
         parser.StartDoctypeDeclHandler = self._doctype
         parser.EntityDeclHandler = self._doctype
@@ -479,8 +493,16 @@ class _PartParser:
         local = self.names[name] = _local(name)
         return local
 
+    def _over_budget(self) -> PackageRejected:
+        return PackageRejected(f"holds far more than a form (over {self.budget.total} XML elements, "
+                               f"in {self.part[:80]} and before); possibly hostile")
+
     def _local(self, name: str, attrs: dict[str, str]) -> str:
         """The local name of an element; counts every new element and attribute name."""
+        budget = self.budget
+        budget.left -= 1
+        if budget.left < 0:
+            raise self._over_budget()
         names = self.names
         local = names.get(name) or self._new_name(name)
         if not attrs.keys() <= names.keys():  # a set test in C; the loop only for new names
@@ -556,8 +578,8 @@ class _SharedStringsParser(_TextCollector):
         self.strings: list[str] = []
         self.in_item = False
 
-    def attach(self, parser: expat.XMLParserType, part: str) -> None:
-        super().attach(parser, part)
+    def attach(self, parser: expat.XMLParserType, part: str, budget: _Budget) -> None:
+        super().attach(parser, part, budget)
         parser.buffer_text = True
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
@@ -608,8 +630,8 @@ class _SheetParser(_TextCollector):
         self.inline: str | None = None
         self.in_inline = False
 
-    def attach(self, parser: expat.XMLParserType, part: str) -> None:
-        super().attach(parser, part)
+    def attach(self, parser: expat.XMLParserType, part: str, budget: _Budget) -> None:
+        super().attach(parser, part, budget)
         if self.strings is None:
             # Checking only: no end handler (fewer calls). Row and cell elements exist only in
             # sheetData, so still counting them after it closes costs nothing real.
@@ -624,7 +646,11 @@ class _SheetParser(_TextCollector):
         return PackageRejected(f"uses {what}, far outside any form (sheet '{self.sheet[:40]}')")
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
-        names = self.names  # inlined _local: this is the hot path
+        budget = self.budget  # _local inlined: this is the hot path
+        budget.left -= 1
+        if budget.left < 0:
+            raise self._over_budget()
+        names = self.names
         local = names.get(name) or self._new_name(name)
         if not attrs.keys() <= names.keys():  # a set test in C; the loop only for new names
             for key in attrs.keys() - names.keys():
@@ -779,8 +805,8 @@ class _CoreParser(_PartParser):
         self.current: str | None = None
         self.buffer: list[str] = []
 
-    def attach(self, parser: expat.XMLParserType, part: str) -> None:
-        super().attach(parser, part)
+    def attach(self, parser: expat.XMLParserType, part: str, budget: _Budget) -> None:
+        super().attach(parser, part, budget)
         parser.buffer_text = True
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._characters

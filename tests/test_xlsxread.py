@@ -549,3 +549,22 @@ def test_mutated_forms_are_read_or_rejected_never_anything_else(form):
             assert str(exc)
             outcomes["rejected"] += 1
     assert outcomes["read"] > 0 and outcomes["rejected"] > 150
+
+
+@pytest.mark.parametrize("what", ["small plain parts", "small sheets"])
+def test_many_small_parts_cannot_keep_the_reader_busy(form, what):
+    path, raw = form
+    # each part under 1 MB (so no ratio check) and within every per-sheet bound; together
+    # 100 kB of file that would take seconds to parse without a package-wide budget
+    if what == "small plain parts":
+        extra = [honest(f"customXml/item{i}.xml", b"<r>" + b"<a/>" * 249_000 + b"</r>") for i in range(90)]
+    else:
+        sheet = sheet_xml(("<row>" + "<c/>" * 99 + "</row>") * 1_000)
+        extra = [honest(f"xl/worksheets/extra{i}.xml", sheet) for i in range(200)]
+    hostile = repack(raw, extra=extra)
+    assert len(hostile) < 600_000
+    started = time.perf_counter()
+    with pytest.raises(PackageRejected, match=r"holds far more than a form \(over 1000000 XML elements"):
+        read_workbook(hostile, first_visible_and_meta)
+    assert time.perf_counter() - started < 2.0
+    assert_reads_form(path, raw)
