@@ -95,7 +95,16 @@ def read_workbook(raw: bytes, sheets: SheetSelector, limits: Limits = Limits()) 
 
     `sheets` is a set of sheet names or a function that picks names from the sheet list
     (e.g. the first visible sheet and "_meta"). Names that do not exist are left out of
-    `cells`. Raises `PackageRejected` with the reason for anything unsafe or damaged.
+    `cells`; a selected sheet whose part is missing is a rejection.
+
+    Values: shared and inline strings (rich-text runs joined, phonetic runs left out, _xHHHH_
+    escapes undone) and formula string results (t="str": the cached result, never evaluated)
+    as str; t="b" as bool; numbers (t="n" or none, dates included: their stored number) as
+    float; t="d" as the ISO text written. Errors and empty cells are left out; no text is
+    stripped.
+
+    Raises `PackageRejected`, whose message is the reason, for anything unsafe or damaged,
+    and nothing else whatever `raw` holds.
     """
     if len(raw) > limits.max_file_bytes:
         raise PackageRejected(f"is {len(raw) / 1_000_000:.1f} MB, far larger than a form can be")
