@@ -15,17 +15,13 @@ A file already collected (same name, same content) is recognised and adds nothin
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import stat
-import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from xml.etree import ElementTree
 
-from python_calamine import CalamineWorkbook
 
 from survey.errors import ScanError
 from survey.forms import FORM_MARKER, META_SHEET, TAG_COLUMN
@@ -35,6 +31,8 @@ from survey.scan import Scan, load_scan
 from survey.signing import FORM_FORMAT, SignedClaims, load_secret, verify
 from survey.store import Store, collect_lock
 from survey.textsafety import clean_text
+from survey.xlsxread import Limits as ReadLimits
+from survey.xlsxread import PackageRejected, SheetInfo, read_workbook
 
 MAX_FILE_BYTES = 20_000_000
 MAX_UNZIPPED_BYTES = 100_000_000
@@ -46,7 +44,6 @@ MAX_OPEN_ANSWER = 4_000
 NOT_APPLICABLE = "n/a"
 YES_WORDS = {"ja", "yes", "x", "1", "✓", "✔", "waar", "true", "j", "y"}
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
-_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,8})"')
 _TAG = re.compile(r"([A-Z]{1,2})=(\S+)")
 
 
@@ -386,101 +383,57 @@ def _read_regular_file(path: Path) -> bytes:
         raise Rejected(f"cannot be read ({exc.strerror})")
 
 
-def _check_zip(raw: bytes) -> None:
-    """Refuse what would make a spreadsheet reader blow up, before it reads anything."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-    except zipfile.BadZipFile:
-        raise Rejected("is not an Excel workbook (.xlsx); hand out and collect the forms as .xlsx")
-    except OSError as exc:
-        raise Rejected(f"cannot be read ({exc})")
-    with archive:
-        entries = archive.infolist()
-        if len(entries) > MAX_ZIP_ENTRIES:
-            raise Rejected(f"holds {len(entries)} parts, far more than a form (possibly hostile)")
-        names = [e.filename for e in entries]
-        if len(set(names)) != len(names):
-            raise Rejected("holds the same part twice (damaged or tampered with)")
-        if "EncryptedPackage" in names or "xl/workbook.xml" not in names and "xl/workbook.bin" not in names:
-            raise Rejected("is not a readable Excel workbook (is it password-protected?); "
-                           "save it without a password")
-        total = 0
-        for entry in entries:
-            total += entry.file_size
-            if entry.file_size > MAX_UNZIPPED_BYTES or total > MAX_UNZIPPED_BYTES or (
-                    entry.compress_size and entry.file_size / entry.compress_size > MAX_RATIO
-                    and entry.file_size > 1_000_000):
-                raise Rejected("unpacks to an absurd size (a zip bomb?)")
-        try:
-            _check_parts(archive, entries)
-        except Rejected:
-            raise
-        except Exception as exc:  # noqa: BLE001 - bad CRC, unknown compression, truncated data...
-            raise Rejected(f"is a damaged workbook ({type(exc).__name__}); ask for the form to be saved again")
-
-
-def _check_parts(archive: zipfile.ZipFile, entries: list[zipfile.ZipInfo]) -> None:
-    """No XML entity declarations anywhere, no cell far outside a form."""
-    for entry in entries:
-        if entry.filename.endswith((".xml", ".rels")):
-            with archive.open(entry) as handle:
-                head = handle.read(2048)
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise Rejected(f"part {entry.filename} declares XML entities (possibly hostile)")
-                if entry.filename.startswith("xl/worksheets/"):
-                    data = head + handle.read()
-                    for column, row in _CELL_REF.findall(data):
-                        if int(row) > MAX_ROW or len(column) > 2 or _column_number(column) > MAX_COLUMN:
-                            raise Rejected(f"uses cell {column.decode()}{row.decode()}, far outside any form")
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for char in letters:
-        number = number * 26 + (char - 64)
-    return number
-
-
 def read_form(ctx: ReadContext, path: Path, raw: bytes) -> ReadForm:
     """Read and verify one returned form (the bytes of `path`); raise `Rejected` with the
-    reason if it cannot be taken in. The bytes that were hashed are the bytes that are read."""
-    if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE: an old .xls, or an encrypted .xlsx
-        raise Rejected("is password-protected or an old .xls file; save it as .xlsx without a password")
-    if path.suffix.lower() not in (".xlsx", ".xlsm") and raw[:2] != b"PK":
+    reason if it cannot be taken in. The bytes that were hashed are the bytes that are read:
+    `xlsxread` checks every part of the package and reads the two sheets in one pass."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") and raw[:2] != b"PK" and raw[:4] != b"\xd0\xcf\x11\xe0":
         raise Rejected(f"is not an Excel form ({path.suffix or 'no extension'}); only .xlsx forms are collected")
-    _check_zip(raw)
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(raw))
-        sheet_names = list(workbook.sheet_names)
-        if META_SHEET not in sheet_names:
-            raise Rejected("is not a form of this scan (it has no survey form information); "
-                           "use the forms made by 'survey forms'")
-        meta_rows = workbook.get_sheet_by_name(META_SHEET).to_python(skip_empty_area=False, nrows=MAX_ROW)
-        form_sheet = next((n for n in sheet_names if not n.startswith("_")), None)
-        if form_sheet is None:
-            raise Rejected("has no questionnaire sheet")
-        rows = workbook.get_sheet_by_name(form_sheet).to_python(skip_empty_area=False, nrows=MAX_ROW)
-    except Rejected:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any reader failure on a foreign file is a rejection
-        raise Rejected(f"cannot be read as an Excel workbook ({type(exc).__name__}: {str(exc)[:120]})")
-    meta, fields = _read_meta(meta_rows)
+        workbook = read_workbook(raw, _pick_sheets, READ_LIMITS)
+    except PackageRejected as exc:
+        raise Rejected(str(exc)) from None
+    if META_SHEET not in workbook.cells:
+        raise Rejected("is not a form of this scan (it has no survey form information); "
+                       "use the forms made by 'survey forms'")
+    form_sheet = next((name for name in workbook.cells if name != META_SHEET), None)
+    if form_sheet is None:
+        raise Rejected("has no questionnaire sheet")
+    meta, fields = _read_meta(workbook.cells[META_SHEET])
     claims = _verify(ctx, meta, fields)
-    answers, issues = _read_answers(ctx, claims, rows, form_sheet)
+    answers, issues = _read_answers(ctx, claims, workbook.cells[form_sheet], form_sheet)
     if not answers:
         raise Rejected(f"form {claims.form_id} is empty: no question was answered")
-    return ReadForm(claims.form_id, claims.department_key, _saved_at(raw), answers, issues)
+    saved = workbook.modified
+    if saved is not None and saved.tzinfo is not None:
+        saved = saved.astimezone(timezone.utc).replace(tzinfo=None)
+    return ReadForm(claims.form_id, claims.department_key, saved.isoformat(timespec="seconds") if saved else None,
+                    answers, issues)
 
 
-def _read_meta(rows: list[list]) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Keys and values, then the field -> cell table after the 'field' header row."""
+READ_LIMITS = ReadLimits(max_file_bytes=MAX_FILE_BYTES, max_total_bytes=MAX_UNZIPPED_BYTES, max_members=MAX_ZIP_ENTRIES,
+                     max_ratio=MAX_RATIO, max_row=MAX_ROW, max_column=MAX_COLUMN)
+
+
+def _pick_sheets(sheets: list[SheetInfo]) -> set[str]:
+    """The meta sheet and the questionnaire sheet (the first worksheet that is not one of ours)."""
+    wanted = {META_SHEET} if any(s.name == META_SHEET for s in sheets) else set()
+    form = next((s.name for s in sheets if s.kind == "worksheet" and not s.name.startswith("_")), None)
+    return wanted | ({form} if form else set())
+
+
+Cells = dict[tuple[int, int], "str | float | bool"]
+
+
+def _read_meta(cells: Cells) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Keys and values (columns A and B), then the field -> cell table after the 'field' header."""
     meta: dict[str, str] = {}
     fields: list[tuple[str, str]] = []
     in_fields = False
-    for row in rows:
-        if len(row) < 2 or not isinstance(row[0], str) or not row[0]:
+    for row in sorted({r for r, _ in cells}):
+        key, value = cells.get((row, 1)), _text(cells.get((row, 2)))
+        if not isinstance(key, str) or not key:
             continue
-        key, value = row[0], _text(row[1])
         if in_fields:
             fields.append((key, value))
         elif key == "field" and value == "cell":
@@ -518,26 +471,6 @@ def _verify(ctx: ReadContext, meta: dict[str, str], fields: list[tuple[str, str]
     return claims
 
 
-def _saved_at(raw: bytes) -> str | None:
-    """dcterms:modified of docProps/core.xml: when the file was last saved (by Excel,
-    LibreOffice or the tool that filled it)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            data = archive.read("docProps/core.xml")
-        node = ElementTree.fromstring(data).find("{http://purl.org/dc/terms/}modified")
-    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError, OSError):
-        return None
-    if node is None or not node.text:
-        return None
-    try:
-        moment = datetime.fromisoformat(node.text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.isoformat(timespec="seconds")
-
-
 def _text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -562,10 +495,10 @@ class _Labels:
             self.not_applicable[name] = {t.strip().casefold() for t in (scale.not_applicable or {}).values()}
 
 
-def _read_answers(ctx: ReadContext, claims: SignedClaims, rows: list[list],
+def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
                   sheet: str) -> tuple[list[AnswerValue], list[tuple[str, str]]]:
     """Answers by their tags: each signed field is read from the row whose hidden tag names it."""
-    tags = _tag_positions(rows, sheet)
+    tags = _tag_positions(cells, sheet)
     signed = dict(claims.fields)
     answers: list[AnswerValue] = []
     issues: list[tuple[str, str]] = []
@@ -582,11 +515,10 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, rows: list[list],
             continue
         row, tagged_column = position
         if tagged_column != column:
-            raise Rejected(f"sheet '{sheet}', row {row + 1}: the answer columns were changed (the answer to "
+            raise Rejected(f"sheet '{sheet}', row {row}: the answer columns were changed (the answer to "
                            f"{answer_field.key} should be in column {column}); ask for a fresh copy of the form")
-        where_cell = f"{column}{row + 1}"
-        col_index = _column_number(column.encode()) - 1
-        value = rows[row][col_index] if col_index < len(rows[row]) else ""
+        where_cell = f"{column}{row}"
+        value = cells.get((row, _column_number(column.encode())), "")
         text = clean_text(_text(value))
         if not text:
             if answer_field.required and answer_field.kind not in (m.FieldKind.open, m.FieldKind.check):
@@ -603,17 +535,24 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, rows: list[list],
     return answers, issues
 
 
-def _tag_positions(rows: list[list], sheet: str) -> dict[str, tuple[int, str]]:
-    """field id -> (0-based row, column letter) from the hidden tag column."""
-    tag_index = _column_number(TAG_COLUMN.encode()) - 1
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + (char - 64)
+    return number
+
+
+def _tag_positions(cells: Cells, sheet: str) -> dict[str, tuple[int, str]]:
+    """field id -> (row, column letter) from the hidden tag column."""
+    tag_column = _column_number(TAG_COLUMN.encode())
     positions: dict[str, tuple[int, str]] = {}
-    for row_number, row in enumerate(rows):
-        if tag_index >= len(row) or not isinstance(row[tag_index], str):
+    for (row_number, column_number), value in sorted(cells.items()):
+        if column_number != tag_column or not isinstance(value, str):
             continue
-        for column, key in _TAG.findall(row[tag_index]):
+        for column, key in _TAG.findall(value):
             if key in positions:
                 raise Rejected(f"sheet '{sheet}': the row of question {key} appears twice (rows "
-                               f"{positions[key][0] + 1} and {row_number + 1}); ask for a fresh copy of the form")
+                               f"{positions[key][0]} and {row_number}); ask for a fresh copy of the form")
             positions[key] = (row_number, column)
     return positions
 
