@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from survey.atomic import atomic_path
 from survey.anonymity import Suppression, protect
 from survey.errors import ReportError
 from survey.questionnaire import model as m
@@ -407,7 +408,7 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
         "ci_low": round(e.ci_low, 2), "ci_high": round(e.ci_high, 2),
     } for g in groups for item_id, e in g.items.items()])
     suppression = pd.DataFrame([s.__dict__ for s in results.suppressed], columns=["table", "group", "reason"])
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+    with atomic_path(path) as partial, pd.ExcelWriter(partial, engine="openpyxl") as writer:
         overview.to_excel(writer, sheet_name="overview", index=False)
         pace.to_excel(writer, sheet_name="pace_map", index=False)
         items.to_excel(writer, sheet_name="items", index=False)

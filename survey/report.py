@@ -25,6 +25,7 @@ from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from survey import __version__, charts
+from survey.atomic import atomic_path, write_text_atomic
 from survey.analysis import ORGANISATION, AnalysisResult, Estimate, GroupResult, analyse_scan
 from survey.errors import Location, ReportError
 from survey.i18n import wording
@@ -481,7 +482,7 @@ def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult
     folder = out or scan.output_dir
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / "report.html"
-    html_path.write_text(html, encoding="utf-8")
+    write_text_atomic(html_path, html)  # complete or not at all, even on a full disk
     paths = [html_path]
     if pdf:
         try:
@@ -499,7 +500,8 @@ def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult
         logger.addFilter(_quiet_refusals)
         base_url, fetcher = _pdf_resources(scan)
         try:
-            HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(pdf_path)
+            with atomic_path(pdf_path) as partial:
+                HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(partial)
         finally:
             logger.removeFilter(_quiet_refusals)
             logger.setLevel(level)

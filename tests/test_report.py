@@ -68,3 +68,27 @@ def test_wording_has_the_same_keys_in_every_language():
     keys = {path.stem: set(yaml.load(path.read_text(encoding="utf-8"))) for path in folder.glob("*.yaml")}
     assert set(keys) == {"nl", "en"}
     assert keys["nl"] == keys["en"]
+
+
+def test_report_on_a_full_disk_names_the_file_and_keeps_the_old_one(english_scan, monkeypatch):
+    import errno
+
+    from click.testing import CliRunner
+
+    from survey.cli import cli
+
+    html_path, pdf_path = write_report(english_scan)
+    old_pdf = pdf_path.read_bytes()
+
+    def full(self, target=None, *args, **kwargs):
+        with open(target, "wb") as handle:  # half a PDF, then the disk is full
+            handle.write(b"%PDF-1.7 truncated")
+        raise OSError(errno.ENOSPC, "No space left on device", str(target))
+
+    monkeypatch.setattr("weasyprint.HTML.write_pdf", full)
+    result = CliRunner().invoke(cli, ["report", str(english_scan.folder)])
+    assert result.exit_code == 1 and "report.pdf" in result.output and "disk is full" in result.output
+    assert "Traceback" not in result.output
+    assert pdf_path.read_bytes() == old_pdf  # the earlier report stays whole
+    assert sorted(p.name for p in pdf_path.parent.iterdir() if not p.name.startswith("results")) == \
+        ["report.html", "report.pdf"]
