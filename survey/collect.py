@@ -244,6 +244,9 @@ def read_file(ctx: ReadContext, path: Path) -> FileRead:
         return FileRead(path, sha, len(raw), read_form(ctx, path, raw), None)
     except Rejected as exc:
         return FileRead(path, sha, len(raw), None, str(exc))
+    except MemoryError:
+        return FileRead(path, sha, len(raw), None, "needs more memory than a form can; it was left out "
+                                                    "(possibly hostile)")
     except Exception as exc:  # noqa: BLE001 - whatever a file does, the run goes on and the file is recorded
         return FileRead(path, sha, len(raw), None,
                         f"could not be read ({type(exc).__name__}: {clean_text(str(exc))[:120]}); "
