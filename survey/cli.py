@@ -99,14 +99,19 @@ def cli(debug: bool) -> None:
               help="Anonymity threshold: no figure for a group smaller than this.")
 @click.option("--force", is_flag=True, help="Start over in a folder that holds a store, secret or filled "
                                             "departments list (they are replaced).")
+@click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day to hand in forms (YYYY-MM-DD); shown on forms and in the HR kit.")
+@click.option("--return-to", default="", help="Where forms are handed in (a drop box, an address).")
+@click.option("--contact", default="", help="Who answers questions about the scan (name, phone or e-mail).")
 @friendly_errors
 def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave: str | None,
-         threshold: int, force: bool) -> None:
+         threshold: int, force: bool, deadline, return_to: str, contact: str) -> None:
     """Create a scan folder DIR: settings, frozen questionnaire, departments list, secret and inbox."""
-    from survey.scan import init_scan, work_in
+    from survey.scan import Handout, init_scan, work_in
 
     replaced = work_in(scan_dir) if force else []
-    scan = init_scan(scan_dir, organisation, questionnaire, lang, wave, threshold, force=force)
+    handout = Handout(deadline.date() if deadline else None, return_to.strip(), contact.strip())
+    scan = init_scan(scan_dir, organisation, questionnaire, lang, wave, threshold, force=force, handout=handout)
     if replaced:
         echo(f"Replaced: {', '.join(replaced)}")
     q = scan.questionnaire
@@ -146,6 +151,26 @@ def forms(scan_dir: Path, out: Path | None, add: int | None, department: str | N
     for line in result.departments:
         echo(f"  {line.describe()}")
     echo(f"{len(result.forms)} new forms written to {result.folder}")
+    _write_kit(scan_dir)
+
+
+def _write_kit(scan_dir: Path) -> None:
+    from survey.kit import write_kit
+    from survey.scan import load_scan
+
+    kit = write_kit(load_scan(scan_dir))
+    echo(f"HR kit (invitation, reminder, guide for managers, poster): {kit.folder}")
+    if kit.missing:
+        echo(f"  Fill in {', '.join(kit.missing)} in {scan_dir / 'scan.yaml'} so forms and kit show them, "
+             "then run: survey kit " + str(scan_dir))
+
+
+@cli.command()
+@scan_argument
+@friendly_errors
+def kit(scan_dir: Path) -> None:
+    """Write the HR kit into DIR/output/kit: invitation, reminder, guide for managers, poster."""
+    _write_kit(scan_dir)
 
 
 @cli.command()

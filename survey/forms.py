@@ -35,7 +35,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from survey.errors import ScanError
 from survey.formid import new_form_id
-from survey.i18n import wording
+from survey.i18n import long_date, wording
 from survey.questionnaire import model as m
 from survey.scan import DEPARTMENTS_FILE, MAX_SANE_HEADCOUNT, Department, Scan, load_scan, with_keys, \
     write_departments
@@ -384,6 +384,14 @@ class _FormBuilder:
             self.row += 1
         self.put("A", w["form_instruction"], italic=True, merge_to="D")
         self.height_for(w["form_instruction"], 120)
+        self.row += 1
+        for line in handout_lines(self.scan, self.lang):
+            self.put("A", line, bold=True, merge_to="D")
+            self.height_for(line, 120)
+            self.row += 1
+        privacy = w["form_privacy"].format(threshold=self.scan.anonymity_threshold)
+        self.put("A", privacy, size=9, merge_to="D")
+        self.height_for(privacy, 140)
         self.row += 2
         for section in self.q.sections:
             self._section(section)
@@ -553,6 +561,19 @@ class _FormBuilder:
 
     def save(self, meta: FormMeta, path: Path) -> None:
         path.write_bytes(self.personal(meta))
+
+
+def handout_lines(scan: Scan, lang: str) -> list[str]:
+    """Deadline, where to hand in, whom to ask: what a respondent needs, on the form itself."""
+    w, handout = wording(lang), scan.handout
+    lines = []
+    if handout.deadline:
+        lines.append(w["form_handout"].format(deadline=long_date(handout.deadline, lang)))
+    if handout.return_to:
+        lines.append(w["form_return"].format(return_to=handout.return_to))
+    if handout.contact:
+        lines.append(w["form_contact"].format(contact=handout.contact))
+    return lines
 
 
 def set_text(cell, value: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
 from ruamel.yaml import YAML
@@ -16,3 +17,9 @@ def wording(lang: str) -> dict[str, str]:
         path = reports_dir() / "wording" / "en.yaml"
     data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     return {str(k): str(v) for k, v in data.items()}
+
+
+def long_date(day: date, lang: str) -> str:
+    """'15 december 2026' / '15 December 2026': the way a reader writes a date."""
+    months = wording(lang)["months"].split()
+    return f"{day.day} {months[day.month - 1]} {day.year}"

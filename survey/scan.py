@@ -51,6 +51,19 @@ class Department:
 
 
 @dataclass(frozen=True)
+class Handout:
+    """How forms go out and come back: shown on every form and in the HR kit."""
+
+    deadline: date | None = None
+    return_to: str = ""  # where to hand the form in: a drop box, a folder, an address
+    contact: str = ""  # who answers questions about the scan
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.deadline and self.return_to and self.contact)
+
+
+@dataclass(frozen=True)
 class Scan:
     folder: Path
     scan_id: str
@@ -60,6 +73,7 @@ class Scan:
     wave: str
     questionnaire: Questionnaire
     departments: tuple[Department, ...]
+    handout: Handout = Handout()
 
     @property
     def inbox(self) -> Path:
@@ -89,7 +103,8 @@ def _yaml() -> YAML:
 def init_scan(folder: Path, organisation: str, questionnaire: str | Path = DEFAULT_QUESTIONNAIRE,
               language: str = "nl", wave: str | None = None,
               anonymity_threshold: int = DEFAULT_THRESHOLD,
-              departments: list[Department] | None = None, force: bool = False) -> Scan:
+              departments: list[Department] | None = None, force: bool = False,
+              handout: Handout | None = None) -> Scan:
     """Create a scan folder with the questionnaire frozen into it.
 
     Never destroys work: a folder holding a scan, a store, a secret or a filled
@@ -123,6 +138,10 @@ def init_scan(folder: Path, organisation: str, questionnaire: str | Path = DEFAU
         "wave": wave,
         "scan_id": secrets.token_hex(6),
         "created": date.today().isoformat(),
+        # shown on every form and in the HR kit (output/kit/); fill in before `survey forms`
+        "deadline": handout.deadline.isoformat() if handout and handout.deadline else "",
+        "return_to": handout.return_to if handout else "",
+        "contact": handout.contact if handout else "",
         "questionnaire": {
             "id": loaded.id,
             "version": loaded.version,
@@ -237,6 +256,7 @@ def load_scan(folder: Path) -> Scan:
                         fix="undo the change; to use a changed questionnaire, start a new scan or wave with "
                             "survey init")
     return Scan(
+        handout=_handout(settings, scan_file),
         folder=folder,
         scan_id=setting("scan_id", str),
         organisation=setting("organisation", str),
@@ -246,6 +266,28 @@ def load_scan(folder: Path) -> Scan:
         questionnaire=questionnaire,
         departments=tuple(read_departments(folder / DEPARTMENTS_FILE)),
     )
+
+
+def _handout(settings, scan_file: Path) -> Handout:
+    def text(key: str) -> str:
+        value = settings.get(key)
+        if value is not None and not isinstance(value, (str, date)):
+            raise ScanError(f"'{key}' must be text", where=Location(file=scan_file, line=settings.lc.key(key)[0] + 1),
+                            fix=f"write it in quotes, e.g. {key}: \"...\"")
+        return _CONTROL.sub("", str(value or "")).strip()
+
+    raw = settings.get("deadline")
+    deadline = None
+    if isinstance(raw, date):
+        deadline = raw
+    elif raw:
+        try:
+            deadline = date.fromisoformat(str(raw).strip())
+        except ValueError:
+            raise ScanError(f"deadline '{raw}' is not a date",
+                            where=Location(file=scan_file, line=settings.lc.key("deadline")[0] + 1),
+                            fix="write it as year-month-day, e.g. deadline: 2026-12-15")
+    return Handout(deadline, text("return_to"), text("contact"))
 
 
 def read_departments(path: Path) -> list[Department]:

@@ -323,7 +323,7 @@ def test_bounds_follow_the_limits_given(form):
         read_workbook(raw, set(), Limits(max_rows_per_sheet=3))
     with pytest.raises(PackageRejected, match=r"uses row 4, far outside any form"):
         read_workbook(raw, set(), Limits(max_row=3))
-    with pytest.raises(PackageRejected, match=r"uses cell B7, far outside any form \(sheet "):
+    with pytest.raises(PackageRejected, match=r"uses cell B\d+, far outside any form \(sheet "):
         read_workbook(raw, set(), Limits(max_column=1))
     with pytest.raises(PackageRejected, match=r"far larger than a form"):
         read_workbook(raw, set(), Limits(max_file_bytes=1_000))
