@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from survey.anonymity import Suppression, protect
+from survey.disclosure import hide_groups
 from survey.scan import load_scan
 from survey.store import Received, Store
 
@@ -63,11 +63,29 @@ def scan_status(folder: Path) -> ScanStatus:
         employees.update(r.department for r in responses if r.role == "employee")
     names = [d.name for d in scan.departments] + sorted(set(accepted) - {d.name for d in scan.departments})
     expected = {d.name: d.expected_headcount for d in scan.departments}
-    # the same rule the report applies, so status never promises a department the report hides
-    log: list[Suppression] = []
-    protect({n: employees[n] for n in names}, scan.anonymity_threshold, "departments", log)
-    why = {entry.group: f"no ({entry.reason})" for entry in log}
-    departments = [DepartmentStatus(n, expected.get(n, 0), accepted[n],
-                                    why.get(n, "yes" if employees[n] else "no (no employee answers yet)"))
-                   for n in names]
+    departments = [DepartmentStatus(n, expected.get(n, 0), accepted[n], why)
+                   for n, why in reportability({n: employees[n] for n in names}, scan.anonymity_threshold).items()]
     return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues)
+
+
+def reportability(employees: dict[str, int], threshold: int) -> dict[str, str]:
+    """Per department: 'yes', or why not and how many more employee forms it needs. The same
+    rule the report applies (survey/disclosure.py), so status never promises a department the
+    report hides."""
+    hidden = hide_groups(employees, threshold)
+    small_total = sum(h.n for h in hidden.values() if h.reason == "small")
+    result = {}
+    for name, n in employees.items():
+        h = hidden.get(name)
+        if n == 0:
+            result[name] = f"no (no employee answers yet: {threshold} needed)"
+        elif h is None:
+            result[name] = "yes"
+        elif h.reason == "small":
+            result[name] = f"no (fewer than {threshold} employee answers: {h.needs(threshold)} more needed)"
+        else:
+            them = ", ".join(h.protects)
+            have = "has" if len(h.protects) == 1 else "together have"
+            result[name] = (f"no (hidden so that {them} cannot be worked out; shown once {them} {have} "
+                            f"{threshold - small_total} more)")
+    return result

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from click.testing import CliRunner
 from pypdf import PdfReader
 
 from survey.cli import cli
+from survey.analysis import analyse_scan
 from survey.demo import load_sample
+from survey.scan import load_scan
 
 
 def pdf_text(path) -> str:
@@ -28,8 +32,12 @@ def test_report_names_reported_departments_and_never_the_small_one(demo_run):
     html = demo_run.html.read_text(encoding="utf-8")
     small = [d.name for d in sample.departments if d.headcount - d.managers < threshold]
     assert small, "the sample organisation must have a department below the threshold"
+    # hidden groups are named only in the methods' list of hidden groups, with their reason
+    before_methods = text.split("Verantwoording")[0]
+    figures_html = re.sub(r'<ul class="hidden-groups">.*?</ul>', "", html, flags=re.S)
     for name in small:
-        assert name not in text and name not in html
+        assert name not in before_methods and name not in figures_html
+        assert re.search(rf"{name}: minder dan {threshold} antwoorden", html)
     from survey.analysis import analyse_scan
     from survey.scan import load_scan
 
@@ -39,7 +47,7 @@ def test_report_names_reported_departments_and_never_the_small_one(demo_run):
         assert group.n >= threshold
         assert group.key in text
     for name in results.hidden_departments:
-        assert name not in text
+        assert name not in before_methods and name not in figures_html
 
 
 def test_report_has_the_three_movements(demo_run):
@@ -60,8 +68,10 @@ def test_demo_command_prints_steps_and_paths(demo_run):
     assert status.exit_code == 0 and "accepted" in status.output
     # status applies the report's anonymity rule: the small department and its complement
     facilitair = next(line for line in status.output.splitlines() if line.startswith("Facilitair"))
-    assert "no (fewer than 5" in facilitair
-    assert "subtraction" in status.output
+    results = analyse_scan(load_scan(out))
+    employees = next(h.n for h in results.hidden if h.name == "Facilitair")
+    assert f"no (fewer than 5 employee answers: {5 - employees} more needed)" in facilitair
+    assert "hidden so that Facilitair cannot be worked out" in status.output
     again = CliRunner().invoke(cli, ["collect", str(out)])
     assert again.exit_code == 0 and "0 accepted" in again.output
 

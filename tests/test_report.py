@@ -3,6 +3,8 @@ template override; and the fixed wording complete in both languages."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from ruamel.yaml import YAML
@@ -39,7 +41,9 @@ def test_english_report_without_dimensions(english_scan):
         assert text in html
     assert "Verkennen" not in html
     # Tiny is below the threshold and Ward B is hidden with it (else Tiny = total - Ward A)
-    assert "Tiny" not in html and "Ward B" not in html
+    figures = re.sub(r'<ul class="hidden-groups">.*?</ul>', "", html, flags=re.S)
+    assert "Tiny" not in figures and "Ward B" not in figures
+    assert "Tiny: fewer than 5 answers" in html and "Ward B: hidden so that Tiny cannot be worked out" in html
     results = analyse_scan(english_scan)
     assert f"{results.organisation_result.derived['werkgeluk'].mean:.1f}" in html
 
