@@ -82,3 +82,10 @@ def test_demo_refuses_to_overwrite_a_folder_that_is_not_a_scan(tmp_path):
     result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "mine")])
     assert result.exit_code == 1
     assert (tmp_path / "mine" / "thesis.docx").exists()
+
+
+def test_audit_finds_nothing_in_the_demo_outputs(demo_run):
+    """The attacker reads the report, the results workbook and survey status of the demo."""
+    result = CliRunner().invoke(cli, ["audit", str(demo_run.folder)])
+    assert result.exit_code == 0, result.output
+    assert "No set of 1 to 4 people can be worked out" in result.output
