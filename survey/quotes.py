@@ -67,7 +67,8 @@ def flags(text: str, department_names: list[str]) -> list[str]:
         found.append("e-mail address")
     if PHONE.search(text):
         found.append("phone number")
-    named = [d for d in department_names if d and d.casefold() in text.casefold()]
+    named = [d for d in department_names
+             if d and re.search(rf"\b{re.escape(d)}\b", text, 0 if len(d) < 4 else re.IGNORECASE)]
     if named:
         found.append(f"names a department ({', '.join(named)})")
     names = []

@@ -336,3 +336,59 @@ def test_audit_command_exit_codes(tmp_path):
     publish(scan, responses, wide, protection=False)
     leak = CliRunner().invoke(cli, ["audit", str(scan.folder / "output-unprotected")])
     assert leak.exit_code == 1 and "fewer than 5" in leak.output
+
+
+# --------------------------------------------------------------------------- quotes review
+
+
+def test_quote_review_flags_identifying_texts_and_the_report_uses_only_approved_ones(tmp_path):
+    from openpyxl import load_workbook
+
+    from survey.quotes import write_review
+
+    texts = ["Our team leader Jan never listens", "Mail me at someone@example.org", "More time to learn",
+             "Better rosters", "More time to learn"]
+    scan, responses, wide = build(tmp_path, {"A": 6, "B": 7}, lambda d, i, a: {**a, "wish": texts[i % 5]})
+    results = analyse_frame(scan, responses, wide)
+    path, total, flagged = write_review(scan, results)
+    assert (total, flagged) == (4, 2)
+    book = load_workbook(path)
+    sheet = book["quotes"]
+    rows = {row[3].value: row for row in sheet.iter_rows(min_row=2)}
+    assert "possible personal name (Jan)" in rows["Our team leader Jan never listens"][5].value
+    assert "a role together with a name or team" in rows["Our team leader Jan never listens"][5].value
+    assert rows["Mail me at someone@example.org"][6].value == "leave out"
+    given = [texts[i % 5] for size in (6, 7) for i in range(size)]
+    assert rows["More time to learn"][4].value == given.count("More time to learn")
+    assert next(iter(rows)) == "More time to learn"  # the most frequent comes first
+    rows["Better rosters"][7].value = "Better work rosters"  # the consultant shortens or edits
+    book.save(path)
+
+    write_report(scan, scan.folder / "output", results=results, pdf=False)
+    write_results_workbook(results, scan.folder / "output" / "results.xlsx")
+    html = (scan.folder / "output" / "report.html").read_text(encoding="utf-8")
+    quotes = re.findall(r"<li>“(.*?)”</li>", html)
+    assert quotes == ["More time to learn", "Better work rosters"]
+    assert "read beforehand by the consultant" in html
+    assert audit(scan.folder).ok
+
+    # a quote the review does not approve is caught by the audit
+    rows["More time to learn"][6].value = "leave out"
+    book.save(path)
+    result = audit(scan.folder)
+    assert not result.ok and "not approved" in result.render()
+
+
+def test_a_damaged_review_names_the_cell(tmp_path):
+    from openpyxl import load_workbook
+
+    from survey.errors import SurveyError
+    from survey.quotes import load_review, write_review
+
+    scan, responses, wide = build(tmp_path, {"A": 6, "B": 7})
+    path, _, _ = write_review(scan, analyse_frame(scan, responses, wide))
+    book = load_workbook(path)
+    book["quotes"]["G3"] = "maybe"
+    book.save(path)
+    with pytest.raises(SurveyError, match=r"sheet 'quotes', cell G3: the decision 'maybe'"):
+        load_review(scan)
