@@ -35,14 +35,14 @@ audited one by one, not linked across waves.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
-from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
 
 from survey.errors import Location, ReportError
 
@@ -102,43 +102,22 @@ class AuditResult:
 # --------------------------------------------------------------------------- reading outputs
 
 
-class _ReportParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.cells: list[tuple[dict[str, str], str]] = []
-        self.quotes: list[str] = []
-        self._cell: dict[str, str] | None = None
-        self._text: list[str] = []
-        self._in_voices = 0
-        self._quote: list[str] | None = None
-        self._depth = 0
+CELL = re.compile(r"<td\b([^>]*\bdata-var=[^>]*)>(.*?)</td>", re.S)
+ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
+VOICES = re.compile(r'<div class="voices">(.*?)</div>', re.S)
+ITEM = re.compile(r"<li>(.*?)</li>", re.S)
+TAG = re.compile(r"<[^>]+>")
 
-    def handle_starttag(self, tag, attrs):
-        attributes = {k: v or "" for k, v in attrs}
-        if tag == "td" and "data-var" in attributes:
-            self._cell, self._text = attributes, []
-        if tag == "div" and "voices" in attributes.get("class", "").split():
-            self._in_voices = 1
-        elif tag == "div" and self._in_voices:
-            self._in_voices += 1
-        if tag == "li" and self._in_voices:
-            self._quote = []
 
-    def handle_endtag(self, tag):
-        if tag == "td" and self._cell is not None:
-            self.cells.append((self._cell, "".join(self._text).strip()))
-            self._cell = None
-        if tag == "li" and self._quote is not None:
-            self.quotes.append("".join(self._quote).strip().strip("“”\""))
-            self._quote = None
-        if tag == "div" and self._in_voices:
-            self._in_voices -= 1
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._text.append(data)
-        if self._quote is not None:
-            self._quote.append(data)
+def parse_report(text: str) -> tuple[list[tuple[dict[str, str], str]], list[str]]:
+    """The figure cells (attributes, visible text) and the quotes of a report. Regular
+    expressions rather than a full HTML parser: the report is large (charts) and only these
+    two kinds of element matter."""
+    cells = [({k: html.unescape(v) for k, v in ATTRIBUTE.findall(attributes)},
+              html.unescape(TAG.sub("", inner)).strip()) for attributes, inner in CELL.findall(text)]
+    quotes = [html.unescape(TAG.sub("", item)).strip().strip("“”\"")
+              for block in VOICES.findall(text) for item in ITEM.findall(block)]
+    return cells, quotes
 
 
 def _number(text: str) -> float | None:
@@ -147,13 +126,13 @@ def _number(text: str) -> float | None:
 
 
 def _sheet(book, name: str) -> list[dict[str, object]]:
-    if name not in book.sheetnames:
+    if name not in book.sheet_names:
         return []
-    rows = list(book[name].iter_rows(values_only=True))
+    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     if not rows:
         return []
     header = [str(h) for h in rows[0]]
-    return [dict(zip(header, row)) for row in rows[1:]]
+    return [{k: (None if v == "" else v) for k, v in zip(header, row)} for row in rows[1:]]
 
 
 def _int(value: object) -> int | None:
@@ -175,7 +154,7 @@ class _Outputs:
 
 def read_workbook(path: Path, out: _Outputs, composite_ids: set[str], headline: str) -> None:
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # noqa: BLE001
         raise ReportError(f"the results workbook cannot be read ({exc})", where=Location(file=path),
                           fix="write it again with: survey analyse DIR") from None
@@ -211,13 +190,11 @@ def read_workbook(path: Path, out: _Outputs, composite_ids: set[str], headline: 
             out.figures.append(Published(f"{name} breakdowns row {number}", headline,
                                          f"band:{row['question']}={row['option']}", _int(row.get("index_n"))))
             out.kinds[f"band:{row['question']}={row['option']}"] = "band"
-    book.close()
 
 
 def read_report(path: Path, out: _Outputs, headline: str) -> None:
-    parser = _ReportParser()
-    parser.feed(path.read_text(encoding="utf-8"))
-    for number, (attributes, text) in enumerate(parser.cells, start=1):
+    cells, quotes = parse_report(path.read_text(encoding="utf-8"))
+    for number, (attributes, text) in enumerate(cells, start=1):
         variable = attributes["data-var"]
         if variable == "responses" or variable.startswith("background:"):
             continue  # counts of people per group or band (see DISCLOSURE.md on counts)
@@ -232,7 +209,7 @@ def read_report(path: Path, out: _Outputs, headline: str) -> None:
                 out.composites[(group, variable.split(":", 1)[1] + "@report")] = value
             continue
         out.figures.append(Published(f"{path.name} table cell {number}", variable, group, n, _number(text)))
-    out.quotes += parser.quotes
+    out.quotes += quotes
 
 
 def read_status(text: str, out: _Outputs) -> None:
@@ -298,24 +275,25 @@ def attack_variable(variable: str, figures: list[Published], kinds: dict[str, st
                 best = a
         if best is not None:
             children[best].append(b)
+    rest_atom = None  # people in the hidden departments behind this variable, when derivable
     for a, (group, n, units, source) in enumerate(sets):
         inside = children.get(a, [])
+        if units == {"\x00rest"}:
+            rest_atom = (n, source)
         if not inside:
             continue
         atom = n - sum(sets[c][1] for c in inside)
+        covered = set().union(*(sets[c][2] for c in inside))
+        if "\x00rest" in units - covered and set(departments) <= covered and atom > 0:
+            rest_atom = rest_atom or (atom, source)
         if 0 < atom < threshold:
             names = ", ".join(sorted(f"{sets[c][0]} (n={sets[c][1]})" for c in inside))
             findings.append(Finding(source, variable, atom,
                                     f"{group} (n={n}) minus {names} leaves a set whose sum is determined"))
-    if len(hidden_with_answers) == 1:
-        rest_sets = [s for s in sets if s[2] == {"\x00rest"}]
-        org = [s for s in sets if "\x00rest" in s[2] and len(s[2]) > 1]
-        shown = {s[0] for s in sets if len(s[2]) == 1 and "\x00rest" not in s[2]}
-        if rest_sets or (org and set(departments) <= shown):
-            source = (rest_sets or org)[0][3]
-            findings.append(Finding(source, variable, None,
-                                    f"the only department not shown ({hidden_with_answers[0]}, from survey status) "
-                                    "can be worked out"))
+    if len(hidden_with_answers) == 1 and rest_atom is not None:
+        findings.append(Finding(rest_atom[1], variable, rest_atom[0],
+                                f"the only department not shown ({hidden_with_answers[0]}, from survey status) "
+                                "can be worked out"))
     return findings
 
 
@@ -391,17 +369,19 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
     if not qpath.is_file():
         raise ReportError("the questionnaire of this scan is missing", where=Location(file=qpath),
                           fix="run the audit on a scan folder (the one with scan.yaml)")
-    questionnaire = load_questionnaire(qpath).questionnaire
     status_text = ""
     if (scan_folder / "scan.yaml").is_file():
         from survey.scan import load_scan
 
-        scan = load_scan(scan_folder)
+        scan = load_scan(scan_folder)  # the public settings and the frozen questionnaire
+        questionnaire = scan.questionnaire
         threshold = threshold or scan.anonymity_threshold
         if scan.store_path.exists():
             from survey.status import scan_status
 
             status_text = scan_status(scan_folder).render()
+    else:
+        questionnaire = load_questionnaire(qpath).questionnaire
     if (output / "status.txt").is_file():
         status_text = (output / "status.txt").read_text(encoding="utf-8")
     if threshold is None:
@@ -442,12 +422,10 @@ def _quotes(scan_folder: Path, out: _Outputs) -> list[Finding]:
     review = scan_folder / "quotes.xlsx"
     approved: set[str] | None = None
     if review.is_file():
-        book = load_workbook(review, read_only=True)
         approved = set()
-        for row in _sheet(book, "quotes"):
+        for row in _sheet(CalamineWorkbook.from_path(str(review)), "quotes"):
             if str(row.get("decision") or "").strip().casefold() == "publish":
                 approved.add(str(row.get("edited_text") or row.get("text") or "").strip())
-        book.close()
     for text in out.quotes:
         if EMAIL.search(text) or PHONE.search(text):
             findings.append(Finding("report.html quotes", "quote", None, f"contains an e-mail address or phone "
