@@ -16,7 +16,7 @@ import numpy as np
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from survey import __version__, charts
-from survey.analysis import ORGANISATION, AnalysisResult, Estimate, GroupResult, analyse_scan, group_label
+from survey.analysis import AnalysisResult, Estimate, GroupResult, analyse_scan, group_label
 from survey.disclosure import MANAGERS
 from survey.errors import ReportError
 from survey.i18n import wording
@@ -194,7 +194,7 @@ class _Builder:
                 var = f"pace:{sid}.effect"
                 cells[2:6] = [self.cell(g, var, pct(cell.effect.get("speeds_up")), cell.n_effect),
                               self.cell(g, var, pct(cell.effect.get("brakes")), cell.n_effect),
-                              self.cell(g, var, f"{cell.balance:+.0f}", cell.n_effect),
+                              self.cell(g, var, f"{round(cell.balance) + 0:+d}", cell.n_effect),
                               self.cell(g, var, str(cell.n_effect), cell.n_effect)]
             rows.append(Row(name, cells))
         return Table([self.w["situation"], self.w["own_initiative"], self.w["n"], self.w["speeds_up"],

@@ -26,6 +26,7 @@ class ScanStatus:
     departments: list[DepartmentStatus]
     received: list[Received]
     issues: list[tuple[str, str, str]]
+    managers: str = ""  # the managers' group: answers and whether it is reportable
 
     def render(self) -> str:
         outcomes = Counter(r.outcome for r in self.received)
@@ -36,6 +37,8 @@ class ScanStatus:
         for d in self.departments:
             rate = f"{d.accepted / d.expected:5.0%}" if d.expected else "    -"
             lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.accepted:>8}  {rate}  {d.reportable}")
+        if self.managers:
+            lines.append(f"managers (one group for the whole organisation): {self.managers}")
         problems = [r for r in self.received if r.outcome != "accepted"]
         if problems:
             lines += ["", "Not counted:"]
@@ -65,7 +68,11 @@ def scan_status(folder: Path) -> ScanStatus:
     expected = {d.name: d.expected_headcount for d in scan.departments}
     departments = [DepartmentStatus(n, expected.get(n, 0), accepted[n], why)
                    for n, why in reportability({n: employees[n] for n in names}, scan.anonymity_threshold).items()]
-    return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues)
+    managers = sum(accepted.values()) - sum(employees.values())
+    k = scan.anonymity_threshold
+    manager_line = f"{managers} answered, reportable " + (
+        "yes" if managers >= k else f"no (fewer than {k} answers: {k - managers} more needed)")
+    return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues, manager_line)
 
 
 def reportability(employees: dict[str, int], threshold: int) -> dict[str, str]:

@@ -72,6 +72,7 @@ def test_demo_command_prints_steps_and_paths(demo_run):
     employees = next(h.n for h in results.hidden if h.name == "Facilitair")
     assert f"no (fewer than 5 employee answers: {5 - employees} more needed)" in facilitair
     assert "hidden so that Facilitair cannot be worked out" in status.output
+    assert f"managers (one group for the whole organisation): {results.n_managers} answered" in status.output
     again = CliRunner().invoke(cli, ["collect", str(out)])
     assert again.exit_code == 0 and "0 accepted" in again.output
 

@@ -392,3 +392,32 @@ def test_a_damaged_review_names_the_cell(tmp_path):
     book.save(path)
     with pytest.raises(SurveyError, match=r"sheet 'quotes', cell G3: the decision 'maybe'"):
         load_review(scan)
+
+
+def test_combined_group_below_the_threshold_for_one_question_triggers_secondary_suppression(tmp_path):
+    # the hidden departments (3 + 3) are shown together, but only 2 of them answered 'stay'
+    scan, responses, wide = build(tmp_path, {"A": 3, "B": 3, "C": 8, "D": 9},
+                                  skip(("stay",), {"A": {0, 1, 2}, "B": {0}}))
+    results, safe = publish(scan, responses, wide)
+    assert safe.ok, safe.render()
+    groups = {g.key: g for g in results.groups}
+    assert results.others is not None and "stay" not in results.others.items
+    assert "stay" in groups[ORGANISATION].items
+    assert sum("stay" in groups[key].items for key in ("C", "D")) == 1  # one more withdrawn
+    assert "d1" in results.others.items  # other questions of the combined group stay
+
+    _, leaky = publish(scan, responses, wide, protection=False)
+    assert any(f.variable == "item:stay" and f.people == 2 for f in leaky.findings), leaky.render()
+
+
+def test_the_audit_does_not_use_the_code_it_checks():
+    import ast
+    from pathlib import Path
+
+    import survey.audit
+
+    tree = ast.parse(Path(survey.audit.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not imported & {"survey.analysis", "survey.disclosure", "survey.report", "survey.anonymity",
+                           "survey.store"}
