@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -90,3 +91,29 @@ def test_audit_finds_nothing_in_the_demo_outputs(demo_run):
     result = CliRunner().invoke(cli, ["audit", str(demo_run.folder)])
     assert result.exit_code == 0, result.output
     assert "No set of 1 to 4 people can be worked out" in result.output
+
+
+def test_quotes_review_through_the_commands(demo_run, tmp_path):
+    """survey quotes writes the review; after it the report quotes only approved texts, and the
+    audit checks that against the review."""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    folder = tmp_path / "scan"
+    shutil.copytree(demo_run.folder, folder, ignore=shutil.ignore_patterns("forms", "inbox"))
+    made = CliRunner().invoke(cli, ["quotes", str(folder)])
+    assert made.exit_code == 0, made.output
+    book = load_workbook(folder / "quotes.xlsx")
+    rows = list(book["quotes"].iter_rows(min_row=2))
+    assert rows and all(row[6].value in ("publish", "leave out") for row in rows)
+    for row in rows:
+        row[6].value = "leave out"
+    kept = rows[0][3].value
+    rows[0][6].value = "publish"
+    book.save(folder / "quotes.xlsx")
+    report = CliRunner().invoke(cli, ["report", str(folder), "--no-pdf"])
+    assert report.exit_code == 0, report.output
+    html = (folder / "output" / "report.html").read_text(encoding="utf-8")
+    assert [unescape(q) for q in re.findall(r"<li>“(.*?)”</li>", html)] == [kept]
+    assert CliRunner().invoke(cli, ["audit", str(folder)]).exit_code == 0
