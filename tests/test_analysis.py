@@ -243,3 +243,20 @@ def test_choice_shares_match_independent_count(tmp_path):
     assert where.n == len(ticked)
     assert where.shares["manager"] == pytest.approx(sum("where.manager" in a for a in ticked) / len(ticked))
     assert where.shares["self"] == 1.0
+
+
+def test_audit_finds_nothing_in_the_known_scan_and_finds_the_leaks_without_protection(known_scan):
+    """Through the whole pipeline (forms, collect): A and C hidden, every fifth person skipped d2."""
+    from survey.audit import audit
+    from survey.report import write_report
+
+    scan, _, results = known_scan
+    write_results_workbook(results, scan.output_dir / "results.xlsx")
+    write_report(scan, results=results, pdf=False)
+    assert audit(scan.folder).ok, audit(scan.folder).render()
+    leaky = analyse_scan(scan, protection=False)
+    out = scan.folder / "unprotected"
+    write_results_workbook(leaky, out / "results.xlsx")
+    write_report(scan, out, results=leaky, pdf=False)
+    found = audit(out)
+    assert any(f.people == SIZES["C"] for f in found.findings), found.render()  # C's figures, 2 people

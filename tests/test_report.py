@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
-from survey.analysis import analyse_scan
+from survey.analysis import analyse_scan, write_results_workbook
+from survey.audit import audit
 from survey.collect import collect
 from survey.demo import fill_form
 from survey.errors import ReportError
@@ -46,6 +47,10 @@ def test_english_report_without_dimensions(english_scan):
     assert "Tiny: fewer than 5 answers" in html and "Ward B: hidden so that Tiny cannot be worked out" in html
     results = analyse_scan(english_scan)
     assert f"{results.organisation_result.derived['werkgeluk'].mean:.1f}" in html
+    # the attacker, with the report, the results workbook and survey status, finds nothing
+    write_results_workbook(results, english_scan.output_dir / "results.xlsx")
+    checked = audit(english_scan.folder)
+    assert checked.ok and checked.figures > 0, checked.render()
 
 
 def test_consultant_template_override(english_scan):
