@@ -410,6 +410,13 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
         result.findings += attack_variable(variable, figures, out.kinds, threshold, hidden_with_answers)
     result.findings += attack_composites(out, questionnaire, threshold)
     result.findings += _quotes(scan_folder, out)
+    for (group, item_id), f in sorted(out.items.items()):
+        item = next((i for i in questionnaire.items if i.id == item_id.removesuffix(".desired")), None)
+        scale = questionnaire.scales.get(getattr(item, "scale", ""), None)
+        span = scale.numeric_range if scale is not None else None
+        if span and f.value is not None and f.value in span:
+            result.notes.append(f"{group}, item:{item_id}: everyone answered {f.value:g} (group disclosure: stated "
+                                "in the methods)")
     for group, variable, option, share in out.shares:
         if share in (0.0, 100.0) and option not in ("no_effect",):
             result.notes.append(f"{group}, {variable}: {share:.0f}% chose {option} (group disclosure: stated in the "
