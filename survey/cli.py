@@ -263,6 +263,42 @@ def report(scan_dir: Path, out: Path | None, no_pdf: bool) -> None:
 
 
 @cli.command()
+@click.argument("scan_dirs", metavar="DIR...", nargs=-1, required=True,
+                type=click.Path(file_okay=False, path_type=Path))
+@click.option("--threshold", type=click.IntRange(min=1), default=None,
+              help="Anonymity threshold (default: the scan's own).")
+@friendly_errors
+def audit(scan_dirs: tuple[Path, ...], threshold: int | None) -> None:
+    """Try to work out answers of fewer than the threshold of people from the published
+    outputs (report, results workbook, status); exit 1 when any can be worked out."""
+    from survey.audit import audit_folders
+
+    results = audit_folders(list(scan_dirs), threshold)
+    for result in results:
+        click.echo(result.render())
+    if not all(r.ok for r in results):
+        sys.exit(1)
+
+
+@cli.command()
+@scan_argument
+@friendly_errors
+def quotes(scan_dir: Path) -> None:
+    """Write DIR/quotes.xlsx: every open answer that could be quoted, with a decision to
+    review; from then on the report quotes only what it approves."""
+    from survey.analysis import analyse_scan
+    from survey.quotes import write_review
+    from survey.scan import load_scan
+
+    scan = load_scan(scan_dir)
+    path, total, flagged = write_review(scan, analyse_scan(scan))
+    click.echo(f"{total} possible quotes written to {path}; {flagged} look identifying and are set to "
+               "'leave out'.")
+    click.echo("Check every row, set 'publish' or 'leave out', shorten a text in edited_text if needed, save; "
+               f"then run: survey report {scan_dir}")
+
+
+@cli.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("survey-demo"),
               show_default=True, help="Folder for the demo scan (made anew).")
 @click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,

@@ -26,7 +26,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from survey import __version__, charts
 from survey.atomic import atomic_path, write_text_atomic
-from survey.analysis import ORGANISATION, AnalysisResult, Estimate, GroupResult, analyse_scan
+from survey.analysis import AnalysisResult, Estimate, GroupResult, analyse_scan, group_label
+from survey.disclosure import MANAGERS
 from survey.errors import Location, ReportError
 from survey.i18n import wording
 from survey.questionnaire import model as m
@@ -37,10 +38,26 @@ if TYPE_CHECKING:  # WeasyPrint is imported only when a PDF is made (it needs Pa
     from weasyprint.urls import URLFetcher
 
 
+@dataclass(frozen=True)
+class Cell:
+    """A published figure in a table, with what it is about and the number of people behind it.
+    The template writes these as data-var, data-group, data-n attributes: the audit and a
+    careful reader can see which figure rests on how many people."""
+
+    text: str
+    var: str
+    group: str
+    n: int | None = None
+    show_n: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass
 class Row:
     label: str
-    cells: list[str]
+    cells: list[str | Cell]
     note: str = ""
 
 
@@ -97,6 +114,10 @@ class ReportModel:
     departments: list[DepartmentPage]
     hidden_departments: int
     suppressed_figures: int
+    hidden: list[str] = field(default_factory=list)  # one line per hidden group, with its reason
+    manager_answers: list[tuple[str, list[str]]] = field(default_factory=list)
+    quotes_note: str = ""
+    protection: bool = True
     dimensions: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -130,7 +151,16 @@ class _Builder:
         return text.get(self.lang, next(iter(text.values()))) if text else ""
 
     def group_name(self, g: GroupResult) -> str:
-        return self.w["organisation"] if g.key == ORGANISATION else g.key
+        return group_label(self.r, g.key)
+
+    def cell(self, g: GroupResult, var: str, text: str, n: int | None, show_n: bool = False) -> Cell:
+        return Cell(text, var, self.group_name(g), n, show_n)
+
+    def estimate_cell(self, g: GroupResult, var: str, value: Estimate | None, digits: int = 0,
+                      show_n: bool = False) -> str | Cell:
+        if value is None:
+            return "–"
+        return self.cell(g, var, fmt(value.mean, digits), value.n, show_n and value.n is not None)
 
     @property
     def grid(self) -> m.SituationGrid | None:
@@ -154,10 +184,10 @@ class _Builder:
         headers += [self.t(d.name) for d in self.q.dimensions.values()]
         rows = []
         for g in groups:
-            cells = [str(g.n)]
+            cells: list[str | Cell] = [self.cell(g, "responses", str(g.n), g.n)]
             if self.r.headline:
-                cells.append(fmt(self.headline(g).mean) if self.headline(g) else "–")
-            cells += [fmt(g.dimensions[k].mean) if k in g.dimensions else "–" for k in self.q.dimensions]
+                cells.append(self.estimate_cell(g, f"derived:{self.r.headline}", self.headline(g)))
+            cells += [self.estimate_cell(g, f"dim:{k}", g.dimensions.get(k)) for k in self.q.dimensions]
             rows.append(Row(self.group_name(g), cells))
         return Table(headers, rows)
 
@@ -168,21 +198,33 @@ class _Builder:
         rows = []
         for sid, name in self.situation_names().items():
             cell = g.pace.get(sid)
-            if cell is None:
-                rows.append(Row(name, ["–", "–", "–", "–"]))
-                continue
-            rows.append(Row(name, [pct(cell.own_initiative), pct(cell.effect.get("speeds_up")),
-                                   pct(cell.effect.get("brakes")), f"{cell.balance:+.0f}"]))
-        return Table([self.w["situation"], self.w["own_initiative"], self.w["speeds_up"], self.w["brakes"],
-                      self.w["balance"]], rows)
+            cells: list[str | Cell] = ["–"] * 6
+            if cell is not None and cell.initiative is not None:
+                var = f"pace:{sid}.initiative"
+                cells[0:2] = [self.cell(g, var, pct(cell.own_initiative), cell.n_initiative),
+                              self.cell(g, var, str(cell.n_initiative), cell.n_initiative)]
+            if cell is not None and cell.effect is not None:
+                var = f"pace:{sid}.effect"
+                cells[2:6] = [self.cell(g, var, pct(cell.effect.get("speeds_up")), cell.n_effect),
+                              self.cell(g, var, pct(cell.effect.get("brakes")), cell.n_effect),
+                              self.cell(g, var, f"{round(cell.balance) + 0:+d}", cell.n_effect),
+                              self.cell(g, var, str(cell.n_effect), cell.n_effect)]
+            rows.append(Row(name, cells))
+        return Table([self.w["situation"], self.w["own_initiative"], self.w["n"], self.w["speeds_up"],
+                      self.w["brakes"], self.w["balance"], self.w["n"]], rows)
 
     def desired_table(self, g: GroupResult) -> Table | None:
         if not g.desired:
             return None
-        rows = [Row(self.t(self.q.item(k).text), [fmt(v.current), fmt(v.desired), f"{v.desired - v.current:+.0f}"])
-                for k, v in g.desired.items()]
-        rows.sort(key=lambda r: -float(r.cells[2]))
-        return Table([self.w["statement"], self.w["now"], self.w["desired"], self.w["gap"]], rows)
+        items = sorted(g.desired.items(), key=lambda kv: -(kv[1].desired - kv[1].current))
+        rows = [Row(self.t(self.q.item(k).text), [
+            self.cell(g, f"item:{k}", fmt(v.current), v.n_current), self.cell(g, f"item:{k}", str(v.n_current),
+                                                                             v.n_current),
+            self.cell(g, f"item:{k}.desired", fmt(v.desired), v.n_desired),
+            self.cell(g, f"item:{k}.desired", str(v.n_desired), v.n_desired),
+            f"{v.desired - v.current:+.0f}"]) for k, v in items]
+        return Table([self.w["statement"], self.w["now"], self.w["n_now"], self.w["desired"], self.w["n_desired"],
+                      self.w["gap"]], rows)
 
     # -- charts
     def partnership_chart(self, groups: list[GroupResult]) -> str | None:
@@ -199,7 +241,7 @@ class _Builder:
         situations = self.situation_names(short=True)
         if not situations or not self.org.pace:
             return None
-        matrix = np.array([[g.pace[s].balance if s in g.pace else math.nan for g in groups] for s in situations])
+        matrix = np.array([[_balance(g, s) for g in groups] for s in situations])
         return charts.pace_heatmap(list(situations.values()), [self.group_name(g) for g in groups], matrix,
                                    self.w["balance_axis"], "·")
 
@@ -208,11 +250,12 @@ class _Builder:
         if not g.pace:
             return None
         return charts.balance_bars(list(situations.values()),
-                                   [g.pace[s].balance if s in g.pace else None for s in situations],
+                                   [None if math.isnan(_balance(g, s)) else _balance(g, s) for s in situations],
                                    self.w["balance_axis"])
 
     def initiative_chart(self) -> str | None:
-        situations = {s: n for s, n in self.situation_names(short=True).items() if s in self.org.pace}
+        situations = {s: n for s, n in self.situation_names(short=True).items()
+                      if s in self.org.pace and self.org.pace[s].initiative is not None}
         if not situations or self.grid is None:
             return None
         scale = self.q.scales[self.grid.initiative_scale]
@@ -227,20 +270,20 @@ class _Builder:
             return None
         shown = [g for g in groups[1:] if score.id in g.derived]
         scale = self.q.scales[self.q.item(score.of[0]).scale]
-        return charts.score_bars([g.key for g in shown], [g.derived[score.id].mean for g in shown],
+        return charts.score_bars([self.group_name(g) for g in shown], [g.derived[score.id].mean for g in shown],
                                  float(scale.min or 0), float(scale.max or 10), self.org.derived[score.id].mean,
                                  self.w["organisation"])
 
     # -- texts
     def summary(self, groups: list[GroupResult]) -> list[str]:
         w, lines = self.w, []
-        depts = [g for g in groups[1:] if self.headline(g)]
+        depts = [g for g in self.r.departments if self.headline(g)]
         if depts and self.r.headline:
             best = max(depts, key=lambda g: self.headline(g).mean)
             worst = min(depts, key=lambda g: self.headline(g).mean)
             lines.append(w["summary_best"].format(name=best.key, value=fmt(self.headline(best).mean)))
             lines.append(w["summary_worst"].format(name=worst.key, value=fmt(self.headline(worst).mean)))
-        braking = sorted(self.org.pace.values(), key=lambda c: c.balance)[:3]
+        braking = sorted((c for c in self.org.pace.values() if c.balance is not None), key=lambda c: c.balance)[:3]
         names = self.situation_names()
         if braking:
             lines.append(w["summary_brakes"].format(
@@ -257,9 +300,10 @@ class _Builder:
 
     def highlights(self, g: GroupResult) -> list[str]:
         lines = []
-        if g.pace:
-            worst = min(g.pace.values(), key=lambda c: c.balance)
-            best = max(g.pace.values(), key=lambda c: c.balance)
+        cells = [c for c in g.pace.values() if c.balance is not None]
+        if cells:
+            worst = min(cells, key=lambda c: c.balance)
+            best = max(cells, key=lambda c: c.balance)
             names = self.situation_names()
             lines.append(self.w["dept_brakes"].format(situation=names[worst.situation].lower(),
                                                       share=pct(worst.effect.get("brakes"))))
@@ -291,8 +335,8 @@ class _Builder:
         if not items:
             return None
         headers = [self.w["group"]] + [self.t(i.text) for i in items]
-        rows = [Row(self.group_name(g), [fmt(g.items[i.id].mean, 1) if i.id in g.items else "–" for i in items])
-                for g in groups]
+        rows = [Row(self.group_name(g), [self.estimate_cell(g, f"item:{i.id}", g.items.get(i.id), 1, show_n=True)
+                                         for i in items]) for g in groups]
         return Table(headers, rows)
 
     def choices(self) -> list[tuple[str, Table]]:
@@ -304,7 +348,8 @@ class _Builder:
                 if not isinstance(item, m.ChoiceItem) or result is None:
                     continue
                 scale = self.q.scales[item.scale]
-                rows = [Row(o.label[self.lang], [pct(result.shares[str(o.code)])]) for o in scale.options]
+                rows = [Row(o.label[self.lang], [self.cell(self.org, f"choice:{item.id}", pct(result.shares[str(o.code)]),
+                                                           result.n)]) for o in scale.options]
                 tables.append((self.t(section.title), Table([self.t(item.text), f"{self.w['share']} (n={result.n})"],
                                                            rows)))
         return tables
@@ -318,33 +363,57 @@ class _Builder:
             scale = self.q.scales[question.scale]
             labels = {str(o.code): o.label[self.lang] for o in scale.options}
             headers = [self.t(question.text), self.w["responses"]]
-            with_index = question.reporting is m.Reporting.compare and self.r.headline
+            with_index = any(b.index is not None for b in rows) and self.r.headline
             if with_index:
-                headers.append(self.t(self.q_derived(self.r.headline).name))
-            table_rows = [Row(labels.get(b.option, b.option),
-                              [str(b.n)] + ([fmt_estimate(b.index)] if with_index else [])) for b in rows]
+                headers += [self.t(self.q_derived(self.r.headline).name), self.w["n"]]
+            table_rows = [Row(labels.get(b.option, b.option), [
+                Cell(str(b.n), f"background:{question.id}={b.option}", self.w["organisation"], b.n)]
+                + ([Cell(fmt(b.index.mean), f"derived:{self.r.headline}", f"band:{question.id}={b.option}",
+                         b.index.n), str(b.index.n)] if with_index and b.index else ["–", "–"] if with_index else []))
+                for b in rows]
             tables.append((self.t(question.text), Table(headers, table_rows)))
         return tables
 
-    def open_answers(self) -> list[tuple[str, list[str]]]:
+    def open_answers(self, group: GroupResult | None) -> list[tuple[str, list[str]]]:
+        """Quotes per open question: approved ones from a reviewed workbook when there is one,
+        otherwise the most frequent answers (ties alphabetically): the same every run."""
+        from survey.quotes import chosen_quotes
+
+        if group is None:
+            return []
         found = []
         for item in self.q.items:
-            if isinstance(item, m.OpenItem) and item.id in self.org.open_answers:
-                answers = sorted(set(self.org.open_answers[item.id]), key=self.org.open_answers[item.id].count,
-                                 reverse=True)[:5]
-                found.append((self.t(item.text), answers))
+            if isinstance(item, m.OpenItem) and item.id in group.open_answers:
+                answers = chosen_quotes(self.r, group, item.id, self.reviewed)
+                if answers:
+                    found.append((self.t(item.text), answers))
         return found
 
+    def hidden_lines(self) -> list[str]:
+        lines = []
+        for h in self.r.hidden:
+            name = group_label(self.r, MANAGERS) if h.name == MANAGERS else h.name
+            if h.reason == "small":
+                lines.append(self.w["hidden_small"].format(name=name, threshold=self.r.scan.anonymity_threshold))
+            else:
+                lines.append(self.w["hidden_complement"].format(name=name, protects=", ".join(h.protects)))
+        if self.r.others is not None:
+            lines.append(self.w["hidden_combined"].format(label=self.group_name(self.r.others)))
+        return lines
+
     def build(self) -> ReportModel:
+        from survey.quotes import load_review
+
         r, w = self.r, self.w
-        groups = [self.org] + r.departments
+        self.reviewed = load_review(r.scan)
+        groups = r.groups
         pages = []
         for g in r.departments:
             head = self.headline(g)
             pages.append(DepartmentPage(
                 name=g.key, n=g.n, response_rate=pct(g.response_rate), headline=fmt_estimate(head),
-                dimensions=Table([w["dimension"], w["score_ci"]],
-                                 [Row(self.t(d.name), [fmt_estimate(g.dimensions.get(k))])
+                dimensions=Table([w["dimension"], w["score"]],
+                                 [Row(self.t(d.name), [self.estimate_cell(g, f"dim:{k}", g.dimensions.get(k))])
                                   for k, d in self.q.dimensions.items()]),
                 pace=self.pace_table(g), pace_chart=self.department_pace_chart(g), desired=self.desired_table(g),
                 highlights=self.highlights(g)))
@@ -362,10 +431,19 @@ class _Builder:
             pace_chart=self.pace_chart(groups), initiative_chart=self.initiative_chart(),
             brake_table=self.pace_table(self.org) if self.org.pace else None, manager_gap=self.manager_gap(),
             desired=self.desired_table(self.org), choices=self.choices(), breakdowns=self.breakdowns(),
-            dialogue=[w[f"dialogue_{i}"] for i in range(1, 6)], open_answers=self.open_answers(),
+            dialogue=[w[f"dialogue_{i}"] for i in range(1, 6)], open_answers=self.open_answers(self.org),
             departments=pages, hidden_departments=len(r.hidden_departments),
-            suppressed_figures=len(r.suppressed),
+            suppressed_figures=len(r.suppressed), hidden=self.hidden_lines(),
+            manager_answers=self.open_answers(r.managers),
+            quotes_note=w["methods_quotes"] + " " + w["methods_quotes_reviewed" if self.reviewed is not None
+                                                        else "methods_quotes_unreviewed"],
+            protection=r.protection,
             dimensions=[(self.t(d.name), self.t(d.description)) for d in self.q.dimensions.values()])
+
+
+def _balance(g: GroupResult, situation: str) -> float:
+    cell = g.pace.get(situation)
+    return math.nan if cell is None or cell.balance is None else cell.balance
 
 
 def build_report_model(results: AnalysisResult) -> ReportModel:

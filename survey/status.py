@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from survey.anonymity import Suppression, protect
+from survey.disclosure import hide_groups
 from survey.scan import load_scan
 from survey.store import Received, Store
 
@@ -27,6 +27,7 @@ class ScanStatus:
     departments: list[DepartmentStatus]
     received: list[Received]
     issues: list[tuple[str, str, str]]
+    managers: str = ""  # the managers' group: answers and whether it is reportable
 
     def render(self) -> str:
         outcomes = Counter(r.outcome for r in self.received)
@@ -39,6 +40,8 @@ class ScanStatus:
             rate = f"{d.accepted / d.issued:5.0%}" if d.issued else "    -"
             lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.issued:>6}  {d.accepted:>8}  {rate}  "
                          f"{d.reportable}")
+        if self.managers:
+            lines.append(f"managers (one group for the whole organisation): {self.managers}")
         problems = [r for r in self.received if r.outcome != "accepted"]
         if problems:
             lines += ["", "Not counted (each file and why):"]
@@ -69,11 +72,33 @@ def scan_status(folder: Path) -> ScanStatus:
     names = [d.name for d in scan.departments] + sorted((set(accepted) | set(issued))
                                                         - {d.name for d in scan.departments})
     expected = {d.name: d.expected_headcount for d in scan.departments}
-    # the same rule the report applies, so status never promises a department the report hides
-    log: list[Suppression] = []
-    protect({n: employees[n] for n in names}, scan.anonymity_threshold, "departments", log)
-    why = {entry.group: f"no ({entry.reason})" for entry in log}
-    departments = [DepartmentStatus(n, expected.get(n, 0), issued[n], accepted[n],
-                                    why.get(n, "yes" if employees[n] else "no (no employee answers yet)"))
-                   for n in names]
-    return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues)
+    departments = [DepartmentStatus(n, expected.get(n, 0), issued[n], accepted[n], why)
+                   for n, why in reportability({n: employees[n] for n in names}, scan.anonymity_threshold).items()]
+    managers = sum(accepted.values()) - sum(employees.values())
+    k = scan.anonymity_threshold
+    manager_line = f"{managers} answered, reportable " + (
+        "yes" if managers >= k else f"no (fewer than {k} answers: {k - managers} more needed)")
+    return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues, manager_line)
+
+
+def reportability(employees: dict[str, int], threshold: int) -> dict[str, str]:
+    """Per department: 'yes', or why not and how many more employee forms it needs. The same
+    rule the report applies (survey/disclosure.py), so status never promises a department the
+    report hides."""
+    hidden = hide_groups(employees, threshold)
+    small_total = sum(h.n for h in hidden.values() if h.reason == "small")
+    result = {}
+    for name, n in employees.items():
+        h = hidden.get(name)
+        if n == 0:
+            result[name] = f"no (no employee answers yet: {threshold} needed)"
+        elif h is None:
+            result[name] = "yes"
+        elif h.reason == "small":
+            result[name] = f"no (fewer than {threshold} employee answers: {h.needs(threshold)} more needed)"
+        else:
+            them = ", ".join(h.protects)
+            have = "has" if len(h.protects) == 1 else "together have"
+            result[name] = (f"no (hidden so that {them} cannot be worked out; shown once {them} {have} "
+                            f"{threshold - small_total} more)")
+    return result

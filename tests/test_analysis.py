@@ -9,7 +9,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 from survey.analysis import ORGANISATION, analyse_scan, write_results_workbook
-from survey.anonymity import protect
+from survey.disclosure import hide_groups
 from survey.collect import collect
 from survey.demo import fill_form
 from survey.forms import write_forms
@@ -143,27 +143,36 @@ def test_departments_below_threshold_and_their_complement_are_hidden(known_scan)
     assert "subtraction" in reasons[("A", "departments")]
 
 
-def test_dimension_scores_and_intervals_match_independent_computation(known_scan):
+def test_scores_are_means_of_the_statement_figures_and_statements_have_intervals(known_scan):
+    """A group's part score is the mean of its statement figures (each over those who answered
+    it), so it tells nothing beyond them; the statements carry a t-interval."""
     _, given, results = known_scan
     groups = {g.key: g for g in results.departments} | {ORGANISATION: results.organisation_result}
     members = {"B": given["B"], "D": given["D"], ORGANISATION: [a for name in SIZES for a in given[name]]}
+    pairs = {"drives": [("d1", "partnership"), ("d2", "traditional")],
+             "pace": [("p1", "partnership"), ("p2", "traditional")]}
     for key, people in members.items():
-        for dim in ("drives", "pace"):
-            values = [v for v in (person_dimension(a, dim) for a in people) if v is not None]
-            mean, low, high = interval(values)
+        parts = []
+        for dim, items in pairs.items():
+            item_means = [statistics.fmean(item_score(a[i], pole) for a in people if a[i] is not None)
+                          for i, pole in items]
             got = groups[key].dimensions[dim]
-            assert got.n == len(values)
-            assert got.mean == pytest.approx(mean)
-            assert got.ci_low == pytest.approx(low) and got.ci_high == pytest.approx(high)
-        index = [statistics.fmean([person_dimension(a, "drives"), person_dimension(a, "pace")]) for a in people]
-        assert groups[key].derived["index"].mean == pytest.approx(statistics.fmean(index))
+            assert got.mean == pytest.approx(statistics.fmean(item_means))
+            assert got.n is None  # a composite has no single base
+            parts.append(statistics.fmean(item_means))
+        assert groups[key].derived["index"].mean == pytest.approx(statistics.fmean(parts))
+        answered = [a["d2"] for a in people if a["d2"] is not None]
+        mean, low, high = interval(answered)
+        d2 = groups[key].items["d2"]
+        assert (d2.n, d2.mean) == (len(answered), pytest.approx(mean))
+        assert (d2.ci_low, d2.ci_high) == (pytest.approx(low), pytest.approx(high))
 
 
 def test_pace_map_shares_match_independent_count(known_scan):
     _, given, results = known_scan
     people = given["D"]
     cell = {g.key: g for g in results.departments}["D"].pace["talk"]
-    assert cell.n == len(people)
+    assert cell.n_initiative == cell.n_effect == len(people)
     for code in INITIATIVES:
         assert cell.initiative[code] == pytest.approx(sum(a["grid.talk.initiative"] == code for a in people) / len(people))
     speeds = sum(a["grid.talk.effect"] == "speeds_up" for a in people) / len(people)
@@ -200,12 +209,12 @@ def test_no_figure_for_hidden_departments_in_workbook(known_scan, tmp_path):
         assert "B" in groups
 
 
-def test_protect_complementary_suppression():
-    assert protect({"x": 3, "y": 10, "z": 20}, 5, "t") == {"x", "y"}
-    assert protect({"x": 3, "w": 4, "y": 10}, 5, "t") == {"x", "w"}  # 3 + 4 >= 5 already
-    assert protect({"x": 6, "y": 10}, 5, "t") == set()
-    assert protect({"x": 0, "y": 10}, 5, "t") == {"x"}
-    assert protect({"y": 10, "z": 12}, 5, "t", already_hidden={"y"}) == {"y"}
+def test_hide_groups_complementary_suppression():
+    assert set(hide_groups({"x": 3, "y": 10, "z": 20}, 5)) == {"x", "y"}
+    assert hide_groups({"x": 3, "y": 10, "z": 20}, 5)["y"].protects == ("x",)
+    assert set(hide_groups({"x": 3, "w": 4, "y": 10}, 5)) == {"x", "w"}  # 3 + 4 >= 5 already
+    assert hide_groups({"x": 6, "y": 10}, 5) == {}
+    assert hide_groups({"x": 0, "y": 10}, 5) == {}  # no answers: absent, not hidden
 
 
 def test_choice_shares_match_independent_count(tmp_path):
@@ -234,3 +243,20 @@ def test_choice_shares_match_independent_count(tmp_path):
     assert where.n == len(ticked)
     assert where.shares["manager"] == pytest.approx(sum("where.manager" in a for a in ticked) / len(ticked))
     assert where.shares["self"] == 1.0
+
+
+def test_audit_finds_nothing_in_the_known_scan_and_finds_the_leaks_without_protection(known_scan):
+    """Through the whole pipeline (forms, collect): A and C hidden, every fifth person skipped d2."""
+    from survey.audit import audit
+    from survey.report import write_report
+
+    scan, _, results = known_scan
+    write_results_workbook(results, scan.output_dir / "results.xlsx")
+    write_report(scan, results=results, pdf=False)
+    assert audit(scan.folder).ok, audit(scan.folder).render()
+    leaky = analyse_scan(scan, protection=False)
+    out = scan.folder / "unprotected"
+    write_results_workbook(leaky, out / "results.xlsx")
+    write_report(scan, out, results=leaky, pdf=False)
+    found = audit(out)
+    assert any(f.people == SIZES["C"] for f in found.findings), found.render()  # C's figures, 2 people

@@ -3,11 +3,14 @@ template override; and the fixed wording complete in both languages."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from ruamel.yaml import YAML
 
-from survey.analysis import analyse_scan
+from survey.analysis import analyse_scan, write_results_workbook
+from survey.audit import audit
 from survey.collect import collect
 from survey.demo import fill_form
 from survey.errors import ReportError
@@ -39,9 +42,15 @@ def test_english_report_without_dimensions(english_scan):
         assert text in html
     assert "Verkennen" not in html
     # Tiny is below the threshold and Ward B is hidden with it (else Tiny = total - Ward A)
-    assert "Tiny" not in html and "Ward B" not in html
+    figures = re.sub(r'<ul class="hidden-groups">.*?</ul>', "", html, flags=re.S)
+    assert "Tiny" not in figures and "Ward B" not in figures
+    assert "Tiny: fewer than 5 answers" in html and "Ward B: hidden so that Tiny cannot be worked out" in html
     results = analyse_scan(english_scan)
     assert f"{results.organisation_result.derived['werkgeluk'].mean:.1f}" in html
+    # the attacker, with the report, the results workbook and survey status, finds nothing
+    write_results_workbook(results, english_scan.output_dir / "results.xlsx")
+    checked = audit(english_scan.folder)
+    assert checked.ok and checked.figures > 0, checked.render()
 
 
 def test_consultant_template_override(english_scan):

@@ -1,0 +1,447 @@
+"""`survey audit DIR...`: an attacker in code, independent of the code that suppresses.
+
+It reads only what was published: the report's HTML tables (each figure's cell carries the
+question it is about, its group and the number of people behind it, which the report also
+shows), the results workbook, the text of `survey status`, the quote review (when there is
+one), and the public questionnaire. It never sees the register, the store or the analysis.
+
+What a reader can do, and what the audit therefore checks, per question ("variable"):
+
+1. Every published figure is the sum of that variable over a set of people (mean x n). A
+   figure on 1..k-1 people gives away those people's sum directly.
+2. Subtraction. The sets are modelled from what a reader knows: the organisation is all
+   employees; a department is inside it; the combined group is the organisation minus the
+   shown departments; figures of the same variable and group on different n are nested (the
+   smaller set inside the larger). For such a laminar family everything derivable is a union
+   of atoms (a set minus the published sets directly inside it), so every atom of 1..k-1
+   people is a set whose sum is determined. A family that is not laminar (a breakdown by
+   band beside the departments) is reported as such: its cells are derivable and their sizes
+   are not published, so it cannot be shown to be safe.
+3. The hidden departments. When survey status shows that only one department with answers
+   is not shown, the combined group (or organisation minus the shown ones) *is* that
+   department.
+4. Cross-variable. A score (dimension, derived) must equal the mean of its published parts;
+   a score that does not carries information about the people who skipped a part (with n's
+   shown: the people whose score is then determined).
+5. Quotes: with a review workbook, every quote must be approved there; no quote may hold an
+   e-mail address or phone number.
+
+Shares of 0% or 100% tell every member's answer (group disclosure); they are listed as notes,
+not failures (DISCLOSURE.md). Limits: sums are the reader's means; spreads (confidence
+intervals) and charts are not read (the charts show the same figures as the tables);
+quotes cannot be traced to their writers from the outputs; several folders (waves) are
+audited one by one, not linked across waves.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+from survey.errors import Location, ReportError
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+PHONE = re.compile(r"(\+\d{2}[\s-]?|\b0)\d([\s-]?\d){7,9}\b")
+TOLERANCE_0_100 = 0.2  # rounding of published figures (two decimals on the item's own scale)
+
+
+@dataclass(frozen=True)
+class Published:
+    source: str
+    variable: str
+    group: str
+    n: int | None
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: str
+    variable: str
+    people: int | None
+    what: str
+
+    def __str__(self) -> str:
+        who = "" if self.people is None else f" ({self.people} {'person' if self.people == 1 else 'people'})"
+        return f"{self.where}: {self.variable}: {self.what}{who}"
+
+
+@dataclass
+class AuditResult:
+    folder: Path
+    threshold: int
+    figures: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def render(self) -> str:
+        lines = [f"Audit of {self.folder}: {self.figures} published figures read, threshold {self.threshold}"]
+        if self.findings:
+            lines.append(f"{len(self.findings)} set(s) of fewer than {self.threshold} people can be worked out:")
+            lines += [f"  {f}" for f in self.findings]
+        else:
+            lines.append(f"No set of 1 to {self.threshold - 1} people can be worked out from these outputs.")
+        if self.notes:
+            lines.append(f"Notes ({len(self.notes)}):")
+            lines += [f"  {n}" for n in self.notes[:20]]
+            if len(self.notes) > 20:
+                lines.append(f"  ... and {len(self.notes) - 20} more")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- reading outputs
+
+
+CELL = re.compile(r"<td\b([^>]*\bdata-var=[^>]*)>(.*?)</td>", re.S)
+ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
+VOICES = re.compile(r'<div class="voices">(.*?)</div>', re.S)
+ITEM = re.compile(r"<li>(.*?)</li>", re.S)
+TAG = re.compile(r"<[^>]+>")
+
+
+def parse_report(text: str) -> tuple[list[tuple[dict[str, str], str]], list[str]]:
+    """The figure cells (attributes, visible text) and the quotes of a report. Regular
+    expressions rather than a full HTML parser: the report is large (charts) and only these
+    two kinds of element matter."""
+    cells = [({k: html.unescape(v) for k, v in ATTRIBUTE.findall(attributes)},
+              html.unescape(TAG.sub("", inner)).strip()) for attributes, inner in CELL.findall(text)]
+    quotes = [html.unescape(TAG.sub("", item)).strip().strip("“”\"")
+              for block in VOICES.findall(text) for item in ITEM.findall(block)]
+    return cells, quotes
+
+
+def _number(text: str) -> float | None:
+    match = re.search(r"[-+]?\d+(?:[.,]\d+)?", text or "")
+    return float(match.group(0).replace(",", ".")) if match else None
+
+
+def _sheet(book, name: str) -> list[dict[str, object]]:
+    if name not in book.sheet_names:
+        return []
+    rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    if not rows:
+        return []
+    header = [str(h) for h in rows[0]]
+    return [{k: (None if v == "" else v) for k, v in zip(header, row)} for row in rows[1:]]
+
+
+def _int(value: object) -> int | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    return int(float(value))  # type: ignore[arg-type]
+
+
+@dataclass
+class _Outputs:
+    figures: list[Published] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)  # group label -> kind
+    composites: dict[tuple[str, str], float] = field(default_factory=dict)  # (group, score id) -> value
+    items: dict[tuple[str, str], Published] = field(default_factory=dict)  # (group, item id) -> figure
+    shares: list[tuple[str, str, str, float]] = field(default_factory=list)  # group, variable, option, %
+    quotes: list[str] = field(default_factory=list)
+    status_departments: dict[str, tuple[int, str]] = field(default_factory=dict)  # name -> (accepted, reportable)
+
+
+def read_workbook(path: Path, out: _Outputs, composite_ids: set[str], headline: str) -> None:
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # noqa: BLE001
+        raise ReportError(f"the results workbook cannot be read ({exc})", where=Location(file=path),
+                          fix="write it again with: survey analyse DIR") from None
+    name = path.name
+    for row in _sheet(book, "groups"):
+        if str(row.get("shown", "yes")) == "yes":
+            out.kinds[str(row["group"])] = str(row.get("kind") or "department")
+    for number, row in enumerate(_sheet(book, "items"), start=2):
+        f = Published(f"{name} items row {number}", f"item:{row['item']}", str(row["group"]), _int(row["n"]),
+                      float(row["mean"]) if row.get("mean") is not None else None)
+        out.figures.append(f)
+        out.items[(f.group, str(row["item"]))] = f
+    for number, row in enumerate(_sheet(book, "pace_map"), start=2):
+        for aspect in ("initiative", "effect"):
+            n = _int(row.get(f"n_{aspect}"))
+            if n is not None:
+                variable = f"pace:{row['situation']}.{aspect}"
+                out.figures.append(Published(f"{name} pace_map row {number}", variable, str(row["group"]), n))
+                for key, value in row.items():
+                    if str(key).startswith(f"{aspect}_") and value is not None:
+                        out.shares.append((str(row["group"]), variable, str(key)[len(aspect) + 1:], float(value)))
+    for number, row in enumerate(_sheet(book, "choices"), start=2):
+        out.figures.append(Published(f"{name} choices row {number}", f"choice:{row['item']}", str(row["group"]),
+                                     _int(row["n"])))
+        if row.get("share") is not None:
+            out.shares.append((str(row["group"]), f"choice:{row['item']}", str(row["option"]), float(row["share"])))
+    for row in _sheet(book, "overview"):
+        for key, value in row.items():
+            if key in composite_ids and value is not None and not (isinstance(value, float) and math.isnan(value)):
+                out.composites[(str(row["group"]), str(key))] = float(value)
+    for number, row in enumerate(_sheet(book, "breakdowns"), start=2):
+        if row.get("index") is not None and not (isinstance(row["index"], float) and math.isnan(row["index"])):
+            out.figures.append(Published(f"{name} breakdowns row {number}", headline,
+                                         f"band:{row['question']}={row['option']}", _int(row.get("index_n"))))
+            out.kinds[f"band:{row['question']}={row['option']}"] = "band"
+
+
+def read_report(path: Path, out: _Outputs, headline: str) -> None:
+    cells, quotes = parse_report(path.read_text(encoding="utf-8"))
+    for number, (attributes, text) in enumerate(cells, start=1):
+        variable = attributes["data-var"]
+        if variable == "responses" or variable.startswith("background:"):
+            continue  # counts of people per group or band (see DISCLOSURE.md on counts)
+        group = attributes.get("data-group", "")
+        n = _int(attributes.get("data-n"))
+        if group.startswith("band:"):
+            out.kinds[group] = "band"
+            variable = headline
+        if variable.startswith(("dim:", "derived:")) and n is None:
+            value = _number(text)
+            if value is not None:
+                out.composites[(group, variable.split(":", 1)[1] + "@report")] = value
+            continue
+        out.figures.append(Published(f"{path.name} table cell {number}", variable, group, n, _number(text)))
+    out.quotes += quotes
+
+
+def read_status(text: str, out: _Outputs) -> None:
+    """The department table of `survey status`: name, expected, accepted, rate, reportable."""
+    for line in text.splitlines():
+        match = re.match(r"^(?P<name>.+?)\s+(?P<expected>\d+)\s+(?P<accepted>\d+)\s+(?:\d+%|-)\s+(?P<why>(yes|no).*)$",
+                         line)
+        if match:
+            out.status_departments[match["name"].strip()] = (int(match["accepted"]), match["why"])
+
+
+# --------------------------------------------------------------------------- the attack
+
+
+def _units(group: str, kind: str, departments: list[str]) -> frozenset[str] | None:
+    if kind == "organisation":
+        return frozenset(departments) | {"\x00rest"}
+    if kind == "department":
+        return frozenset({group})
+    if kind == "combined":
+        return frozenset({"\x00rest"})
+    if kind == "managers":
+        return frozenset({"\x00managers"})
+    return None  # a band: crosses the departments
+
+
+def attack_variable(variable: str, figures: list[Published], kinds: dict[str, str], threshold: int,
+                    hidden_with_answers: list[str]) -> list[Finding]:
+    findings: list[Finding] = []
+    departments = sorted(g for g, k in kinds.items() if k == "department")
+    nodes: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for f in figures:
+        if f.n is None:
+            findings.append(Finding(f.source, variable, None, f"figure for {f.group} without the number of people "
+                                                              "behind it"))
+            continue
+        if 0 < f.n < threshold and (f.group, f.n) not in nodes:
+            findings.append(Finding(f.source, variable, f.n, f"figure for {f.group} rests on fewer than "
+                                                             f"{threshold} people"))
+        nodes[(f.group, f.n)].append(f.source)
+    sets = []
+    for (group, n), sources in nodes.items():
+        kind = kinds.get(group)
+        if kind is None:
+            findings.append(Finding(sources[0], variable, n, f"figure for '{group}', a group the outputs do not "
+                                                             "list as shown"))
+            continue
+        units = _units(group, kind, departments)
+        if units is None:
+            if departments:  # a band score rests on every statement; departments show them too
+                findings.append(Finding(sources[0], variable, None,
+                                        f"figure for band {group.split(':', 1)[1]} beside department figures: a "
+                                        "crossing (linked) table whose derivable cells are not published"))
+            continue
+        sets.append((group, n, units, sources[0]))
+    children: dict[int, list[int]] = defaultdict(list)
+    for b, (group_b, n_b, units_b, _) in enumerate(sets):
+        best = None
+        for a, (group_a, n_a, units_a, _) in enumerate(sets):
+            if a == b or not (units_b < units_a or (units_b == units_a and n_a > n_b)) or n_a < n_b:
+                continue
+            if best is None or (len(sets[a][2]), sets[a][1]) < (len(sets[best][2]), sets[best][1]):
+                best = a
+        if best is not None:
+            children[best].append(b)
+    rest_atom = None  # people in the hidden departments behind this variable, when derivable
+    for a, (group, n, units, source) in enumerate(sets):
+        inside = children.get(a, [])
+        if units == {"\x00rest"}:
+            rest_atom = (n, source)
+        if not inside:
+            continue
+        atom = n - sum(sets[c][1] for c in inside)
+        covered = set().union(*(sets[c][2] for c in inside))
+        if "\x00rest" in units - covered and set(departments) <= covered and atom > 0:
+            rest_atom = rest_atom or (atom, source)
+        if 0 < atom < threshold:
+            names = ", ".join(sorted(f"{sets[c][0]} (n={sets[c][1]})" for c in inside))
+            findings.append(Finding(source, variable, atom,
+                                    f"{group} (n={n}) minus {names} leaves a set whose sum is determined"))
+    if len(hidden_with_answers) == 1 and rest_atom is not None:
+        findings.append(Finding(rest_atom[1], variable, rest_atom[0],
+                                f"the only department not shown ({hidden_with_answers[0]}, from survey status) "
+                                "can be worked out"))
+    return findings
+
+
+def _item_score(value: float, low: float, high: float, traditional: bool) -> float:
+    score = (value - low) / (high - low) * 100
+    return 100 - score if traditional else score
+
+
+def attack_composites(out: _Outputs, questionnaire, threshold: int) -> list[Finding]:
+    """A score must be the mean of its published parts; otherwise it carries more."""
+    from survey.questionnaire import model as m
+
+    q = questionnaire
+    findings = []
+    scores = {key: value for key, value in out.composites.items() if not key[1].endswith("@report")}
+    for (group, score_id), value in out.composites.items():
+        if score_id.endswith("@report"):
+            score_id = score_id.removesuffix("@report")
+            workbook_value = scores.get((group, score_id))
+            if workbook_value is None or abs(workbook_value - value) > 0.5 + TOLERANCE_0_100:
+                findings.append(Finding(f"report.html, {group}", f"score {score_id}", None,
+                                        "a score in the report that the results workbook does not explain"))
+    for (group, score_id), value in sorted(scores.items()):
+        if score_id in q.dimensions:
+            parts = []
+            counts = []
+            for item in q.dimension_items(score_id):
+                f = out.items.get((group, item.id))
+                if f is None or f.value is None:
+                    continue
+                low, high = q.scales[item.scale].numeric_range
+                parts.append(_item_score(f.value, low, high, getattr(item, "pole", None) == m.Pole.traditional))
+                counts.append(f.n or 0)
+            total = len(q.dimension_items(score_id))
+            tolerance = TOLERANCE_0_100
+        else:
+            derived = next((d for d in q.derived if d.id == score_id), None)
+            if derived is None:
+                continue
+            parts, counts = [], []
+            for ref in derived.of:
+                if (group, ref) in scores:
+                    parts.append(scores[(group, ref)])
+                elif (group, ref) in out.items and out.items[(group, ref)].value is not None:
+                    parts.append(out.items[(group, ref)].value)
+                    counts.append(out.items[(group, ref)].n or 0)
+            total = len(derived.of)
+            tolerance = TOLERANCE_0_100 if any(ref in q.dimensions or ref in {d.id for d in q.derived}
+                                               for ref in derived.of) else 0.02
+        explained = parts and len(parts) >= math.ceil(total / 2) and abs(sum(parts) / len(parts) - value) <= tolerance
+        if explained:
+            continue
+        n_score = next((f.n for f in out.figures if f.group == group and f.variable.endswith(f":{score_id}")
+                        and f.n is not None), None)
+        skipped = [n_score - c for c in counts if n_score is not None and c <= n_score]
+        people = max(skipped) if skipped and max(skipped) > 0 else None
+        if people is None or people < threshold:
+            findings.append(Finding(
+                f"results workbook overview, {group}", f"score {score_id}", people,
+                "not the mean of its published parts: with the parts it determines the scores of the people "
+                "who skipped a part" + ("" if people else " (their number is not published)")))
+    return findings
+
+
+def audit(folder: Path, threshold: int | None = None) -> AuditResult:
+    """Audit one scan folder (or output folder) as a reader with every output would."""
+    from survey.questionnaire import load_questionnaire
+
+    folder = Path(folder)
+    output = folder / "output" if (folder / "output").is_dir() else folder
+    scan_folder = folder if (folder / "scan.yaml").is_file() else output.parent
+    qpath = scan_folder / "questionnaire.yaml"
+    if not qpath.is_file():
+        raise ReportError("the questionnaire of this scan is missing", where=Location(file=qpath),
+                          fix="run the audit on a scan folder (the one with scan.yaml)")
+    status_text = ""
+    if (scan_folder / "scan.yaml").is_file():
+        from survey.scan import load_scan
+
+        scan = load_scan(scan_folder)  # the public settings and the frozen questionnaire
+        questionnaire = scan.questionnaire
+        threshold = threshold or scan.anonymity_threshold
+        if scan.store_path.exists():
+            from survey.status import scan_status
+
+            status_text = scan_status(scan_folder).render()
+    else:
+        questionnaire = load_questionnaire(qpath).questionnaire
+    if (output / "status.txt").is_file():
+        status_text = (output / "status.txt").read_text(encoding="utf-8")
+    if threshold is None:
+        raise ReportError(f"{folder} is not a scan folder, so the threshold is unknown",
+                          fix="pass --threshold")
+    out = _Outputs()
+    composite_ids = set(questionnaire.dimensions) | {d.id for d in questionnaire.derived}
+    headline = "derived:" + next((d.id for d in questionnaire.derived
+                                  if all(ref in questionnaire.dimensions for ref in d.of)), "headline")
+    workbook, report = output / "results.xlsx", output / "report.html"
+    if not workbook.is_file() and not report.is_file():
+        raise ReportError(f"no outputs to audit in {output}", fix="run survey analyse and survey report first")
+    if workbook.is_file():
+        read_workbook(workbook, out, composite_ids, headline)
+    if report.is_file():
+        read_report(report, out, headline)
+    read_status(status_text, out)
+    result = AuditResult(folder, threshold, figures=len(out.figures) + len(out.composites))
+    shown = {g for g, k in out.kinds.items() if k == "department"}
+    hidden_with_answers = [name for name, (accepted, _) in out.status_departments.items()
+                           if accepted > 0 and name not in shown]
+    by_variable: dict[str, list[Published]] = defaultdict(list)
+    for f in out.figures:
+        by_variable[f.variable].append(f)
+    for variable, figures in sorted(by_variable.items()):
+        result.findings += attack_variable(variable, figures, out.kinds, threshold, hidden_with_answers)
+    result.findings += attack_composites(out, questionnaire, threshold)
+    result.findings += _quotes(scan_folder, out)
+    for (group, item_id), f in sorted(out.items.items()):
+        item = next((i for i in questionnaire.items if i.id == item_id.removesuffix(".desired")), None)
+        scale = questionnaire.scales.get(getattr(item, "scale", ""), None)
+        span = scale.numeric_range if scale is not None else None
+        if span and f.value is not None and f.value in span:
+            result.notes.append(f"{group}, item:{item_id}: everyone answered {f.value:g} (group disclosure: stated "
+                                "in the methods)")
+    for group, variable, option, share in out.shares:
+        if share in (0.0, 100.0) and option not in ("no_effect",):
+            result.notes.append(f"{group}, {variable}: {share:.0f}% chose {option} (group disclosure: stated in the "
+                                "methods)")
+    return result
+
+
+def _quotes(scan_folder: Path, out: _Outputs) -> list[Finding]:
+    findings = []
+    review = scan_folder / "quotes.xlsx"
+    approved: set[str] | None = None
+    if review.is_file():
+        approved = set()
+        for row in _sheet(CalamineWorkbook.from_path(str(review)), "quotes"):
+            if str(row.get("decision") or "").strip().casefold() == "publish":
+                approved.add(str(row.get("edited_text") or row.get("text") or "").strip())
+    for text in out.quotes:
+        if EMAIL.search(text) or PHONE.search(text):
+            findings.append(Finding("report.html quotes", "quote", None, f"contains an e-mail address or phone "
+                                                                         f"number: {text[:60]}"))
+        if approved is not None and text not in approved:
+            findings.append(Finding("report.html quotes", "quote", None, f"not approved in {review.name}: {text[:60]}"))
+    return findings
+
+
+def audit_folders(folders: list[Path], threshold: int | None = None) -> list[AuditResult]:
+    """Several folders (for instance the outputs of earlier waves) are each audited."""
+    return [audit(folder, threshold) for folder in folders]

@@ -1,0 +1,241 @@
+"""Disclosure control: one register of every figure any output would publish, one decision.
+
+The analysis first computes every candidate figure that the report (HTML and PDF), the results
+workbook or `survey status` would show and registers it here: the variable it is about, the
+group, the people behind it (their answers are in it) and the outputs it goes to. `decide`
+then rules over the whole register at once, and the outputs render only what it allowed.
+See DISCLOSURE.md (shared) for the reasoning; in short:
+
+* Groups. A department with fewer than k employee answers is hidden; when the hidden
+  departments together hold 1..k-1 people, the next smallest departments are hidden as well
+  (so the organisation minus the shown departments is 0 or at least k people). Hidden
+  departments together form one combined group ("Other departments (2)") when it holds at
+  least k people: that is exactly what subtraction from the organisation gives anyway.
+* One base per variable per group. Every figure of a variable (a statement, the 'how it
+  should be' half of a statement, one aspect of a pace situation, a choice question) for a
+  group rests on the group's members who answered that variable; no output shows the same
+  variable on a second, smaller base (the now-versus-desired table uses the item's base).
+* The rule, per variable: every figure rests on at least k people, and every *atom* of the
+  family of published sets (a set minus the published sets directly inside it) holds 0 or at
+  least k people. Violations are resolved by secondary suppression: greedily the least useful
+  figure (the smallest department; the organisation last) is withdrawn until the rule holds.
+  The family must be laminar; crossing breakdowns (tenure rows beside departments) are not
+  registered as figures at all, only their counts.
+* Composite figures (a dimension score, a derived score) are the mean of the group's
+  published component figures, so they tell a reader nothing beyond those figures; they are
+  published when at least half of their components are.
+* Counts and shares. A share is a count, and a count is the sum of an indicator variable
+  (ticked this option, yes/no) over the figure's base. The rule above is applied per
+  indicator: the base and its atoms must hold 0 or at least k people. A category count of
+  1..k-1 over such a base does not tell which people gave that answer, so it is published;
+  the same holds for the organisation's counts per tenure or hours band (indicators of a
+  background answer over the whole organisation). A figure computed *over* a band would make
+  the band a base, and cross the departments: those are not published. A share of 0% or 100%
+  tells every member's answer (group disclosure); that is stated in the methods, not hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ORGANISATION = "__organisation__"
+MANAGERS = "__managers__"
+OTHERS = "__others__"  # the hidden departments together
+
+OUTPUTS = frozenset({"report", "workbook", "status"})
+
+
+@dataclass(frozen=True)
+class Suppression:
+    table: str
+    group: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class HiddenGroup:
+    """A department (or the managers) not shown, and why: 'small' (fewer than k answers) or
+    'complement' (hidden so that the groups in `protects` cannot be worked out)."""
+
+    name: str
+    reason: str
+    n: int
+    protects: tuple[str, ...] = ()
+
+    def needs(self, threshold: int) -> int:
+        """More answers it needs to be shown by itself (0 for a complementary hide)."""
+        return max(0, threshold - self.n) if self.reason == "small" else 0
+
+
+@dataclass(frozen=True)
+class Group:
+    """A reported group: which units (departments, or the managers) it is made of."""
+
+    key: str
+    kind: str  # organisation | department | combined | managers
+    units: frozenset[str]
+    members: np.ndarray  # positions of its respondents in the response frame
+    usefulness: float  # higher = withdrawn later in secondary suppression
+
+
+@dataclass
+class Figure:
+    id: int
+    variable: str  # e.g. item:kar_01, item:kar_01.desired, pace:planning_talk.effect, choice:x
+    group: str
+    kind: str  # mean | shares | count | composite
+    n: int  # people behind it
+    unit_counts: dict[str, int]  # people behind it per unit (for atoms)
+    members: np.ndarray | None  # positions of the people behind it
+    outputs: frozenset[str] = OUTPUTS
+    parts: tuple[int, ...] = ()  # composite: the figures it is the mean of
+    min_parts: int = 0
+
+
+@dataclass
+class Register:
+    """Every candidate figure of every output."""
+
+    groups: dict[str, Group]
+    figures: list[Figure] = field(default_factory=list)
+
+    def add(self, variable: str, group: str, kind: str, members: np.ndarray | None = None,
+            unit_counts: dict[str, int] | None = None, outputs: Iterable[str] = OUTPUTS,
+            parts: tuple[int, ...] = (), min_parts: int = 0, n: int | None = None) -> Figure:
+        if n is None:
+            n = int(len(members)) if members is not None else sum((unit_counts or {}).values())
+        figure = Figure(len(self.figures), variable, group, kind, n, unit_counts or {}, members,
+                        frozenset(outputs), parts, min_parts)
+        self.figures.append(figure)
+        return figure
+
+
+@dataclass
+class Decision:
+    allowed: set[int]
+    log: list[Suppression]
+    protection: bool = True
+
+    def ok(self, figure: Figure | None) -> bool:
+        return figure is not None and figure.id in self.allowed
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def hide_groups(counts: dict[str, int], threshold: int) -> dict[str, HiddenGroup]:
+    """Departments (name -> employee answers) that are not shown, each with its reason.
+
+    Primary: 1..k-1 answers. Complementary: while the hidden ones together hold 1..k-1 people
+    (the organisation's figure minus the shown ones would give them away), hide the next
+    smallest department too. A department without answers is simply absent."""
+    small = sorted(g for g, n in counts.items() if 0 < n < threshold)
+    hidden = {g: HiddenGroup(g, "small", counts[g]) for g in small}
+    total = sum(counts[g] for g in small)
+    if small and total < threshold:
+        for g in sorted((g for g, n in counts.items() if n >= threshold), key=lambda g: (counts[g], g)):
+            hidden[g] = HiddenGroup(g, "complement", counts[g], tuple(small))
+            total += counts[g]
+            if total >= threshold:
+                break
+    return hidden
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+def decide(register: Register, threshold: int, protection: bool = True) -> Decision:
+    """Rule over the whole register at once; returns the ids of the figures outputs may show.
+
+    `protection=False` allows every registered figure: for tests of the audit only."""
+    figures = register.figures
+    if not protection:
+        return Decision({f.id for f in figures}, [], protection=False)
+    log: list[Suppression] = []
+    allowed: set[int] = set()
+    by_variable: dict[str, list[Figure]] = {}
+    for f in figures:
+        if f.kind == "count":
+            allowed.add(f.id)  # counts of people per group or band: see the module docstring
+        elif f.kind != "composite":
+            by_variable.setdefault(f.variable, []).append(f)
+    groups = register.groups
+    for variable, family in by_variable.items():
+        live = []
+        for f in family:
+            if f.n < threshold:
+                if f.n > 0:
+                    log.append(Suppression(variable, f.group, f"fewer than {threshold} answers"))
+                continue
+            live.append(f)
+        live = _secondary(variable, live, groups, threshold, log)
+        allowed.update(f.id for f in live)
+    for f in figures:  # composites, in registration order (parts come first)
+        if f.kind == "composite":
+            if sum(p in allowed for p in f.parts) >= max(1, f.min_parts):
+                allowed.add(f.id)
+            else:
+                log.append(Suppression(f.variable, f.group, "too few of its parts can be shown"))
+    return Decision(allowed, log)
+
+
+def _secondary(variable: str, live: list[Figure], groups: dict[str, Group], threshold: int,
+               log: list[Suppression]) -> list[Figure]:
+    """Withdraw figures until every atom of the family holds 0 or at least k people."""
+    while True:
+        atoms = atoms_of(live, groups)
+        bad = [(f, size) for f, size, _ in atoms if 0 < size < threshold]
+        if not bad:
+            return live
+        node, size = bad[0]
+        children = [c for c in live if c is not node and _parent(c, live, groups) is node]
+        candidates = children + ([node] if _parent(node, live, groups) is not None or not children else [])
+        victim = min(candidates, key=lambda f: (groups[f.group].usefulness, f.n, f.group))
+        inside = ", ".join(sorted(c.group for c in children)) or "-"
+        log.append(Suppression(variable, victim.group,
+                               f"hidden too, so that {size} answer(s) cannot be worked out by subtraction "
+                               f"({node.group} minus {inside})"))
+        live = [f for f in live if f is not victim]
+
+
+def _parent(f: Figure, live: list[Figure], groups: dict[str, Group]) -> Figure | None:
+    units = groups[f.group].units
+    best = None
+    for g in live:
+        if g is f:
+            continue
+        other = groups[g.group].units
+        if units < other or (units == other and g.n > f.n):
+            if best is None or len(other) < len(groups[best.group].units):
+                best = g
+        elif units & other and not units <= other and not other <= units:
+            raise ValueError(f"crossing groups {f.group} and {g.group} registered for {f.variable}")
+    return best
+
+
+def atoms_of(live: list[Figure], groups: dict[str, Group]) -> list[tuple[Figure, int, frozenset[str]]]:
+    """(figure, people in its atom, units of its atom): the figure's set minus the published
+    sets directly inside it. Sets are unions of units, so atoms are counted per unit."""
+    parent = {f.id: _parent(f, live, groups) for f in live}
+    covered: dict[int, set[str]] = {f.id: set() for f in live}
+    for f in live:
+        p = parent[f.id]
+        if p is not None:
+            covered[p.id] |= groups[f.group].units
+    result = []
+    for f in live:
+        rest = groups[f.group].units - covered[f.id]
+        result.append((f, sum(f.unit_counts.get(u, 0) for u in rest), frozenset(rest)))
+    return result
+
+
+def mean_of(values: list[float | None], min_parts: int) -> float | None:
+    """A composite figure: the mean of the component figures that may be shown."""
+    shown = [v for v in values if v is not None and not math.isnan(v)]
+    if len(shown) < max(1, min_parts):
+        return None
+    return float(sum(shown) / len(shown))
