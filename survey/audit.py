@@ -213,12 +213,13 @@ def read_report(path: Path, out: _Outputs, headline: str) -> None:
 
 
 def read_status(text: str, out: _Outputs) -> None:
-    """The department table of `survey status`: name, expected, accepted, rate, reportable."""
+    """The department table of `survey status`: name, expected, issued, employees (answered/
+    expected), managers (answered/expected), rate, reportable."""
     for line in text.splitlines():
-        match = re.match(r"^(?P<name>.+?)\s+(?P<expected>\d+)\s+(?P<accepted>\d+)\s+(?:\d+%|-)\s+(?P<why>(yes|no).*)$",
-                         line)
+        match = re.match(r"^(?P<name>.+?)\s+(?P<expected>\d+)\s+(?P<issued>\d+)\s+(?P<employees>\d+)/\d+\s+"
+                         r"(?P<managers>\d+)/\d+\s+(?:\d+%|-)\s+(?P<why>(yes|no).*)$", line)
         if match:
-            out.status_departments[match["name"].strip()] = (int(match["accepted"]), match["why"])
+            out.status_departments[match["name"].strip()] = (int(match["employees"]), match["why"])
 
 
 # --------------------------------------------------------------------------- the attack

@@ -14,10 +14,14 @@ from survey.store import Received, Store
 @dataclass(frozen=True)
 class DepartmentStatus:
     name: str
-    expected: int
+    expected: int  # headcount in departments.csv, managers included
     issued: int
-    accepted: int
-    reportable: str  # 'yes', or why not
+    accepted: int  # employees and managers
+    reportable: str  # 'yes', or why not (and how many more employee forms it needs)
+    employees: int = 0  # accepted employee forms
+    expected_employees: int = 0
+    managers: int = 0  # accepted manager forms
+    expected_managers: int = 0
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class ScanStatus:
     received: list[Received]
     issues: list[tuple[str, str, str]]
     managers: str = ""  # the managers' group: answers and whether it is reportable
+    per_day: tuple[tuple[str, int], ...] = ()  # (day, forms that came in and count)
 
     def render(self) -> str:
         outcomes = Counter(r.outcome for r in self.received)
@@ -35,13 +40,16 @@ class ScanStatus:
                  f"{outcomes['superseded']} superseded, {outcomes['duplicate']} duplicate, "
                  f"{outcomes['rejected']} rejected"), ""]
         width = max([len(d.name) for d in self.departments] + [10])
-        lines.append(f"{'department':<{width}}  expected  issued  accepted  rate   reportable")
+        lines.append(f"{'department':<{width}}  expected  issued  employees  managers   rate  reportable")
         for d in self.departments:
             rate = f"{d.accepted / d.issued:5.0%}" if d.issued else "    -"
-            lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.issued:>6}  {d.accepted:>8}  {rate}  "
-                         f"{d.reportable}")
+            lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.issued:>6}  "
+                         f"{f'{d.employees}/{d.expected_employees}':>9}  {f'{d.managers}/{d.expected_managers}':>8}  "
+                         f"{rate}  {d.reportable}")
         if self.managers:
             lines.append(f"managers (one group for the whole organisation): {self.managers}")
+        if self.per_day:
+            lines += ["", "Forms in per day (that count): " + ", ".join(f"{day} {n}" for day, n in self.per_day)]
         problems = [r for r in self.received if r.outcome != "accepted"]
         if problems:
             lines += ["", "Not counted (each file and why):"]
@@ -72,13 +80,18 @@ def scan_status(folder: Path) -> ScanStatus:
     names = [d.name for d in scan.departments] + sorted((set(accepted) | set(issued))
                                                         - {d.name for d in scan.departments})
     expected = {d.name: d.expected_headcount for d in scan.departments}
-    departments = [DepartmentStatus(n, expected.get(n, 0), issued[n], accepted[n], why)
+    listed = {d.name: d for d in scan.departments}
+    departments = [DepartmentStatus(n, expected.get(n, 0), issued[n], accepted[n], why, employees[n],
+                                    listed[n].employees if n in listed else 0, accepted[n] - employees[n],
+                                    listed[n].managers if n in listed else 0)
                    for n, why in reportability({n: employees[n] for n in names}, scan.anonymity_threshold).items()]
+    per_day = Counter(r.received_at[:10] for r in received if r.outcome == "accepted")
     managers = sum(accepted.values()) - sum(employees.values())
     k = scan.anonymity_threshold
     manager_line = f"{managers} answered, reportable " + (
         "yes" if managers >= k else f"no (fewer than {k} answers: {k - managers} more needed)")
-    return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues, manager_line)
+    return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues, manager_line,
+                      tuple(sorted(per_day.items())))
 
 
 def reportability(employees: dict[str, int], threshold: int) -> dict[str, str]:
