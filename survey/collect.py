@@ -407,7 +407,7 @@ def _not_a_form(path: Path, raw: bytes) -> str | None:
     """The reason for a file that cannot be a form, by its content (the name may lie either way)."""
     if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return NOT_A_FORM["xls"]
-    if b"%PDF-" in raw[:1024]:
+    if raw[:2] != b"PK" and b"%PDF-" in raw[:1024]:  # readers allow junk before the header
         return NOT_A_FORM["pdf"]
     image = next((kind for magic, kind in _IMAGES if raw.startswith(magic)), None)
     if image is None and raw[4:8] == b"ftyp" and raw[8:12] in _HEIF_BRANDS:
@@ -417,6 +417,8 @@ def _not_a_form(path: Path, raw: bytes) -> str | None:
     if image is not None:
         return NOT_A_FORM["image"].format(f"{image} image")
     if raw[:2] == b"PK":
+        if is_opendocument(raw):
+            return None  # odsread tells a spreadsheet from a Writer or Impress file
         directory = raw[-70_000:]  # the zip's directory names its parts in plain bytes
         if b"word/document.xml" in directory and b"xl/workbook.xml" not in directory:
             return NOT_A_FORM["word"]
