@@ -26,6 +26,7 @@ from survey.odsread import ODS_MIMETYPE, is_opendocument, read_ods
 from survey.scan import Department, init_scan, load_scan
 from survey.store import Store
 from survey.xlsxread import Limits, PackageRejected, SheetInfo, read_workbook
+from tests.conftest import corpus_dir
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 needs_libreoffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
@@ -339,6 +340,21 @@ def test_mutated_packages_are_read_or_rejected_never_anything_else():
             read_ods(bytes(data), everything)
         except PackageRejected as exc:
             assert str(exc)
+
+
+def test_empty_parts_older_libreoffice_writes_are_accepted():
+    raw = ods(sheet("Data", row(cell("a"))), extra=[("Configurations2/accelerator/current.xml", b"")])
+    assert read_ods(raw, everything).cells == {"Data": {(1, 1): "a"}}
+
+
+def test_realworld_ods_named_xlsx_is_read_as_ods_and_refused_as_no_form(made, tmp_path):
+    path = corpus_dir("realworld-xlsx") / "ods-named-xlsx__type_openoffice.xlsx"
+    raw = path.read_bytes()
+    assert is_opendocument(raw) and read_ods(raw, everything).cells
+    scan = fresh_scan(made, tmp_path)
+    shutil.copy(path, scan.inbox / path.name)
+    [outcome] = collect(scan).outcomes
+    assert outcome.outcome == "rejected" and "not a form of this scan" in outcome.reason
 
 
 def test_opendocument_is_told_by_content():
