@@ -501,6 +501,11 @@ class _ContentParser(_StylesParser):
         self.next_column = 1
         self.row_elements = 0
         self.values = 0  # positions holding a value in this sheet, repeats counted
+        # In all sheets together: positions holding a value (as many as an .xlsx could hold
+        # within the element budget, where each cell is written out), and characters of text
+        # kept (text:s makes 32,767 spaces of a few bytes; an .xlsx has to write them out).
+        self.all_values = 0
+        self.all_chars = 0
         # the cell being read
         self.in_cell = False
         self.column = 0
@@ -662,6 +667,14 @@ class _ContentParser(_StylesParser):
         if self.values > limits.max_cells_per_sheet:
             raise PackageRejected(f"has more than {limits.max_cells_per_sheet} cells in sheet "
                                   f"'{sheet.name[:40]}', far more than a form")
+        self.all_values += self.row_repeat * self.column_repeat
+        if self.all_values > limits.max_elements:
+            raise PackageRejected(f"has more than {limits.max_elements} cells in all sheets together, "
+                                  "far more than a form (possibly hostile)")
+        if isinstance(value, str):
+            self.all_chars += len(value)  # a repeated value is one string, kept once
+            if self.all_chars > limits.max_member_bytes:
+                raise PackageRejected("holds far more text than a form (possibly hostile)")
         sheet.runs.append((self.row, self.row_repeat, self.column, self.column_repeat, value))
 
     def _value(self) -> str | float | bool | None:

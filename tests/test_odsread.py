@@ -285,6 +285,10 @@ HOSTILE = {
     "lying sizes": (lambda raw: lying_member(raw), "more than it declares"),
     "entity late in content.xml": (_entity_late, "entities"),
     "entity in meta.xml": (_entity_in_meta, "entities"),
+    "entity inside the body": (lambda raw: in_content(raw, lambda d: d.replace(
+        b"<office:spreadsheet>", b"<office:spreadsheet><!ENTITY a 'b'>", 1)), "not valid XML"),
+    "entity reference undeclared": (lambda raw: in_content(raw, lambda d: d.replace(
+        b"<text:p>a</text:p>", b"<text:p>&lol9;</text:p>", 1)), "not valid XML"),
     "too many members": (_too_many_members, "parts"),
     "bad CRC": (_bad_crc, "CRC"),
     "ratio bomb": (_ratio_bomb, "zip bomb"),
@@ -318,6 +322,23 @@ def test_lying_bomb_is_stopped_fast_in_little_memory():
         read_ods(raw, everything)
     assert time.perf_counter() - started < 2 and tracemalloc.get_traced_memory()[1] < 10_000_000
     tracemalloc.stop()
+
+
+def test_compressed_spaces_and_repeats_cannot_swell_memory_across_sheets():
+    """text:s and repeats compress: a small content.xml must not become gigabytes of values."""
+    spaces = ('<table:table-cell office:value-type="string"><text:p><text:s text:c="32000"/></text:p>'
+              "</table:table-cell>")
+    many_texts = "".join(sheet(f"S{n}", row(spaces * 100) * 2) for n in range(10))  # under 1 MB: no ratio check
+    block = ('<table:table-cell office:value-type="float" office:value="1" table:number-columns-repeated="100"/>')
+    many_values = "".join(sheet(f"S{n}", row(block, repeat=1000)) for n in range(12))
+    for body, reason in ((many_texts, "far more text"), (many_values, "cells in all sheets together")):
+        raw = ods(body)
+        assert len(raw) < 100_000
+        tracemalloc.start()
+        with pytest.raises(PackageRejected, match=reason):
+            read_ods(raw, everything)
+        assert tracemalloc.get_traced_memory()[1] < 200_000_000
+        tracemalloc.stop()
 
 
 def test_bounds_follow_the_limits_given():
