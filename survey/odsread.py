@@ -628,6 +628,8 @@ class _ContentParser(_StylesParser):
         self.text.append(text)
 
     def _characters(self, data: str) -> None:
+        # Kept as written: ODF says runs of white space collapse, but Calc writes a cell's
+        # spaces and newlines literally and reads them back so (its own files round-trip).
         if self.in_cell and self.in_paragraph and not self.skip:
             self._add(data)
 
