@@ -31,8 +31,8 @@ from survey.scan import Scan, load_scan
 from survey.signing import FORM_FORMAT, SignedClaims, load_secret, verify
 from survey.store import Store, collect_lock
 from survey.textsafety import clean_text
-from survey.xlsxread import Limits as ReadLimits
 from survey.odsread import is_opendocument, read_ods
+from survey.xlsxread import Limits as ReadLimits
 from survey.xlsxread import PackageRejected, SheetInfo, read_workbook
 
 MAX_FILE_BYTES = 20_000_000
