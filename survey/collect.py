@@ -31,6 +31,7 @@ from survey.scan import Scan, load_scan
 from survey.signing import FORM_FORMAT, SignedClaims, load_secret, verify
 from survey.store import Store, collect_lock
 from survey.textsafety import clean_text
+from survey.odsread import is_opendocument, read_ods
 from survey.xlsxread import Limits as ReadLimits
 from survey.xlsxread import PackageRejected, SheetInfo, read_workbook
 
@@ -386,14 +387,62 @@ def _read_regular_file(path: Path) -> bytes:
         raise Rejected(f"cannot be read ({exc.strerror})")
 
 
+# What a file that is not a form is told, all in one place: what it is and what to do instead.
+_FORM_BACK = "a form must come back as the .xlsx (or .ods) file"
+_PAPER = "paper forms are typed in with the entry workbook (survey forms --entry-workbook)"
+NOT_A_FORM = {
+    "pdf": f"is a PDF, not a form: {_PAPER}; {_FORM_BACK}",
+    "image": "is a photo or scan of a form ({}), not the form itself: " + f"{_PAPER}; {_FORM_BACK}",
+    "xls": ("is password-protected or an old .xls file; save it as .xlsx without a password "
+            "(Excel: File > Save as > Excel workbook)"),
+    "word": f"is a Word document, not a form: {_PAPER}; {_FORM_BACK}",
+    "other": "is not a form ({}): " + f"{_PAPER}; {_FORM_BACK}",
+}
+_IMAGES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"),
+           (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1", b"avif")
+
+
+def _not_a_form(path: Path, raw: bytes) -> str | None:
+    """The reason for a file that cannot be a form, by its content (the name may lie either way)."""
+    if raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return NOT_A_FORM["xls"]
+    if raw[:2] != b"PK" and b"%PDF-" in raw[:1024]:  # readers allow junk before the header
+        return NOT_A_FORM["pdf"]
+    image = next((kind for magic, kind in _IMAGES if raw.startswith(magic)), None)
+    if image is None and raw[4:8] == b"ftyp" and raw[8:12] in _HEIF_BRANDS:
+        image = "HEIC"
+    if image is None and raw[:4] == b"RIFF" and raw[8:12] == b"WEBP":
+        image = "WebP"
+    if image is not None:
+        return NOT_A_FORM["image"].format(f"{image} image")
+    if raw[:2] == b"PK":
+        if is_opendocument(raw):
+            return None  # odsread tells a spreadsheet from a Writer or Impress file
+        directory = raw[-70_000:]  # the zip's directory names its parts in plain bytes
+        if b"word/document.xml" in directory and b"xl/workbook.xml" not in directory:
+            return NOT_A_FORM["word"]
+        return None
+    if raw[:5] == b"{\\rtf":
+        return NOT_A_FORM["word"]
+    if not raw or path.suffix.lower() in (".xlsx", ".xlsm", ".ods"):
+        return None  # empty, or damaged beyond recognition: the reader says which
+    return NOT_A_FORM["other"].format(f"{path.suffix} file" if path.suffix else "a file without extension")
+
+
 def read_form(ctx: ReadContext, path: Path, raw: bytes) -> ReadForm:
     """Read and verify one returned form (the bytes of `path`); raise `Rejected` with the
     reason if it cannot be taken in. The bytes that were hashed are the bytes that are read:
-    `xlsxread` checks every part of the package and reads the two sheets in one pass."""
-    if path.suffix.lower() not in (".xlsx", ".xlsm") and raw[:2] != b"PK" and raw[:4] != b"\xd0\xcf\x11\xe0":
-        raise Rejected(f"is not an Excel form ({path.suffix or 'no extension'}); only .xlsx forms are collected")
+    `xlsxread` (or `odsread`, for a file that is an OpenDocument package by its content)
+    checks every part of the package and reads the two sheets in one pass."""
+    reason = _not_a_form(path, raw)
+    if reason is not None:
+        raise Rejected(reason)
     try:
-        workbook = read_workbook(raw, _pick_sheets, READ_LIMITS)
+        if is_opendocument(raw):
+            workbook = read_ods(raw, _pick_sheets, READ_LIMITS)
+        else:
+            workbook = read_workbook(raw, _pick_sheets, READ_LIMITS)
     except PackageRejected as exc:
         raise Rejected(str(exc)) from None
     if META_SHEET not in workbook.cells:

@@ -91,7 +91,7 @@ def test_bad_files_are_rejected_with_a_reason(scan, tmp_path):
     result = collect(scan)
     assert result.count("rejected") == 5 and result.count("accepted") == 0
     recorded = outcomes(scan)
-    assert "not an Excel form" in recorded["notes.txt"][1]
+    assert "not a form (.txt file)" in recorded["notes.txt"][1]
     assert "incomplete workbook" in recorded["broken.xlsx"][1]
     assert "not a form of this scan" in recorded["foreign.xlsx"][1]
     assert "is empty" in recorded["empty.xlsx"][1]
