@@ -238,8 +238,10 @@ def test_mapping_errors_name_the_line(tmp_path):
     assert any("line 6" in msg and "no column" in msg and "did you mean" in msg.lower() for msg in messages), messages
     assert any("line 7" in msg and "mean 'nodig'" in msg for msg in messages), messages
     mapping.write_text("fields:\n  - column: x\n    feld: y\n", encoding="utf-8")
-    with pytest.raises(MappingError, match="line 3.*unknown key 'feld'"):
+    with pytest.raises(MappingError) as info:
         load_mapping(mapping)
+    messages = [p.message for p in info.value.problems]
+    assert any("line 3" in msg and "unknown key 'feld'" in msg and "'field'" in msg for msg in messages), messages
 
 
 def test_cli_codes_draft_and_import(tmp_path):
