@@ -116,6 +116,7 @@ class AnalysisResult:
     breakdowns: list[BreakdownRow]
     suppressed: list[Suppression]
     headline: str | None  # derived score id that heads the report, e.g. partnership_index
+    n_unverified: int = 0  # counted responses imported without an issued code (survey import --unverified)
 
     @property
     def questionnaire(self) -> m.Questionnaire:
@@ -306,7 +307,12 @@ def analyse_scan(scan: Scan) -> AnalysisResult:
         scan=scan, n_responses=len(responses), n_employees=len(employees), n_managers=len(managers),
         organisation_result=results[ORGANISATION], managers=manager_result,
         departments=[results[name] for name in shown], hidden_departments=sorted(hidden),
-        breakdowns=breakdowns, suppressed=log, headline=headline)
+        breakdowns=breakdowns, suppressed=log, headline=headline, n_unverified=_unverified(scan))
+
+
+def _unverified(scan: Scan) -> int:
+    with Store(scan.store_path) as store:
+        return store.unverified_count()
 
 
 def _department_order(scan: Scan, counts: dict[str, int]) -> list[str]:

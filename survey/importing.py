@@ -95,6 +95,9 @@ class Export:
     rows: list[tuple[int, list[str]]]  # (row number in the file as a spreadsheet shows it, values)
     sha256: str
     tool: str = "unknown"
+    # (row number, column index) of xlsx cells holding a formula without a value: an answer
+    # that was there but cannot be read (LimeSurvey writes answers starting with "=" so)
+    lost: set[tuple[int, int]] = field(default_factory=set)
 
 
 def _cell_text(value: object) -> str:
@@ -145,8 +148,9 @@ def read_export(path: Path, header_rows: int | None = None, sheet: str | None = 
     others 1) unless given."""
     raw = _read_bytes(path)
     sha = hashlib.sha256(raw).hexdigest()
+    lost: set[tuple[int, int]] = set()
     if raw[:2] == b"PK" or path.suffix.lower() in (".xlsx", ".xlsm"):
-        table = _xlsx_table(path, raw, sheet)
+        table, lost = _xlsx_table(path, raw, sheet)
     else:
         text = _decode(raw)
         if "\x00" in text:
@@ -168,10 +172,10 @@ def read_export(path: Path, header_rows: int | None = None, sheet: str | None = 
     columns, skip, tool = _headers(table, header_rows)
     rows = [(number, row + [""] * (len(columns) - len(row)))
             for number, row in enumerate(table[skip:], start=skip + 1) if any(v.strip() for v in row)]
-    return Export(path, columns, rows, sha, tool)
+    return Export(path, columns, rows, sha, tool, lost)
 
 
-def _xlsx_table(path: Path, raw: bytes, sheet: str | None) -> list[list[str]]:
+def _xlsx_table(path: Path, raw: bytes, sheet: str | None) -> tuple[list[list[str]], set[tuple[int, int]]]:
     def pick(sheets: list[SheetInfo]) -> set[str]:
         if sheet is not None:
             return {sheet}
@@ -186,12 +190,14 @@ def _xlsx_table(path: Path, raw: bytes, sheet: str | None) -> list[list[str]]:
         names = ", ".join(s.name for s in workbook.sheets)
         raise MappingError([Problem(f"has no sheet {sheet!r}" if sheet else "has no visible sheet",
                                     Location(file=path), f"sheets: {names}")])
-    cells = next(iter(workbook.cells.values()))
+    name, cells = next(iter(workbook.cells.items()))
+    lost = {(r, col - 1) for r, col in workbook.blank_formulas.get(name, set())}
     if not cells:
-        return []
+        return [], lost
     last_row = max(r for r, _ in cells)
     last_column = max(col for _, col in cells)
-    return [[_cell_text(cells.get((r, col))) for col in range(1, last_column + 1)] for r in range(1, last_row + 1)]
+    return ([[_cell_text(cells.get((r, col))) for col in range(1, last_column + 1)] for r in range(1, last_row + 1)],
+            lost)
 
 
 def _headers(table: list[list[str]], header_rows: int | None) -> tuple[list[str], int, str]:
@@ -673,7 +679,7 @@ def import_export(scan: Scan, export_path: Path, mapping_path: Path, unverified:
         for number, row in export.rows:
             where = f"{export_path}#row {number}"
             result.rows.append(_import_row(scan, ctx, store, mapping, index, fields, departments, where, number,
-                                           row, unverified))
+                                           row, unverified, export.lost))
         result.rows = [_final(store, r) for r in result.rows]
     return result
 
@@ -688,7 +694,7 @@ def _final(store: Store, outcome: RowOutcome) -> RowOutcome:
 
 def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, index: dict[str, int],
                 fields: dict[str, m.AnswerField], departments: list[Department], where: str, number: int,
-                row: list[str], unverified: bool) -> RowOutcome:
+                row: list[str], unverified: bool, lost: set[tuple[int, int]] = frozenset()) -> RowOutcome:
     answers: list[c.AnswerValue] = []
     issues: list[tuple[str, str]] = []
     kept: list[str] = []  # what the row's hash is made of: never an identifying column
@@ -698,6 +704,11 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
         text = row[index[fm.column]].strip()
         kept.append(f"{fm.field}={text}")
         location = f"row {number}, column '{fm.column[:60]}'"
+        if not text and (number, index[fm.column]) in lost:
+            issues.append((location, "the export holds a formula without its value here (the tool wrote an "
+                                     "answer starting with '=' as a formula); the answer was left out. The CSV "
+                                     "export of the same responses keeps it"))
+            continue
         if not text:
             if f.required and f.kind not in (m.FieldKind.open, m.FieldKind.check):
                 unanswered.append(fm.field)

@@ -98,6 +98,7 @@ class ReportModel:
     hidden_departments: int
     suppressed_figures: int
     dimensions: list[tuple[str, str]] = field(default_factory=list)
+    n_unverified: int = 0  # of n_responses: imported without an issued code
 
 
 def fmt(value: float | None, digits: int = 0) -> str:
@@ -365,6 +366,7 @@ class _Builder:
             dialogue=[w[f"dialogue_{i}"] for i in range(1, 6)], open_answers=self.open_answers(),
             departments=pages, hidden_departments=len(r.hidden_departments),
             suppressed_figures=len(r.suppressed),
+            n_unverified=r.n_unverified,
             dimensions=[(self.t(d.name), self.t(d.description)) for d in self.q.dimensions.values()])
 
 

@@ -183,6 +183,9 @@ def test_corpus_export_imports_with_drafted_mapping(tmp_path, folder, name, lang
         departments = {r.department for r in store.responses()}
         assert departments <= set(DEPARTMENTS[lang]) and len(departments) >= 3
         received = store.received()
+        formula_issues = [i for i in store.issues() if "formula without its value" in i[2]]
+    # LimeSurvey's xlsx writes answers starting with "=" as formulas without a value: never silently lost
+    assert len(formula_issues) == (2 if "formula" in name else 0)
     assert len([r for r in received if r.path.startswith(str(source))]) >= n
     assert all(re.search(r"#row \d+$", r.path) for r in received)
     # again: nothing new
@@ -263,3 +266,19 @@ def test_cli_codes_draft_and_import(tmp_path):
     assert "16 accepted as unverified" in result.output
     status = runner.invoke(cli, ["status", str(scan.folder)])
     assert "Care" in status.output
+    result = runner.invoke(cli, ["report", str(scan.folder), "--no-pdf"])
+    assert result.exit_code == 0, result.output
+    html = (scan.output_dir / "report.html").read_text(encoding="utf-8")
+    assert "16 responses came from an online questionnaire without an issued code" in html
+
+
+@pytest.mark.parametrize("name,header_rows", [("qualtRics__sample.csv", 3), ("qualtRics__sample_legacy.csv", 2)])
+def test_real_qualtrics_exports_are_read_and_identifying_columns_found(name, header_rows):
+    export = read_export(corpus_dir("online-exports") / "qualtrics" / name)
+    assert len(export.rows) == 1 and export.rows[0][0] == header_rows + 1
+    dropped = {col for col in export.columns if identifying(col)}
+    assert {"This is a multiple choice question.", "This is a free text question."} <= set(export.columns)
+    row = export.rows[0][1]
+    kept = [row[i] for i, col in enumerate(export.columns) if col not in dropped]
+    for secret in ("130.92.34.66", "R_2YPOQ602ER1jkf1", "47.115097045898", "2017-07-18 08:28:09"):
+        assert secret in row and secret not in kept, (secret, sorted(dropped))
