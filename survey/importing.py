@@ -24,6 +24,7 @@ import hashlib
 import io
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -56,7 +57,7 @@ _IDENTIFYING = re.compile(
     r"^(?:"
     r"e?mail|emailaddress|email.*|.*emailaddress|recipientemail|emaildesempfangers|"
     r"name|naam|fullname|firstname|lastname|voornaam|achternaam|.*lastname|.*firstname|recipient.*|"
-    r"nachnamedesempfangers|vornamedesempfangers|"
+    r"nachname.*|vorname.*|username|respondentname|recipientname|phonenumber|telefoon.*|"
     r"ip|ipaddress|ipadres|ipadresse|"
     r"id|uuid|responseid|respondentid|responseset|recordid|antwortid|collectorid|submissionid|"
     r"instanceid|metainstanceid|metarootuuid|rootuuid|deviceid|subscriberid|simserial|phonenumber|"
@@ -72,7 +73,8 @@ _IDENTIFYING = re.compile(
 
 def identifying(header: str) -> bool:
     """An identifying column (name, e-mail, IP address, ids, exact times, location, agent)."""
-    return bool(_IDENTIFYING.match(re.sub(r"[^a-z0-9]", "", header.casefold())))
+    folded = unicodedata.normalize("NFKD", header.casefold())
+    return bool(_IDENTIFYING.match(re.sub(r"[^a-z0-9]", "", folded)))
 
 
 class MappingError(SurveyError):
@@ -98,6 +100,13 @@ class Export:
     # (row number, column index) of xlsx cells holding a formula without a value: an answer
     # that was there but cannot be read (LimeSurvey writes answers starting with "=" so)
     lost: set[tuple[int, int]] = field(default_factory=set)
+    tags: list[str] = field(default_factory=list)  # the first header row, when there are several
+
+    @property
+    def identifying(self) -> list[str]:
+        """Columns that identify people, by their header or (Qualtrics) their export tag."""
+        tags = self.tags + [""] * len(self.columns)
+        return [col for col, tag in zip(self.columns, tags) if identifying(col) or (tag and identifying(tag))]
 
 
 def _cell_text(value: object) -> str:
@@ -172,7 +181,7 @@ def read_export(path: Path, header_rows: int | None = None, sheet: str | None = 
     columns, skip, tool = _headers(table, header_rows)
     rows = [(number, row + [""] * (len(columns) - len(row)))
             for number, row in enumerate(table[skip:], start=skip + 1) if any(v.strip() for v in row)]
-    return Export(path, columns, rows, sha, tool, lost)
+    return Export(path, columns, rows, sha, tool, lost, list(table[0]) if skip > 1 else [])
 
 
 def _xlsx_table(path: Path, raw: bytes, sheet: str | None) -> tuple[list[list[str]], set[tuple[int, int]]]:
@@ -367,6 +376,7 @@ def check_mapping(scan: Scan, loaded: LoadedMapping, export: Export) -> list[Pro
     fields = {f.key: f for f in q.answer_fields()}
     columns = set(export.columns)
     departments = _departments(scan)
+    dropped = set(export.identifying)
 
     def column(col: str, *path: Any) -> None:
         if col not in columns:
@@ -377,7 +387,7 @@ def check_mapping(scan: Scan, loaded: LoadedMapping, export: Export) -> list[Pro
         column(mapping.code, "code")
     for index, fm in enumerate(mapping.fields):
         column(fm.column, "fields", index, "column")
-        if identifying(fm.column):
+        if fm.column in dropped:
             problems.append(Problem(f"column '{fm.column}' identifies people (name, e-mail, IP, id or time) "
                                     "and is never imported", loaded.where("fields", index, "column"),
                                     "remove this entry"))
@@ -496,7 +506,7 @@ def draft_mapping(scan: Scan, export: Export) -> Draft:
     """Propose a mapping: headers to question texts (scan language first), answers to labels."""
     q, lang = scan.questionnaire, scan.language
     fields = [f for f in q.answer_fields() if f.key != "role"]
-    dropped = [col for col in export.columns if identifying(col)]
+    dropped = export.identifying
     candidates = [col for col in export.columns if col not in dropped]
     values = {col: [row[export.columns.index(col)].strip() for _, row in export.rows] for col in candidates}
     departments = _departments(scan)
@@ -673,7 +683,7 @@ def import_export(scan: Scan, export_path: Path, mapping_path: Path, unverified:
     index = {col: i for i, col in enumerate(export.columns)}
     fields = {f.key: f for f in ctx.fields}
     departments = _departments(scan)
-    result = ImportResult(export_path, export.tool, dropped=[col for col in export.columns if identifying(col)])
+    result = ImportResult(export_path, export.tool, dropped=export.identifying)
     with collect_lock(scan.folder), Store(scan.store_path) as store:
         c._sync_department_names(scan, store)
         for number, row in export.rows:

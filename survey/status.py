@@ -27,12 +27,15 @@ class ScanStatus:
     departments: list[DepartmentStatus]
     received: list[Received]
     issues: list[tuple[str, str, str]]
+    unverified: int = 0  # accepted rows of online exports imported without an issued code
 
     def render(self) -> str:
         outcomes = Counter(r.outcome for r in self.received)
         lines = [(f"Scan {self.folder}: {len(self.received)} files received: {outcomes['accepted']} accepted, "
                  f"{outcomes['superseded']} superseded, {outcomes['duplicate']} duplicate, "
-                 f"{outcomes['rejected']} rejected"), ""]
+                 f"{outcomes['rejected']} rejected"
+                  + (f"; {self.unverified} of the accepted were imported as unverified (no issued code)"
+                     if self.unverified else "")), ""]
         width = max([len(d.name) for d in self.departments] + [10])
         lines.append(f"{'department':<{width}}  expected  issued  accepted  rate   reportable")
         for d in self.departments:
@@ -54,6 +57,7 @@ def scan_status(folder: Path) -> ScanStatus:
     so they can chase missing forms."""
     scan = load_scan(folder)
     received: list[Received] = []
+    unverified = 0
     issues: list[tuple[str, str, str]] = []
     accepted: Counter[str] = Counter()
     employees: Counter[str] = Counter()
@@ -63,6 +67,7 @@ def scan_status(folder: Path) -> ScanStatus:
             received = store.received()
             issues = store.issues()
             responses = store.responses()
+            unverified = store.unverified_count()
             issued.update(f.department for f in store.issued() if f.wave == scan.wave)
         accepted.update(r.department for r in responses)
         employees.update(r.department for r in responses if r.role == "employee")
@@ -76,4 +81,4 @@ def scan_status(folder: Path) -> ScanStatus:
     departments = [DepartmentStatus(n, expected.get(n, 0), issued[n], accepted[n],
                                     why.get(n, "yes" if employees[n] else "no (no employee answers yet)"))
                    for n in names]
-    return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues)
+    return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues, unverified)

@@ -144,7 +144,7 @@ def with_codes(export_file, export, codes, target, header_rows):
 def identifying_values(export):
     values = set()
     for col_index, col in enumerate(export.columns):
-        if identifying(col):
+        if col in export.identifying:
             for _, row in export.rows:
                 value = row[col_index].strip()
                 if len(value) >= 6 and value.casefold() not in ("anonymous", "submitted_via_web"):
@@ -164,7 +164,8 @@ def test_corpus_export_imports_with_drafted_mapping(tmp_path, folder, name, lang
     if "code-short" not in name:
         assert mapped == FIELDS, draft.mapping
         assert draft.mapping["department"]["column"]
-    assert not any(identifying(e["column"]) for e in draft.mapping["fields"])
+    assert not any(e["column"] in export.identifying for e in draft.mapping["fields"])
+    assert identifying_values(export) or "anonymous" in name or "google" in name
     data = check(draft, lime_codes="code-short" in name)
 
     # without codes: every row rejected, then accepted explicitly as unverified
@@ -265,7 +266,7 @@ def test_cli_codes_draft_and_import(tmp_path):
     assert result.exit_code == 0, result.output
     assert "16 accepted as unverified" in result.output
     status = runner.invoke(cli, ["status", str(scan.folder)])
-    assert "Care" in status.output
+    assert "Care" in status.output and "16 of the accepted were imported as unverified" in status.output
     result = runner.invoke(cli, ["report", str(scan.folder), "--no-pdf"])
     assert result.exit_code == 0, result.output
     html = (scan.output_dir / "report.html").read_text(encoding="utf-8")
@@ -276,7 +277,8 @@ def test_cli_codes_draft_and_import(tmp_path):
 def test_real_qualtrics_exports_are_read_and_identifying_columns_found(name, header_rows):
     export = read_export(corpus_dir("online-exports") / "qualtrics" / name)
     assert len(export.rows) == 1 and export.rows[0][0] == header_rows + 1
-    dropped = {col for col in export.columns if identifying(col)}
+    dropped = set(export.identifying)
+    assert {"Nachname des Empfängers", "Vorname des Empfängers"} <= dropped or header_rows == 2
     assert {"This is a multiple choice question.", "This is a free text question."} <= set(export.columns)
     row = export.rows[0][1]
     kept = [row[i] for i, col in enumerate(export.columns) if col not in dropped]
