@@ -583,8 +583,9 @@ def _department_column(columns: list[str], values: dict[str, list[str]],
             continue
         share = sum(_similarity([_norm(v)], names) >= ANSWER_CUTOFF for v in filled) / len(filled)
         header = _norm(col)
-        if any(word in header for word in ("afdeling", "department", "team", "unit")):
-            share += 0.25
+        if any(word in header.split() for word in ("afdeling", "department", "team", "unit", "afdelingen",
+                                                   "abteilung", "dienst", "locatie")):
+            share += 0.5
         if share > best_share:
             best, best_share = col, share
     return best if best_share >= 0.5 else None
@@ -650,6 +651,7 @@ class RowOutcome:
     outcome: str  # accepted, duplicate, superseded, rejected, unchanged
     reason: str | None = None
     verified: bool = True
+    sha256: str | None = None
 
 
 @dataclass
@@ -695,11 +697,14 @@ def import_export(scan: Scan, export_path: Path, mapping_path: Path, unverified:
 
 
 def _final(store: Store, outcome: RowOutcome) -> RowOutcome:
-    row = store.db.execute("SELECT outcome, reason FROM received WHERE path = ? ORDER BY id DESC LIMIT 1",
-                           (c.file_name(Path(outcome.where)),)).fetchone()
-    if row is None or outcome.outcome == "unchanged":
+    """Where a row ended: a later row with the same code may have superseded it."""
+    if outcome.outcome == "unchanged" or outcome.sha256 is None:
         return outcome
-    return RowOutcome(outcome.where, row[0], row[1], outcome.verified)
+    row = store.db.execute("SELECT outcome, reason FROM received WHERE path = ? AND sha256 = ?",
+                           (c.file_name(Path(outcome.where)), outcome.sha256)).fetchone()
+    if row is None:
+        return outcome
+    return RowOutcome(outcome.where, row[0], row[1], outcome.verified, outcome.sha256)
 
 
 def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, index: dict[str, int],
@@ -746,7 +751,7 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
         form = c.ReadForm(issued.form_id, issued.department_key, None, answers, issues) if answers else None
         reason = None if answers else f"code {c.file_name(Path(issued.form_id))}: no question was answered"
         outcome = c._record(store, c.FileRead(path, sha, size, form, reason))
-        return RowOutcome(where, outcome.outcome, outcome.reason, True)
+        return RowOutcome(where, outcome.outcome, outcome.reason, True, sha)
     if not code_text:
         why = "has no code" if mapping.code else "has no code (the mapping names no code column)"
     elif code is None:

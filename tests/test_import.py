@@ -14,6 +14,7 @@ from ruamel.yaml import YAML
 
 from survey.cli import cli
 from survey.errors import Location
+from survey.formid import grouped, new_form_id
 from survey.forms import issue_codes
 from survey.importing import (MappingError, draft_mapping, identifying, import_export, load_mapping, read_export,
                               write_draft)
@@ -112,7 +113,7 @@ def export_rows(export):
     return [(number, row) for number, row in export.rows]
 
 
-def with_codes(export_file, export, codes, target, header_rows):
+def with_codes(export_file, export, codes, target, header_rows, header="Code"):
     """A copy of the export with a code column filled in (what the online tool would export
     when its questionnaire asks for the code)."""
     raw = export_file.read_bytes()
@@ -120,7 +121,7 @@ def with_codes(export_file, export, codes, target, header_rows):
         from openpyxl import Workbook
         book = Workbook()
         sheet = book.active
-        sheet.append(["Code"] + export.columns)
+        sheet.append([header] + export.columns)
         for (_, row), code in zip(export.rows, codes):
             sheet.append([code] + row)
         target = target.with_suffix(".xlsx")
@@ -134,7 +135,7 @@ def with_codes(export_file, export, codes, target, header_rows):
     writer = csv.writer(out, delimiter=delimiter)
     for index, record in enumerate(records):
         if index < header_rows:
-            writer.writerow((["Code"] if index == 0 else [""]) + record)
+            writer.writerow(([header] if index == 0 else [""]) + record)
         else:
             writer.writerow([codes[index - header_rows] if index - header_rows < len(codes) else ""] + record)
     target.write_text(out.getvalue(), encoding="utf-8")
@@ -195,19 +196,23 @@ def test_corpus_export_imports_with_drafted_mapping(tmp_path, folder, name, lang
 
     # with codes, in a fresh scan: rows count verified, department from the issue record
     scan2 = make_scan(tmp_path / "coded", lang)
-    codes = issue_codes(scan2, n, DEPARTMENTS[lang][0]).codes
-    coded_file = with_codes(source, export, codes[:-1] + ["NOT-A-CODE"], tmp_path / ("coded-" + name),
-                            3 if export.tool == "qualtrics" else 2 if export.tool == "surveymonkey" else 1)
+    codes = [grouped(code) for code in issue_codes(scan2, n, DEPARTMENTS[lang][0]).codes]
+    header = "token" if folder == "limesurvey" else "Code"  # LimeSurvey carries it as the token
+    # one row with a code from elsewhere, one mistyped
+    coded_file = with_codes(source, export, codes[:-2] + [new_form_id(), codes[-1][:-1] + ("X" if codes[-1][-1] != "X" else "Y")],
+                            tmp_path / ("coded-" + name),
+                            3 if export.tool == "qualtrics" else 2 if export.tool == "surveymonkey" else 1, header)
     coded = read_export(coded_file)
     draft2 = draft_mapping(scan2, coded)
-    assert draft2.mapping["code"] == "Code"
+    assert draft2.mapping["code"] == header
     data2 = check(draft2, lime_codes="code-short" in name)
     mapping2 = tmp_path / "map2.yaml"
     YAML().dump(data2, mapping2)
     result = import_export(scan2, coded_file, mapping2)
-    assert result.count("accepted", True) == n - 1
-    assert result.count("rejected") == 1
-    assert "no valid code" in next(r.reason for r in result.rows if r.outcome == "rejected")
+    assert result.count("accepted", True) == n - 2
+    reasons = sorted(r.reason for r in result.rows if r.outcome == "rejected")
+    assert len(reasons) == 2
+    assert "never issued" in reasons[0] and "no valid code" in reasons[1], reasons
     with Store(scan2.store_path) as store:
         assert store.unverified_count() == 0
         assert {r.department for r in store.responses()} == {DEPARTMENTS[lang][0]}
@@ -284,3 +289,21 @@ def test_real_qualtrics_exports_are_read_and_identifying_columns_found(name, hea
     kept = [row[i] for i, col in enumerate(export.columns) if col not in dropped]
     for secret in ("130.92.34.66", "R_2YPOQ602ER1jkf1", "47.115097045898", "2017-07-18 08:28:09"):
         assert secret in row and secret not in kept, (secret, sorted(dropped))
+
+
+def test_two_rows_with_one_code_one_counts_and_english_export_in_dutch_scan(tmp_path):
+    source = corpus_dir("online-exports") / "surveymonkey" / "surveymonkey_werkgeluk_condensed.csv"
+    scan = make_scan(tmp_path, "nl")  # English export, Dutch scan: answer labels of every language match
+    export = read_export(source)
+    code = issue_codes(scan, 1, "Zorg").codes[0]
+    coded = with_codes(source, export, [code, code.lower()], tmp_path / "coded.csv", 2)
+    draft = draft_mapping(scan, read_export(coded))
+    assert {e["field"] for e in draft.mapping["fields"]} == FIELDS
+    assert draft.mapping["department"]["values"]["Care"] is None  # no Dutch department called Care: to check
+    draft.mapping["department"]["values"] = {k: "Zorg" for k in draft.mapping["department"]["values"]}
+    YAML().dump(draft.mapping, tmp_path / "map.yaml")
+    result = import_export(scan, coded, tmp_path / "map.yaml")
+    assert result.count("accepted") == 1 and result.count("duplicate") + result.count("superseded") == 1
+    assert result.count("rejected") == 13  # no code
+    with Store(scan.store_path) as store:
+        assert len(store.responses()) == 1
