@@ -718,7 +718,7 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
         f = fields[fm.field]
         text = row[index[fm.column]].strip()
         kept.append(f"{fm.field}={text}")
-        location = f"row {number}, column '{fm.column[:60]}'"
+        location = f"column '{fm.column[:60]}'"  # the row is in the recorded path (export#row N)
         if not text and (number, index[fm.column]) in lost:
             issues.append((location, "the export holds a formula without its value here (the tool wrote an "
                                      "answer starting with '=' as a formula); the answer was left out. The CSV "
@@ -735,7 +735,7 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
             issues.append((location, f"'{text[:60]}' {exc}; the answer was left out"))
     if unanswered:
         shown = ", ".join(unanswered[:10]) + (", ..." if len(unanswered) > 10 else "")
-        issues.append((f"row {number}", f"{len(unanswered)} required question(s) not answered ({shown}); "
+        issues.append(("the row", f"{len(unanswered)} required question(s) not answered ({shown}); "
                                         "the row was counted without them"))
     code_text = row[index[mapping.code]].strip() if mapping.code else ""
     code = normalise(code_text) if code_text else None

@@ -199,7 +199,8 @@ def test_corpus_export_imports_with_drafted_mapping(tmp_path, folder, name, lang
     codes = [grouped(code) for code in issue_codes(scan2, n, DEPARTMENTS[lang][0]).codes]
     header = "token" if folder == "limesurvey" else "Code"  # LimeSurvey carries it as the token
     # one row with a code from elsewhere, one mistyped
-    coded_file = with_codes(source, export, codes[:-2] + [new_form_id(), codes[-1][:-1] + ("X" if codes[-1][-1] != "X" else "Y")],
+    typo = codes[-1][:-1] + ("X" if codes[-1][-1] != "X" else "Y")
+    coded_file = with_codes(source, export, codes[:-2] + [new_form_id(), typo],
                             tmp_path / ("coded-" + name),
                             3 if export.tool == "qualtrics" else 2 if export.tool == "surveymonkey" else 1, header)
     coded = read_export(coded_file)
