@@ -234,12 +234,55 @@ def test_corpus_export_imports_with_drafted_mapping(tmp_path, folder, name, lang
     assert status.exit_code == 0 and "#row" in status.output
 
 
-def test_mapping_errors_name_the_line(tmp_path):
-    source = corpus_dir("online-exports") / "google-forms" / "google-forms_download-responses.csv"
+SYNTHETIC = (
+    "Timestamp;E-mailadres;Naam;IP Address;Toegangscode;Op welke afdeling werk je?;"
+    "Ik weet waar mijn afdeling naartoe wil.;Wat heb je nodig om je verder te ontwikkelen?\r\n"
+    "2026/03/02 10:05:46 AM GMT+1;anouk.vries@example.org;Anouk de Vries;192.0.2.30;{code};Zorg;Mee eens;"
+    "\"Tijd; en \"\"ruimte\"\"\nvoor cursussen\"\r\n"
+    "2026/03/02 11:19:40 AM GMT+1;bram.jansen@example.org;Bram Jansen;192.0.2.31;;Facilitair;helemaal MEE eens;\r\n"
+    "2026/03/02 12:33:34 PM GMT+1;carla.smit@example.org;Carla Smit;192.0.2.32;;Onbekend;Neutraal;x\r\n")
+
+
+def test_synthetic_export_without_corpus(tmp_path):
+    """Runs without the corpus: BOM, ';', quoted newline; identifying values never stored."""
     scan = make_scan(tmp_path, "nl")
+    code = issue_codes(scan, 1, "Administratie").codes[0]
+    source = tmp_path / "export.csv"
+    source.write_bytes(b"\xef\xbb\xbf" + SYNTHETIC.format(code=grouped(code)).encode("utf-8"))
+    export = read_export(source)
+    assert [n for n, _ in export.rows] == [2, 3, 4]  # a quoted newline stays inside its cell, as a spreadsheet shows it
+    assert set(export.identifying) == {"Timestamp", "E-mailadres", "Naam", "IP Address"}
+    draft = draft_mapping(scan, export)
+    assert draft.mapping["code"] == "Toegangscode"
+    assert {e["field"]: e["column"] for e in draft.mapping["fields"]} == {
+        "richting": "Ik weet waar mijn afdeling naartoe wil.", "nodig": "Wat heb je nodig om je verder te ontwikkelen?"}
+    assert draft.mapping["department"]["values"] == {"Facilitair": "Facilitair", "Onbekend": None, "Zorg": "Zorg"}
+    draft.mapping["department"]["values"].pop("Onbekend")  # checked: not a department of ours
+    mapping = tmp_path / "map.yaml"
+    write_draft(draft, mapping)
+    assert load_mapping(mapping).mapping.code == "Toegangscode"
+    result = import_export(scan, source, mapping, unverified=True)
+    assert [r.outcome for r in result.rows] == ["accepted", "accepted", "rejected"]
+    assert [r.verified for r in result.rows[:2]] == [True, False]
+    assert "Onbekend" in result.rows[2].reason and "departments.csv" in result.rows[2].reason
+    with Store(scan.store_path) as store:
+        assert sorted((r.department, r.form_id == code) for r in store.responses()) == [
+            ("Administratie", True), ("Facilitair", False)]
+        texts = {a.value_text for a in store.answers()}
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert 'Tijd; en "ruimte"\nvoor cursussen' in texts
+    blob = b"".join(p.read_bytes() for p in scan.folder.glob("scan.db*"))
+    for secret in ("anouk", "Vries", "bram.jansen", "Carla", "192.0.2.3", "10:05:46", "2026/03/02", "AM GMT"):
+        assert secret.encode() not in blob, secret
+
+
+def test_mapping_errors_name_the_line(tmp_path):
+    scan = make_scan(tmp_path, "nl")
+    source = tmp_path / "export.csv"
+    source.write_text(SYNTHETIC.format(code=""), encoding="utf-8")
     mapping = tmp_path / "map.yaml"
     mapping.write_text("department:\n  column: Op welke afdeling werk je?\nfields:\n"
-                       "  - column: Timestamp\n    field: nodig\n"
+                       "  - column: Naam\n    field: nodig\n"
                        "  - column: Wat heb je nodig om je verder te ontwikkelen\n    field: nodg\n", encoding="utf-8")
     with pytest.raises(MappingError) as info:
         import_export(scan, source, mapping, unverified=True)
