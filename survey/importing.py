@@ -102,6 +102,14 @@ class Export:
     lost: set[tuple[int, int]] = field(default_factory=set)
     tags: list[str] = field(default_factory=list)  # the first header row, when there are several
 
+    def index(self) -> dict[str, int]:
+        """Column -> position, by header; Qualtrics' export tags (Q2_1) name a column too."""
+        found = {col: i for i, col in enumerate(self.columns)}
+        for i, tag in enumerate(self.tags):
+            if tag and tag not in found and i < len(self.columns):
+                found[tag] = i
+        return found
+
     @property
     def identifying(self) -> list[str]:
         """Columns that identify people, by their header or (Qualtrics) their export tag."""
@@ -374,24 +382,31 @@ def check_mapping(scan: Scan, loaded: LoadedMapping, export: Export) -> list[Pro
     mapping, q = loaded.mapping, scan.questionnaire
     problems: list[Problem] = []
     fields = {f.key: f for f in q.answer_fields()}
-    columns = set(export.columns)
+    columns = export.index()
     departments = _departments(scan)
-    dropped = set(export.identifying)
+    dropped = {i for i, col in enumerate(export.columns) if col in set(export.identifying)}
 
     def column(col: str, *path: Any) -> None:
         if col not in columns:
             problems.append(Problem(f"the export has no column '{col}'", loaded.where(*path),
                                     did_you_mean(col, export.columns) or "copy the header from the export"))
+        elif columns[col] in dropped and path[0] != "fields":
+            problems.append(Problem(f"column '{col}' identifies people (name, e-mail, IP, id or time) and is "
+                                    "never read", loaded.where(*path), "name the column that holds the answer"))
 
     if mapping.code is not None:
         column(mapping.code, "code")
     for index, fm in enumerate(mapping.fields):
         column(fm.column, "fields", index, "column")
-        if fm.column in dropped:
+        if columns.get(fm.column, -1) in dropped:
             problems.append(Problem(f"column '{fm.column}' identifies people (name, e-mail, IP, id or time) "
                                     "and is never imported", loaded.where("fields", index, "column"),
                                     "remove this entry"))
         f = fields.get(fm.field)
+        if fm.field == "role":
+            problems.append(Problem("'role' comes from the issue record (or, for unverified rows, the 'role:' entry)",
+                                    loaded.where("fields", index, "field"), "remove this entry"))
+            continue
         if f is None:
             problems.append(Problem(f"the questionnaire has no answer field '{fm.field}'",
                                     loaded.where("fields", index, "field"),
@@ -682,7 +697,7 @@ def import_export(scan: Scan, export_path: Path, mapping_path: Path, unverified:
     c._refuse_closed(scan)
     ctx = c.context(scan)
     mapping = loaded.mapping
-    index = {col: i for i, col in enumerate(export.columns)}
+    index = export.index()
     fields = {f.key: f for f in ctx.fields}
     departments = _departments(scan)
     result = ImportResult(export_path, export.tool, dropped=export.identifying)
@@ -749,7 +764,7 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
     path = Path(where)
     if issued is not None:
         form = c.ReadForm(issued.form_id, issued.department_key, None, answers, issues) if answers else None
-        reason = None if answers else f"code {c.file_name(Path(issued.form_id))}: no question was answered"
+        reason = None if answers else f"code {issued.form_id}: no question was answered"
         outcome = c._record(store, c.FileRead(path, sha, size, form, reason))
         return RowOutcome(where, outcome.outcome, outcome.reason, True, sha)
     if not code_text:

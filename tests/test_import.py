@@ -290,6 +290,12 @@ def test_mapping_errors_name_the_line(tmp_path):
     assert any("line 4" in msg and "identifies people" in msg for msg in messages), messages
     assert any("line 6" in msg and "no column" in msg and "did you mean" in msg.lower() for msg in messages), messages
     assert any("line 7" in msg and "mean 'nodig'" in msg for msg in messages), messages
+    mapping.write_text("code: IP Address\nfields:\n  - column: Naam\n    field: role\n", encoding="utf-8")
+    with pytest.raises(MappingError) as info:
+        import_export(scan, source, mapping)
+    messages = [p.message for p in info.value.problems]
+    assert any("line 1" in msg and "never read" in msg for msg in messages), messages
+    assert any("line 4" in msg and "issue record" in msg for msg in messages), messages
     mapping.write_text("fields:\n  - column: x\n    feld: y\n", encoding="utf-8")
     with pytest.raises(MappingError) as info:
         load_mapping(mapping)
@@ -325,6 +331,7 @@ def test_cli_codes_draft_and_import(tmp_path):
 @pytest.mark.parametrize("name,header_rows", [("qualtRics__sample.csv", 3), ("qualtRics__sample_legacy.csv", 2)])
 def test_real_qualtrics_exports_are_read_and_identifying_columns_found(name, header_rows):
     export = read_export(corpus_dir("online-exports") / "qualtrics" / name)
+    assert export.index()["Q1"] == export.columns.index("This is a multiple choice question.")
     assert len(export.rows) == 1 and export.rows[0][0] == header_rows + 1
     dropped = set(export.identifying)
     assert {"Nachname des Empfängers", "Vorname des Empfängers"} <= dropped or header_rows == 2
