@@ -801,6 +801,12 @@ def _translate(fm: FieldMap, text: str) -> str:
 
 
 def _reject(store: Store, path: Path, sha: str, size: int, reason: str) -> RowOutcome:
+    before = store.db.execute("SELECT id, outcome, reason FROM received WHERE path = ? AND sha256 = ?",
+                              (c.file_name(path), sha)).fetchone()
+    if before is not None and before[1] == "rejected" and before[2] != reason:  # judged again (--unverified)
+        with store.transaction() as db:
+            db.execute("UPDATE received SET reason = ? WHERE id = ?", (reason, before[0]))
+        return RowOutcome(str(path), "rejected", reason, False)
     return RowOutcome(str(path), c._record(store, c.FileRead(path, sha, size, None, reason)).outcome, reason,
                       False)
 
@@ -809,18 +815,25 @@ def _record_unverified(store: Store, scan: Scan, path: Path, sha: str, size: int
                        role: str, answers: list[c.AnswerValue], issues: list[tuple[str, str]],
                        why: str) -> RowOutcome:
     name = c.file_name(path)
-    if store.seen(name, sha):
+    before = store.db.execute("SELECT id, outcome FROM received WHERE path = ? AND sha256 = ?", (name, sha)).fetchone()
+    if before is not None and before[1] != "rejected":
         return RowOutcome(str(path), "unchanged", None, False)
-    twin = store.first_with_hash(sha)
+    twin = store.first_with_hash(sha) if before is None else None
     if twin is not None:  # the same row under another export name: reuse collect's rule
         outcome = c._record(store, c.FileRead(path, sha, size, None, "unverified"))
         return RowOutcome(str(path), outcome.outcome, outcome.reason, False)
     reason = f"imported as unverified (--unverified: {why}); department from the row"
     form_id = "U-" + sha[:20]
     with store.transaction() as db:
-        received_id = db.execute(
-            "INSERT INTO received (path, sha256, size, outcome, reason, form_id) VALUES (?, ?, ?, 'accepted', ?, ?)",
-            (name, sha, size, reason, form_id)).lastrowid
+        if before is not None:  # rejected without --unverified before: the consultant now takes it
+            received_id = before[0]
+            db.execute("UPDATE received SET outcome = 'accepted', reason = ?, form_id = ? WHERE id = ?",
+                       (reason, form_id, received_id))
+            db.execute("DELETE FROM issues WHERE received_id = ?", (received_id,))
+        else:
+            received_id = db.execute(
+                "INSERT INTO received (path, sha256, size, outcome, reason, form_id) "
+                "VALUES (?, ?, ?, 'accepted', ?, ?)", (name, sha, size, reason, form_id)).lastrowid
         response_id = db.execute(
             "INSERT INTO responses (received_id, form_id, department_key, department, role, wave, language, "
             "counted, verified) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0)",

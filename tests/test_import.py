@@ -261,8 +261,14 @@ def test_synthetic_export_without_corpus(tmp_path):
     mapping = tmp_path / "map.yaml"
     write_draft(draft, mapping)
     assert load_mapping(mapping).mapping.code == "Toegangscode"
+    result = import_export(scan, source, mapping)
+    assert [r.outcome for r in result.rows] == ["accepted", "rejected", "rejected"]
+    assert "has no code" in result.rows[1].reason
+    # the consultant then takes the rows without a code explicitly, as unverified
     result = import_export(scan, source, mapping, unverified=True)
-    assert [r.outcome for r in result.rows] == ["accepted", "accepted", "rejected"]
+    assert [r.outcome for r in result.rows] == ["unchanged", "accepted", "rejected"]
+    with Store(scan.store_path) as store:
+        assert [r.outcome for r in store.received()] == ["accepted", "accepted", "rejected"]
     assert [r.verified for r in result.rows[:2]] == [True, False]
     assert "Onbekend" in result.rows[2].reason and "departments.csv" in result.rows[2].reason
     with Store(scan.store_path) as store:
