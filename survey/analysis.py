@@ -139,6 +139,7 @@ class AnalysisResult:
     register: Register | None = None
     decision: Decision | None = None
     protection: bool = True
+    n_unverified: int = 0  # counted responses imported without an issued code (survey import --unverified)
 
     @property
     def questionnaire(self) -> m.Questionnaire:
@@ -246,7 +247,10 @@ class Scorer:
 
 def analyse_scan(scan: Scan, *, protection: bool = True) -> AnalysisResult:
     responses, wide = load_frame(scan)
-    return analyse_frame(scan, responses, wide, protection=protection)
+    result = analyse_frame(scan, responses, wide, protection=protection)
+    with Store(scan.store_path) as store:
+        result.n_unverified = store.unverified_count()
+    return result
 
 
 def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,

@@ -129,9 +129,11 @@ def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave:
 @click.option("--role", type=click.Choice(["employee", "manager"]), default="employee", show_default=True,
               help="Role of the extra forms of --add.")
 @click.option("--yes", is_flag=True, help="Confirm an unusually large number of forms for a department.")
+@click.option("--codes", "codes", type=int, default=None, metavar="N",
+              help="Issue N codes for an online questionnaire (with --department): a CSV in DIR/forms/codes.")
 @friendly_errors
 def forms(scan_dir: Path, out: Path | None, add: int | None, department: str | None, role: str,
-          yes: bool) -> None:
+          yes: bool, codes: int | None) -> None:
     """Issue one personal Excel form per expected respondent (into DIR/forms).
 
     Run again after departments.csv changed: forms are added for new or larger departments;
@@ -140,6 +142,15 @@ def forms(scan_dir: Path, out: Path | None, add: int | None, department: str | N
     from survey.forms import ExtraForms, write_forms
     from survey.scan import load_scan
 
+    if codes is not None:
+        from survey.forms import issue_codes
+
+        if department is None or add is not None:
+            raise click.UsageError("--codes N goes with --department NAME (and not with --add)")
+        issued = issue_codes(load_scan(scan_dir), codes, department, role, out)
+        echo(f"{len(issued.codes)} {issued.role} codes issued for {issued.department}: {issued.path}")
+        echo("Hand them out without noting who got which; the online questionnaire asks for the code.")
+        return
     if (add is None) != (department is None):
         raise click.UsageError("--add N and --department NAME go together")
     scan = load_scan(scan_dir)
@@ -201,6 +212,58 @@ def collect(scan_dir: Path, paths: tuple[Path, ...], keep: tuple[Path, ...], tim
                f"{result.count('unchanged')} collected before")
     for path in keep:
         echo(f"Kept {path} for its form (recorded); survey status shows the outcome of every copy")
+
+
+@cli.command(name="import")
+@scan_argument
+@click.argument("export", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--mapping", "mapping", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="MAP.yaml", help="The checked mapping of columns and answer texts to answer fields.")
+@click.option("--draft-mapping", is_flag=True,
+              help="Propose a mapping by matching question and answer texts (written to --mapping, or "
+                   "DIR/mappings/EXPORT.yaml); check it before importing.")
+@click.option("--unverified", is_flag=True,
+              help="Also take rows without a valid issued code, as unverified (department from the row); "
+                   "they are recorded as such and counted separately in the report.")
+@friendly_errors
+def import_(scan_dir: Path, export: Path, mapping: Path | None, draft_mapping: bool, unverified: bool) -> None:
+    """Import an online tool's export EXPORT (CSV or xlsx) into the store DIR/scan.db.
+
+    Microsoft Forms, Google Forms, LimeSurvey, Qualtrics, KoboToolbox and SurveyMonkey exports
+    are read as those tools write them. Identifying columns (name, e-mail, IP address, ids,
+    exact times, location) are dropped and never stored."""
+    from survey.importing import MappingError, draft_mapping as draft, import_export, read_export, write_draft
+    from survey.scan import load_scan
+
+    scan = load_scan(scan_dir)
+    if draft_mapping:
+        target = mapping or scan.folder / "mappings" / f"{export.stem}.yaml"
+        if target.exists():
+            raise _CleanError(f"{target} exists already; check and use it, or give another --mapping path")
+        proposal = draft(scan, read_export(export))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_draft(proposal, target)
+        echo(f"Draft mapping written to {target}: {len(proposal.mapping['fields'])} columns matched")
+        echo(f"  dropped (identifying, never imported): {', '.join(proposal.dropped) or 'none'}")
+        if proposal.unmatched:
+            echo(f"  not matched (under 'ignore'): {', '.join(proposal.unmatched)}")
+        echo(f"Check it, then run: survey import {scan_dir} {export} --mapping {target}")
+        return
+    if mapping is None:
+        raise click.UsageError("give --mapping MAP.yaml (draft one with --draft-mapping)")
+    try:
+        result = import_export(scan, export, mapping, unverified=unverified)
+    except MappingError as exc:
+        for problem in exc.problems:
+            echo(f"error: {problem.message}")
+        raise _CleanError(f"{mapping}: {len(exc.problems)} problem(s); nothing was imported") from None
+    for row in result.rows:
+        if row.outcome in ("rejected", "duplicate", "superseded"):
+            echo(f"  {row.outcome}: {row.where}: {row.reason}")
+    echo(f"{result.count('accepted', True)} accepted, {result.count('accepted', False)} accepted as unverified, "
+         f"{result.count('superseded')} superseded, {result.count('duplicate')} duplicate, "
+         f"{result.count('rejected')} rejected, {result.count('unchanged')} imported before")
+    echo(f"Dropped, never stored: {', '.join(result.dropped) or 'no identifying columns'}")
 
 
 @cli.command()

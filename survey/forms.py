@@ -34,7 +34,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from survey.errors import ScanError
-from survey.formid import new_form_id
+from survey.formid import grouped, new_form_id
 from survey.i18n import long_date, wording
 from survey.questionnaire import model as m
 from survey.scan import DEPARTMENTS_FILE, MAX_SANE_HEADCOUNT, Department, Scan, load_scan, with_keys, \
@@ -585,3 +585,59 @@ def set_text(cell, value: object) -> None:
 # and the field -> cell table. Collect finds keys by name, not by row.
 META_KEYS = ("marker", "format", "scan_id", "questionnaire_id", "questionnaire_version", "questionnaire_hash",
              "form_id", "department", "department_key", "role", "wave", "language", "signature")
+
+
+@dataclass(frozen=True)
+class CodesResult:
+    path: Path
+    codes: list[str]
+    department: str
+    role: str
+
+
+def issue_codes(scan: Scan, count: int, department: str, role: str = "employee",
+                out: Path | None = None) -> CodesResult:
+    """`survey forms DIR --codes N --department NAME`: issue N codes for an online questionnaire.
+
+    A code is a form id (`survey.formid`) recorded in the issue record like a form, with file
+    "codes:<csv name>"; the respondent types it into the online questionnaire (or LimeSurvey
+    carries it as the token), and `survey import` counts a row only with an issued code. The
+    CSV lists the codes to hand out, never who got which."""
+    from survey.atomic import write_text_atomic
+    from survey.textsafety import csv_writer
+
+    if count < 1:
+        raise ScanError("--codes needs a number of codes of at least 1", fix="for example: --codes 20")
+    if role not in ROLES:
+        raise ScanError(f"role '{role}' is not known", fix="use employee or manager")
+    scan = _departments_with_keys(scan)
+    target = _find_department(scan, department)
+    folder = (out or scan.forms_dir) / "codes"
+    folder.mkdir(parents=True, exist_ok=True)
+    with Store(scan.store_path) as store:
+        if store.closed_on():
+            raise ScanError(f"the scan in {scan.folder} was closed on {store.closed_on()}; no codes can be issued",
+                            fix="start the next wave in a new scan folder with survey init")
+        taken = {f.form_id for f in store.issued()}
+        codes: list[str] = []
+        while len(codes) < count:
+            code = new_form_id()
+            if code not in taken:
+                taken.add(code)
+                codes.append(code)
+        number = 1
+        while (folder / f"codes-{slug(target.name)}-{role}-{number}.csv").exists():
+            number += 1
+        path = folder / f"codes-{slug(target.name)}-{role}-{number}.csv"
+        buffer = io.StringIO()
+        writer = csv_writer(buffer)
+        writer.writerow(["code", "department", "role"])
+        writer.writerows([[grouped(c), target.name, role] for c in codes])
+        store.issue([IssuedForm(c, target.key, target.name, role, scan.wave, scan.language, "",
+                                f"codes:{path.name}") for c in codes])
+        try:
+            write_text_atomic(path, buffer.getvalue())
+        except BaseException:
+            store.forget_issued(codes)
+            raise
+    return CodesResult(path, codes, target.name, role)

@@ -119,6 +119,7 @@ class ReportModel:
     quotes_note: str = ""
     protection: bool = True
     dimensions: list[tuple[str, str]] = field(default_factory=list)
+    n_unverified: int = 0  # of n_responses: imported without an issued code
 
 
 def fmt(value: float | None, digits: int = 0) -> str:
@@ -438,6 +439,7 @@ class _Builder:
             quotes_note=w["methods_quotes"] + " " + w["methods_quotes_reviewed" if self.reviewed is not None
                                                         else "methods_quotes_unreviewed"],
             protection=r.protection,
+            n_unverified=r.n_unverified,
             dimensions=[(self.t(d.name), self.t(d.description)) for d in self.q.dimensions.values()])
 
 

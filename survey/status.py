@@ -33,12 +33,15 @@ class ScanStatus:
     issues: list[tuple[str, str, str]]
     managers: str = ""  # the managers' group: answers and whether it is reportable
     per_day: tuple[tuple[str, int], ...] = ()  # (day, forms that came in and count)
+    unverified: int = 0  # accepted rows of online exports imported without an issued code
 
     def render(self) -> str:
         outcomes = Counter(r.outcome for r in self.received)
         lines = [(f"Scan {self.folder}: {len(self.received)} files received: {outcomes['accepted']} accepted, "
                  f"{outcomes['superseded']} superseded, {outcomes['duplicate']} duplicate, "
-                 f"{outcomes['rejected']} rejected"), ""]
+                 f"{outcomes['rejected']} rejected"
+                  + (f"; {self.unverified} of the accepted were imported as unverified (no issued code)"
+                     if self.unverified else "")), ""]
         width = max([len(d.name) for d in self.departments] + [10])
         lines.append(f"{'department':<{width}}  expected  issued  employees  managers   rate  reportable")
         for d in self.departments:
@@ -65,6 +68,7 @@ def scan_status(folder: Path) -> ScanStatus:
     so they can chase missing forms."""
     scan = load_scan(folder)
     received: list[Received] = []
+    unverified = 0
     issues: list[tuple[str, str, str]] = []
     accepted: Counter[str] = Counter()
     employees: Counter[str] = Counter()
@@ -74,6 +78,7 @@ def scan_status(folder: Path) -> ScanStatus:
             received = store.received()
             issues = store.issues()
             responses = store.responses()
+            unverified = store.unverified_count()
             issued.update(f.department for f in store.issued() if f.wave == scan.wave)
         accepted.update(r.department for r in responses)
         employees.update(r.department for r in responses if r.role == "employee")
@@ -91,7 +96,7 @@ def scan_status(folder: Path) -> ScanStatus:
     manager_line = f"{managers} answered, reportable " + (
         "yes" if managers >= k else f"no (fewer than {k} answers: {k - managers} more needed)")
     return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues, manager_line,
-                      tuple(sorted(per_day.items())))
+                      tuple(sorted(per_day.items())), unverified)
 
 
 def reportability(employees: dict[str, int], threshold: int) -> dict[str, str]:

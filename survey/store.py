@@ -21,7 +21,7 @@ from filelock import FileLock, Timeout
 from survey.errors import Location, ScanError
 
 APPLICATION_ID = 0x53525659  # 'SRVY'
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 OUTCOMES = ("accepted", "duplicate", "superseded", "rejected")
 
 # Version 1: the first store (no version number yet).
@@ -136,8 +136,14 @@ CREATE TABLE scan_state (
 );
 """
 
+# Version 3: rows imported from an online tool without an issued code (`survey import
+# --unverified`) are kept apart from verified responses.
+_V3 = """
+ALTER TABLE responses ADD COLUMN verified INTEGER NOT NULL DEFAULT 1
+"""
+
 # MIGRATIONS[i] takes a store from version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 
 
 @dataclass(frozen=True)
@@ -332,8 +338,8 @@ class Store:
         arrival is gone too), and the file is vacuumed so nothing deleted stays readable."""
         with self.transaction() as db:
             db.execute("BEGIN IMMEDIATE")
-            db.execute("CREATE TEMP TABLE kept AS SELECT id AS old, department_key, department, role, wave, language "
-                       "FROM responses WHERE counted = 1 ORDER BY random()")
+            db.execute("CREATE TEMP TABLE kept AS SELECT id AS old, department_key, department, role, wave, language, "
+                       "verified FROM responses WHERE counted = 1 ORDER BY random()")
             db.execute("CREATE TEMP TABLE kept_answers AS SELECT k.rowid AS new, a.field, a.value_num, a.value_text "
                        "FROM answers a JOIN kept k ON k.old = a.response_id")
             for table in ("answers", "issues", "responses", "received", "decisions", "issued_forms"):
@@ -341,8 +347,8 @@ class Store:
             placeholder = db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES "
                                      "('', 'closed', 0, 'accepted', 'scan closed')").lastrowid
             db.execute("INSERT INTO responses (id, received_id, form_id, department_key, department, role, wave, "
-                       "language, counted) SELECT rowid, ?, 'closed-' || rowid, department_key, department, role, "
-                       "wave, language, 1 FROM kept", (placeholder,))
+                       "language, counted, verified) SELECT rowid, ?, 'closed-' || rowid, department_key, department, "
+                       "role, wave, language, 1, verified FROM kept", (placeholder,))
             db.execute("INSERT INTO answers (response_id, field, value_num, value_text) "
                        "SELECT new, field, value_num, value_text FROM kept_answers")
             count = db.execute("SELECT count(*) FROM kept").fetchone()[0]
@@ -354,6 +360,10 @@ class Store:
         return count
 
     # -- what counts
+    def unverified_count(self) -> int:
+        """Counted responses imported without an issued code (`survey import --unverified`)."""
+        return self.db.execute("SELECT count(*) FROM responses WHERE counted = 1 AND verified = 0").fetchone()[0]
+
     def responses(self) -> list[Response]:
         rows = self.db.execute("SELECT id, form_id, department, role, wave FROM responses WHERE counted = 1 "
                                "ORDER BY id").fetchall()

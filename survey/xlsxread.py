@@ -23,7 +23,7 @@ import re
 import struct
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import unquote
 from xml.parsers import expat
@@ -85,6 +85,10 @@ class WorkbookData:
     cells: dict[str, dict[tuple[int, int], str | float | bool]]  # sheet name -> (row, col) 1-based -> value
     modified: datetime | None  # docProps/core.xml dcterms:modified (last saved), tz-aware when given
     title: str | None
+    # cells of the selected sheets that hold a formula but no stored result: they read as
+    # empty, though someone wrote something there (PHP_XLSXWriter turns text starting with
+    # "=" into such a formula)
+    blank_formulas: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
 
 
 SheetSelector = Callable[[list[SheetInfo]], set[str]] | set[str] | frozenset[str]
@@ -315,6 +319,7 @@ class _Package:
             strings = parser.strings
 
         cells: dict[str, dict[tuple[int, int], str | float | bool]] = {}
+        blank_formulas: dict[str, set[tuple[int, int]]] = {}
         by_part: dict[str, list[str]] = {}
         for info, part in zip(infos, parts):
             if part is None:
@@ -329,6 +334,7 @@ class _Package:
             for n in sheet_names:
                 if n in wanted:
                     cells[n] = sheet.cells
+                    blank_formulas[n] = sheet.blank_formulas
 
         core = _CoreParser()
         core_part = self._find(_target_of(root_rels, _REL_CORE)) or self._find("docProps/core.xml")
@@ -342,7 +348,7 @@ class _Package:
                 self._parse(key, _PartParser())
             else:
                 self._unpack(key, None)
-        return WorkbookData(infos, cells, core.modified(), core.title())
+        return WorkbookData(infos, cells, core.modified(), core.title(), blank_formulas)
 
     def _why_no_workbook(self) -> str:
         if any(k.endswith(".bin") and "workbook" in k for k in self.members):
@@ -638,6 +644,8 @@ class _SheetParser(_TextCollector):
         self.value: str | None = None
         self.inline: str | None = None
         self.in_inline = False
+        self.formula = False
+        self.blank_formulas: set[tuple[int, int]] = set()
 
     def attach(self, parser: expat.XMLParserType, part: str, budget: _Budget) -> None:
         super().attach(parser, part, budget)
@@ -704,6 +712,8 @@ class _SheetParser(_TextCollector):
                 self._take()
             elif local == "rPh":
                 self.in_phonetic = True
+            elif local == "f":
+                self.formula = True
 
     def _cell(self, attrs: dict[str, str]) -> None:
         self.count += 1
@@ -737,6 +747,7 @@ class _SheetParser(_TextCollector):
             self.kind = attrs.get("t", "n")
             self.value = None
             self.inline = None
+            self.formula = False
 
     def _end(self, name: str) -> None:
         local = self.names[name]
@@ -786,6 +797,8 @@ class _SheetParser(_TextCollector):
         # t="e" (an error such as #N/A) and unknown kinds carry no value worth reading
         if result is not None and result != "":
             self.cells[self.position] = result
+        elif self.formula:
+            self.blank_formulas.add(self.position)
 
 
 def _column_number(letters: str) -> int:
