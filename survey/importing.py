@@ -35,6 +35,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from survey import collect as c
+from survey.errors import Location, Problem, SurveyError
 from survey.formid import normalise
 from survey.questionnaire import model as m
 from survey.questionnaire.loader import _locate, _plain, did_you_mean
