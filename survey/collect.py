@@ -18,13 +18,13 @@ import hashlib
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 
 from survey.errors import ScanError
-from survey.forms import FORM_MARKER, META_SHEET, TAG_COLUMN
+from survey.forms import FORM_MARKER, META_SHEET, TAG_COLUMN, check_departments
 from survey.questionnaire import model as m
 from survey.isolation import Failure, run_isolated
 from survey.scan import Scan, load_scan
@@ -174,9 +174,10 @@ def collect(scan: Scan, paths: list[Path] | None = None,
         if progress is not None:
             reads = progress(reads)
         for read in reads:
-            result.outcomes.append(_record(store, read))
+            # names relative to the scan folder: moving or copying the folder changes nothing
+            result.outcomes.append(_record(store, replace(read, path=_relative(read.path, scan.folder))))
         for path in keep or []:
-            _keep(store, path)
+            _keep(store, _relative(path, scan.folder))
         # a later copy may have superseded an earlier one of this run: report where each ended
         result.outcomes = [_final(store, o) for o in result.outcomes]
     return result
@@ -225,6 +226,7 @@ def _refuse_closed(scan: Scan) -> None:
 
 def _sync_department_names(scan: Scan, store: Store) -> None:
     """A renamed department keeps its key: its earlier forms follow the new name."""
+    check_departments(scan, store.issued())
     with store.transaction() as db:
         for d in scan.departments:
             if d.key:
@@ -287,6 +289,11 @@ def _record(store: Store, read: FileRead) -> FileOutcome:
                               "'survey forms' for this scan count")
     if form is not None and issued is not None and issued.department_key != form.department_key:
         form, reason = None, "the form's hidden information does not match how it was issued"
+    if form is not None and form.saved_at and form.saved_at > _tomorrow():
+        # a save time in the future would win every comparison of copies: it is not used
+        form = replace(form, saved_at=None, issues=[*form.issues, (
+            "docProps/core.xml", f"the save time inside the file ({form.saved_at}) lies in the future; it was "
+                                 "not used to choose between copies of this form")])
     if form is None or issued is None:
         with store.transaction() as db:
             db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES (?, ?, ?, 'rejected', ?)",
@@ -311,6 +318,10 @@ def _record(store: Store, read: FileRead) -> FileOutcome:
                        read.sha256)
 
 
+def _tomorrow() -> str:
+    return (datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)).isoformat(timespec="seconds")
+
+
 def _settle(store: Store, db, form_id: str) -> None:
     """Decide which copy of a form counts. The consultant's choice first; else the copy saved
     last (the time inside the file); a tie goes to the content hash, so the outcome depends on
@@ -331,13 +342,25 @@ def _settle(store: Store, db, form_id: str) -> None:
         other = Path(winner.path).name
         if chosen == winner.sha256:
             outcome, reason = "superseded", f"the consultant chose {other} for form {form_id}"
+        elif not copy.saved_at and winner.saved_at:
+            outcome, reason = "superseded", (f"a copy of form {form_id} without a save time inside the file; "
+                                             f"{other} has one ({winner.saved_at}) and counts instead (use "
+                                             "'survey collect --keep FILE' to choose)")
         elif (copy.saved_at or "") < (winner.saved_at or ""):
             outcome, reason = "superseded", (f"an earlier version of form {form_id}: {other} was saved later "
-                                             f"({winner.saved_at or 'unknown'}) and counts instead")
+                                             f"({winner.saved_at}) and counts instead (use 'survey collect --keep "
+                                             "FILE' to choose)")
         else:
             outcome, reason = "duplicate", (f"another copy of form {form_id} saved at the same time as {other}, "
                                             "which counts (use 'survey collect --keep FILE' to choose)")
         db.execute("UPDATE received SET outcome = ?, reason = ? WHERE id = ?", (outcome, reason, copy.received_id))
+
+
+def _relative(path: Path, folder: Path) -> Path:
+    try:
+        return path.absolute().relative_to(folder.absolute())
+    except ValueError:
+        return path
 
 
 def file_name(path: Path) -> str:
@@ -468,9 +491,12 @@ READ_LIMITS = ReadLimits(max_file_bytes=MAX_FILE_BYTES, max_total_bytes=MAX_UNZI
 
 
 def _pick_sheets(sheets: list[SheetInfo]) -> set[str]:
-    """The meta sheet and the questionnaire sheet (the first worksheet that is not one of ours)."""
+    """The meta sheet and the questionnaire sheet: the first visible worksheet that is not one of
+    ours (a sheet hidden in front of it is never read as the answers)."""
     wanted = {META_SHEET} if any(s.name == META_SHEET for s in sheets) else set()
-    form = next((s.name for s in sheets if s.kind == "worksheet" and not s.name.startswith("_")), None)
+    candidates = [s for s in sheets if s.kind == "worksheet" and not s.name.startswith("_")]
+    visible = [s for s in candidates if s.state == "visible"]
+    form = next((s.name for s in visible or candidates), None)
     return wanted | ({form} if form else set())
 
 
@@ -518,8 +544,9 @@ def _verify(ctx: ReadContext, meta: dict[str, str], fields: list[tuple[str, str]
                           meta.get("department", ""), meta["role"], meta.get("wave", ""), meta.get("language", ""),
                           tuple(fields))
     if not verify(ctx.secret, claims, meta["signature"]):
-        raise Rejected(f"the form's hidden information was changed (form {form_id}: its signature does not "
-                       "match); it does not count. Ask the respondent to fill in the original form again")
+        raise Rejected("the form's hidden information was changed (its signature does not match, so even the "
+                       "form id it shows cannot be trusted); it does not count. Ask for the original form to be "
+                       "filled in again")
     return claims
 
 
@@ -552,6 +579,7 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
     """Answers by their tags: each signed field is read from the row whose hidden tag names it."""
     tags = _tag_positions(cells, sheet)
     signed = dict(claims.fields)
+    _check_tag_order(signed, tags, sheet)
     answers: list[AnswerValue] = []
     issues: list[tuple[str, str]] = []
     unanswered: list[str] = []  # cells of required questions left empty
@@ -579,7 +607,8 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
         try:
             answers.append(_parse(ctx.questionnaire, ctx.labels, answer_field, value, text))
         except ValueError as exc:
-            issues.append((f"sheet '{sheet}', cell {where_cell}", f"'{text[:60]}' {exc}; the answer was left out"))
+            # what was typed is not repeated here: status is read by others than the respondent
+            issues.append((f"sheet '{sheet}', cell {where_cell}", f"the answer {exc}; it was left out"))
     if unanswered:
         shown = ", ".join(unanswered[:10]) + (", ..." if len(unanswered) > 10 else "")
         issues.append((f"sheet '{sheet}'", (f"{len(unanswered)} required question(s) not answered (cells {shown}); "
@@ -594,10 +623,30 @@ def _column_number(letters: bytes) -> int:
     return number
 
 
+def _check_tag_order(signed: dict[str, str], tags: dict[str, tuple[int, str]], sheet: str) -> None:
+    """An inserted or deleted row shifts tags and answers together and keeps their order; tags
+    that were swapped, merged or spread over other rows do not. Then the form is refused rather
+    than read with answers under other questions."""
+    placed = []
+    for key, cell in signed.items():
+        match = re.fullmatch(r"([A-Z]+)(\d+)", cell)
+        if match and key in tags:
+            placed.append((int(match.group(2)), tags[key][0], key))
+    placed.sort()
+    for (signed_a, tag_a, key_a), (signed_b, tag_b, key_b) in zip(placed, placed[1:]):
+        if (signed_a == signed_b) != (tag_a == tag_b) or (signed_a < signed_b and tag_a >= tag_b):
+            raise Rejected(f"sheet '{sheet}': the hidden tags of the answers were changed (rows {tag_a} and "
+                           f"{tag_b}, questions {key_a} and {key_b}); ask for a fresh copy of the form")
+
+
 def _tag_positions(cells: Cells, sheet: str) -> dict[str, tuple[int, str]]:
     """field id -> (row, column letter) from the hidden tag column."""
     tag_column = _column_number(TAG_COLUMN.encode())
     positions: dict[str, tuple[int, str]] = {}
+    if not any(c == tag_column and isinstance(v, str) and _TAG.search(v) for (_, c), v in cells.items()) and any(
+            isinstance(v, str) and _TAG.fullmatch(v.split()[0] if v.split() else "") for v in cells.values()):
+        raise Rejected(f"sheet '{sheet}': columns were inserted or deleted, so the answers are no longer where the "
+                       "form put them; ask for a fresh copy of the form")
     for (row_number, column_number), value in sorted(cells.items()):
         if column_number != tag_column or not isinstance(value, str):
             continue
@@ -622,7 +671,8 @@ def _parse(q: m.Questionnaire, labels: _Labels, f: m.AnswerField, value: object,
     if folded in labels.not_applicable[f.scale]:
         return AnswerValue(f.key, None, NOT_APPLICABLE)
     if scale.kind is m.ScaleKind.score:
-        match = re.match(r"^\s*(\d+)(?:[.,]0+)?\b", text)
+        # whole marks only: '7.5', '8 but bad' or 3.7 are not read as a mark (nothing cut off silently)
+        match = re.fullmatch(r"\s*(\d+)(?:[.,]0+)?\s*", text)
         number = int(match.group(1)) if match else None
         if number is None or not (scale.min <= number <= scale.max):  # type: ignore[operator]
             raise ValueError(f"is not a mark from {scale.min} to {scale.max}")

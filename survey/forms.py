@@ -33,7 +33,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from survey.errors import ScanError
+from survey.errors import Location, ScanError
 from survey.formid import grouped, new_form_id
 from survey.i18n import long_date, wording
 from survey.questionnaire import model as m
@@ -131,6 +131,33 @@ def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-") or "afdeling"
 
 
+def check_departments(scan: Scan, issued: list[IssuedForm]) -> None:
+    """Catch the departments.csv mistakes that would move forms already out to another
+    department: names moved without their keys (a sort of one column), or a key removed
+    while the department was renamed."""
+    path = scan.folder / DEPARTMENTS_FILE
+    at_issue = {f.department_key: f.department for f in issued}
+    listed = {d.key for d in scan.departments if d.key}
+    for d in scan.departments:
+        if not d.key:
+            continue
+        for key, name in at_issue.items():
+            if key != d.key and name.casefold() == d.name.casefold() and at_issue.get(d.key, d.name) != d.name \
+                    and key in listed:
+                raise ScanError(f"'{d.name}' was the name of key '{key}' when its forms were issued, and now has "
+                                f"key '{d.key}': were the names moved without their keys?", where=Location(file=path),
+                                fix="put each name back beside its own key; to rename a department, change only "
+                                    "its name")
+    unkeyed = [d.name for d in scan.departments if not d.key]
+    gone = [key for key in at_issue if key not in listed]
+    if unkeyed and gone:
+        out = ", ".join(f"'{key}' ({at_issue[key]})" for key in gone[:3])
+        raise ScanError(f"{', '.join(unkeyed[:3])} in {DEPARTMENTS_FILE} has no key, and key(s) {out} with forms "
+                        "already out are no longer listed", where=Location(file=path),
+                        fix="if it is a renamed department, write its old key in the key column; if it is a new "
+                            "department, give it a new key of its own")
+
+
 def _departments_with_keys(scan: Scan) -> Scan:
     """Keys are given once and kept in departments.csv, so a rename is not a removal."""
     if all(d.key for d in scan.departments):
@@ -205,8 +232,11 @@ def write_forms(scan: Scan, out: Path | None = None,
 
     All or nothing: the forms are written into a temporary folder first and recorded as issued
     only when every one was written; then they are moved into place."""
-    scan = _departments_with_keys(scan)
     folder = out or scan.forms_dir
+    if scan.store_path.exists():
+        with Store(scan.store_path) as store:
+            check_departments(scan, store.issued())
+    scan = _departments_with_keys(scan)
     with Store(scan.store_path) as store:
         if store.closed_on():
             raise ScanError(f"the scan in {scan.folder} was closed on {store.closed_on()}; no forms can be issued",

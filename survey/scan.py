@@ -350,5 +350,5 @@ def read_departments(path: Path) -> list[Department]:
         if managers > headcount:
             raise ScanError(f"'{name}' has more managers ({managers}) than people ({headcount})", where=where,
                             fix="expected_headcount counts everyone, managers included")
-        departments.append(Department(name, headcount, managers, key))
+        departments.append(Department(name, headcount, managers, key.lower()))  # keys match in any case
     return departments
