@@ -23,6 +23,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 
+from survey import entry as _entry  # paper forms typed in (issue 13)
 from survey.errors import ScanError
 from survey.forms import FORM_MARKER, META_SHEET, TAG_COLUMN
 from survey.questionnaire import model as m
@@ -79,6 +80,7 @@ class FileRead:
     size: int
     form: ReadForm | None
     reason: str | None
+    rows: tuple[FileRead, ...] | None = None  # an entry workbook: one read per typed row (survey.entry)
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,9 @@ def collect(scan: Scan, paths: list[Path] | None = None,
         if progress is not None:
             reads = progress(reads)
         for read in reads:
+            if read.rows is not None:  # an entry workbook: every typed row is recorded on its own
+                result.outcomes.extend(_record(store, _entry.bind_issue(store, row)) for row in read.rows)
+                continue
             result.outcomes.append(_record(store, read))
         for path in keep or []:
             _keep(store, path)
@@ -242,6 +247,12 @@ def read_file(ctx: ReadContext, path: Path) -> FileRead:
     sha = hashlib.sha256(raw).hexdigest()
     try:
         return FileRead(path, sha, len(raw), read_form(ctx, path, raw), None)
+    except _entry.EntryWorkbookFound as found:
+        try:
+            book = _entry.read_entry_book(ctx, found.workbook)
+        except Rejected as exc:
+            return FileRead(path, sha, len(raw), None, str(exc))
+        return FileRead(path, sha, len(raw), None, None, tuple(_entry.row_reads(ctx, path, book)))
     except Rejected as exc:
         return FileRead(path, sha, len(raw), None, str(exc))
     except MemoryError:
@@ -396,6 +407,8 @@ def read_form(ctx: ReadContext, path: Path, raw: bytes) -> ReadForm:
         workbook = read_workbook(raw, _pick_sheets, READ_LIMITS)
     except PackageRejected as exc:
         raise Rejected(str(exc)) from None
+    if _entry.ENTRY_SHEET in workbook.cells:
+        raise _entry.EntryWorkbookFound(workbook)
     if META_SHEET not in workbook.cells:
         raise Rejected("is not a form of this scan (it has no survey form information); "
                        "use the forms made by 'survey forms'")
@@ -420,7 +433,7 @@ READ_LIMITS = ReadLimits(max_file_bytes=MAX_FILE_BYTES, max_total_bytes=MAX_UNZI
 
 def _pick_sheets(sheets: list[SheetInfo]) -> set[str]:
     """The meta sheet and the questionnaire sheet (the first worksheet that is not one of ours)."""
-    wanted = {META_SHEET} if any(s.name == META_SHEET for s in sheets) else set()
+    wanted = {n for n in (META_SHEET, _entry.ENTRY_SHEET) if any(s.name == n for s in sheets)}
     form = next((s.name for s in sheets if s.kind == "worksheet" and not s.name.startswith("_")), None)
     return wanted | ({form} if form else set())
 

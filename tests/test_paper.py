@@ -1,0 +1,136 @@
+"""Paper forms (issue 13): print-ready PDFs per issued form, and typing them in through an
+entry workbook (single and double entry), each typed row with its own outcome."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+from openpyxl import load_workbook
+
+from survey.collect import collect
+from survey.entry import collect_double_entry, write_entry_workbook
+from survey.formid import grouped
+from survey.forms import write_forms
+from survey.scan import Department, init_scan
+from survey.store import Store
+
+
+@pytest.fixture
+def scan(tmp_path):
+    scan = init_scan(tmp_path / "scan", "Test org", "werkgeluk", "nl", "2026", 5,
+                     [Department("Zorg", 3, 1), Department("Klein", 2, 0)])
+    write_forms(scan)
+    return scan
+
+
+def issued(scan):
+    with Store(scan.store_path) as store:
+        return store.issued()
+
+
+def type_rows(path, rows, out):
+    """A typist at work: fills rows of the entry workbook (row 3 onwards) by field key."""
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    columns = {sheet.cell(row=2, column=c).value: c for c in range(1, sheet.max_column + 1)}
+    for index, values in enumerate(rows):
+        for key, value in values.items():
+            sheet.cell(row=3 + index, column=columns[key], value=value)
+    book.save(out)
+    return out
+
+
+def received(scan):
+    with Store(scan.store_path) as store:
+        return {os.path.basename(r.path): (r.outcome, r.reason) for r in store.received()}
+
+
+def test_entry_workbook_rows_collect_with_their_own_outcomes(scan):
+    entry = write_entry_workbook(scan)
+    forms = [f for f in issued(scan)]
+    zorg_manager = next(f for f in forms if f.role == "manager")
+    good = next(f for f in forms if f.role == "employee").form_id
+    mistyped = good[:-1] + ("A" if good[-1] != "A" else "B")
+    typed = type_rows(entry, [
+        {"form_id": grouped(good).lower(), "plezier": "8", "zingeving": 6, "plezier_beter": "Meer collega's"},
+        {"form_id": mistyped, "plezier": "7"},
+        {"form_id": zorg_manager.form_id, "plezier": "11", "zingeving": "5"},
+        {"plezier": "5"},
+        {"form_id": "AAAAAAAAAAAAAA", "plezier": "5"},
+    ], scan.inbox / "invoer.xlsx")
+    result = collect(scan)
+    outcomes = received(scan)
+    assert outcomes["invoer.xlsx#row 3"] == ("accepted", None)
+    assert outcomes["invoer.xlsx#row 4"][0] == "rejected"
+    assert f"form id {mistyped} on row 4 is not valid (mistyped?)" in outcomes["invoer.xlsx#row 4"][1]
+    assert outcomes["invoer.xlsx#row 5"] == ("accepted", None)  # 11 is no mark: left out, the rest counts
+    assert "no form id" in outcomes["invoer.xlsx#row 6"][1]
+    assert outcomes["invoer.xlsx#row 7"][0] == "rejected"
+    assert result.count("accepted") == 2
+    with Store(scan.store_path) as store:
+        responses = {r.form_id: r for r in store.responses()}
+        answers = {(a.response_id, a.field): (a.value_num, a.value_text) for a in store.answers()}
+        issues = store.issues()
+    assert responses[zorg_manager.form_id].role == "manager"  # from the issue record
+    assert responses[zorg_manager.form_id].department == "Zorg"
+    first = responses[good].id
+    assert answers[first, "plezier"] == (8.0, None)
+    assert answers[first, "plezier_beter"] == (None, "Meer collega's")
+    assert any("is not a mark" in message for _, _, message in issues)
+    assert collect(scan).count("unchanged") == 5  # collecting again adds nothing
+    del typed
+
+
+def test_a_moved_column_is_caught(scan):
+    entry = write_entry_workbook(scan)
+    book = load_workbook(entry)
+    sheet = book.worksheets[0]
+    sheet["B2"], sheet["D2"] = sheet["D2"].value, sheet["B2"].value  # two columns swapped
+    book.save(scan.inbox / "invoer.xlsx")
+    collect(scan)
+    outcome, reason = received(scan)["invoer.xlsx"]
+    assert outcome == "rejected" and "columns were moved" in reason
+
+
+def test_typed_row_and_returned_file_follow_the_rule_of_copies(scan):
+    from survey.demo import fill_form
+
+    form_id = issued(scan)[0].form_id
+    xlsx = next(scan.forms_dir.rglob(f"{form_id}.xlsx"))
+    fill_form(scan, xlsx, {"plezier": 4}, scan.inbox / "returned.xlsx")
+    collect(scan)
+    type_rows(write_entry_workbook(scan), [{"form_id": form_id, "plezier": "9"}], scan.inbox / "invoer.xlsx")
+    collect(scan)
+    with Store(scan.store_path) as store:
+        copies = store.copies(form_id)
+    assert len(copies) == 2 and sum(c.counted for c in copies) == 1
+
+
+def test_double_entry_collects_agreed_forms_once_and_lists_differences(scan, tmp_path):
+    ids = [f.form_id for f in issued(scan)]
+    entry = write_entry_workbook(scan)
+    rows_a = [{"form_id": ids[0], "plezier": "8", "zingeving": "6"},
+              {"form_id": ids[1], "plezier": "7", "zingeving": "6"}]
+    rows_b = [{"form_id": ids[1], "plezier": "7", "zingeving": "5"},
+              {"form_id": grouped(ids[0]), "plezier": "8", "zingeving": "6"}]
+    a = type_rows(entry, rows_a, tmp_path / "typist-a.xlsx")
+    b = type_rows(entry, rows_b, tmp_path / "typist-b.xlsx")
+    result = collect_double_entry(scan, a, b)
+    assert [(d.form_id, d.field, d.value_a, d.value_b) for d in result.differences] == [(ids[1], "zingeving", "6", "5")]
+    assert "Zingeving" in result.differences[0].question
+    by_outcome = sorted(o.outcome for o in result.outcomes)
+    assert by_outcome == ["accepted", "rejected"]
+    with Store(scan.store_path) as store:
+        assert [r.form_id for r in store.responses()] == [ids[0]]  # collected once; the differing one not at all
+    held = next(o for o in result.outcomes if o.outcome == "rejected")
+    assert "typed differently" in held.reason and "A '6', B '5'" in held.reason
+    # the typists agree: B corrected, collect again: now it counts
+    rows_b[0]["zingeving"] = "6"
+    type_rows(entry, rows_b, b)
+    again = collect_double_entry(scan, a, b)
+    assert not again.differences
+    with Store(scan.store_path) as store:
+        assert sorted(r.form_id for r in store.responses()) == sorted(ids[:2])
