@@ -134,3 +134,67 @@ def test_double_entry_collects_agreed_forms_once_and_lists_differences(scan, tmp
     assert not again.differences
     with Store(scan.store_path) as store:
         assert sorted(r.form_id for r in store.responses()) == sorted(ids[:2])
+
+
+def _pdf_text(path):
+    from pypdf import PdfReader
+
+    reader = PdfReader(path)
+    return [" ".join(page.extract_text().split()) for page in reader.pages]
+
+
+def test_paper_form_pdf_prints_every_option_page_numbers_and_the_id(tmp_path):
+    from survey.paper import write_paper_forms
+    from survey.questionnaire import model as m
+
+    scan = init_scan(tmp_path / "scan", "Zorggroep", "organisatiescan", "nl", "2026", 5,
+                     [Department("Thuiszorg", 2, 1)])
+    write_forms(scan)
+    result = write_paper_forms(scan)
+    forms = issued(scan)
+    assert len(result.forms) == len(forms) == 2 and len(result.print_files) == 1
+    employee = next(f for f in forms if f.role == "employee")
+    pdf = next(p for p in result.forms if p.stem == employee.form_id)
+    pages = _pdf_text(pdf)
+    text = " ".join(pages)
+    squashed = text.replace(" ", "")
+    q = scan.questionnaire
+    for f in q.answer_fields():
+        if f.scale is None or f.key == "role":
+            continue
+        scale = q.scales[f.scale]
+        labels = [str(v) for v in scale.values] if scale.kind is m.ScaleKind.score else \
+            [o.text("nl") for o in scale.options]
+        if scale.not_applicable:
+            labels.append(scale.not_applicable["nl"])
+        for label in labels:  # header cells may wrap: compare without spaces
+            assert label.replace(" ", "") in squashed, (f.key, label)
+    for number, page in enumerate(pages, start=1):
+        assert f"Pagina {number} van {len(pages)}" in page
+        assert grouped(employee.form_id) in page  # the id on every page, for typing in
+    for item in q.items:
+        assert " ".join(item.text["nl"].split()).replace(" ", "")[:30] in squashed
+    # a second run writes nothing new; the print file holds every page of the department's forms
+    assert not write_paper_forms(scan).forms
+    from pypdf import PdfReader
+    total = sum(len(PdfReader(p).pages) for p in result.forms)
+    assert len(PdfReader(result.print_files[0]).pages) == total
+
+
+def test_cli_paper_entry_workbook_and_double_entry(scan, tmp_path):
+    from click.testing import CliRunner
+
+    from survey.cli import cli
+
+    run = CliRunner().invoke(cli, ["forms", str(scan.folder), "--paper", "--entry-workbook"])
+    assert run.exit_code == 0, run.output
+    assert "paper forms (PDF)" in run.output and "invoer.xlsx" in run.output
+    assert len(list(scan.forms_dir.rglob("*.pdf"))) == len(issued(scan)) + 2  # + a print file per department
+    ids = [f.form_id for f in issued(scan)]
+    entry = scan.forms_dir / "invoer.xlsx"
+    a = type_rows(entry, [{"form_id": ids[0], "plezier": "8"}], tmp_path / "a.xlsx")
+    b = type_rows(entry, [{"form_id": ids[0], "plezier": "3"}], tmp_path / "b.xlsx")
+    run = CliRunner().invoke(cli, ["collect", str(scan.folder), "--double-entry", str(a), str(b)])
+    assert run.exit_code == 0, run.output
+    assert f"form {ids[0]}" in run.output and "A '8', B '3'" in run.output
+    assert "0 accepted" in run.output
