@@ -159,7 +159,7 @@ def _paper_forms(scan_dir: Path, out: Path | None, paper: bool, entry_workbook: 
     if paper:
         from survey.paper import write_paper_forms
 
-        written = write_paper_forms(scan, out)
+        written = write_paper_forms(scan, out, progress=_progress("Writing paper forms"))
         echo(f"{len(written.forms)} paper forms (PDF) written next to their Excel forms")
         for path in written.print_files:
             echo(f"  print file for the print room: {path}")

@@ -14,6 +14,11 @@ The form id is printed in groups of four (`formid.grouped`) on every page, with 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -137,12 +142,21 @@ class _Renderer:
         self.base_url, self.fetcher = _pdf_resources(scan)
         self.models: dict[tuple[str, str], dict] = {}
         self.words = wording(scan.language)
+        self._blank = None
 
     def html(self, form: IssuedForm) -> str:
         key = (form.department, form.role)
         if key not in self.models:
             self.models[key] = form_model(self.scan, form.department, form.role)
         return self.template.render(form=self.models[key], form_id=grouped(form.form_id), w=self.words, css=self.css)
+
+    def blank(self):
+        """An empty A4 page: the back of a form with an odd number of pages in a print file."""
+        from weasyprint import HTML
+
+        if self._blank is None:
+            self._blank = HTML(string="<style>@page { size: A4 }</style><p></p>", url_fetcher=self.fetcher).render()
+        return self._blank
 
     def document(self, form: IssuedForm):
         from weasyprint import HTML
@@ -156,9 +170,15 @@ def pdf_path(folder: Path, form: IssuedForm) -> Path:
     return folder / relative.with_suffix(".pdf")
 
 
-def write_paper_forms(scan: Scan, out: Path | None = None) -> PaperResult:
-    """A PDF for every issued form of this wave that has none yet, and for each department a
-    print file with the forms written now (for the print room)."""
+PRINT_BATCH = 50  # forms per print file: a print room's job, and bounded memory while rendering
+PARALLEL_FROM = 8  # forms; below this, starting worker processes costs more than it saves
+
+
+def write_paper_forms(scan: Scan, out: Path | None = None,
+                      progress: Callable[[Iterator[Path]], Iterator[Path]] | None = None) -> PaperResult:
+    """A PDF for every issued form of this wave that has none yet, and for each department
+    print files (at most PRINT_BATCH forms each) with the forms written now, for the print
+    room. Departments are rendered in parallel when there are many forms."""
     folder = out or scan.forms_dir
     with Store(scan.store_path) as store:
         forms = [f for f in store.issued() if f.wave == scan.wave]
@@ -166,32 +186,83 @@ def write_paper_forms(scan: Scan, out: Path | None = None) -> PaperResult:
     result = PaperResult()
     if not todo:
         return result
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    jobs: list[tuple[str, list[IssuedForm]]] = []
+    by_department: dict[str, list[IssuedForm]] = {}
+    for form in todo:
+        by_department.setdefault(form.department, []).append(form)
+    for department, group in by_department.items():
+        batches = [group[i:i + PRINT_BATCH] for i in range(0, len(group), PRINT_BATCH)]
+        for number, batch in enumerate(batches, start=1):
+            name = slug(department) + f"-{stamp}" + (f"-{number}" if len(batches) > 1 else "")
+            jobs.append((name, batch))
+    done = _run_jobs(scan, folder, jobs)
+    iterator: Iterator[Path] = (path for paths, _ in done for path in paths)
+    for path in progress(iterator) if progress is not None else iterator:
+        result.forms.append(path)
+    result.print_files.extend(folder / PRINT_FOLDER / f"{name}.pdf" for name, _ in jobs)
+    return result
+
+
+def _run_jobs(scan: Scan, folder: Path, jobs: list[tuple[str, list[IssuedForm]]]) -> Iterator[tuple[list[Path], Path]]:
+    if sum(len(batch) for _, batch in jobs) < PARALLEL_FROM or len(jobs) < 2:
+        renderer = _renderer(scan)
+        for name, batch in jobs:
+            yield _write_batch(renderer, folder, name, batch)
+        return
+    workers = min(len(jobs), os.cpu_count() or 1)
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(scan.folder,)) as pool:
+        futures = [pool.submit(_batch_in_worker, folder, name, batch) for name, batch in jobs]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+_WORKER: dict[str, _Renderer] = {}
+
+
+def _init_worker(scan_folder: Path) -> None:
+    from survey.scan import load_scan
+
+    _WORKER["renderer"] = _renderer(load_scan(scan_folder))
+
+
+def _batch_in_worker(folder: Path, name: str, batch: list[IssuedForm]) -> tuple[list[Path], Path]:
+    return _write_batch(_WORKER["renderer"], folder, name, batch)
+
+
+def _renderer(scan: Scan) -> _Renderer:
     try:
-        renderer = _Renderer(scan)
+        return _Renderer(scan)
     except OSError as exc:  # Pango missing
         raise ScanError(f"the paper forms cannot be made: {exc}",
-                        fix="install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0)")
+                        fix="install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0)") from None
+
+
+def _write_batch(renderer: _Renderer, folder: Path, name: str, batch: list[IssuedForm]) -> tuple[list[Path], Path]:
+    """Each form's PDF beside its Excel form, then the batch's print file (all their pages)."""
     logger = logging.getLogger("weasyprint")
     level = logger.level
     logger.setLevel(logging.ERROR)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
     try:
-        by_department: dict[str, list] = {}
-        for form in todo:
+        documents, paths = [], []
+        for form in batch:
             document = renderer.document(form)
             target = pdf_path(folder, form)
             target.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(target) as partial:
                 document.write_pdf(partial)
-            result.forms.append(target)
-            by_department.setdefault(form.department, []).append(document)
-        for department, documents in by_department.items():
-            target = folder / PRINT_FOLDER / f"{slug(department)}-{stamp}.pdf"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            pages = [page for document in documents for page in document.pages]
-            with atomic_path(target) as partial:
-                documents[0].copy(pages).write_pdf(partial)
-            result.print_files.append(target)
+            documents.append(document)
+            paths.append(target)
+        target = folder / PRINT_FOLDER / f"{name}.pdf"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pages = []
+        for document in documents:  # every form starts on a new sheet when printed double-sided
+            pages.extend(document.pages)
+            if len(document.pages) % 2:
+                pages.extend(renderer.blank().pages)
+        with atomic_path(target) as partial:
+            documents[0].copy(pages).write_pdf(partial)
     finally:
         logger.setLevel(level)
-    return result
+    return paths, target
