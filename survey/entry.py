@@ -98,6 +98,8 @@ def field_label(q: m.Questionnaire, f: m.AnswerField, lang: str, number: int | N
         code = f.key.rsplit(".", 1)[1]
         extra = next((o.text(lang) for o in q.scales[f.scale].options if str(o.code) == code), code)
     prefix = f"{number}. " if number else ""
+    if f.aspect in ("initiative", "effect") and extra:
+        return f"{prefix}{extra}"  # the situation and the question about it say it all
     return f"{prefix}{short}" + (f" ({extra})" if extra else "")
 
 
@@ -110,6 +112,8 @@ def choices(q: m.Questionnaire, f: m.AnswerField, lang: str) -> list[str] | None
     scale = q.scales[f.scale]  # type: ignore[index]
     labels = [str(v) for v in scale.values] if scale.kind is m.ScaleKind.score \
         else [o.text(lang) for o in scale.options]
+    # a manager's paper form prints the manager wording ('My staff member'): typed as printed
+    labels += [o.text(lang, True) for o in scale.options if o.text(lang, True) not in labels]
     if scale.not_applicable:
         labels.append(scale.not_applicable[lang])
     return labels
