@@ -80,8 +80,8 @@ def form_model(scan: Scan, department: str, role: str) -> dict:
                 last = blocks[-1] if blocks else None
                 if not (last and last["kind"] == "table" and last["scale"] == item.scale):
                     last = {"kind": "table", "scale": item.scale, "options": options, "anchors": _anchors(scan, scale),
-                            "head": w["statement"] if isinstance(item, m.StatementItem) else w["question"], "groups": [],
-                            "sub": False}
+                            "head": w["statement"] if isinstance(item, m.StatementItem) else w["question"],
+                            "groups": [], "sub": False}
                     blocks.append(last)
                 if item.desired:
                     last["sub"] = True

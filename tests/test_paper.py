@@ -4,8 +4,6 @@ entry workbook (single and double entry), each typed row with its own outcome.""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 
 import pytest
 from openpyxl import load_workbook
@@ -54,7 +52,7 @@ def test_entry_workbook_rows_collect_with_their_own_outcomes(scan):
     zorg_manager = next(f for f in forms if f.role == "manager")
     good = next(f for f in forms if f.role == "employee").form_id
     mistyped = good[:-1] + ("A" if good[-1] != "A" else "B")
-    typed = type_rows(entry, [
+    type_rows(entry, [
         {"form_id": grouped(good).lower(), "plezier": "8", "zingeving": 6, "plezier_beter": "Meer collega's"},
         {"form_id": mistyped, "plezier": "7"},
         {"form_id": zorg_manager.form_id, "plezier": "11", "zingeving": "5"},
@@ -81,7 +79,6 @@ def test_entry_workbook_rows_collect_with_their_own_outcomes(scan):
     assert answers[first, "plezier_beter"] == (None, "Meer collega's")
     assert any("is not a mark" in message for _, _, message in issues)
     assert collect(scan).count("unchanged") == 5  # collecting again adds nothing
-    del typed
 
 
 def test_a_moved_column_is_caught(scan):
@@ -198,3 +195,28 @@ def test_cli_paper_entry_workbook_and_double_entry(scan, tmp_path):
     assert run.exit_code == 0, run.output
     assert f"form {ids[0]}" in run.output and "A '8', B '3'" in run.output
     assert "0 accepted" in run.output
+
+
+def test_a_changed_mapping_on_the_hidden_sheet_is_caught(scan):
+    entry = write_entry_workbook(scan)
+    book = load_workbook(entry)
+    hidden = book["_entry"]
+    for row in hidden.iter_rows():
+        if row[0].value == "plezier":
+            row[1].value = "D"  # the mapping says plezier sits elsewhere
+    book.save(scan.inbox / "invoer.xlsx")
+    collect(scan)
+    outcome, reason = received(scan)["invoer.xlsx"]
+    assert outcome == "rejected" and "signature does not match" in reason
+
+
+def test_manager_wording_typed_as_printed_is_read(tmp_path):
+    scan = init_scan(tmp_path / "scan", "Org", "organisatiescan", "en", "2026", 5, [Department("Care", 2, 1)])
+    write_forms(scan)
+    manager = next(f for f in issued(scan) if f.role == "manager")
+    key = "pace_map.planning_talk.initiative"
+    type_rows(write_entry_workbook(scan), [{"form_id": manager.form_id, key: "I, the manager"}],
+              scan.inbox / "entry.xlsx")
+    assert collect(scan).count("accepted") == 1
+    with Store(scan.store_path) as store:
+        assert [(a.field, a.value_text) for a in store.answers()] == [(key, "manager")]
