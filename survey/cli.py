@@ -131,9 +131,12 @@ def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave:
 @click.option("--yes", is_flag=True, help="Confirm an unusually large number of forms for a department.")
 @click.option("--codes", "codes", type=int, default=None, metavar="N",
               help="Issue N codes for an online questionnaire (with --department): a CSV in DIR/forms/codes.")
+@click.option("--paper", is_flag=True, help="Also write a print-ready PDF of every issued form that has none yet, "
+              "and one print file per department (DIR/forms/print).")
+@click.option("--entry-workbook", is_flag=True, help="Also write a workbook for typing in paper forms.")
 @friendly_errors
 def forms(scan_dir: Path, out: Path | None, add: int | None, department: str | None, role: str,
-          yes: bool, codes: int | None) -> None:
+          yes: bool, codes: int | None, paper: bool, entry_workbook: bool) -> None:
     """Issue one personal Excel form per expected respondent (into DIR/forms).
 
     Run again after departments.csv changed: forms are added for new or larger departments;
@@ -162,6 +165,7 @@ def forms(scan_dir: Path, out: Path | None, add: int | None, department: str | N
     for line in result.departments:
         echo(f"  {line.describe()}")
     echo(f"{len(result.forms)} new forms written to {result.folder}")
+    _paper_forms(scan_dir, out, paper, entry_workbook)  # issue 13: paper forms and typing them in
     _write_kit(scan_dir)
 
 
@@ -184,6 +188,23 @@ def kit(scan_dir: Path) -> None:
     _write_kit(scan_dir)
 
 
+def _paper_forms(scan_dir: Path, out: Path | None, paper: bool, entry_workbook: bool) -> None:
+    from survey.scan import load_scan
+
+    scan = load_scan(scan_dir)
+    if paper:
+        from survey.paper import write_paper_forms
+
+        written = write_paper_forms(scan, out, progress=_progress("Writing paper forms"))
+        echo(f"{len(written.forms)} paper forms (PDF) written next to their Excel forms")
+        for path in written.print_files:
+            echo(f"  print file for the print room: {path}")
+    if entry_workbook:
+        from survey.entry import write_entry_workbook
+
+        echo(f"Entry workbook for typing in paper forms: {write_entry_workbook(scan, out)}")
+
+
 @cli.command()
 @scan_argument
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -193,10 +214,19 @@ def kit(scan_dir: Path) -> None:
               help="Time one file may take to read; a slower file is rejected.")
 @click.option("--memory-limit", type=click.IntRange(min=64), default=1024, show_default=True, metavar="MB",
               help="Memory one file may take to read (Linux only); more is rejected.")
+@click.option("--double-entry", nargs=2, type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="A.xlsx B.xlsx", help="Compare two typed entry workbooks of the same paper forms; collect "
+              "the forms typed the same in both, list the differences.")
 @friendly_errors
 def collect(scan_dir: Path, paths: tuple[Path, ...], keep: tuple[Path, ...], time_limit: float,
-            memory_limit: int) -> None:
-    """Read returned forms (PATHS, default DIR/inbox) into the store DIR/scan.db."""
+            memory_limit: int, double_entry: tuple[Path, Path] | None) -> None:
+    """Read returned forms (PATHS, default DIR/inbox) into the store DIR/scan.db.
+
+    Typed-in paper forms: put the entry workbook in the inbox (every row is collected like a
+    form), or compare two typings with --double-entry A.xlsx B.xlsx."""
+    if double_entry:
+        _double_entry(scan_dir, *double_entry)
+        return
     from survey.collect import Limits
     from survey.collect import collect as collect_forms
     from survey.scan import load_scan
@@ -264,6 +294,23 @@ def import_(scan_dir: Path, export: Path, mapping: Path | None, draft_mapping: b
          f"{result.count('superseded')} superseded, {result.count('duplicate')} duplicate, "
          f"{result.count('rejected')} rejected, {result.count('unchanged')} imported before")
     echo(f"Dropped, never stored: {', '.join(result.dropped) or 'no identifying columns'}")
+def _double_entry(scan_dir: Path, a: Path, b: Path) -> None:
+    from survey.entry import collect_double_entry
+    from survey.scan import load_scan
+
+    result = collect_double_entry(load_scan(scan_dir), a, b)
+    if result.differences:
+        echo(f"{len(result.differences)} difference(s) between {a.name} (A) and {b.name} (B); these forms are "
+             "not accepted until both typists agree:")
+        for d in result.differences:
+            echo(f"  form {d.form_id}, {d.question}: A '{d.value_a}', B '{d.value_b}'")
+    for outcome in result.outcomes:
+        if outcome.outcome in ("rejected", "duplicate", "superseded"):
+            echo(f"  {outcome.outcome}: {outcome.path}: {outcome.reason}")
+    counts = {k: sum(1 for o in result.outcomes if o.outcome == k) for k in
+              ("accepted", "superseded", "duplicate", "rejected", "unchanged")}
+    echo(f"{counts['accepted']} accepted, {counts['superseded']} superseded, {counts['duplicate']} duplicate, "
+         f"{counts['rejected']} rejected, {counts['unchanged']} collected before")
 
 
 @cli.command()

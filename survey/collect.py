@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 
+from survey import entry as _entry  # paper forms typed in (issue 13)
 from survey.errors import ScanError
 from survey.forms import FORM_MARKER, META_SHEET, TAG_COLUMN, check_departments
 from survey.questionnaire import model as m
@@ -80,6 +81,7 @@ class FileRead:
     size: int
     form: ReadForm | None
     reason: str | None
+    rows: tuple[FileRead, ...] | None = None  # an entry workbook: one read per typed row (survey.entry)
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,10 @@ def collect(scan: Scan, paths: list[Path] | None = None,
         if progress is not None:
             reads = progress(reads)
         for read in reads:
+            if read.rows is not None:  # an entry workbook: every typed row is recorded on its own
+                result.outcomes.extend(_record(store, _entry.bind_issue(store, replace(
+                    row, path=_relative(row.path, scan.folder)))) for row in read.rows)
+                continue
             # names relative to the scan folder: moving or copying the folder changes nothing
             result.outcomes.append(_record(store, replace(read, path=_relative(read.path, scan.folder))))
         for path in keep or []:
@@ -245,6 +251,12 @@ def read_file(ctx: ReadContext, path: Path) -> FileRead:
     sha = hashlib.sha256(raw).hexdigest()
     try:
         return FileRead(path, sha, len(raw), read_form(ctx, path, raw), None)
+    except _entry.EntryWorkbookFound as found:
+        try:
+            book = _entry.read_entry_book(ctx, found.workbook)
+        except Rejected as exc:
+            return FileRead(path, sha, len(raw), None, str(exc))
+        return FileRead(path, sha, len(raw), None, None, tuple(_entry.row_reads(ctx, path, book)))
     except Rejected as exc:
         return FileRead(path, sha, len(raw), None, str(exc))
     except MemoryError:
@@ -468,6 +480,8 @@ def read_form(ctx: ReadContext, path: Path, raw: bytes) -> ReadForm:
             workbook = read_workbook(raw, _pick_sheets, READ_LIMITS)
     except PackageRejected as exc:
         raise Rejected(str(exc)) from None
+    if _entry.ENTRY_SHEET in workbook.cells:
+        raise _entry.EntryWorkbookFound(workbook)
     if META_SHEET not in workbook.cells:
         raise Rejected("is not a form of this scan (it has no survey form information); "
                        "use the forms made by 'survey forms'")
@@ -493,7 +507,7 @@ READ_LIMITS = ReadLimits(max_file_bytes=MAX_FILE_BYTES, max_total_bytes=MAX_UNZI
 def _pick_sheets(sheets: list[SheetInfo]) -> set[str]:
     """The meta sheet and the questionnaire sheet: the first visible worksheet that is not one of
     ours (a sheet hidden in front of it is never read as the answers)."""
-    wanted = {META_SHEET} if any(s.name == META_SHEET for s in sheets) else set()
+    wanted = {n for n in (META_SHEET, _entry.ENTRY_SHEET) if any(s.name == n for s in sheets)}
     candidates = [s for s in sheets if s.kind == "worksheet" and not s.name.startswith("_")]
     visible = [s for s in candidates if s.state == "visible"]
     form = next((s.name for s in visible or candidates), None)
