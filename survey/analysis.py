@@ -140,6 +140,7 @@ class AnalysisResult:
     decision: Decision | None = None
     protection: bool = True
     n_unverified: int = 0  # counted responses imported without an issued code (survey import --unverified)
+    group_members: dict[str, frozenset[int]] = field(default_factory=dict)  # group -> response ids behind it
 
     @property
     def questionnaire(self) -> m.Questionnaire:
@@ -245,12 +246,55 @@ class Scorer:
 
 # --------------------------------------------------------------------------- analysis
 
-def analyse_scan(scan: Scan, *, protection: bool = True) -> AnalysisResult:
+def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False) -> AnalysisResult:
     responses, wide = load_frame(scan)
     result = analyse_frame(scan, responses, wide, protection=protection)
+    if result.register is not None:
+        result.group_members = {key: frozenset(int(i) for i in responses.index[group.members])
+                                for key, group in result.register.groups.items()}
     with Store(scan.store_path) as store:
         result.n_unverified = store.unverified_count()
+        if replace_earlier:
+            store.forget_editions()
+        if protection:
+            _check_editions(result, store.last_edition())
     return result
+
+
+def _check_editions(result: AnalysisResult, last: tuple[str, dict[str, frozenset[int]]] | None) -> None:
+    """Outputs already written are in readers' hands: a new edition whose group differs from
+    the last one by 1..k-1 people would give those people's answers away (new sum minus old
+    sum). Such an edition is refused until enough has changed."""
+    if last is None:
+        return
+    when, earlier = last
+    k = result.scan.anonymity_threshold
+    short = []
+    for key, now in result.group_members.items():
+        before = earlier.get(key)
+        if before is None:
+            continue
+        changed = len(now ^ before)
+        if 0 < changed < k:
+            short.append(f"{group_label(result, key)} ({changed} form(s) new or changed)")
+    if short:
+        moment = when[:16].replace("T", " ")
+        raise ReportError(
+            f"results were already written on {moment}; since then too few forms came in or changed for "
+            f"{', '.join(short[:4])}{' and more' if len(short) > 4 else ''}: comparing a new edition with the "
+            "earlier one would give those people's answers away",
+            fix=f"wait until at least {k} forms came in or changed in each of these groups and run this again; "
+                "if the earlier results were never shared with anyone, add --replace-earlier")
+
+
+def publish(result: AnalysisResult, output: str) -> None:
+    """Record which responses are behind every group's figures in outputs being written."""
+    if not result.group_members or not result.protection:
+        return
+    with Store(result.scan.store_path) as store:
+        last = store.last_edition()
+        if last is None or last[1] != result.group_members:
+            store.record_edition(result.group_members, output)
 
 
 def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
@@ -624,4 +668,5 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
         suppression.to_excel(writer, sheet_name="suppression_log", index=False)
         # pandas hands strings to openpyxl, which makes a group named '=...' a live formula
         inert_workbook(writer.book)
+    publish(results, "results workbook")
     return path

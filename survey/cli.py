@@ -57,6 +57,12 @@ class _CleanError(click.ClickException):
         super().__init__(clean_text(message))
 
 
+def replace_earlier_option(command):
+    return click.option("--replace-earlier", is_flag=True,
+                        help="The results written before were never shared: allow a new edition that differs "
+                             "from them by fewer forms than the anonymity threshold.")(command)
+
+
 def scan_argument(command):
     return click.argument("scan_dir", metavar="DIR", type=click.Path(file_okay=False, path_type=Path))(command)
 
@@ -345,14 +351,15 @@ def close(scan_dir: Path, yes: bool) -> None:
 @cli.command()
 @scan_argument
 @out_option
+@replace_earlier_option
 @friendly_errors
-def analyse(scan_dir: Path, out: Path | None) -> None:
+def analyse(scan_dir: Path, out: Path | None, replace_earlier: bool) -> None:
     """Analyse the collected responses and write the results workbook."""
     from survey.analysis import analyse_scan, write_results_workbook
     from survey.scan import load_scan
 
     scan = load_scan(scan_dir)
-    results = analyse_scan(scan)
+    results = analyse_scan(scan, replace_earlier=replace_earlier)
     path = write_results_workbook(results, (out or scan.output_dir) / "results.xlsx")
     echo(f"{results.organisation_result.n} responses analysed; results: {path}")
 
@@ -361,13 +368,14 @@ def analyse(scan_dir: Path, out: Path | None) -> None:
 @scan_argument
 @out_option
 @click.option("--no-pdf", is_flag=True, help="Write only the HTML report.")
+@replace_earlier_option
 @friendly_errors
-def report(scan_dir: Path, out: Path | None, no_pdf: bool) -> None:
+def report(scan_dir: Path, out: Path | None, no_pdf: bool, replace_earlier: bool) -> None:
     """Write the report as report.html and report.pdf."""
     from survey.report import write_report
     from survey.scan import load_scan
 
-    paths = write_report(load_scan(scan_dir), out, pdf=not no_pdf)
+    paths = write_report(load_scan(scan_dir), out, pdf=not no_pdf, replace_earlier=replace_earlier)
     for path in paths:
         echo(str(path))
 

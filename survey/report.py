@@ -26,7 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from survey import __version__, charts
 from survey.atomic import atomic_path, write_text_atomic
-from survey.analysis import AnalysisResult, Estimate, GroupResult, analyse_scan, group_label
+from survey.analysis import AnalysisResult, Estimate, GroupResult, analyse_scan, group_label, publish
 from survey.disclosure import MANAGERS
 from survey.errors import Location, ReportError
 from survey.i18n import wording
@@ -554,9 +554,9 @@ def _template_error(scan: Scan, exc: Exception) -> ReportError | None:
 
 
 def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult | None = None,
-                 pdf: bool = True) -> list[Path]:
+                 pdf: bool = True, replace_earlier: bool = False) -> list[Path]:
     """Write report.html (self-contained) and report.pdf; returns their paths."""
-    results = results or analyse_scan(scan)
+    results = results or analyse_scan(scan, replace_earlier=replace_earlier)
     model = build_report_model(results)
     html = render_html(scan, model)
     folder = out or scan.output_dir
@@ -586,6 +586,7 @@ def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult
             logger.removeFilter(_quiet_refusals)
             logger.setLevel(level)
         paths.append(pdf_path)
+    publish(results, "report")
     return paths
 
 

@@ -21,7 +21,7 @@ from filelock import FileLock, Timeout
 from survey.errors import Location, ScanError
 
 APPLICATION_ID = 0x53525659  # 'SRVY'
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 OUTCOMES = ("accepted", "duplicate", "superseded", "rejected")
 
 # Version 1: the first store (no version number yet).
@@ -142,8 +142,25 @@ _V3 = """
 ALTER TABLE responses ADD COLUMN verified INTEGER NOT NULL DEFAULT 1
 """
 
+# Version 4: the register of published editions. Which responses were behind each group's
+# figures when outputs were written, so that a later edition never differs from an earlier
+# one by fewer than the threshold of people (two reports a day apart would otherwise give
+# away the one form that came in between).
+_V4 = """
+CREATE TABLE editions (
+    id INTEGER PRIMARY KEY,
+    published_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
+    outputs TEXT NOT NULL
+);
+CREATE TABLE edition_members (
+    edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
+    group_key TEXT NOT NULL,
+    response_id INTEGER NOT NULL
+)
+"""
+
 # MIGRATIONS[i] takes a store from version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 
 
 @dataclass(frozen=True)
@@ -326,6 +343,28 @@ class Store:
             "SELECT r.path, i.location, i.message FROM issues i JOIN received r ON r.id = i.received_id "
             "WHERE r.outcome = 'accepted' ORDER BY r.id").fetchall()
 
+    # -- published editions
+    def last_edition(self) -> tuple[str, dict[str, frozenset[int]]] | None:
+        row = self.db.execute("SELECT id, published_at FROM editions ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        members: dict[str, set[int]] = {}
+        for group, response in self.db.execute("SELECT group_key, response_id FROM edition_members "
+                                               "WHERE edition_id = ?", (row[0],)):
+            members.setdefault(group, set()).add(response)
+        return row[1], {g: frozenset(ids) for g, ids in members.items()}
+
+    def record_edition(self, groups: dict[str, frozenset[int]], outputs: str) -> None:
+        with self.transaction() as db:
+            edition = db.execute("INSERT INTO editions (outputs) VALUES (?)", (outputs,)).lastrowid
+            db.executemany("INSERT INTO edition_members (edition_id, group_key, response_id) VALUES (?, ?, ?)",
+                           [(edition, g, int(r)) for g, ids in groups.items() for r in ids])
+
+    def forget_editions(self) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM edition_members")
+            db.execute("DELETE FROM editions")
+
     # -- the end of a scan
     def closed_on(self) -> str | None:
         row = self.db.execute("SELECT value FROM scan_state WHERE key = 'closed'").fetchone()
@@ -342,7 +381,8 @@ class Store:
                        "verified FROM responses WHERE counted = 1 ORDER BY random()")
             db.execute("CREATE TEMP TABLE kept_answers AS SELECT k.rowid AS new, a.field, a.value_num, a.value_text "
                        "FROM answers a JOIN kept k ON k.old = a.response_id")
-            for table in ("answers", "issues", "responses", "received", "decisions", "issued_forms"):
+            for table in ("answers", "issues", "responses", "received", "decisions", "issued_forms",
+                          "edition_members", "editions"):
                 db.execute(f"DELETE FROM {table}")
             placeholder = db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES "
                                      "('', 'closed', 0, 'accepted', 'scan closed')").lastrowid

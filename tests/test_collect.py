@@ -201,7 +201,7 @@ def test_damaged_zip_and_old_excel_files_are_rejected(scan):
     result = collect(scan)
     assert result.count("rejected") == 2
     recorded = outcomes(scan)
-    assert "damaged" in recorded["crc.xlsx"][1] or "not an Excel workbook" in recorded["crc.xlsx"][1]
+    assert "damaged" in recorded["crc.xlsx"][1] or "not an Excel workbook" in recorded["crc.xlsx"][1], recorded
     assert "password-protected or an old .xls" in recorded["old.xls"][1]
 
 
