@@ -2,8 +2,8 @@
 
 Candidates come only from members of shown groups: the organisation's quotes leave out the
 hidden departments' members, the managers' quotes exist only when the managers' group is
-shown (see `analysis._Analysis._open_answers`). Without a review the report takes per
-question the answers given most often, ties alphabetically: the same every run.
+shown (see `analysis._Analysis._open_answers`). Nothing is quoted before a review; then per
+question the approved answers given most often, ties alphabetically: the same every run.
 
 `survey quotes DIR` writes DIR/quotes.xlsx: every candidate with a decision (publish / leave
 out), room for an edited text, and a flag on texts that look identifying (a personal name,
@@ -41,6 +41,23 @@ NOT_NAMES = {"I", "I'm", "Ik", "HR", "ICT", "OK", "Oké", "Ok", "De", "Het", "Ee
              "Mijn", "My", "Er", "Dat", "Die", "Dit", "Als", "If", "En", "And", "Maar", "But"}
 
 
+COMMON_OPENERS = {w.casefold() for w in """
+    ik je jij we wij zij ze hij het de een er dat die dit deze als en maar of omdat want dus daarom soms vaak
+    meer minder geen niet nooit altijd wel graag goed slecht tijd ruimte werk mijn onze ons jullie hoe wat wie
+    waar wanneer waarom door met van voor na bij in op over om te zo ook nog al alle veel weinig iedereen
+    niemand samen eerst daarna echt heel zeer beter duidelijk duidelijker betere minder opleiding scholing
+    cursus training overleg gesprek gesprekken begeleiding ondersteuning feedback vertrouwen waardering
+    i you we they he she it the a an there that this these if and but or because so often sometimes more
+    less no not never always good bad time space work my our us your how what who where when why with
+    from for after at in on about to also still all many few everyone nobody together first really very
+    better clear clearer training course courses meeting meetings support trust appreciation
+    """.split()}
+COMMON_WORDS = COMMON_OPENERS | {"is", "was", "zegt", "says", "doet", "does", "heeft", "has", "en", "and"}
+ROLE_THEN_WORD = re.compile(r"\b(manager|leidinggevende|collega|colleague|teamleider|team leader|coördinator|"
+                            r"coordinator|directeur|director|baas|boss)\s+([^\W\d_][^\W\d_'’-]+)", re.IGNORECASE)
+UNIQUE = re.compile(r"\b(de enige|als enige|the only|only one)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Candidate:
     group: str  # 'organisation' or 'managers'
@@ -74,14 +91,22 @@ def flags(text: str, department_names: list[str]) -> list[str]:
     names = []
     for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
         words = WORD.findall(sentence)
-        for word in words[1:]:
+        for position, word in enumerate(words):
+            # a capital anywhere, the first word too ("Piet never listens"), unless it is a
+            # common sentence opener: flagging too much only costs the reviewer a look
             if word[:1].isupper() and not word.isupper() and word not in NOT_NAMES \
+                    and (position > 0 or word.casefold() not in COMMON_OPENERS) \
                     and not any(word in d.split() for d in department_names):
                 names.append(word)
+    for match in ROLE_THEN_WORD.finditer(text):  # 'my manager piet', 'collega jan'
+        if match.group(2).casefold() not in COMMON_WORDS:
+            names.append(match.group(2))
     if names:
         found.append(f"possible personal name ({', '.join(dict.fromkeys(names))})")
     if ROLE.search(text) and (named or names):
         found.append("a role together with a name or team")
+    if UNIQUE.search(text):
+        found.append("describes someone as the only one of a kind")
     return found
 
 
@@ -157,15 +182,15 @@ def load_review(scan: Scan) -> dict[tuple[str, str, str], tuple[str, str | None]
 
 def chosen_quotes(results: AnalysisResult, group: GroupResult, question: str,
                   reviewed: dict[tuple[str, str, str], tuple[str, str | None]] | None) -> list[str]:
-    """The quotes an output may show for one question: at most five, the same every run."""
-    chosen = []
+    """The quotes an output may show for one question: at most five, the same every run.
+    Nothing is quoted before the consultant has reviewed the candidates (`survey quotes`)."""
+    chosen: list[str] = []
+    if reviewed is None:
+        return chosen
     for c in candidates(results, group, question):
-        if reviewed is None:
-            chosen.append(c.text)
-        else:
-            decision, edited = reviewed.get((c.group, c.question, c.text), (LEAVE_OUT, None))
-            if decision == PUBLISH:
-                chosen.append(edited or c.text)
+        decision, edited = reviewed.get((c.group, c.question, c.text), (LEAVE_OUT, None))
+        if decision == PUBLISH:
+            chosen.append(edited or c.text)
         if len(chosen) == PER_QUESTION:
             break
     return chosen

@@ -286,13 +286,18 @@ def test_quotes_leave_out_hidden_departments_and_are_the_same_every_run(tmp_path
     results, _ = publish(scan, responses, wide)
     html = (scan.folder / "output" / "report.html").read_text(encoding="utf-8")
     assert "Jan" not in html
-    quotes = re.findall(r"<li>“(.*?)”</li>", html)
+    assert re.findall(r"<li>“(.*?)”</li>", html) == []  # nothing is quoted before a review
+    from survey.quotes import chosen_quotes, load_review, write_review
+    path, total, _ = write_review(scan, results)
+    reviewed = load_review(scan)
+    quotes = chosen_quotes(results, results.organisation_result, "wish", reviewed)
     assert quotes and all(q.startswith("More time for training") for q in quotes)
+    from openpyxl import load_workbook
+    texts = [str(row[3]) for row in load_workbook(path)["quotes"].iter_rows(min_row=2, values_only=True)]
+    assert texts and not any("Jan" in t for t in texts)  # hidden A's answers are not even candidates
     order = np.random.default_rng(3).permutation(len(responses))  # the same answers, read in another order
     again = analyse_frame(scan, responses.iloc[order], wide.iloc[order])
-    from survey.quotes import chosen_quotes
-    assert chosen_quotes(again, again.organisation_result, "wish", None) == \
-        chosen_quotes(results, results.organisation_result, "wish", None)
+    assert chosen_quotes(again, again.organisation_result, "wish", reviewed) == quotes
 
 
 # --------------------------------------------------------------------------- the model itself
