@@ -25,6 +25,9 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import accumulate
+from operator import attrgetter
+from typing import Generic, TypeVar
 from urllib.parse import unquote
 from xml.parsers import expat
 
@@ -398,6 +401,7 @@ class _Package:
             return
         self.budget.left = left
         self._expat(member, handler, lambda parse: [parse(chunk) for chunk in chunks], final=True)
+        handler.learned(data, left - self.budget.left)
 
     def _expat(self, member: _Member, handler: _PartParser, feed: Callable[[Callable[[bytes], object]], object],
                final: bool) -> None:
@@ -531,15 +535,19 @@ _MAX_NAMES = 2_000
 _FAST_MAX_BYTES = 2_000_000
 
 
-class _Memo:
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Memo(Generic[K, V]):
     """Results by exact content, in this process, holding keys of at most `limit` characters."""
 
     def __init__(self, limit: int):
-        self.results: dict[object, object] = {}
+        self.results: dict[K, V] = {}
         self.size = 0
         self.limit = limit
 
-    def keep(self, key: object, result: object, size: int) -> None:
+    def keep(self, key: K, result: V, size: int) -> None:
         if self.size + size > self.limit:
             self.results.clear()
             self.size = 0
@@ -555,7 +563,7 @@ _XML_DECLARATION = re.compile(
 # that looks like one only makes the count larger).
 _TAG_NAMES = re.compile(r"<([^\s/>][^\s/>]*)")
 _ATTRIBUTE_NAMES = re.compile(r"[ \t\r\n]([^ \t\r\n=/<>]+)[ \t\r\n]*=")
-_PARTS = _Memo(8_000_000)  # part -> its number of elements
+_PARTS: _Memo[bytes, int] = _Memo(8_000_000)  # part -> its number of elements
 
 
 def _plain_elements(*pieces: bytes) -> int | None:
@@ -602,7 +610,6 @@ def _plain_part(data: bytes) -> int | None:
         if elements is None:
             return None
         _PARTS.keep(data, elements, len(data))
-    assert isinstance(elements, int)
     return elements
 
 
@@ -636,11 +643,11 @@ _REFERENCE = re.compile(r"([A-Z]{1,3})([0-9]{1,9})")
 _POSITIONS: dict[str, tuple[int, int]] = {}  # cell reference -> (row, column), as far as seen
 _XML_REFERENCE = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(amp|lt|gt|quot|apos));")
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
-_SKELETONS = _Memo(4_000_000)  # (part before sheetData's rows, part after) -> elements in them
-_ROWS = _Memo(16_000_000)  # the text between two "</row>" -> _Rows
+# (part before sheetData's rows, part after) -> elements in them
+_SKELETONS: _Memo[tuple[bytes, bytes], int] = _Memo(4_000_000)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True, eq=False)  # eq=False: "None in reads" compares in C
 class _Rows:
     """What `_SheetParser` makes of some text of sheetData (normally one row)."""
 
@@ -658,6 +665,11 @@ class _Rows:
     row: int  # the position after it
     column: int
     alone: bool  # it starts with a numbered row: it reads the same wherever it stands
+
+
+_ROWS: _Memo[str, _Rows] = _Memo(16_000_000)  # the text between two "</row>" -> what it holds
+_FIELDS = {name: attrgetter(name) for name in ("values", "shared", "damaged", "cells", "rows", "elements", "opened",
+                                                "top", "bottom", "right", "longest")}
 
 
 def _fast_sheet(data: bytes, budget: _Budget, limits: Limits,
@@ -686,49 +698,49 @@ def _fast_sheet(data: bytes, budget: _Budget, limits: Limits,
         pieces = data[body:end].decode("utf-8").split("</row>")
     except UnicodeDecodeError:
         return None
-    keep = strings is not None
-    shared = strings or []
-    cells: dict[tuple[int, int], str | float | bool] = {}
-    row = column = count = rows = depth = top = right = longest = 0
-    bottom = 1
-    known = _ROWS.results
-    last = len(pieces) - 1
-    for index, piece in enumerate(pieces):
-        read = known.get(piece)
+    # Each piece read before is taken as it was read; the others are read in order, from
+    # where the piece before ends. The sums and bounds below are taken in C (map, sum, max).
+    reads: list[_Rows | None] = list(map(_ROWS.results.get, pieces))
+    while None in reads:
+        index = reads.index(None)
+        before = reads[index - 1] if index else None
+        read = _read_rows(pieces[index], before.row if before else 0, before.column if before else 0)
         if read is None:
-            read = _read_rows(piece, row, column)
-            if read is None:
-                return None
-            if read.alone:
-                _ROWS.keep(piece, read, len(piece))
-        assert isinstance(read, _Rows)
-        count += read.cells
-        rows += read.rows
-        elements += read.elements
-        depth += read.opened - (index < last)  # each piece but the last ends at a "</row>"
-        if depth < 0:
             return None
-        if read.cells or read.rows:
-            top, bottom, right = max(top, read.top), min(bottom, read.bottom), max(right, read.right)
-            row, column = read.row, read.column
-            if keep and read.values:
-                if read.damaged:
-                    return None
-                longest = max(longest, read.longest)
-                if not read.shared:
-                    cells.update(read.values)  # type: ignore[arg-type]
-                    continue
+        if read.alone:
+            _ROWS.keep(pieces[index], read, len(pieces[index]))
+        reads[index] = read
+    done: list[_Rows] = reads  # type: ignore[assignment]  # no None left
+    f = _FIELDS
+    opened = list(map(f["opened"], done))
+    if opened.count(1) != len(opened) - 1 or opened[-1]:  # not one row in each piece but the last
+        # every piece but the last ends at a "</row>"; rows nest, so never more ends than starts
+        depths = list(accumulate(o - 1 for o in opened[:-1]))
+        if (depths and min(depths) < 0) or (depths[-1] if depths else 0) + opened[-1]:
+            return None
+    elements += sum(map(f["elements"], done))
+    if (max(map(f["top"], done)) > limits.max_row or min(map(f["bottom"], done)) < 1
+            or max(map(f["right"], done)) > limits.max_column
+            or sum(map(f["rows"], done)) > limits.max_rows_per_sheet
+            or sum(map(f["cells"], done)) > limits.max_cells_per_sheet or elements > budget.left):
+        return None
+    cells: dict[tuple[int, int], str | float | bool] = {}
+    if strings is not None:
+        if any(map(f["damaged"], done)) or max(map(f["longest"], done)) > limits.max_text_chars:
+            return None
+        if not any(map(f["shared"], done)):
+            for _ in map(cells.update, map(f["values"], done)):  # type: ignore[arg-type]
+                pass
+        else:
+            for read in done:
                 for position, value in read.values.items():
-                    if type(value) is int:
-                        if value >= len(shared):
+                    if type(value) is int:  # the index of a shared string
+                        if value >= len(strings):
                             return None
-                        value = shared[value]
+                        value = strings[value]
                         if value == "":
                             continue
                     cells[position] = value
-    if (depth or top > limits.max_row or bottom < 1 or right > limits.max_column or longest > limits.max_text_chars
-            or rows > limits.max_rows_per_sheet or count > limits.max_cells_per_sheet or elements > budget.left):
-        return None
     budget.left -= elements
     return cells
 
@@ -756,7 +768,7 @@ def _read_rows(text: str, row: int, column: int) -> _Rows | None:
     values: dict[tuple[int, int], str | float | bool | int] = {}
     shared = damaged = False
     count = rows = opened = top = right = longest = 0
-    bottom = 1 << 62
+    bottom = 1 << 62  # no row or cell: no bound
     alone: bool | None = None
     positions = _POSITIONS
     for cell, ref, kind, value, inline, row_start, number, others, empty, other in _SHEET_TOKEN.findall(text):
@@ -873,6 +885,10 @@ class _PartParser:
         budget.left -= elements
         return True
 
+    def learned(self, data: bytes, elements: int) -> None:
+        """The expat handler has read `data` (of so many elements) and taken it: a handler
+        whose result depends on nothing else keeps it for `fast`."""
+
     def attach(self, parser: expat.XMLParserType, part: str, budget: _Budget) -> None:
         self.part = part
         self.budget = budget
@@ -914,12 +930,27 @@ class _PartParser:
         self._local(name, attrs)
 
 
-class _RelsParser(_PartParser):
-    fast_path = False  # a few elements: expat alone
+# What the expat handlers of relationships and workbook parts found, by exact content: the
+# same in every form of a scan. (elements, what was found); a copy is handed out.
+_RELS: _Memo[tuple[str, bytes], tuple[int, dict[str, tuple[str, str]]]] = _Memo(1_000_000)
+_BOOKS: _Memo[bytes, tuple[int, list[tuple[str, str, str | None]]]] = _Memo(1_000_000)
 
+
+class _RelsParser(_PartParser):
     def __init__(self, folder: str):
         self.folder = folder
         self.rels: dict[str, tuple[str, str]] = {}
+
+    def fast(self, data: bytes, budget: _Budget) -> bool:
+        known = _RELS.results.get((self.folder, data))
+        if known is None or known[0] > budget.left:
+            return False
+        budget.left -= known[0]
+        self.rels = dict(known[1])
+        return True
+
+    def learned(self, data: bytes, elements: int) -> None:
+        _RELS.keep((self.folder, data), (elements, dict(self.rels)), len(data))
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         if self._local(name, attrs) != "Relationship" or attrs.get("TargetMode") == "External":
@@ -937,10 +968,19 @@ class _RelsParser(_PartParser):
 
 
 class _WorkbookParser(_PartParser):
-    fast_path = False  # a few elements: expat alone
-
     def __init__(self) -> None:
         self.sheets: list[tuple[str, str, str | None]] = []
+
+    def fast(self, data: bytes, budget: _Budget) -> bool:
+        known = _BOOKS.results.get(data)
+        if known is None or known[0] > budget.left:
+            return False
+        budget.left -= known[0]
+        self.sheets = list(known[1])
+        return True
+
+    def learned(self, data: bytes, elements: int) -> None:
+        _BOOKS.keep(data, (elements, list(self.sheets)), len(data))
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         if self._local(name, attrs) != "sheet":
