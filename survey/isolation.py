@@ -15,6 +15,7 @@ workers, each with a duplex pipe and one small batch in flight.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import math
 import multiprocessing
 import os
@@ -381,7 +382,18 @@ class _Pool:
             name="survey-isolated-worker",
             daemon=True,  # multiprocessing ends it at exit should shutdown() never run
         )
-        process.start()
+        # A forked worker's garbage collector would walk every object it inherited, and so
+        # copy the caller's whole heap page by page (copy-on-write) and spend its time there.
+        # Frozen at the fork, those objects are left alone in the child; here they are
+        # unfrozen at once (unless the caller froze objects itself: then nothing is changed).
+        freeze = self.forks and gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        try:
+            process.start()
+        finally:
+            if freeze:
+                gc.unfreeze()
         child_end.close()  # else EOF would never be seen on parent_end when the child dies
         return _Worker(process=process, conn=parent_end, started_at=time.monotonic())
 
