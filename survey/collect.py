@@ -221,13 +221,23 @@ def _final(store: Store, outcome: FileOutcome) -> FileOutcome:
 
 
 def _read_all(scan: Scan, files: list[Path], limits: Limits) -> Iterator[FileRead]:
+    """Every file read, in the order of `files`: workers finish in any order, but which of two
+    identical files is the first copy must not depend on which worker was quicker."""
     items = [(str(path), str(scan.folder)) for path in files]
-    for index, read in run_isolated(_read_in_worker, items, workers=limits.workers, time_limit=limits.seconds,
-                                    memory_limit_mb=limits.memory_mb):
-        if isinstance(read, Failure):
-            yield FileRead(files[index], None, 0, None, f"{read.reason}; it was left out (possibly hostile)")
-        else:
-            yield read
+    waiting: dict[int, FileRead] = {}
+    following = 0
+    runs = run_isolated(_read_in_worker, items, workers=limits.workers, time_limit=limits.seconds,
+                        memory_limit_mb=limits.memory_mb)
+    try:
+        for index, read in runs:
+            if isinstance(read, Failure):
+                read = FileRead(files[index], None, 0, None, f"{read.reason}; it was left out (possibly hostile)")
+            waiting[index] = read
+            while following in waiting:
+                yield waiting.pop(following)
+                following += 1
+    finally:
+        runs.close()
 
 
 _CONTEXTS: dict[str, ReadContext] = {}
@@ -330,28 +340,32 @@ def _record(store: Store, read: FileRead) -> FileOutcome:
                        [(response_id, a.field, a.value_num, a.value_text) for a in form.answers])
         db.executemany("INSERT INTO issues (received_id, location, message) VALUES (?, ?, ?)",
                        [(received_id, loc, msg) for loc, msg in form.issues])
-        _settle(store, db, form.form_id)
-    row = db.execute("SELECT outcome, reason FROM received WHERE id = ?", (received_id,)).fetchone()
+        row = _settle(store, db, form.form_id)[received_id]  # what it just wrote for this file
     return FileOutcome(path, row[0], row[1], form.form_id, len(form.issues) if row[0] == "accepted" else 0,
                        read.sha256)
 
 
-def _settle(store: Store, db, form_id: str) -> None:
+def _settle(store: Store, db, form_id: str) -> dict[int, tuple[str, str | None]]:
     """Decide which copy of a form counts. The consultant's choice first; else the copy saved
     last (the time inside the file); a tie goes to the content hash, so the outcome depends on
-    the set of files only, never on names or the order of collecting."""
+    the set of files only, never on names or the order of collecting. Returns the outcome and
+    reason written for each copy (by received id)."""
     copies = store.copies(form_id)
     chosen = store.decision(form_id)
     winner = next((c for c in copies if c.sha256 == chosen), None) if chosen else None
     if winner is None:
         winner = max(copies, key=lambda c: (c.saved_at or "", c.sha256))
+    written: dict[int, tuple[str, str | None]] = {}
     for copy in copies:
         if copy is winner:
-            db.execute("UPDATE responses SET counted = 0 WHERE form_id = ? AND id != ?", (form_id, copy.response_id))
+            if len(copies) > 1:  # else there is no other copy to stop counting
+                db.execute("UPDATE responses SET counted = 0 WHERE form_id = ? AND id != ?",
+                           (form_id, copy.response_id))
             db.execute("UPDATE responses SET counted = 1 WHERE id = ?", (copy.response_id,))
+            reason = "kept by the consultant's decision" if chosen == copy.sha256 and len(copies) > 1 else None
             db.execute("UPDATE received SET outcome = 'accepted', reason = ? WHERE id = ?",
-                       ("kept by the consultant's decision" if chosen == copy.sha256 and len(copies) > 1 else None,
-                        copy.received_id))
+                       (reason, copy.received_id))
+            written[copy.received_id] = ("accepted", reason)
             continue
         other = Path(winner.path).name
         if chosen == winner.sha256:
@@ -363,6 +377,8 @@ def _settle(store: Store, db, form_id: str) -> None:
             outcome, reason = "duplicate", (f"another copy of form {form_id} saved at the same time as {other}, "
                                             "which counts (use 'survey collect --keep FILE' to choose)")
         db.execute("UPDATE received SET outcome = ?, reason = ? WHERE id = ?", (outcome, reason, copy.received_id))
+        written[copy.received_id] = (outcome, reason)
+    return written
 
 
 def file_name(path: Path) -> str:
