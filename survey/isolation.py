@@ -205,15 +205,23 @@ class _Pool:
         while remaining:
             while len(self.workers) < self.size and self.pending:
                 self.workers.append(self._start_worker())
-            for worker in self.workers:
-                if not worker.inflight and self.pending:
-                    self._send_batch(worker)
+            self._feed()
             finished, self.unsendable = self.unsendable, []
             if not finished:
                 self._wait_and_collect(finished)
+                # Work for the workers that just ran dry before the caller takes the results
+                # (it may take a while over each): they work meanwhile instead of waiting.
+                self._feed()
+                finished += self.unsendable
+                self.unsendable = []
             for entry in finished:
                 remaining -= 1
                 yield entry
+
+    def _feed(self) -> None:
+        for worker in self.workers:
+            if not worker.inflight and self.pending:
+                self._send_batch(worker)
 
     def _wait_and_collect(self, finished: list[tuple[int, Any]]) -> None:
         busy = [w for w in self.workers if w.inflight or not w.ready]
