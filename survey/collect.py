@@ -517,6 +517,8 @@ def _verify(ctx: ReadContext, meta: dict[str, str], fields: list[tuple[str, str]
 
 
 def _text(value: object) -> str:
+    if type(value) is str:  # most values: the same as below, sooner
+        return value.strip()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (datetime, date)):
@@ -564,7 +566,7 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
             raise Rejected(f"sheet '{sheet}', row {row}: the answer columns were changed (the answer to "
                            f"{answer_field.key} should be in column {column}); ask for a fresh copy of the form")
         where_cell = f"{column}{row}"
-        value = cells.get((row, _column_number(column.encode())), "")
+        value = cells.get((row, _COLUMN_NUMBERS.get(column) or _column_number(column.encode())), "")
         text = clean_text(_text(value))
         if not text:
             if answer_field.required and answer_field.kind not in (m.FieldKind.open, m.FieldKind.check):
@@ -581,6 +583,9 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
     return answers, issues
 
 
+_COLUMN_NUMBERS = {chr(64 + n): n for n in range(1, 27)}  # one-letter columns, as forms use
+
+
 def _column_number(letters: bytes) -> int:
     number = 0
     for char in letters:
@@ -592,9 +597,9 @@ def _tag_positions(cells: Cells, sheet: str) -> dict[str, tuple[int, str]]:
     """field id -> (row, column letter) from the hidden tag column."""
     tag_column = _column_number(TAG_COLUMN.encode())
     positions: dict[str, tuple[int, str]] = {}
-    for (row_number, column_number), value in sorted(cells.items()):
-        if column_number != tag_column or not isinstance(value, str):
-            continue
+    tagged = sorted((position, value) for position, value in cells.items()
+                    if position[1] == tag_column and isinstance(value, str))
+    for (row_number, _), value in tagged:
         for column, key in _TAG.findall(value):
             if key in positions:
                 raise Rejected(f"sheet '{sheet}': the row of question {key} appears twice (rows "
