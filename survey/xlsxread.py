@@ -540,7 +540,8 @@ V = TypeVar("V")
 
 
 class _Memo(Generic[K, V]):
-    """Results by exact content, in this process, holding keys of at most `limit` characters."""
+    """Results by exact content, in this process, of at most `limit` in size (keys and results,
+    roughly, in bytes); when full, it starts again empty."""
 
     def __init__(self, limit: int):
         self.results: dict[K, V] = {}
@@ -667,7 +668,8 @@ class _Rows:
     alone: bool  # it starts with a numbered row: it reads the same wherever it stands
 
 
-_ROWS: _Memo[str, _Rows] = _Memo(16_000_000)  # the text between two "</row>" -> what it holds
+# the text between two "</row>" -> what it holds; sized by its text and, roughly, its values
+_ROWS: _Memo[str, _Rows] = _Memo(24_000_000)
 _FIELDS = {name: attrgetter(name) for name in ("values", "shared", "damaged", "cells", "rows", "elements", "opened",
                                                 "top", "bottom", "right", "longest")}
 
@@ -708,7 +710,7 @@ def _fast_sheet(data: bytes, budget: _Budget, limits: Limits,
         if read is None:
             return None
         if read.alone:
-            _ROWS.keep(pieces[index], read, len(pieces[index]))
+            _ROWS.keep(pieces[index], read, len(pieces[index]) + 150 * (len(read.values) + 1))
         reads[index] = read
     done: list[_Rows] = reads  # type: ignore[assignment]  # no None left
     f = _FIELDS
