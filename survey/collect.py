@@ -15,12 +15,15 @@ A file already collected (same name, same content) is recognised and adds nothin
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 
 from survey import entry as _entry  # paper forms typed in (issue 13)
@@ -47,17 +50,23 @@ NOT_APPLICABLE = "n/a"
 YES_WORDS = {"ja", "yes", "x", "1", "✓", "✔", "waar", "true", "j", "y"}
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 _TAG = re.compile(r"([A-Z]{1,2})=(\S+)")
+_LETTERS = re.compile(r"[A-Z]+")
+_SCORE = re.compile(r"\s*(\d+)(?:[.,]0+)?\s*")
 
 
 class Rejected(Exception):
     """A file cannot be taken in; the message is the reason recorded for it."""
 
 
-@dataclass(frozen=True)
-class AnswerValue:
+class AnswerValue(NamedTuple):
     field: str
     value_num: float | None
     value_text: str | None
+
+
+# Every form read crosses from a worker process to this one: ReadForm and FileRead travel as
+# plain tuples, which unpickle several times faster than the objects (a form has ~70 answers).
+_answer = partial(tuple.__new__, AnswerValue)
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,15 @@ class ReadForm:
     answers: list[AnswerValue]
     issues: list[tuple[str, str]]  # (location, message)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        return _read_form, (self.form_id, self.department_key, self.saved_at, tuple(map(tuple, self.answers)),
+                            self.issues)
+
+
+def _read_form(form_id: str, department_key: str, saved_at: str | None,
+               answers: tuple[tuple[str, float | None, str | None], ...], issues: list[tuple[str, str]]) -> ReadForm:
+    return ReadForm(form_id, department_key, saved_at, list(map(_answer, answers)), issues)
+
 
 @dataclass(frozen=True)
 class FileRead:
@@ -82,6 +100,14 @@ class FileRead:
     form: ReadForm | None
     reason: str | None
     rows: tuple[FileRead, ...] | None = None  # an entry workbook: one read per typed row (survey.entry)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return _file_read, (os.fspath(self.path), self.sha256, self.size, self.form, self.reason, self.rows)
+
+
+def _file_read(path: str, sha256: str | None, size: int, form: ReadForm | None, reason: str | None,
+               rows: tuple[FileRead, ...] | None = None) -> FileRead:
+    return FileRead(Path(path), sha256, size, form, reason, rows)
 
 
 @dataclass(frozen=True)
@@ -172,16 +198,20 @@ def collect(scan: Scan, paths: list[Path] | None = None,
     result = CollectResult()
     with collect_lock(scan.folder), Store(scan.store_path) as store:
         _sync_department_names(scan, store)
-        reads: Iterator[FileRead] = _Sized(_read_all(scan, files, limits), len(files))
-        if progress is not None:
-            reads = progress(reads)
-        for read in reads:
-            if read.rows is not None:  # an entry workbook: every typed row is recorded on its own
-                result.outcomes.extend(_record(store, _entry.bind_issue(store, replace(
-                    row, path=_relative(row.path, scan.folder)))) for row in read.rows)
-                continue
-            # names relative to the scan folder: moving or copying the folder changes nothing
-            result.outcomes.append(_record(store, replace(read, path=_relative(read.path, scan.folder))))
+        source = _read_all(scan, files, limits)
+        try:
+            reads: Iterator[FileRead] = _Sized(source, len(files))
+            if progress is not None:
+                reads = progress(reads)
+            for read in reads:
+                if read.rows is not None:  # an entry workbook: every typed row is recorded on its own
+                    result.outcomes.extend(_record(store, _entry.bind_issue(store, replace(
+                        row, path=_relative(row.path, scan.folder)))) for row in read.rows)
+                    continue
+                # names relative to the scan folder: moving or copying the folder changes nothing
+                result.outcomes.append(_record(store, replace(read, path=_relative(read.path, scan.folder))))
+        finally:
+            source.close()  # should recording fail, the workers stop now, not when collected
         for path in keep or []:
             _keep(store, _relative(path, scan.folder))
         # a later copy may have superseded an earlier one of this run: report where each ended
@@ -200,13 +230,23 @@ def _final(store: Store, outcome: FileOutcome) -> FileOutcome:
 
 
 def _read_all(scan: Scan, files: list[Path], limits: Limits) -> Iterator[FileRead]:
+    """Every file read, in the order of `files`: workers finish in any order, but which of two
+    identical files is the first copy must not depend on which worker was quicker."""
     items = [(str(path), str(scan.folder)) for path in files]
-    for index, read in run_isolated(_read_in_worker, items, workers=limits.workers, time_limit=limits.seconds,
-                                    memory_limit_mb=limits.memory_mb):
-        if isinstance(read, Failure):
-            yield FileRead(files[index], None, 0, None, f"{read.reason}; it was left out (possibly hostile)")
-        else:
-            yield read
+    waiting: dict[int, FileRead] = {}
+    following = 0
+    runs = run_isolated(_read_in_worker, items, workers=limits.workers, time_limit=limits.seconds,
+                        memory_limit_mb=limits.memory_mb)
+    try:
+        for index, read in runs:
+            if isinstance(read, Failure):
+                read = FileRead(files[index], None, 0, None, f"{read.reason}; it was left out (possibly hostile)")
+            waiting[index] = read
+            while following in waiting:
+                yield waiting.pop(following)
+                following += 1
+    finally:
+        runs.close()
 
 
 _CONTEXTS: dict[str, ReadContext] = {}
@@ -324,8 +364,7 @@ def _record(store: Store, read: FileRead) -> FileOutcome:
                        [(response_id, a.field, a.value_num, a.value_text) for a in form.answers])
         db.executemany("INSERT INTO issues (received_id, location, message) VALUES (?, ?, ?)",
                        [(received_id, loc, msg) for loc, msg in form.issues])
-        _settle(store, db, form.form_id)
-    row = db.execute("SELECT outcome, reason FROM received WHERE id = ?", (received_id,)).fetchone()
+        row = _settle(store, db, form.form_id)[received_id]  # what it just wrote for this file
     return FileOutcome(path, row[0], row[1], form.form_id, len(form.issues) if row[0] == "accepted" else 0,
                        read.sha256)
 
@@ -334,22 +373,27 @@ def _tomorrow() -> str:
     return (datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)).isoformat(timespec="seconds")
 
 
-def _settle(store: Store, db, form_id: str) -> None:
+def _settle(store: Store, db, form_id: str) -> dict[int, tuple[str, str | None]]:
     """Decide which copy of a form counts. The consultant's choice first; else the copy saved
     last (the time inside the file); a tie goes to the content hash, so the outcome depends on
-    the set of files only, never on names or the order of collecting."""
+    the set of files only, never on names or the order of collecting. Returns the outcome and
+    reason written for each copy (by received id)."""
     copies = store.copies(form_id)
     chosen = store.decision(form_id)
     winner = next((c for c in copies if c.sha256 == chosen), None) if chosen else None
     if winner is None:
         winner = max(copies, key=lambda c: (c.saved_at or "", c.sha256))
+    written: dict[int, tuple[str, str | None]] = {}
     for copy in copies:
         if copy is winner:
-            db.execute("UPDATE responses SET counted = 0 WHERE form_id = ? AND id != ?", (form_id, copy.response_id))
+            if len(copies) > 1:  # else there is no other copy to stop counting
+                db.execute("UPDATE responses SET counted = 0 WHERE form_id = ? AND id != ?",
+                           (form_id, copy.response_id))
             db.execute("UPDATE responses SET counted = 1 WHERE id = ?", (copy.response_id,))
+            reason = "kept by the consultant's decision" if chosen == copy.sha256 and len(copies) > 1 else None
             db.execute("UPDATE received SET outcome = 'accepted', reason = ? WHERE id = ?",
-                       ("kept by the consultant's decision" if chosen == copy.sha256 and len(copies) > 1 else None,
-                        copy.received_id))
+                       (reason, copy.received_id))
+            written[copy.received_id] = ("accepted", reason)
             continue
         other = Path(winner.path).name
         if chosen == winner.sha256:
@@ -366,6 +410,8 @@ def _settle(store: Store, db, form_id: str) -> None:
             outcome, reason = "duplicate", (f"another copy of form {form_id} saved at the same time as {other}, "
                                             "which counts (use 'survey collect --keep FILE' to choose)")
         db.execute("UPDATE received SET outcome = ?, reason = ? WHERE id = ?", (outcome, reason, copy.received_id))
+        written[copy.received_id] = (outcome, reason)
+    return written
 
 
 def _relative(path: Path, folder: Path) -> Path:
@@ -565,6 +611,8 @@ def _verify(ctx: ReadContext, meta: dict[str, str], fields: list[tuple[str, str]
 
 
 def _text(value: object) -> str:
+    if type(value) is str:  # most values: the same as below, sooner
+        return value.strip()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, (datetime, date)):
@@ -601,7 +649,8 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
         cell = signed.get(answer_field.key)
         if answer_field.key == "role" or cell is None:
             continue
-        column = re.match(r"[A-Z]+", cell).group(0) if re.match(r"[A-Z]+", cell) else ""
+        letters = _LETTERS.match(cell)
+        column = letters.group(0) if letters else ""
         position = tags.get(answer_field.key)
         if position is None:
             issues.append((f"sheet '{sheet}', cell {cell}",
@@ -612,7 +661,7 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
             raise Rejected(f"sheet '{sheet}', row {row}: the answer columns were changed (the answer to "
                            f"{answer_field.key} should be in column {column}); ask for a fresh copy of the form")
         where_cell = f"{column}{row}"
-        value = cells.get((row, _column_number(column.encode())), "")
+        value = cells.get((row, _COLUMN_NUMBERS.get(column) or _column_number(column.encode())), "")
         text = clean_text(_text(value))
         if not text:
             if answer_field.required and answer_field.kind not in (m.FieldKind.open, m.FieldKind.check):
@@ -628,6 +677,9 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
         issues.append((f"sheet '{sheet}'", (f"{len(unanswered)} required question(s) not answered (cells {shown}); "
                                            "the form was counted without them")))
     return answers, issues
+
+
+_COLUMN_NUMBERS = {chr(64 + n): n for n in range(1, 27)}  # one-letter columns, as forms use
 
 
 def _column_number(letters: bytes) -> int:
@@ -661,9 +713,9 @@ def _tag_positions(cells: Cells, sheet: str) -> dict[str, tuple[int, str]]:
             isinstance(v, str) and _TAG.fullmatch(v.split()[0] if v.split() else "") for v in cells.values()):
         raise Rejected(f"sheet '{sheet}': columns were inserted or deleted, so the answers are no longer where the "
                        "form put them; ask for a fresh copy of the form")
-    for (row_number, column_number), value in sorted(cells.items()):
-        if column_number != tag_column or not isinstance(value, str):
-            continue
+    tagged = sorted((position, value) for position, value in cells.items()
+                    if position[1] == tag_column and isinstance(value, str))
+    for (row_number, _), value in tagged:
         for column, key in _TAG.findall(value):
             if key in positions:
                 raise Rejected(f"sheet '{sheet}': the row of question {key} appears twice (rows "
@@ -686,7 +738,7 @@ def _parse(q: m.Questionnaire, labels: _Labels, f: m.AnswerField, value: object,
         return AnswerValue(f.key, None, NOT_APPLICABLE)
     if scale.kind is m.ScaleKind.score:
         # whole marks only: '7.5', '8 but bad' or 3.7 are not read as a mark (nothing cut off silently)
-        match = re.fullmatch(r"\s*(\d+)(?:[.,]0+)?\s*", text)
+        match = _SCORE.fullmatch(text)
         number = int(match.group(1)) if match else None
         if number is None or not (scale.min <= number <= scale.max):  # type: ignore[operator]
             raise ValueError(f"is not a mark from {scale.min} to {scale.max}")

@@ -15,6 +15,7 @@ workers, each with a duplex pipe and one small batch in flight.
 from __future__ import annotations
 
 import faulthandler
+import gc
 import math
 import multiprocessing
 import os
@@ -204,15 +205,23 @@ class _Pool:
         while remaining:
             while len(self.workers) < self.size and self.pending:
                 self.workers.append(self._start_worker())
-            for worker in self.workers:
-                if not worker.inflight and self.pending:
-                    self._send_batch(worker)
+            self._feed()
             finished, self.unsendable = self.unsendable, []
             if not finished:
                 self._wait_and_collect(finished)
+                # Work for the workers that just ran dry before the caller takes the results
+                # (it may take a while over each): they work meanwhile instead of waiting.
+                self._feed()
+                finished += self.unsendable
+                self.unsendable = []
             for entry in finished:
                 remaining -= 1
                 yield entry
+
+    def _feed(self) -> None:
+        for worker in self.workers:
+            if not worker.inflight and self.pending:
+                self._send_batch(worker)
 
     def _wait_and_collect(self, finished: list[tuple[int, Any]]) -> None:
         busy = [w for w in self.workers if w.inflight or not w.ready]
@@ -381,7 +390,18 @@ class _Pool:
             name="survey-isolated-worker",
             daemon=True,  # multiprocessing ends it at exit should shutdown() never run
         )
-        process.start()
+        # A forked worker's garbage collector would walk every object it inherited, and so
+        # copy the caller's whole heap page by page (copy-on-write) and spend its time there.
+        # Frozen at the fork, those objects are left alone in the child; here they are
+        # unfrozen at once (unless the caller froze objects itself: then nothing is changed).
+        freeze = self.forks and gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        try:
+            process.start()
+        finally:
+            if freeze:
+                gc.unfreeze()
         child_end.close()  # else EOF would never be seen on parent_end when the child dies
         return _Worker(process=process, conn=parent_end, started_at=time.monotonic())
 

@@ -50,7 +50,9 @@ _NOT_TEXT_TYPES = ("f", "e")
 def clean_text(text: str) -> str:
     """`text` without terminal escape sequences, control characters (tab and newline stay)
     and bidi embedding/override/isolate controls. Right-to-left marks stay."""
-    if not text:
+    if not text or text.isprintable():
+        # printable: no control, format (bidi) or separator character but the space, so
+        # nothing below would change it (a quick test for most answers)
         return text
     text = text.replace("\r\n", "\n")  # a Windows line break is a line break, not a stray CR
     text = _ESCAPE_SEQUENCES.sub("", text)
