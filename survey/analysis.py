@@ -608,12 +608,24 @@ def group_label(results: AnalysisResult, key: str) -> str:
 GROUP_KINDS = {ORGANISATION: "organisation", MANAGERS: "managers", OTHERS: "combined"}
 
 
+def shown_interval(e: Estimate, threshold: int) -> tuple[float | None, float | None]:
+    """The interval as published. Mean, interval and n together give a group's sum of squares,
+    and in a small group that can pin down every answer (with 5 answers on a 1-5 scale it
+    often does). So an interval is shown only from twice the threshold of answers, rounded to
+    one decimal."""
+    if e.n is None or e.ci_low is None or e.ci_high is None or e.n < 2 * threshold \
+            or math.isnan(e.ci_low) or math.isnan(e.ci_high):
+        return None, None
+    return round(e.ci_low, 1), round(e.ci_high, 1)
+
+
 def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
     """The results as an Excel workbook: one sheet per table, each figure with the number of
     people it rests on, hidden groups named with their reason."""
     from survey.textsafety import inert_workbook  # local: keeps this function's change self-contained
 
     q = results.questionnaire
+    k = results.scan.anonymity_threshold
     path.parent.mkdir(parents=True, exist_ok=True)
     groups = results.groups + ([results.managers] if results.managers else [])
 
@@ -647,7 +659,7 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
                  "n_effect", *[f"effect_{k}" for k in m.PACE_EFFECT_CODES], "balance"])
     items = pd.DataFrame([{
         "group": name(g), "item": item_id, "n": e.n, "mean": round(e.mean, 2),
-        "ci_low": rounded(e.ci_low, 2), "ci_high": rounded(e.ci_high, 2),
+        "ci_low": shown_interval(e, k)[0], "ci_high": shown_interval(e, k)[1],
     } for g in groups for item_id, e in g.items.items()], columns=["group", "item", "n", "mean", "ci_low", "ci_high"])
     choices = pd.DataFrame([{
         "group": name(g), "item": item_id, "n": c.n, "option": code, "share": round(100 * share, 1),

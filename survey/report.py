@@ -26,7 +26,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from survey import __version__, charts
 from survey.atomic import atomic_path, write_text_atomic
-from survey.analysis import AnalysisResult, Estimate, GroupResult, analyse_scan, group_label, publish
+from survey.analysis import AnalysisResult, Estimate, GroupResult, analyse_scan, group_label, publish, shown_interval
 from survey.disclosure import MANAGERS
 from survey.errors import Location, ReportError
 from survey.i18n import wording
@@ -128,12 +128,13 @@ def fmt(value: float | None, digits: int = 0) -> str:
     return f"{value:.{digits}f}"
 
 
-def fmt_estimate(value: Estimate | None, digits: int = 0) -> str:
+def fmt_estimate(value: Estimate | None, digits: int = 0, threshold: int = 5) -> str:
     if value is None:
         return "–"
-    if math.isnan(value.ci_low):
+    low, high = shown_interval(value, threshold)
+    if low is None or high is None:
         return fmt(value.mean, digits)
-    return f"{value.mean:.{digits}f} ({value.ci_low:.{digits}f}–{value.ci_high:.{digits}f})"
+    return f"{value.mean:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
 
 
 def pct(value: float | None) -> str:
@@ -412,7 +413,7 @@ class _Builder:
         for g in r.departments:
             head = self.headline(g)
             pages.append(DepartmentPage(
-                name=g.key, n=g.n, response_rate=pct(g.response_rate), headline=fmt_estimate(head),
+                name=g.key, n=g.n, response_rate=pct(g.response_rate), headline=fmt_estimate(head, threshold=self.r.scan.anonymity_threshold),
                 dimensions=Table([w["dimension"], w["score"]],
                                  [Row(self.t(d.name), [self.estimate_cell(g, f"dim:{k}", g.dimensions.get(k))])
                                   for k, d in self.q.dimensions.items()]),
@@ -425,7 +426,7 @@ class _Builder:
             version=__version__, threshold=r.scan.anonymity_threshold, n_responses=r.n_responses,
             n_employees=r.n_employees, n_managers=r.n_managers, response_rate=pct(self.org.response_rate),
             headline_name=self.t(self.q_derived(r.headline).name) if r.headline else "",
-            headline_value=fmt_estimate(head), headline_mean=fmt(head.mean if head else None), summary=self.summary(groups),
+            headline_value=fmt_estimate(head, threshold=self.r.scan.anonymity_threshold), headline_mean=fmt(head.mean if head else None), summary=self.summary(groups),
             partnership_chart=self.partnership_chart(groups),
             dimension_table=self.dimension_table(groups) if self.q.dimensions else None,
             werkgeluk_chart=self.werkgeluk_chart(groups), retention=self.retention(groups),

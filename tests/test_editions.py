@@ -49,3 +49,31 @@ def test_a_late_form_cannot_be_worked_out_from_two_editions(tmp_path):
     assert run("analyse", scan.folder, "--replace-earlier").exit_code == 0
     assert run("report", scan.folder, "--no-pdf").exit_code == 0
     assert run("analyse", scan.folder).exit_code == 0
+
+
+def test_intervals_only_from_twice_the_threshold_and_rounded(tmp_path):
+    """Mean, interval and n give the sum of squares: in a group of 5 that often pins down
+    every answer, so such a group gets no interval."""
+    from openpyxl import load_workbook
+
+    scan = init_scan(tmp_path / "scan", "Org", "werkgeluk", "nl", "2026", 5,
+                     [Department("A", 5, 0), Department("B", 6, 0)])
+    write_forms(scan)
+    for number, path in enumerate(sorted(scan.forms_dir.rglob("*.xlsx"))):
+        fill_form(scan, path, {"plezier": 2 + number % 7, "zingeving": 1 + number % 9}, scan.inbox / f"{number}.xlsx")
+    run("collect", scan.folder)
+    assert run("analyse", scan.folder).exit_code == 0
+    rows = list(load_workbook(scan.folder / "output" / "results.xlsx")["items"].iter_rows(values_only=True))
+    header = rows[0]
+    by_group = {}
+    for row in rows[1:]:
+        record = dict(zip(header, row))
+        by_group.setdefault(record["group"], []).append(record)
+    for group, records in by_group.items():
+        for record in records:
+            if record["n"] < 10:
+                assert record["ci_low"] is None and record["ci_high"] is None, (group, record)
+            else:
+                assert record["ci_low"] is not None and round(record["ci_low"], 1) == record["ci_low"]
+    assert any(r["n"] >= 10 for records in by_group.values() for r in records)
+    assert any(r["n"] < 10 for records in by_group.values() for r in records)
