@@ -451,3 +451,123 @@ def test_departments_csv_control_characters_and_binary_are_refused(tmp_path):
     (folder / "departments.csv").write_bytes(b"PK\x03\x04" + os.urandom(200))
     result = CliRunner().invoke(cli, ["forms", str(folder)])
     assert result.exit_code == 1 and "not a text file" in result.output and "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- found by the forging attack
+
+
+def _unprotected(path: Path, edit) -> Path:
+    """What a respondent does after stripping the sheet protection: edit with openpyxl."""
+    book = load_workbook(path)
+    for sheet in book.worksheets:
+        sheet.protection.sheet = False
+    edit(book)
+    book.save(path)
+    return path
+
+
+def test_swapped_or_merged_tags_are_refused(scan, tmp_path):
+    form = employee_forms(scan)[0]
+    for name, edit in (
+        ("swap.xlsx", lambda book, rows: (
+            book.worksheets[0].__setitem__(f"E{rows['plezier']}", f"C=zingeving"),
+            book.worksheets[0].__setitem__(f"E{rows['zingeving']}", f"C=plezier"))),
+        ("merge.xlsx", lambda book, rows: (
+            book.worksheets[0].__setitem__(f"E{rows['plezier']}", "C=plezier C=zingeving C=voldoening"),
+            book.worksheets[0].__setitem__(f"E{rows['zingeving']}", None),
+            book.worksheets[0].__setitem__(f"E{rows['voldoening']}", None))),
+    ):
+        target = scan.inbox / name
+        fill_form(scan, form, {"plezier": 10, "zingeving": 1, "voldoening": 5}, target)
+        rows = _answer_rows(target)
+        _unprotected(target, lambda book: edit(book, rows))
+    collect(scan)
+    for name in ("swap.xlsx", "merge.xlsx"):
+        outcome, why = outcome_of(scan, name)
+        assert outcome == "rejected" and "hidden tags" in why, (name, why)
+    assert counted(scan) == []
+
+
+def test_a_hidden_sheet_in_front_is_not_read_as_the_answers(scan):
+    form = employee_forms(scan)[0]
+    target = scan.inbox / "hidden-first.xlsx"
+    fill_form(scan, form, {"plezier": 9, "zingeving": 9, "voldoening": 9}, target)
+
+    def add_decoy(book):
+        decoy = book.copy_worksheet(book.worksheets[0])
+        for row in decoy.iter_rows():
+            for cell in row:
+                if cell.value == 9:
+                    cell.value = 1
+        decoy.title = "Zzz"
+        decoy.sheet_state = "hidden"
+        book.move_sheet(decoy, offset=-len(book.worksheets) + 1)
+
+    _unprotected(target, add_decoy)
+    collect(scan)
+    with Store(scan.store_path) as store:
+        assert {a.field: a.value_num for a in store.answers()}["plezier"] == 9.0
+
+
+def test_marks_that_are_not_whole_are_not_cut_off(scan):
+    form = employee_forms(scan)[0]
+    fill_form(scan, form, {"plezier": "7.5", "zingeving": "8 maar slecht", "voldoening": "9,0"},
+              scan.inbox / "marks.xlsx")
+    collect(scan)
+    with Store(scan.store_path) as store:
+        answers = {a.field: a.value_num for a in store.answers()}
+        issues = [message for _, _, message in store.issues()]
+    assert answers.get("voldoening") == 9.0
+    assert "plezier" not in answers and "zingeving" not in answers
+    assert sum("is not a mark from 1 to 10" in m for m in issues) == 2
+
+
+def test_inserted_column_is_named_not_called_empty(scan):
+    form = employee_forms(scan)[0]
+    target = scan.inbox / "column.xlsx"
+    fill_form(scan, form, ANSWERS, target)
+    _unprotected(target, lambda book: book.worksheets[0].insert_cols(1))
+    collect(scan)
+    outcome, why = outcome_of(scan, "column.xlsx")
+    assert outcome == "rejected" and "columns were inserted or deleted" in why
+
+
+def test_a_save_time_in_the_future_does_not_win(scan, tmp_path):
+    form = employee_forms(scan)[0]
+    fill_form(scan, form, {"plezier": 9}, scan.inbox / "alice.xlsx")
+    set_saved_time(scan.inbox / "alice.xlsx", "2026-03-01T10:00:00Z")
+    fill_form(scan, form, {"plezier": 1}, scan.inbox / "mallory.xlsx")
+    set_saved_time(scan.inbox / "mallory.xlsx", "2099-12-31T23:59:59Z")
+    collect(scan)
+    assert outcome_of(scan, "alice.xlsx")[0] == "accepted"
+    assert outcome_of(scan, "mallory.xlsx")[0] == "superseded"
+    with Store(scan.store_path) as store:
+        assert [a.value_num for a in store.answers() if a.field == "plezier"] == [9.0]
+
+
+def test_moving_the_scan_folder_adds_nothing(scan, tmp_path):
+    for number, form in enumerate(employee_forms(scan)[:3]):
+        fill_form(scan, form, ANSWERS, scan.inbox / f"{number}.xlsx")
+    collect(scan)
+    moved = tmp_path / "moved"
+    shutil.copytree(scan.folder, moved)
+    again = collect(load_scan(moved))
+    assert again.count("unchanged") == 3 and again.count("duplicate") == 0
+
+
+def test_key_case_names_moved_without_keys_and_keys_removed_on_rename(scan):
+    # a key typed in another case is the same key
+    _csv(scan, "key,department,expected_headcount,managers\nZORG,Zorg,6,1\nkeuken,Keuken,4,0\n")
+    same = CliRunner().invoke(cli, ["forms", str(scan.folder)])
+    assert same.exit_code == 0 and "0 new forms" in same.output
+    # names sorted without their keys
+    _csv(scan, "key,department,expected_headcount,managers\nzorg,Keuken,6,1\nkeuken,Zorg,4,0\n")
+    swapped = CliRunner().invoke(cli, ["forms", str(scan.folder)])
+    assert swapped.exit_code == 1 and "names moved without their keys" in swapped.output
+    refused = CliRunner().invoke(cli, ["collect", str(scan.folder)])
+    assert refused.exit_code == 1 and "names moved without their keys" in refused.output
+    # the key column emptied while a department was renamed
+    _csv(scan, "department,expected_headcount,managers\nWijkzorg,6,1\nKeuken,4,0\n")
+    unkeyed = CliRunner().invoke(cli, ["forms", str(scan.folder)])
+    assert unkeyed.exit_code == 1 and "has no key" in unkeyed.output and "'zorg' (Zorg)" in unkeyed.output
+    assert len(forms_in(scan)) == 10
