@@ -140,7 +140,7 @@ class AnalysisResult:
     decision: Decision | None = None
     protection: bool = True
     n_unverified: int = 0  # counted responses imported without an issued code (survey import --unverified)
-    group_members: dict[str, frozenset[int]] = field(default_factory=dict)  # group -> response ids behind it
+    ids: np.ndarray | None = None  # response id of every position in the analysed frame
 
     @property
     def questionnaire(self) -> m.Questionnaire:
@@ -248,64 +248,41 @@ class Scorer:
 
 def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False) -> AnalysisResult:
     responses, wide = load_frame(scan)
-    result = analyse_frame(scan, responses, wide, protection=protection)
-    if result.register is not None:
-        result.group_members = {key: frozenset(int(i) for i in responses.index[group.members])
-                                for key, group in result.register.groups.items()}
     with Store(scan.store_path) as store:
-        result.n_unverified = store.unverified_count()
         if replace_earlier:
             store.forget_editions()
-        if protection:
-            _check_editions(result, store.last_edition())
+        earlier = store.earlier_sets() if protection else {}
+        n_unverified = store.unverified_count()
+    result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier)
+    result.n_unverified = n_unverified
     return result
 
 
-def _check_editions(result: AnalysisResult, last: tuple[str, dict[str, frozenset[int]]] | None) -> None:
-    """Outputs already written are in readers' hands: a new edition whose group differs from
-    the last one by 1..k-1 people would give those people's answers away (new sum minus old
-    sum). Such an edition is refused until enough has changed."""
-    if last is None:
-        return
-    when, earlier = last
-    k = result.scan.anonymity_threshold
-    short = []
-    for key, now in result.group_members.items():
-        before = earlier.get(key)
-        if before is None:
-            continue
-        changed = len(now ^ before)
-        if 0 < changed < k:
-            short.append(f"{group_label(result, key)} ({changed} form(s) new or changed)")
-    if short:
-        moment = when[:16].replace("T", " ")
-        raise ReportError(
-            f"results were already written on {moment}; since then too few forms came in or changed for "
-            f"{', '.join(short[:4])}{' and more' if len(short) > 4 else ''}: comparing a new edition with the "
-            "earlier one would give those people's answers away",
-            fix=f"wait until at least {k} forms came in or changed in each of these groups and run this again; "
-                "if the earlier results were never shared with anyone, add --replace-earlier")
-
-
 def publish(result: AnalysisResult, output: str) -> None:
-    """Record which responses are behind every group's figures in outputs being written."""
-    if not result.group_members or not result.protection:
+    """Record, before an output is written, the response ids behind every figure it may show:
+    later editions are checked against them (`disclosure.decide`)."""
+    if not result.protection or result.register is None or result.decision is None or result.ids is None:
         return
+    figures: dict[str, list[frozenset[int]]] = {}
+    for f in result.register.figures:
+        if f.kind in ("count", "composite") or f.members is None or not result.decision.ok(f):
+            continue
+        figures.setdefault(f.variable, []).append(frozenset(int(i) for i in result.ids[f.members]))
     with Store(result.scan.store_path) as store:
-        last = store.last_edition()
-        if last is None or last[1] != result.group_members:
-            store.record_edition(result.group_members, output)
+        store.record_edition(figures, output)
 
 
 def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
-                  protection: bool = True) -> AnalysisResult:
+                  protection: bool = True, earlier: dict[str, list[frozenset[int]]] | None = None) -> AnalysisResult:
     """The analysis of one response frame (`load_frame`'s output).
 
     `protection=False` turns disclosure control off (no hidden groups, no suppression, the old
     naive bases: desired table on those who answered both, person-weighted scores, breakdown
     scores per band). It exists only so the tests can show that `survey audit` finds those
     leaks; no command offers it."""
-    return _Analysis(scan, responses, wide, protection).run()
+    result = _Analysis(scan, responses, wide, protection, earlier or {}).run()
+    result.ids = responses.index.to_numpy(dtype=np.int64)
+    return result
 
 
 def _department_order(scan: Scan, counts: dict[str, int]) -> list[str]:
@@ -314,8 +291,10 @@ def _department_order(scan: Scan, counts: dict[str, int]) -> list[str]:
 
 
 class _Analysis:
-    def __init__(self, scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, protection: bool):
+    def __init__(self, scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, protection: bool,
+                 earlier: dict[str, list[frozenset[int]]]):
         self.scan, self.q, self.k, self.protection = scan, scan.questionnaire, scan.anonymity_threshold, protection
+        self.earlier = earlier
         self.responses = responses
         self.scorer = Scorer(self.q, wide)
         role = responses["role"].to_numpy(dtype=object)
@@ -460,7 +439,8 @@ class _Analysis:
             reg.add("responses", h.name, "count", n=h.n, outputs=("status",))
         breakdown_figs = self._breakdown_figures(person_derived)
 
-        self.decision = decision = disclosure.decide(reg, self.k, self.protection)
+        self.decision = decision = disclosure.decide(reg, self.k, self.protection, self.earlier,
+                                                     self.responses.index.to_numpy(dtype=np.int64))
         self.log += decision.log
         ok = decision.ok
 
@@ -626,6 +606,7 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
 
     q = results.questionnaire
     k = results.scan.anonymity_threshold
+    publish(results, "results workbook")  # before writing: a half-written file is published too
     path.parent.mkdir(parents=True, exist_ok=True)
     groups = results.groups + ([results.managers] if results.managers else [])
 
@@ -680,5 +661,4 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
         suppression.to_excel(writer, sheet_name="suppression_log", index=False)
         # pandas hands strings to openpyxl, which makes a group named '=...' a live formula
         inert_workbook(writer.book)
-    publish(results, "results workbook")
     return path

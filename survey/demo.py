@@ -26,7 +26,7 @@ from survey.errors import ScanError
 from survey.forms import META_KEYS, META_SHEET, FormSpec, write_forms
 from survey.i18n import wording
 from survey.questionnaire import model as m
-from survey.quotes import write_review
+from survey.quotes import approve_unflagged, write_review
 from survey.report import write_report
 from survey.resources import sample_data_dir
 from survey.scan import SCAN_FILE, Department, Scan, init_scan
@@ -286,9 +286,10 @@ def run_demo(out: Path, on_step: StepCallback | None = None, progress=None,
     step("analyse", started)
 
     started = time.perf_counter()
-    # the consultant's review of open answers, as the demo's consultant would leave it: texts
-    # flagged as possibly identifying left out, the rest approved (a real scan: read them first)
-    write_review(scan, results)
+    # the consultant's review of open answers, as the demo's consultant leaves it: texts flagged
+    # as possibly identifying left out, the rest approved (in a real scan: read every text)
+    review, _, _ = write_review(scan, results)
+    approve_unflagged(review)
     step("quotes review (quotes.xlsx)", started)
 
     started = time.perf_counter()

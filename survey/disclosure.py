@@ -36,6 +36,8 @@ See DISCLOSURE.md (shared) for the reasoning; in short:
 
 from __future__ import annotations
 
+from collections import Counter
+
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -148,9 +150,12 @@ def hide_groups(counts: dict[str, int], threshold: int) -> dict[str, HiddenGroup
 # --------------------------------------------------------------------------- the decision
 
 
-def decide(register: Register, threshold: int, protection: bool = True) -> Decision:
+def decide(register: Register, threshold: int, protection: bool = True,
+           earlier: dict[str, list[frozenset[int]]] | None = None, ids: np.ndarray | None = None) -> Decision:
     """Rule over the whole register at once; returns the ids of the figures outputs may show.
 
+    `earlier` holds, per variable, the sets of response ids it was published on in earlier
+    editions (`ids` maps a figure's member positions to response ids).
     `protection=False` allows every registered figure: for tests of the audit only."""
     figures = register.figures
     if not protection:
@@ -173,6 +178,8 @@ def decide(register: Register, threshold: int, protection: bool = True) -> Decis
                 continue
             live.append(f)
         live = _secondary(variable, live, groups, threshold, log)
+        if earlier and ids is not None and all(f.members is not None for f in live):
+            live = _across_editions(variable, live, earlier.get(variable, []), ids, threshold, log)
         allowed.update(f.id for f in live)
     for f in figures:  # composites, in registration order (parts come first)
         if f.kind == "composite":
@@ -181,6 +188,41 @@ def decide(register: Register, threshold: int, protection: bool = True) -> Decis
             else:
                 log.append(Suppression(f.variable, f.group, "too few of its parts can be shown"))
     return Decision(allowed, log)
+
+
+def _across_editions(variable: str, live: list[Figure], earlier: list[frozenset[int]], ids: np.ndarray,
+                     threshold: int, log: list[Suppression]) -> list[Figure]:
+    """Published outputs stay in readers' hands, so a new figure is checked against every set
+    this variable was published on before, in every earlier edition and under any group name:
+    every cell of the Venn partition of all those sets and the new ones (people grouped by
+    which sets they are in) holds 0 or at least k people. Then every sum a reader can derive,
+    by any combination of the figures, covers at least k people. New figures are withdrawn
+    (the one whose withdrawal leaves the fewest people in small cells, then the smallest)
+    until it holds; earlier figures cannot be withdrawn."""
+    if not earlier:
+        return live
+    old = set(earlier)
+
+    def small_cells(figures: list[Figure]) -> int:
+        signature: dict[int, int] = {}
+        sets = list(earlier) + [frozenset(int(i) for i in ids[f.members]) for f in figures]
+        for bit, members in enumerate(sets):
+            for person in members:
+                signature[person] = signature.get(person, 0) | (1 << bit)
+        sizes = Counter(signature.values())
+        return sum(size for size in sizes.values() if size < threshold)
+
+    while True:
+        bad = small_cells(live)
+        if not bad:
+            return live
+        new = [f for f in live if frozenset(int(i) for i in ids[f.members]) not in old]
+        if not new:
+            return live  # only what was published before: nothing left to withdraw
+        victim = min(new, key=lambda f: (small_cells([g for g in live if g is not f]), f.n, f.group))
+        log.append(Suppression(variable, victim.group, "hidden too, so that it cannot be compared with results "
+                                                       "written earlier to work out a few answers"))
+        live = [f for f in live if f is not victim]
 
 
 def _secondary(variable: str, live: list[Figure], groups: dict[str, Group], threshold: int,

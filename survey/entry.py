@@ -371,7 +371,7 @@ def row_reads(ctx, path: Path, book: EntryBook, *, label: Path | None = None,
             try:
                 answers.append(_parse(ctx.questionnaire, ctx.labels, fields[key], text, text))
             except ValueError as exc:
-                issues.append((f"sheet '{book.sheet}', cell {cell}", f"'{text[:60]}' {exc}; the answer was left out"))
+                issues.append((f"sheet '{book.sheet}', cell {cell}", f"the answer {exc}; it was left out"))  # what was typed is not repeated: others read status
         if not answers:
             reads.append(FileRead(where, digest, size, None,
                                   f"form {grouped(entry.form_id)} on row {entry.row} is empty: no answer was typed"))

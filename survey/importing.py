@@ -747,7 +747,7 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
         try:
             answers.append(c._parse(ctx.questionnaire, ctx.labels, f, translated, translated))
         except ValueError as exc:
-            issues.append((location, f"'{text[:60]}' {exc}; the answer was left out"))
+            issues.append((location, f"the answer {exc}; it was left out"))  # what was typed is not repeated: others read status
     if unanswered:
         shown = ", ".join(unanswered[:10]) + (", ..." if len(unanswered) > 10 else "")
         issues.append(("the row", f"{len(unanswered)} required question(s) not answered ({shown}); "

@@ -128,8 +128,9 @@ def write_review(scan: Scan, results: AnalysisResult, path: Path | None = None) 
             question_text = item.text.get(scan.language, next(iter(item.text.values())))
             for c in candidates(results, group, item.id):
                 found = flags(c.text, departments)
-                decision, edited = previous.get((c.group, c.question, c.text),
-                                                (LEAVE_OUT if found else PUBLISH, None))
+                # nothing is published unless the consultant says so: a flagger never finds
+                # every name ('samenwerken met jan'), so every candidate starts as 'leave out'
+                decision, edited = previous.get((c.group, c.question, c.text), (LEAVE_OUT, None))
                 sheet.append([c.group, c.question, question_text, c.text, c.times, "; ".join(found),
                               decision, edited])
                 total += 1
@@ -141,6 +142,17 @@ def write_review(scan: Scan, results: AnalysisResult, path: Path | None = None) 
         sheet.column_dimensions[column].width = width
     book.save(path)
     return path, total, flagged
+
+
+def approve_unflagged(path: Path) -> None:
+    """Set 'publish' for every candidate without a flag: what the demo's consultant does after
+    reading them. A real review reads every text."""
+    book = load_workbook(path)
+    sheet = book[SHEET]
+    for row in sheet.iter_rows(min_row=2):
+        if row[3].value is not None and not row[5].value:
+            row[6].value = PUBLISH
+    book.save(path)
 
 
 def _read(path: Path) -> dict[tuple[str, str, str], tuple[str, str | None]]:

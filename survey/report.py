@@ -558,6 +558,7 @@ def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult
                  pdf: bool = True, replace_earlier: bool = False) -> list[Path]:
     """Write report.html (self-contained) and report.pdf; returns their paths."""
     results = results or analyse_scan(scan, replace_earlier=replace_earlier)
+    publish(results, "report")  # before writing: a half-written file is published too
     model = build_report_model(results)
     html = render_html(scan, model)
     folder = out or scan.output_dir
@@ -587,7 +588,6 @@ def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult
             logger.removeFilter(_quiet_refusals)
             logger.setLevel(level)
         paths.append(pdf_path)
-    publish(results, "report")
     return paths
 
 

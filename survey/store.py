@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from survey.errors import Location, ScanError
@@ -142,9 +143,9 @@ _V3 = """
 ALTER TABLE responses ADD COLUMN verified INTEGER NOT NULL DEFAULT 1
 """
 
-# Version 4: the register of published editions. Which responses were behind each group's
-# figures when outputs were written, so that a later edition never differs from an earlier
-# one by fewer than the threshold of people (two reports a day apart would otherwise give
+# Version 4: the register of published editions: for every figure written, the variable and
+# the response ids behind it (sorted int64), so that no later figure can be set against an
+# earlier one to work out a few people's answers (two reports a day apart would otherwise give
 # away the one form that came in between).
 _V4 = """
 CREATE TABLE editions (
@@ -152,10 +153,10 @@ CREATE TABLE editions (
     published_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')),
     outputs TEXT NOT NULL
 );
-CREATE TABLE edition_members (
+CREATE TABLE edition_figures (
     edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
-    group_key TEXT NOT NULL,
-    response_id INTEGER NOT NULL
+    variable TEXT NOT NULL,
+    members BLOB NOT NULL
 )
 """
 
@@ -344,25 +345,30 @@ class Store:
             "WHERE r.outcome = 'accepted' ORDER BY r.id").fetchall()
 
     # -- published editions
-    def last_edition(self) -> tuple[str, dict[str, frozenset[int]]] | None:
-        row = self.db.execute("SELECT id, published_at FROM editions ORDER BY id DESC LIMIT 1").fetchone()
-        if row is None:
-            return None
-        members: dict[str, set[int]] = {}
-        for group, response in self.db.execute("SELECT group_key, response_id FROM edition_members "
-                                               "WHERE edition_id = ?", (row[0],)):
-            members.setdefault(group, set()).add(response)
-        return row[1], {g: frozenset(ids) for g, ids in members.items()}
+    def earlier_sets(self) -> dict[str, list[frozenset[int]]]:
+        """Per variable, every distinct set of response ids it was published on."""
+        found: dict[str, set[frozenset[int]]] = {}
+        for variable, blob in self.db.execute("SELECT variable, members FROM edition_figures"):
+            found.setdefault(variable, set()).add(frozenset(np.frombuffer(blob, dtype=np.int64).tolist()))
+        return {variable: sorted(sets, key=lambda s: (len(s), min(s, default=0))) for variable, sets in found.items()}
 
-    def record_edition(self, groups: dict[str, frozenset[int]], outputs: str) -> None:
+    def record_edition(self, figures: dict[str, list[frozenset[int]]], outputs: str) -> None:
+        """Record the sets about to be published (before the files are written: a file
+        written half is published as far as a reader is concerned)."""
+        known = self.earlier_sets()
+        rows = [(variable, np.array(sorted(members), dtype=np.int64).tobytes())
+                for variable, sets in figures.items() for members in sets
+                if members not in known.get(variable, [])]
+        if not rows:
+            return
         with self.transaction() as db:
             edition = db.execute("INSERT INTO editions (outputs) VALUES (?)", (outputs,)).lastrowid
-            db.executemany("INSERT INTO edition_members (edition_id, group_key, response_id) VALUES (?, ?, ?)",
-                           [(edition, g, int(r)) for g, ids in groups.items() for r in ids])
+            db.executemany("INSERT INTO edition_figures (edition_id, variable, members) VALUES (?, ?, ?)",
+                           [(edition, variable, blob) for variable, blob in rows])
 
     def forget_editions(self) -> None:
         with self.transaction() as db:
-            db.execute("DELETE FROM edition_members")
+            db.execute("DELETE FROM edition_figures")
             db.execute("DELETE FROM editions")
 
     # -- the end of a scan
@@ -382,7 +388,7 @@ class Store:
             db.execute("CREATE TEMP TABLE kept_answers AS SELECT k.rowid AS new, a.field, a.value_num, a.value_text "
                        "FROM answers a JOIN kept k ON k.old = a.response_id")
             for table in ("answers", "issues", "responses", "received", "decisions", "issued_forms",
-                          "edition_members", "editions"):
+                          "edition_figures", "editions"):
                 db.execute(f"DELETE FROM {table}")
             placeholder = db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES "
                                      "('', 'closed', 0, 'accepted', 'scan closed')").lastrowid

@@ -287,8 +287,9 @@ def test_quotes_leave_out_hidden_departments_and_are_the_same_every_run(tmp_path
     html = (scan.folder / "output" / "report.html").read_text(encoding="utf-8")
     assert "Jan" not in html
     assert re.findall(r"<li>“(.*?)”</li>", html) == []  # nothing is quoted before a review
-    from survey.quotes import chosen_quotes, load_review, write_review
+    from survey.quotes import approve_unflagged, chosen_quotes, load_review, write_review
     path, total, _ = write_review(scan, results)
+    approve_unflagged(path)
     reviewed = load_review(scan)
     quotes = chosen_quotes(results, results.organisation_result, "wish", reviewed)
     assert quotes and all(q.startswith("More time for training") for q in quotes)
@@ -367,6 +368,9 @@ def test_quote_review_flags_identifying_texts_and_the_report_uses_only_approved_
     given = [texts[i % 5] for size in (6, 7) for i in range(size)]
     assert rows["More time to learn"][4].value == given.count("More time to learn")
     assert next(iter(rows)) == "More time to learn"  # the most frequent comes first
+    assert {row[6].value for row in rows.values()} == {"leave out"}  # nothing is published unasked
+    rows["More time to learn"][6].value = "publish"  # the consultant approves
+    rows["Better rosters"][6].value = "publish"
     rows["Better rosters"][7].value = "Better work rosters"  # the consultant shortens or edits
     book.save(path)
 
