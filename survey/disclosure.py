@@ -36,7 +36,6 @@ See DISCLOSURE.md (shared) for the reasoning; in short:
 
 from __future__ import annotations
 
-from collections import Counter
 
 import math
 from collections.abc import Iterable
@@ -202,15 +201,29 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[frozenset[
     if not earlier:
         return live
     old = set(earlier)
+    people = np.unique(np.concatenate([np.fromiter(s, dtype=np.int64, count=len(s)) for s in earlier]
+                                      + [ids[f.members] for f in live]))
+    weights = np.random.default_rng(0).integers(1, 2**62, size=len(earlier) + len(live), dtype=np.int64)
+
+    def row(members: np.ndarray) -> np.ndarray:
+        mask = np.zeros(len(people), dtype=bool)
+        mask[np.searchsorted(people, members)] = True
+        return mask
+
+    base = np.zeros(len(people), dtype=np.int64)  # the earlier sets' part of each person's signature
+    for bit, members in enumerate(earlier):
+        base += row(np.fromiter(members, dtype=np.int64, count=len(members))) * weights[bit]
+    rows = {f.id: row(ids[f.members]) for f in live}
+    slot = {f.id: len(earlier) + i for i, f in enumerate(live)}
 
     def small_cells(figures: list[Figure]) -> int:
-        signature: dict[int, int] = {}
-        sets = list(earlier) + [frozenset(int(i) for i in ids[f.members]) for f in figures]
-        for bit, members in enumerate(sets):
-            for person in members:
-                signature[person] = signature.get(person, 0) | (1 << bit)
-        sizes = Counter(signature.values())
-        return sum(size for size in sizes.values() if size < threshold)
+        """People in Venn cells of 1..k-1 (a signature is a random-weighted sum of the sets a
+        person is in: equal sums mean the same sets, with negligible chance of a collision)."""
+        signature = base.copy()
+        for f in figures:
+            signature += rows[f.id] * weights[slot[f.id]]
+        _, counts = np.unique(signature, return_counts=True)
+        return int(counts[counts < threshold].sum())
 
     while True:
         bad = small_cells(live)
