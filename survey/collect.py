@@ -140,17 +140,35 @@ class ReadContext:
     labels: _Labels
 
 
+MAX_DEPTH = 32  # folders in the inbox; deeper ones are recorded, not walked into
+
+
 def gather(paths: Iterable[Path]) -> list[Path]:
-    """Every entry under the given files and folders, in a stable order (nothing skipped;
-    a folder named like a spreadsheet is listed itself, to be recorded as rejected)."""
+    """Every entry under the given files and folders, in a stable order (nothing skipped; a
+    folder named like a spreadsheet, or nested deeper than MAX_DEPTH, is listed itself, to be
+    recorded as rejected). Walked with a stack, not recursion: no depth can stop a collect."""
     found: list[Path] = []
     for path in paths:
-        if path.is_dir() and not path.is_symlink():
-            for entry in sorted(path.rglob("*")):
-                if not entry.is_dir() or entry.is_symlink() or entry.suffix.lower() in SPREADSHEET_SUFFIXES:
-                    found.append(entry)
-        else:
+        if not (path.is_dir() and not path.is_symlink()):
             found.append(path)
+            continue
+        entries: list[Path] = []
+        stack = [(path, 0)]
+        while stack:
+            folder, depth = stack.pop()
+            try:
+                children = list(os.scandir(folder))
+            except OSError:
+                entries.append(folder)  # unreadable folder: recorded with its reason
+                continue
+            for child in children:
+                entry = Path(child.path)
+                is_folder = child.is_dir(follow_symlinks=False)
+                if is_folder and depth < MAX_DEPTH and entry.suffix.lower() not in SPREADSHEET_SUFFIXES:
+                    stack.append((entry, depth + 1))
+                else:
+                    entries.append(entry)
+        found.extend(sorted(entries))
     return found
 
 
@@ -224,9 +242,10 @@ def _final(store: Store, outcome: FileOutcome) -> FileOutcome:
         return outcome
     row = store.db.execute("SELECT outcome, reason FROM received WHERE path = ? AND sha256 = ?",
                            (file_name(outcome.path), outcome.sha256)).fetchone()
-    if row is None or row[0] == outcome.outcome:
-        return outcome
-    return FileOutcome(outcome.path, row[0], row[1], outcome.form_id, 0, outcome.sha256)
+    if row is None or (row[0], row[1]) == (outcome.outcome, outcome.reason):
+        return outcome  # a later copy may have changed the outcome, or only its reason
+    return FileOutcome(outcome.path, row[0], row[1], outcome.form_id,
+                       outcome.issues if row[0] == "accepted" else 0, outcome.sha256)
 
 
 def _read_all(scan: Scan, files: list[Path], limits: Limits) -> Iterator[FileRead]:
@@ -423,8 +442,8 @@ def _relative(path: Path, folder: Path) -> Path:
 
 def file_name(path: Path) -> str:
     """A file's name as recorded and shown: cleaned, on one line (a newline in a name could
-    fake a line of `survey status`)."""
-    return " ".join(clean_text(str(path)).splitlines())
+    fake a line of `survey status`), valid text even when the name on disk is not UTF-8."""
+    return " ".join(clean_text(os.fsdecode(os.fsencode(path))).splitlines())
 
 
 def _keep(store: Store, path: Path) -> None:
@@ -455,7 +474,7 @@ def _read_regular_file(path: Path) -> bytes:
     if stat.S_ISLNK(info.st_mode):
         raise Rejected("is a link, not a file; put the form itself in the inbox")
     if stat.S_ISDIR(info.st_mode):
-        raise Rejected("is a folder, not a form; put the form file itself in the inbox")
+        raise Rejected("is a folder, not a form (or folders nested too deep); put the form file itself in the inbox")
     if not stat.S_ISREG(info.st_mode):
         raise Rejected("is not a regular file (a pipe, device or socket)")
     if info.st_size > MAX_FILE_BYTES:

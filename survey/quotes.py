@@ -25,6 +25,7 @@ from survey.analysis import AnalysisResult, GroupResult
 from survey.disclosure import MANAGERS
 from survey.errors import Location, ReportError
 from survey.scan import Scan
+from survey.textsafety import inert_workbook
 
 REVIEW_FILE = "quotes.xlsx"
 SHEET = "quotes"
@@ -140,6 +141,7 @@ def write_review(scan: Scan, results: AnalysisResult, path: Path | None = None) 
     choice.add(f"G2:G{max(2, total + 1)}")
     for column, width in zip("ABCDEFGH", (14, 16, 40, 70, 8, 40, 12, 60)):
         sheet.column_dimensions[column].width = width
+    inert_workbook(book)  # answers are data: '=HYPERLINK(...)' stays text
     book.save(path)
     return path, total, flagged
 
@@ -152,6 +154,7 @@ def approve_unflagged(path: Path) -> None:
     for row in sheet.iter_rows(min_row=2):
         if row[3].value is not None and not row[5].value:
             row[6].value = PUBLISH
+    inert_workbook(book)
     book.save(path)
 
 

@@ -47,6 +47,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NOT_TEXT_TYPES = ("f", "e")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def clean_text(text: str) -> str:
     """`text` without terminal escape sequences, control characters (tab and newline stay)
     and bidi embedding/override/isolate controls. Right-to-left marks stay."""
@@ -56,7 +59,10 @@ def clean_text(text: str) -> str:
         return text
     text = text.replace("\r\n", "\n")  # a Windows line break is a line break, not a stray CR
     text = _ESCAPE_SEQUENCES.sub("", text)
-    return _REMOVED.sub("", text)
+    text = _REMOVED.sub("", text)
+    # a file name that is not valid UTF-8 reaches Python as lone surrogates, which no terminal
+    # or database takes: they become U+FFFD
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _SURROGATE.search(text) else text
 
 
 def csv_safe(value: str) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import sys
 import struct
 import zlib
 from collections.abc import Callable
@@ -702,21 +703,26 @@ def _fast_sheet(data: bytes, budget: _Budget, limits: Limits,
             return None
         _SKELETONS.keep((head, tail), elements, len(head) + len(tail))
     assert isinstance(elements, int)
+    if b"<f" in data[body:end]:
+        return None  # a formula (with or without its value): expat records it (blank_formulas)
     try:
         pieces = data[body:end].decode("utf-8").split("</row>")
     except UnicodeDecodeError:
         return None
+    if len(pieces) > limits.max_rows_per_sheet + 1:
+        return None  # more row ends than rows may be: expat gives the reason, in linear time
     # Each piece read before is taken as it was read; the others are read in order, from
     # where the piece before ends. The sums and bounds below are taken in C (map, sum, max).
     reads: list[_Rows | None] = list(map(_ROWS.results.get, pieces))
-    while None in reads:
-        index = reads.index(None)
+    for index in range(len(reads)):  # one pass: linear, however many pieces were not read before
+        if reads[index] is not None:
+            continue
         before = reads[index - 1] if index else None
         read = _read_rows(pieces[index], before.row if before else 0, before.column if before else 0)
         if read is None:
             return None
-        if read.alone:
-            _ROWS.keep(pieces[index], read, len(pieces[index]) + 150 * (len(read.values) + 1))
+        if read.alone:  # sized by the memory the text takes (4 bytes a character for an emoji)
+            _ROWS.keep(pieces[index], read, sys.getsizeof(pieces[index]) + 150 * (len(read.values) + 1))
         reads[index] = read
     done: list[_Rows] = reads  # type: ignore[assignment]  # no None left
     f = _FIELDS
@@ -831,9 +837,11 @@ def _read_rows(text: str, row: int, column: int) -> _Rows | None:
 
 def _distinct(attributes: str) -> bool:
     names = _ROW_NAMES.findall(attributes)
-    if len(_DISTINCT) > 10_000:
-        _DISTINCT.clear()
-    distinct = _DISTINCT[attributes] = len(names) == len(set(names))
+    distinct = len(names) == len(set(names))
+    if len(attributes) <= 200:  # only short texts are remembered: a long one could fill memory
+        if len(_DISTINCT) > 10_000:
+            _DISTINCT.clear()
+        _DISTINCT[attributes] = distinct
     return distinct
 
 

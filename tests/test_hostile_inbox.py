@@ -166,3 +166,49 @@ def test_a_crash_a_hang_and_a_memory_blowup_cost_one_file_each(base, tmp_path, m
     assert outcomes["crash.xlsx"].outcome == "rejected" and "crashed" in outcomes["crash.xlsx"].reason
     assert outcomes["hang.xlsx"].outcome == "rejected" and "longer than 3 s" in outcomes["hang.xlsx"].reason
     assert outcomes["swell.xlsx"].outcome == "rejected" and "memory" in outcomes["swell.xlsx"].reason
+
+
+def test_deep_folders_odd_names_and_many_row_ends_cost_only_themselves(base, tmp_path):
+    """Found by the hostile-inbox attack: a folder tree 1,000 deep (100 here), a name that is not UTF-8,
+    and a sheet with 60,000 stray row ends each stopped or stalled a collect."""
+    scan, genuine, raw = base
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / genuine[0].name).write_bytes(genuine[0].read_bytes())
+    deep = inbox
+    for _ in range(100):  # deeper than MAX_DEPTH; the walk keeps a stack, so 1,000 works too
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "lost.xlsx").write_bytes(b"x")
+    os.close(os.open(os.path.join(os.fsencode(inbox), b"bad\xff\xfename.xlsx"), os.O_CREAT | os.O_WRONLY))
+    stray = every_sheet(raw, lambda d: d.replace(b"</sheetData>", b"</row>" * 60_000 + b"</sheetData>"))
+    (inbox / "row-ends.xlsx").write_bytes(stray)
+    started = time.perf_counter()
+    result = collect(scan, [inbox])
+    assert time.perf_counter() - started < 30
+    outcomes = {o.path.name: o for o in result.outcomes}
+    assert outcomes[genuine[0].name].outcome in ("accepted", "duplicate")  # the store is shared in this module
+    assert outcomes["row-ends.xlsx"].outcome == "rejected" and "longer than" not in outcomes["row-ends.xlsx"].reason
+    odd = next(o for name, o in outcomes.items() if name.startswith("bad"))
+    assert odd.outcome == "rejected"
+    assert any(o.outcome == "rejected" and "folder" in o.reason for o in result.outcomes)  # the deep tree
+    with Store(scan.store_path) as store:
+        assert any("\ufffd" in r.path for r in store.received())
+
+
+def test_quote_review_holds_no_formula(tmp_path):
+    from openpyxl import load_workbook
+
+    from survey.analysis import analyse_scan
+    from survey.quotes import write_review
+
+    scan = init_scan(tmp_path / "scan", "Org", "werkgeluk", "nl", "2026", 5, [Department("Zorg", 6, 0)])
+    for number, spec in enumerate(write_forms(scan).forms):
+        fill_form(scan, spec.path, {**ANSWERS, "plezier_beter": '=HYPERLINK("http://x","klik")' if number % 2
+                                    else "@SUM(1)"}, scan.inbox / f"{number}.xlsx")
+    collect(scan)
+    path, total, _ = write_review(scan, analyse_scan(scan))
+    cells = [c for row in load_workbook(path)["quotes"].iter_rows() for c in row]
+    assert total and not any(c.data_type == "f" for c in cells)
+    with zipfile.ZipFile(path) as archive:
+        assert b"<f>" not in archive.read("xl/worksheets/sheet1.xml")
