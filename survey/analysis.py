@@ -263,17 +263,19 @@ def publish(result: AnalysisResult, output: str) -> None:
     later editions are checked against them (`disclosure.decide`)."""
     if not result.protection or result.register is None or result.decision is None or result.ids is None:
         return
-    figures: dict[str, list[frozenset[int]]] = {}
+    figures: dict[str, list[tuple[frozenset[int], frozenset[int]]]] = {}
+    groups = result.register.groups
     for f in result.register.figures:
-        if f.kind in ("count", "composite") or f.members is None or not result.decision.ok(f):
+        if f.kind == "composite" or f.members is None or not result.decision.ok(f):
             continue
-        figures.setdefault(f.variable, []).append(frozenset(int(i) for i in result.ids[f.members]))
+        figures.setdefault(f.variable, []).append((frozenset(result.ids[f.members].tolist()),
+                                                   frozenset(result.ids[groups[f.group].members].tolist())))
     with Store(result.scan.store_path) as store:
         store.record_edition(figures, output)
 
 
 def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
-                  protection: bool = True, earlier: dict[str, list[frozenset[int]]] | None = None) -> AnalysisResult:
+                  protection: bool = True, earlier: dict[str, list[tuple[frozenset[int], frozenset[int]]]] | None = None) -> AnalysisResult:
     """The analysis of one response frame (`load_frame`'s output).
 
     `protection=False` turns disclosure control off (no hidden groups, no suppression, the old
@@ -292,7 +294,7 @@ def _department_order(scan: Scan, counts: dict[str, int]) -> list[str]:
 
 class _Analysis:
     def __init__(self, scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, protection: bool,
-                 earlier: dict[str, list[frozenset[int]]]):
+                 earlier: dict[str, list[tuple[frozenset[int], frozenset[int]]]]):
         self.scan, self.q, self.k, self.protection = scan, scan.questionnaire, scan.anonymity_threshold, protection
         self.earlier = earlier
         self.responses = responses
@@ -554,7 +556,7 @@ class _Analysis:
             for option in q.scales[question.scale].options:
                 code = str(option.code)
                 rows = employees[answers[employees] == code]
-                f = self.register.add(f"background:{question.id}={code}", ORGANISATION, "count", n=len(rows),
+                f = self.register.add(f"background:{question.id}={code}", ORGANISATION, "count", rows, n=len(rows),
                                       outputs=("report", "workbook"))
                 index = values = None
                 if (not self.protection and question.reporting is m.Reporting.compare and headline

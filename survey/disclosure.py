@@ -150,11 +150,12 @@ def hide_groups(counts: dict[str, int], threshold: int) -> dict[str, HiddenGroup
 
 
 def decide(register: Register, threshold: int, protection: bool = True,
-           earlier: dict[str, list[frozenset[int]]] | None = None, ids: np.ndarray | None = None) -> Decision:
+           earlier: dict[str, list[tuple[frozenset[int], frozenset[int]]]] | None = None,
+           ids: np.ndarray | None = None) -> Decision:
     """Rule over the whole register at once; returns the ids of the figures outputs may show.
 
-    `earlier` holds, per variable, the sets of response ids it was published on in earlier
-    editions (`ids` maps a figure's member positions to response ids).
+    `earlier` holds, per variable, the (people behind the figure, people of its group) sets of
+    response ids it was published on in earlier editions (`ids` maps positions to response ids).
     `protection=False` allows every registered figure: for tests of the audit only."""
     figures = register.figures
     if not protection:
@@ -162,12 +163,20 @@ def decide(register: Register, threshold: int, protection: bool = True,
     log: list[Suppression] = []
     allowed: set[int] = set()
     by_variable: dict[str, list[Figure]] = {}
+    groups = register.groups
+    counts: dict[str, list[Figure]] = {}
     for f in figures:
         if f.kind == "count":
-            allowed.add(f.id)  # counts of people per group or band: see the module docstring
+            counts.setdefault(f.variable, []).append(f)
         elif f.kind != "composite":
             by_variable.setdefault(f.variable, []).append(f)
-    groups = register.groups
+    for variable, family in counts.items():
+        # counts of people per group or band (see the module docstring); a band's count, set
+        # against an earlier edition, would tell a new person's band: checked across editions
+        live = family
+        if earlier and ids is not None and all(f.members is not None for f in family):
+            live = _across_editions(variable, family, earlier.get(variable, []), groups, ids, threshold, log)
+        allowed.update(f.id for f in live)
     for variable, family in by_variable.items():
         live = []
         for f in family:
@@ -178,7 +187,7 @@ def decide(register: Register, threshold: int, protection: bool = True,
             live.append(f)
         live = _secondary(variable, live, groups, threshold, log)
         if earlier and ids is not None and all(f.members is not None for f in live):
-            live = _across_editions(variable, live, earlier.get(variable, []), ids, threshold, log)
+            live = _across_editions(variable, live, earlier.get(variable, []), groups, ids, threshold, log)
         allowed.update(f.id for f in live)
     for f in figures:  # composites, in registration order (parts come first)
         if f.kind == "composite":
@@ -189,39 +198,49 @@ def decide(register: Register, threshold: int, protection: bool = True,
     return Decision(allowed, log)
 
 
-def _across_editions(variable: str, live: list[Figure], earlier: list[frozenset[int]], ids: np.ndarray,
-                     threshold: int, log: list[Suppression]) -> list[Figure]:
-    """Published outputs stay in readers' hands, so a new figure is checked against every set
-    this variable was published on before, in every earlier edition and under any group name:
-    every cell of the Venn partition of all those sets and the new ones (people grouped by
-    which sets they are in) holds 0 or at least k people. Then every sum a reader can derive,
-    by any combination of the figures, covers at least k people. New figures are withdrawn
-    (the one whose withdrawal leaves the fewest people in small cells, then the smallest)
-    until it holds; earlier figures cannot be withdrawn."""
+Published = tuple[frozenset[int], frozenset[int]]  # (the people behind a figure, its group's people)
+
+
+def _across_editions(variable: str, live: list[Figure], earlier: list[Published], groups: dict[str, Group],
+                     ids: np.ndarray, threshold: int, log: list[Suppression]) -> list[Figure]:
+    """Published outputs stay in readers' hands, so a new figure is checked against everything
+    this variable was published on before, in every earlier edition and under any group name.
+    A figure tells a reader two sums: the variable over the people behind it, and how many of
+    its group answered (its n, with the group's size from any count or `survey status`). So
+    both sets take part: every cell of the Venn partition of all of them, earlier and new,
+    holds 0 or at least k people. Then every sum a reader can derive, by any combination of
+    figures, covers at least k people. New figures (a figure is new unless both its sets were
+    published before) are withdrawn, the one whose withdrawal leaves the fewest people in small
+    cells first, then the smallest, until that holds; earlier figures cannot be withdrawn."""
     if not earlier:
         return live
     old = set(earlier)
-    people = np.unique(np.concatenate([np.fromiter(s, dtype=np.int64, count=len(s)) for s in earlier]
-                                      + [ids[f.members] for f in live]))
-    weights = np.random.default_rng(0).integers(1, 2**62, size=len(earlier) + len(live), dtype=np.int64)
+    current = {f.id: (frozenset(ids[f.members].tolist()), frozenset(ids[groups[f.group].members].tolist()))
+               for f in live}
+    fixed = [s for pair in earlier for s in pair]
+    people = np.unique(np.fromiter((p for s in fixed for p in s), dtype=np.int64)
+                       if fixed else np.zeros(0, dtype=np.int64))
+    people = np.union1d(people, np.fromiter((p for pair in current.values() for s in pair for p in s),
+                                            dtype=np.int64))
+    rng = np.random.default_rng(0)
 
-    def row(members: np.ndarray) -> np.ndarray:
-        mask = np.zeros(len(people), dtype=bool)
-        mask[np.searchsorted(people, members)] = True
+    def row(members: frozenset[int]) -> np.ndarray:
+        mask = np.zeros(len(people), dtype=np.int64)
+        mask[np.searchsorted(people, np.fromiter(members, dtype=np.int64, count=len(members)))] = 1
         return mask
 
     base = np.zeros(len(people), dtype=np.int64)  # the earlier sets' part of each person's signature
-    for bit, members in enumerate(earlier):
-        base += row(np.fromiter(members, dtype=np.int64, count=len(members))) * weights[bit]
-    rows = {f.id: row(ids[f.members]) for f in live}
-    slot = {f.id: len(earlier) + i for i, f in enumerate(live)}
+    for members in fixed:
+        base += row(members) * int(rng.integers(1, 2**62))
+    parts = {fid: row(s) * int(rng.integers(1, 2**62)) + row(r) * int(rng.integers(1, 2**62))
+             for fid, (s, r) in current.items()}
 
     def small_cells(figures: list[Figure]) -> int:
         """People in Venn cells of 1..k-1 (a signature is a random-weighted sum of the sets a
         person is in: equal sums mean the same sets, with negligible chance of a collision)."""
         signature = base.copy()
         for f in figures:
-            signature += rows[f.id] * weights[slot[f.id]]
+            signature += parts[f.id]
         _, counts = np.unique(signature, return_counts=True)
         return int(counts[counts < threshold].sum())
 
@@ -229,7 +248,7 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[frozenset[
         bad = small_cells(live)
         if not bad:
             return live
-        new = [f for f in live if frozenset(int(i) for i in ids[f.members]) not in old]
+        new = [f for f in live if current[f.id] not in old]
         if not new:
             return live  # only what was published before: nothing left to withdraw
         victim = min(new, key=lambda f: (small_cells([g for g in live if g is not f]), f.n, f.group))

@@ -143,8 +143,8 @@ _V3 = """
 ALTER TABLE responses ADD COLUMN verified INTEGER NOT NULL DEFAULT 1
 """
 
-# Version 4: the register of published editions: for every figure written, the variable and
-# the response ids behind it (sorted int64), so that no later figure can be set against an
+# Version 4: the register of published editions: for every figure written, the variable, the
+# response ids behind it and those of its group (sorted int64), so that no later figure can be set against an
 # earlier one to work out a few people's answers (two reports a day apart would otherwise give
 # away the one form that came in between).
 _V4 = """
@@ -156,7 +156,8 @@ CREATE TABLE editions (
 CREATE TABLE edition_figures (
     edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
     variable TEXT NOT NULL,
-    members BLOB NOT NULL
+    members BLOB NOT NULL,
+    base BLOB NOT NULL
 )
 """
 
@@ -345,26 +346,31 @@ class Store:
             "WHERE r.outcome = 'accepted' ORDER BY r.id").fetchall()
 
     # -- published editions
-    def earlier_sets(self) -> dict[str, list[frozenset[int]]]:
-        """Per variable, every distinct set of response ids it was published on."""
-        found: dict[str, set[frozenset[int]]] = {}
-        for variable, blob in self.db.execute("SELECT variable, members FROM edition_figures"):
-            found.setdefault(variable, set()).add(frozenset(np.frombuffer(blob, dtype=np.int64).tolist()))
-        return {variable: sorted(sets, key=lambda s: (len(s), min(s, default=0))) for variable, sets in found.items()}
+    def earlier_sets(self) -> dict[str, list[tuple[frozenset[int], frozenset[int]]]]:
+        """Per variable, every distinct (people behind a figure, people of its group) published."""
+        found: dict[str, set[tuple[frozenset[int], frozenset[int]]]] = {}
+        for variable, members, base in self.db.execute("SELECT variable, members, base FROM edition_figures"):
+            found.setdefault(variable, set()).add((frozenset(np.frombuffer(members, dtype=np.int64).tolist()),
+                                                   frozenset(np.frombuffer(base, dtype=np.int64).tolist())))
+        return {variable: sorted(pairs, key=lambda p: (len(p[0]), len(p[1]), min(p[0], default=0)))
+                for variable, pairs in found.items()}
 
-    def record_edition(self, figures: dict[str, list[frozenset[int]]], outputs: str) -> None:
-        """Record the sets about to be published (before the files are written: a file
-        written half is published as far as a reader is concerned)."""
-        known = self.earlier_sets()
-        rows = [(variable, np.array(sorted(members), dtype=np.int64).tobytes())
-                for variable, sets in figures.items() for members in sets
-                if members not in known.get(variable, [])]
+    def record_edition(self, figures: dict[str, list[tuple[frozenset[int], frozenset[int]]]], outputs: str) -> None:
+        """Record what is about to be published (before the files are written: a file written
+        half is published as far as a reader is concerned)."""
+        known = {variable: set(pairs) for variable, pairs in self.earlier_sets().items()}
+
+        def blob(ids: frozenset[int]) -> bytes:
+            return np.array(sorted(ids), dtype=np.int64).tobytes()
+
+        rows = [(variable, blob(members), blob(base)) for variable, pairs in figures.items()
+                for members, base in set(pairs) if (members, base) not in known.get(variable, set())]
         if not rows:
             return
         with self.transaction() as db:
             edition = db.execute("INSERT INTO editions (outputs) VALUES (?)", (outputs,)).lastrowid
-            db.executemany("INSERT INTO edition_figures (edition_id, variable, members) VALUES (?, ?, ?)",
-                           [(edition, variable, blob) for variable, blob in rows])
+            db.executemany("INSERT INTO edition_figures (edition_id, variable, members, base) VALUES (?, ?, ?, ?)",
+                           [(edition, *row) for row in rows])
 
     def forget_editions(self) -> None:
         with self.transaction() as db:
