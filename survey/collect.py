@@ -443,7 +443,8 @@ def _relative(path: Path, folder: Path) -> Path:
 def file_name(path: Path) -> str:
     """A file's name as recorded and shown: cleaned, on one line (a newline in a name could
     fake a line of `survey status`), valid text even when the name on disk is not UTF-8."""
-    return " ".join(clean_text(os.fsdecode(os.fsencode(path))).splitlines())
+    # bytes that are not UTF-8 are written as \xff: two different names never become one
+    return " ".join(clean_text(os.fsencode(path).decode("utf-8", "backslashreplace")).splitlines())
 
 
 def _keep(store: Store, path: Path) -> None:

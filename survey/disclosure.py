@@ -244,6 +244,19 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[Published]
         _, counts = np.unique(signature, return_counts=True)
         return int(counts[counts < threshold].sum())
 
+    def withdraw(victim: Figure) -> None:
+        log.append(Suppression(variable, victim.group, "hidden too, so that it cannot be compared with results "
+                                                       "written earlier to work out a few answers"))
+
+    # first each new figure on its own against what was published before (most are decided
+    # here, cheaply), then the greedy search over the rest together
+    kept = []
+    for f in live:
+        if current[f.id] not in old and small_cells([f]):
+            withdraw(f)
+        else:
+            kept.append(f)
+    live = kept
     while True:
         bad = small_cells(live)
         if not bad:
@@ -252,8 +265,7 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[Published]
         if not new:
             return live  # only what was published before: nothing left to withdraw
         victim = min(new, key=lambda f: (small_cells([g for g in live if g is not f]), f.n, f.group))
-        log.append(Suppression(variable, victim.group, "hidden too, so that it cannot be compared with results "
-                                                       "written earlier to work out a few answers"))
+        withdraw(victim)
         live = [f for f in live if f is not victim]
 
 

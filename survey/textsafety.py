@@ -45,6 +45,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Strings openpyxl would store as something other than text: a formula (leading '=')
 # or an Excel error value such as '#N/A'.
 _NOT_TEXT_TYPES = ("f", "e")
+_EXCEL_FORMULA_START = ("=", "+", "-", "@")  # text Excel would read as a formula once someone edits the cell
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -110,7 +111,7 @@ def text_cell(cell: Cell, value: object) -> Cell:
     name, an answer) neither may happen, so the type is forced back to text. The quote
     prefix makes Excel keep it text when someone edits the cell later, as if typed '=..."""
     cell.value = value
-    if isinstance(value, str) and cell.data_type in _NOT_TEXT_TYPES:
+    if isinstance(value, str) and (cell.data_type in _NOT_TEXT_TYPES or value[:1] in _EXCEL_FORMULA_START):
         cell.data_type = "s"
         cell.quotePrefix = True
     return cell
@@ -123,6 +124,7 @@ def inert_workbook(workbook: Workbook) -> Workbook:
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
-                if isinstance(cell.value, str) and cell.data_type in _NOT_TEXT_TYPES:
+                if isinstance(cell.value, str) and (cell.data_type in _NOT_TEXT_TYPES
+                                                    or cell.value[:1] in _EXCEL_FORMULA_START):
                     text_cell(cell, cell.value)
     return workbook

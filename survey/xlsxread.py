@@ -785,7 +785,10 @@ def _read_rows(text: str, row: int, column: int) -> _Rows | None:
     bottom = 1 << 62  # no row or cell: no bound
     alone: bool | None = None
     positions = _POSITIONS
-    for cell, ref, kind, value, inline, row_start, number, others, empty, other in _SHEET_TOKEN.findall(text):
+    # finditer, not findall: text it does not understand (plain text between rows, say) ends
+    # the reading at once instead of after a million matches were built
+    for match in _SHEET_TOKEN.finditer(text):
+        cell, ref, kind, value, inline, row_start, number, others, empty, other = match.groups(default="")
         if cell:
             alone = bool(alone)
             count += 1
