@@ -229,4 +229,4 @@ def test_plain_text_between_rows_is_read_quickly(base):
         read_workbook(padded, set())
     except Exception:  # noqa: BLE001 - accepted or rejected, either is fine; the time is the point
         pass
-    assert time.perf_counter() - started < 3
+    assert time.perf_counter() - started < 1.5  # before the fix: about 2 s (3 sheets x 0.6 s)
