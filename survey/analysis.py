@@ -250,7 +250,7 @@ def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool =
     responses, wide = load_frame(scan)
     with Store(scan.store_path) as store:
         if replace_earlier:
-            store.forget_editions()
+            store.forget_last_edition()
         earlier = store.earlier_sets() if protection else {}
         n_unverified = store.unverified_count()
     result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier)

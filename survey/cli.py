@@ -59,8 +59,8 @@ class _CleanError(click.ClickException):
 
 def replace_earlier_option(command):
     return click.option("--replace-earlier", is_flag=True,
-                        help="The results written before were never shared: allow a new edition that differs "
-                             "from them by fewer forms than the anonymity threshold.")(command)
+                        help="The results written last were never shared: forget them (only them; earlier "
+                             "editions still count) before writing new ones.")(command)
 
 
 def scan_argument(command):

@@ -365,17 +365,18 @@ class Store:
 
         rows = [(variable, blob(members), blob(base)) for variable, pairs in figures.items()
                 for members, base in set(pairs) if (members, base) not in known.get(variable, set())]
-        if not rows:
-            return
-        with self.transaction() as db:
+        with self.transaction() as db:  # an edition row even when nothing is new: it is what was written last
             edition = db.execute("INSERT INTO editions (outputs) VALUES (?)", (outputs,)).lastrowid
             db.executemany("INSERT INTO edition_figures (edition_id, variable, members, base) VALUES (?, ?, ?, ?)",
                            [(edition, *row) for row in rows])
 
-    def forget_editions(self) -> None:
+    def forget_last_edition(self) -> None:
+        """The results written last were never shared: forget them (only them)."""
         with self.transaction() as db:
-            db.execute("DELETE FROM edition_figures")
-            db.execute("DELETE FROM editions")
+            last = db.execute("SELECT max(id) FROM editions").fetchone()[0]
+            if last is not None:
+                db.execute("DELETE FROM edition_figures WHERE edition_id = ?", (last,))
+                db.execute("DELETE FROM editions WHERE id = ?", (last,))
 
     # -- the end of a scan
     def closed_on(self) -> str | None:
@@ -393,8 +394,21 @@ class Store:
                        "verified FROM responses WHERE counted = 1 ORDER BY random()")
             db.execute("CREATE TEMP TABLE kept_answers AS SELECT k.rowid AS new, a.field, a.value_num, a.value_text "
                        "FROM answers a JOIN kept k ON k.old = a.response_id")
-            for table in ("answers", "issues", "responses", "received", "decisions", "issued_forms",
-                          "edition_figures", "editions"):
+            # the register of published editions stays (a next edition is checked against what
+            # was published), in the new ids; a copy that did not count is the same person as the
+            # copy that did
+            renumber = dict(db.execute(
+                "SELECT r.id, k.rowid FROM responses r JOIN responses c ON c.form_id = r.form_id AND c.counted = 1 "
+                "JOIN kept k ON k.old = c.id").fetchall())
+
+            def renumbered(blob: bytes) -> bytes:
+                ids = {renumber[i] for i in np.frombuffer(blob, dtype=np.int64).tolist() if i in renumber}
+                return np.array(sorted(ids), dtype=np.int64).tobytes()
+
+            for rowid, members, base in db.execute("SELECT rowid, members, base FROM edition_figures").fetchall():
+                db.execute("UPDATE edition_figures SET members = ?, base = ? WHERE rowid = ?",
+                           (renumbered(members), renumbered(base), rowid))
+            for table in ("answers", "issues", "responses", "received", "decisions", "issued_forms"):
                 db.execute(f"DELETE FROM {table}")
             placeholder = db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES "
                                      "('', 'closed', 0, 'accepted', 'scan closed')").lastrowid

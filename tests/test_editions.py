@@ -55,11 +55,15 @@ def test_a_late_or_corrected_form_cannot_be_worked_out_from_two_editions(tmp_pat
     log = list(__import__("openpyxl").load_workbook(scan.folder / "output" / "results.xlsx")["suppression_log"]
                .iter_rows(values_only=True))
     assert any("compared with results written earlier" in str(row) for row in log)
-    # the report is written from the same decision; once the earlier results are declared
-    # never shared, the new figures come back
+    # the report is written from the same decision; --replace-earlier forgets only the results
+    # written last (never shared), not the first edition: A stays withdrawn
     assert run("report", scan.folder, "--no-pdf").exit_code == 0
     assert run("analyse", scan.folder, "--replace-earlier").exit_code == 0
-    assert ("A", "plezier") in _items(scan.folder)
+    assert ("A", "plezier") not in _items(scan.folder)
+    # closing the scan keeps the record, in the new ids: still withdrawn afterwards
+    assert run("close", scan.folder, "--yes").exit_code == 0
+    assert run("analyse", scan.folder).exit_code == 0
+    assert ("A", "plezier") not in _items(scan.folder)
 
 
 def test_intervals_only_from_twice_the_threshold_and_rounded(tmp_path):
@@ -140,3 +144,18 @@ def test_band_counts_are_checked_across_editions(tmp_path):
     assert run("analyse", scan.folder).exit_code == 0
     second = bands()
     assert first and not {k for k in second if k in first and second[k] != first[k]}
+
+
+def test_replace_earlier_forgets_only_the_results_written_last(tmp_path):
+    scan = init_scan(tmp_path / "scan", "Org", "werkgeluk", "nl", "2026", 5,
+                     [Department("A", 6, 0), Department("B", 5, 0)])
+    write_forms(scan)
+    a_forms = sorted((scan.forms_dir / "A").glob("*.xlsx"))
+    for number, path in enumerate(a_forms[:5] + sorted((scan.forms_dir / "B").glob("*.xlsx"))):
+        fill_form(scan, path, {"plezier": 3 + number % 5}, scan.inbox / f"{number}.xlsx")
+    run("collect", scan.folder)
+    assert run("analyse", scan.folder).exit_code == 0  # a first look, never shared
+    fill_form(scan, a_forms[5], {"plezier": 9}, scan.inbox / "late.xlsx")
+    run("collect", scan.folder)
+    assert run("analyse", scan.folder, "--replace-earlier").exit_code == 0
+    assert _items(scan.folder)[("A", "plezier")][0] == 6
