@@ -240,12 +240,7 @@ def collect(scan_dir: Path, paths: tuple[Path, ...], keep: tuple[Path, ...], tim
     scan = load_scan(scan_dir)
     result = collect_forms(scan, list(paths) or None, progress=_progress("Reading forms"), keep=list(keep),
                            limits=Limits(time_limit, memory_limit))
-    for outcome in result.outcomes:
-        if outcome.outcome in ("rejected", "duplicate", "superseded"):
-            echo(f"  {outcome.outcome}: {outcome.path}: {outcome.reason}")
-    echo(f"{result.count('accepted')} accepted, {result.count('superseded')} superseded, "
-               f"{result.count('duplicate')} duplicate, {result.count('rejected')} rejected, "
-               f"{result.count('unchanged')} collected before")
+    _print_outcomes(result.outcomes)
     for path in keep:
         echo(f"Kept {path} for its form (recorded); survey status shows the outcome of every copy")
 
@@ -300,6 +295,17 @@ def import_(scan_dir: Path, export: Path, mapping: Path | None, draft_mapping: b
          f"{result.count('superseded')} superseded, {result.count('duplicate')} duplicate, "
          f"{result.count('rejected')} rejected, {result.count('unchanged')} imported before")
     echo(f"Dropped, never stored: {', '.join(result.dropped) or 'no identifying columns'}")
+def _print_outcomes(outcomes) -> None:
+    """Every file that does not simply count, with why; then the totals."""
+    for outcome in outcomes:
+        if outcome.outcome in ("rejected", "duplicate", "superseded"):
+            echo(f"  {outcome.outcome}: {outcome.path}: {outcome.reason}")
+    counts = {k: sum(1 for o in outcomes if o.outcome == k) for k in
+              ("accepted", "superseded", "duplicate", "rejected", "unchanged")}
+    echo(f"{counts['accepted']} accepted, {counts['superseded']} superseded, {counts['duplicate']} duplicate, "
+         f"{counts['rejected']} rejected, {counts['unchanged']} collected before")
+
+
 def _double_entry(scan_dir: Path, a: Path, b: Path) -> None:
     from survey.entry import collect_double_entry
     from survey.scan import load_scan
@@ -310,13 +316,7 @@ def _double_entry(scan_dir: Path, a: Path, b: Path) -> None:
              "not accepted until both typists agree:")
         for d in result.differences:
             echo(f"  form {d.form_id}, {d.question}: A '{d.value_a}', B '{d.value_b}'")
-    for outcome in result.outcomes:
-        if outcome.outcome in ("rejected", "duplicate", "superseded"):
-            echo(f"  {outcome.outcome}: {outcome.path}: {outcome.reason}")
-    counts = {k: sum(1 for o in result.outcomes if o.outcome == k) for k in
-              ("accepted", "superseded", "duplicate", "rejected", "unchanged")}
-    echo(f"{counts['accepted']} accepted, {counts['superseded']} superseded, {counts['duplicate']} duplicate, "
-         f"{counts['rejected']} rejected, {counts['unchanged']} collected before")
+    _print_outcomes(result.outcomes)
 
 
 @cli.command()

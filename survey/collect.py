@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 
 from survey import entry as _entry  # paper forms typed in (issue 13)
+from openpyxl.utils import column_index_from_string
+
 from survey.errors import ScanError
 from survey.forms import FORM_MARKER, META_SHEET, TAG_COLUMN, check_departments
 from survey.questionnaire import model as m
@@ -583,9 +585,10 @@ def _pick_sheets(sheets: list[SheetInfo]) -> set[str]:
 Cells = dict[tuple[int, int], "str | float | bool"]
 
 
-def _read_meta(cells: Cells) -> tuple[dict[str, str], list[tuple[str, str]]]:
-    """Keys and values (columns A and B), then the field -> cell table after the 'field' header."""
-    meta: dict[str, str] = {}
+def key_values(cells: Cells, table: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """A hidden sheet of ours: key/value rows in columns A and B, then after the header row
+    'field' | `table` a field -> cell (or column) table. Both as (key, value) in sheet order."""
+    entries: list[tuple[str, str]] = []
     fields: list[tuple[str, str]] = []
     in_fields = False
     for row in sorted({r for r, _ in cells}):
@@ -594,12 +597,21 @@ def _read_meta(cells: Cells) -> tuple[dict[str, str], list[tuple[str, str]]]:
             continue
         if in_fields:
             fields.append((key, value))
-        elif key == "field" and value == "cell":
+        elif key == "field" and value == table:
             in_fields = True
-        elif key in meta:
-            raise Rejected("has damaged form information (an entry appears twice)")
         else:
-            meta[key] = value
+            entries.append((key, value))
+    return entries, fields
+
+
+def _read_meta(cells: Cells) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Keys and values (columns A and B), then the field -> cell table after the 'field' header."""
+    entries, fields = key_values(cells, "cell")
+    meta: dict[str, str] = {}
+    for key, value in entries:
+        if key in meta:
+            raise Rejected("has damaged form information (an entry appears twice)")
+        meta[key] = value
     if meta.get("marker") != FORM_MARKER:
         raise Rejected("is not a form of this scan (its form information is missing or damaged)")
     return meta, fields
@@ -681,7 +693,7 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
             raise Rejected(f"sheet '{sheet}', row {row}: the answer columns were changed (the answer to "
                            f"{answer_field.key} should be in column {column}); ask for a fresh copy of the form")
         where_cell = f"{column}{row}"
-        value = cells.get((row, _COLUMN_NUMBERS.get(column) or _column_number(column.encode())), "")
+        value = cells.get((row, _COLUMN_NUMBERS.get(column) or column_index_from_string(column)), "")
         text = clean_text(_text(value))
         if not text:
             if answer_field.required and answer_field.kind not in (m.FieldKind.open, m.FieldKind.check):
@@ -702,13 +714,6 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
 _COLUMN_NUMBERS = {chr(64 + n): n for n in range(1, 27)}  # one-letter columns, as forms use
 
 
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for char in letters:
-        number = number * 26 + (char - 64)
-    return number
-
-
 def _check_tag_order(signed: dict[str, str], tags: dict[str, tuple[int, str]], sheet: str) -> None:
     """An inserted or deleted row shifts tags and answers together and keeps their order; tags
     that were swapped, merged or spread over other rows do not. Then the form is refused rather
@@ -727,7 +732,7 @@ def _check_tag_order(signed: dict[str, str], tags: dict[str, tuple[int, str]], s
 
 def _tag_positions(cells: Cells, sheet: str) -> dict[str, tuple[int, str]]:
     """field id -> (row, column letter) from the hidden tag column."""
-    tag_column = _column_number(TAG_COLUMN.encode())
+    tag_column = column_index_from_string(TAG_COLUMN)
     positions: dict[str, tuple[int, str]] = {}
     if not any(c == tag_column and isinstance(v, str) and _TAG.search(v) for (_, c), v in cells.items()) and any(
             isinstance(v, str) and _TAG.fullmatch(v.split()[0] if v.split() else "") for v in cells.values()):

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -253,31 +253,12 @@ class EntryWorkbookFound(Exception):
         self.workbook = workbook
 
 
-def _column_number(letters: str) -> int:
-    number = 0
-    for char in letters:
-        number = number * 26 + (ord(char) - 64)
-    return number
-
-
 def read_entry_book(ctx, workbook) -> EntryBook:
     """Verify an entry workbook (read by xlsxread) and return its typed rows."""
-    from survey.collect import Rejected, _text
+    from survey.collect import Rejected, _text, key_values
 
-    cells = workbook.cells[ENTRY_SHEET]
-    meta: dict[str, str] = {}
-    mapping: list[tuple[str, str]] = []
-    in_fields = False
-    for row in sorted({r for r, _ in cells}):
-        key, value = cells.get((row, 1)), _text(cells.get((row, 2)))
-        if not isinstance(key, str) or not key:
-            continue
-        if in_fields:
-            mapping.append((key, value))
-        elif key == "field" and value == "column":
-            in_fields = True
-        else:
-            meta[key] = value
+    entries, mapping = key_values(workbook.cells[ENTRY_SHEET], "column")
+    meta = dict(entries)
     if meta.get("marker") != ENTRY_MARKER:
         raise Rejected("is an entry workbook whose hidden information is damaged; make a new one with "
                        "'survey forms DIR --entry-workbook' and copy the typed rows into it")
@@ -300,14 +281,14 @@ def read_entry_book(ctx, workbook) -> EntryBook:
     for key, column in mapping:
         if key not in known:
             raise Rejected(f"is an entry workbook that does not fit this questionnaire (field {key})")
-        found = _text(data.get((KEY_ROW, _column_number(column)), ""))
+        found = _text(data.get((KEY_ROW, column_index_from_string(column)), ""))
         if found != key:
             raise Rejected(f"sheet '{sheet}', column {column}: the columns were moved, removed or renamed (column "
                            f"{column} should hold {key}, row {KEY_ROW} says '{clean_text(found)[:40]}'); make a new "
                            "entry workbook and copy the typed rows into it column by column")
     if _text(data.get((KEY_ROW, 1), "")) != "form_id":
         raise Rejected(f"sheet '{sheet}', column A: the form id column was moved; make a new entry workbook")
-    by_number = {_column_number(c): k for k, c in mapping}
+    by_number = {column_index_from_string(c): k for k, c in mapping}
     rows: dict[int, dict[str, str]] = {}
     typed: dict[int, str] = {}
     for (row, col), value in data.items():
