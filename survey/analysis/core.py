@@ -17,234 +17,20 @@ result model that the report, the results workbook and `survey status` render.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from survey.atomic import atomic_path
 from survey import disclosure
-from survey.disclosure import MANAGERS, ORGANISATION, OTHERS, Decision, Figure, HiddenGroup, Register, Suppression
+from survey.analysis.frame import Scorer, estimate, load_frame
+from survey.analysis.model import (MANAGER_UNIT, AnalysisResult, BreakdownRow, ChoiceShares, DesiredGap,
+                                   Estimate, GroupResult, PaceCell)
+from survey.disclosure import MANAGERS, ORGANISATION, OTHERS, Figure, HiddenGroup, Register, Suppression
 from survey.errors import ReportError
 from survey.questionnaire import model as m
 from survey.scan import Scan
-from survey.store import Store, collect_running
+from survey.store import Store
 
-MANAGER_UNIT = "\x00managers"
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A group figure. `n` is the number of people behind it; a composite score (the mean of
-    published figures) has no single base: n is None and it has no interval."""
-
-    mean: float
-    ci_low: float
-    ci_high: float
-    n: int | None
-
-
-@dataclass(frozen=True)
-class PaceCell:
-    """One situation for one group: who takes the initiative, and speeding up versus braking.
-    Each half rests on those who answered it (answers other than 'does not happen'); a half
-    the disclosure rule withholds is None."""
-
-    situation: str
-    n_initiative: int
-    initiative: dict[str, float] | None  # code -> share (0-1)
-    n_effect: int
-    effect: dict[str, float] | None
-
-    @property
-    def balance(self) -> float | None:
-        """Percentage points 'speeds me up' minus 'brakes me' (-100 .. +100)."""
-        if self.effect is None:
-            return None
-        return 100 * (self.effect.get("speeds_up", 0.0) - self.effect.get("brakes", 0.0))
-
-    @property
-    def own_initiative(self) -> float | None:
-        """Share taken by the employee, alone or together with the manager (0-1)."""
-        if self.initiative is None:
-            return None
-        return self.initiative.get("self", 0.0) + self.initiative.get("together", 0.0)
-
-
-@dataclass(frozen=True)
-class DesiredGap:
-    """'How it is' and 'how it should be', each on its own base: 'now' is the statement's own
-    figure (the same base as everywhere else), 'desired' rests on those who answered it."""
-
-    item_id: str
-    current: float  # 0-100, partnership end high
-    desired: float
-    n_current: int
-    n_desired: int
-
-
-@dataclass(frozen=True)
-class ChoiceShares:
-    """Single choice: share per option among those who answered (sums to 1). Multiple
-    choice: share ticking each option among those who ticked any (may sum above 1)."""
-
-    item_id: str
-    n: int
-    shares: dict[str, float]
-
-
-@dataclass
-class GroupResult:
-    key: str  # department name, ORGANISATION, MANAGERS or OTHERS
-    n: int
-    expected: int | None = None
-    dimensions: dict[str, Estimate] = field(default_factory=dict)
-    derived: dict[str, Estimate] = field(default_factory=dict)
-    items: dict[str, Estimate] = field(default_factory=dict)  # on the item's own scale; 'x.desired' too
-    pace: dict[str, PaceCell] = field(default_factory=dict)
-    desired: dict[str, DesiredGap] = field(default_factory=dict)
-    choices: dict[str, ChoiceShares] = field(default_factory=dict)
-    open_answers: dict[str, list[str]] = field(default_factory=dict)
-    members: int = 0  # OTHERS: how many departments it combines
-
-    @property
-    def response_rate(self) -> float | None:
-        return self.n / self.expected if self.expected else None
-
-
-@dataclass
-class BreakdownRow:
-    background: str  # background question id
-    option: str  # option code
-    n: int
-    index: Estimate | None  # only without protection (tests of the audit): a crossing figure
-
-
-@dataclass
-class AnalysisResult:
-    scan: Scan
-    n_responses: int
-    n_employees: int
-    n_managers: int
-    organisation_result: GroupResult
-    managers: GroupResult | None
-    departments: list[GroupResult]
-    hidden: list[HiddenGroup]  # named in the report with their reason
-    others: GroupResult | None  # the hidden departments together, when that is publishable
-    breakdowns: list[BreakdownRow]
-    suppressed: list[Suppression]
-    headline: str | None  # derived score id that heads the report, e.g. partnership_index
-    register: Register | None = None
-    decision: Decision | None = None
-    protection: bool = True
-    n_unverified: int = 0  # counted responses imported without an issued code (survey import --unverified)
-    ids: np.ndarray | None = None  # response id of every position in the analysed frame
-
-    @property
-    def questionnaire(self) -> m.Questionnaire:
-        return self.scan.questionnaire
-
-    @property
-    def hidden_departments(self) -> list[str]:
-        return sorted(h.name for h in self.hidden if h.name != MANAGERS)
-
-    @property
-    def groups(self) -> list[GroupResult]:
-        """Organisation, shown departments, then the combined hidden ones (tables and charts)."""
-        return [self.organisation_result] + self.departments + ([self.others] if self.others else [])
-
-
-# --------------------------------------------------------------------------- data
-
-
-def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(responses, answers wide): one row per response; numeric and text answers in columns."""
-    if not scan.store_path.exists():
-        raise ReportError(f"no responses collected yet ({scan.store_path} is missing)",
-                          fix=f"put returned forms in {scan.inbox} and run: survey collect {scan.folder}")
-    if collect_running(scan.folder):
-        raise ReportError(f"a collect is running on {scan.folder}; its figures would be incomplete",
-                          fix="wait until the collect has finished, then run this again")
-    with Store(scan.store_path) as store:
-        responses = pd.DataFrame([r.__dict__ for r in store.responses()],
-                                 columns=["id", "form_id", "department", "role", "wave"])
-        answers = pd.DataFrame([a.__dict__ for a in store.answers()],
-                               columns=["response_id", "field", "value_num", "value_text"])
-    responses = responses.set_index("id")
-    numeric = answers.pivot(index="response_id", columns="field", values="value_num")
-    text = answers.pivot(index="response_id", columns="field", values="value_text")
-    numeric = numeric.reindex(responses.index)
-    text = text.reindex(responses.index)
-    return responses, pd.concat({"num": numeric, "text": text}, axis=1)
-
-
-def estimate(values: pd.Series) -> Estimate | None:
-    data = values.dropna().to_numpy(dtype=float)
-    n = len(data)
-    if n == 0:
-        return None
-    mean = float(data.mean())
-    if n < 2:
-        return Estimate(mean, math.nan, math.nan, n)
-    half = float(stats.t.ppf(0.975, n - 1) * data.std(ddof=1) / math.sqrt(n))
-    return Estimate(mean, mean - half, mean + half, n)
-
-
-class Scorer:
-    """Per-respondent scores from the wide answer frame."""
-
-    def __init__(self, q: m.Questionnaire, wide: pd.DataFrame):
-        self.q = q
-        self.num = wide["num"] if "num" in wide else pd.DataFrame(index=wide.index)
-        self.text = wide["text"] if "text" in wide else pd.DataFrame(index=wide.index)
-
-    def column(self, key: str, frame: str = "num") -> pd.Series:
-        source = self.num if frame == "num" else self.text
-        if key in source.columns:
-            return source[key]
-        return pd.Series(np.nan if frame == "num" else None, index=source.index, dtype=float if frame == "num"
-                         else object)
-
-    def codes(self, key: str) -> pd.Series:
-        """Choice answers as code text: nominal codes are stored as text, ordinal as numbers."""
-        numeric = self.column(key).map(lambda v: None if pd.isna(v) else str(int(v)))
-        text = self.column(key, "text")
-        return text.where(text.notna(), numeric)
-
-    def item_score(self, item: m.StatementItem | m.ScoreItem, key: str | None = None) -> pd.Series:
-        """0-100 with the partnership end high."""
-        low, high = self.q.scales[item.scale].numeric_range  # type: ignore[misc]
-        score = (self.column(key or item.id) - low) / (high - low) * 100
-        if getattr(item, "pole", None) == m.Pole.traditional:
-            score = 100 - score
-        return score
-
-    def dimension(self, name: str) -> pd.Series:
-        items = self.q.dimension_items(name)
-        scores = pd.concat([self.item_score(i) for i in items], axis=1)
-        enough = scores.notna().sum(axis=1) >= max(1, math.ceil(len(items) / 2))
-        return scores.mean(axis=1).where(enough)
-
-    def derived(self) -> dict[str, pd.Series]:
-        values: dict[str, pd.Series] = {}
-        for score in self.q.derived:
-            parts = []
-            for ref in score.of:
-                if ref in values:
-                    parts.append(values[ref])
-                elif ref in self.q.dimensions:
-                    parts.append(self.dimension(ref))
-                else:
-                    parts.append(self.column(ref))
-            frame = pd.concat(parts, axis=1)
-            enough = frame.notna().sum(axis=1) >= max(1, math.ceil(len(parts) / 2))
-            values[score.id] = frame.mean(axis=1).where(enough)
-        return values
-
-
-# --------------------------------------------------------------------------- analysis
 
 def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False) -> AnalysisResult:
     responses, wide = load_frame(scan)
@@ -282,7 +68,7 @@ def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
     naive bases: desired table on those who answered both, person-weighted scores, breakdown
     scores per band). It exists only so the tests can show that `survey audit` finds those
     leaks; no command offers it."""
-    result = _Analysis(scan, responses, wide, protection, earlier or {}).run()
+    result = Analysis(scan, responses, wide, protection, earlier or {}).run()
     result.ids = responses.index.to_numpy(dtype=np.int64)
     return result
 
@@ -292,7 +78,27 @@ def _department_order(scan: Scan, counts: dict[str, int]) -> list[str]:
     return listed + sorted(name for name in counts if name not in listed)
 
 
-class _Analysis:
+class Subject:
+    """One subject of the analysis (reliability, claims, drivers, ...). `register` adds its
+    candidate figures to `a.register` before the one disclosure decision; `resolve` computes
+    what the decision allows into the group results; `finish` attaches scan-wide results.
+    Subjects see the shared state of `Analysis` (groups, scorer, item arrays, figures)."""
+
+    def register(self, a: "Analysis") -> None:
+        pass
+
+    def resolve(self, a: "Analysis", results: dict[str, GroupResult]) -> None:
+        pass
+
+    def finish(self, a: "Analysis", result: AnalysisResult) -> None:
+        pass
+
+
+# Subject modules append themselves here (in survey/analysis/__init__.py's imports).
+SUBJECTS: list[type[Subject]] = []
+
+
+class Analysis:
     def __init__(self, scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, protection: bool,
                  earlier: dict[str, list[tuple[frozenset[int], frozenset[int]]]]):
         self.scan, self.q, self.k, self.protection = scan, scan.questionnaire, scan.anonymity_threshold, protection
@@ -312,6 +118,7 @@ class _Analysis:
         self.unit = unit
         self.unit_names, self.unit_code = np.unique(unit.astype(str), return_inverse=True)
         self.log: list[Suppression] = []
+        self.subjects = [subject() for subject in SUBJECTS]
 
     # -- groups
     def _groups(self) -> None:
@@ -440,6 +247,10 @@ class _Analysis:
         for h in self.hidden:
             reg.add("responses", h.name, "count", n=h.n, outputs=("status",))
         breakdown_figs = self._breakdown_figures(person_derived)
+        self.numeric, self.raw, self.score, self.item_figs = numeric, raw, score, item_figs
+        self.dim_figs, self.derived_figs, self.pace_figs, self.choice_figs = dim_figs, derived_figs, pace_figs, choice_figs
+        for subject in self.subjects:
+            subject.register(self)
 
         self.decision = decision = disclosure.decide(reg, self.k, self.protection, self.earlier,
                                                      self.responses.index.to_numpy(dtype=np.int64))
@@ -505,6 +316,8 @@ class _Analysis:
                     results[key].choices[item_id] = ChoiceShares(
                         item_id, f.n, {c: float(chosen[:, j].mean()) for j, c in enumerate(codes)})
         self._open_answers(results)
+        for subject in self.subjects:
+            subject.resolve(self, results)
 
         breakdowns = [BreakdownRow(question, option, f.n,
                                    estimate(pd.Series(index_values[index.members])) if index is not None
@@ -513,12 +326,15 @@ class _Analysis:
         if OTHERS in results:
             results[OTHERS].members = len(self.groups[OTHERS].units)
         q_headline = next((d.id for d in q.derived if all(ref in q.dimensions for ref in d.of)), None)
-        return AnalysisResult(
+        result = AnalysisResult(
             scan=self.scan, n_responses=len(self.responses), n_employees=self.n_emp, n_managers=self.n_mgr,
             organisation_result=results[ORGANISATION], managers=results.get(MANAGERS),
             departments=[results[name] for name in self.shown], hidden=self.hidden, others=results.get(OTHERS),
             breakdowns=breakdowns, suppressed=self.log, headline=q_headline, register=reg, decision=decision,
             protection=self.protection)
+        for subject in self.subjects:
+            subject.finish(self, result)
+        return result
 
     def _expected(self, key: str, g: disclosure.Group) -> int | None:
         if g.kind == "managers":
@@ -569,98 +385,3 @@ class _Analysis:
                         index = self.register.add(f"derived:{headline}", band, "mean", answered)
                 found.append((question.id, code, f, index, values))
         return found
-
-# --------------------------------------------------------------------------- export
-
-
-def group_label(results: AnalysisResult, key: str) -> str:
-    """The name a reader sees for a group, in the scan's language."""
-    from survey.i18n import wording
-
-    w = wording(results.scan.language)
-    if key == ORGANISATION:
-        return w["organisation"]
-    if key == MANAGERS:
-        return w["managers"]
-    if key == OTHERS:
-        return w["other_departments"].format(count=results.others.members if results.others else 0)
-    return key
-
-
-GROUP_KINDS = {ORGANISATION: "organisation", MANAGERS: "managers", OTHERS: "combined"}
-
-
-def shown_interval(e: Estimate, threshold: int) -> tuple[float | None, float | None]:
-    """The interval as published. Mean, interval and n together give a group's sum of squares,
-    and in a small group that can pin down every answer (with 5 answers on a 1-5 scale it
-    often does). So an interval is shown only from twice the threshold of answers, rounded to
-    one decimal."""
-    if e.n is None or e.ci_low is None or e.ci_high is None or e.n < 2 * threshold \
-            or math.isnan(e.ci_low) or math.isnan(e.ci_high):
-        return None, None
-    return round(e.ci_low, 1), round(e.ci_high, 1)
-
-
-def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
-    """The results as an Excel workbook: one sheet per table, each figure with the number of
-    people it rests on, hidden groups named with their reason."""
-    from survey.textsafety import inert_workbook  # local: keeps this function's change self-contained
-
-    q = results.questionnaire
-    k = results.scan.anonymity_threshold
-    publish(results, "results workbook")  # before writing: a half-written file is published too
-    path.parent.mkdir(parents=True, exist_ok=True)
-    groups = results.groups + ([results.managers] if results.managers else [])
-
-    def name(g: GroupResult) -> str:
-        return group_label(results, g.key)
-
-    def rounded(value: float | None, digits: int) -> float | None:
-        return None if value is None or math.isnan(value) else round(value, digits)
-
-    group_rows = [{"group": name(g), "kind": GROUP_KINDS.get(g.key, "department"), "responses": g.n,
-                   "expected": g.expected, "shown": "yes", "reason": ""} for g in groups]
-    group_rows += [{"group": group_label(results, h.name) if h.name == MANAGERS else h.name,
-                    "kind": "managers" if h.name == MANAGERS else "department", "responses": None,
-                    "expected": None, "shown": "no",
-                    "reason": f"fewer than {results.scan.anonymity_threshold} answers" if h.reason == "small"
-                    else f"hidden so that {', '.join(h.protects)} cannot be worked out"} for h in results.hidden]
-    overview = pd.DataFrame([{
-        "group": name(g), "responses": g.n,
-        **{f"{d.id}": rounded(g.derived[d.id].mean, 2) if d.id in g.derived else None for d in q.derived},
-        **{f"{k}": rounded(g.dimensions[k].mean, 2) if k in g.dimensions else None for k in q.dimensions},
-    } for g in groups])
-    pace = pd.DataFrame([{
-        "group": name(g), "situation": s, "n_initiative": c.n_initiative or None,
-        **{f"initiative_{k}": round(100 * c.initiative[k], 1) if c.initiative else None
-           for k in m.INITIATIVE_CODES},
-        "n_effect": c.n_effect or None,
-        **{f"effect_{k}": round(100 * c.effect[k], 1) if c.effect else None for k in m.PACE_EFFECT_CODES},
-        "balance": rounded(c.balance, 1),
-    } for g in groups for s, c in g.pace.items()],
-        columns=["group", "situation", "n_initiative", *[f"initiative_{k}" for k in m.INITIATIVE_CODES],
-                 "n_effect", *[f"effect_{k}" for k in m.PACE_EFFECT_CODES], "balance"])
-    items = pd.DataFrame([{
-        "group": name(g), "item": item_id, "n": e.n, "mean": round(e.mean, 2),
-        "ci_low": shown_interval(e, k)[0], "ci_high": shown_interval(e, k)[1],
-    } for g in groups for item_id, e in g.items.items()], columns=["group", "item", "n", "mean", "ci_low", "ci_high"])
-    choices = pd.DataFrame([{
-        "group": name(g), "item": item_id, "n": c.n, "option": code, "share": round(100 * share, 1),
-    } for g in groups for item_id, c in g.choices.items() for code, share in c.shares.items()],
-        columns=["group", "item", "n", "option", "share"])
-    breakdowns = pd.DataFrame([{
-        "question": b.background, "option": b.option, "responses": b.n,
-        "index": rounded(b.index.mean, 2) if b.index else None, "index_n": b.index.n if b.index else None,
-    } for b in results.breakdowns], columns=["question", "option", "responses", "index", "index_n"])
-    suppression = pd.DataFrame([s.__dict__ for s in results.suppressed], columns=["table", "group", "reason"])
-    with atomic_path(path) as partial, pd.ExcelWriter(partial, engine="openpyxl") as writer:
-        pd.DataFrame(group_rows).to_excel(writer, sheet_name="groups", index=False)
-        overview.to_excel(writer, sheet_name="overview", index=False)
-        pace.to_excel(writer, sheet_name="pace_map", index=False)
-        items.to_excel(writer, sheet_name="items", index=False)
-        choices.to_excel(writer, sheet_name="choices", index=False)
-        breakdowns.to_excel(writer, sheet_name="breakdowns", index=False)
-        suppression.to_excel(writer, sheet_name="suppression_log", index=False)
-        # pandas hands strings to openpyxl, which makes a group named '=...' a live formula
-        inert_workbook(writer.book)
-    return path

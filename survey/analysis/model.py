@@ -1,0 +1,164 @@
+"""The result model of the analysis: typed figures per group, as the disclosure model allowed them.
+Every output (report, workbook, status, quotes) renders this and computes nothing itself."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from survey.disclosure import MANAGERS, ORGANISATION, OTHERS, Decision, HiddenGroup, Register, Suppression
+from survey.questionnaire import model as m
+from survey.scan import Scan
+
+MANAGER_UNIT = "\x00managers"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A group figure. `n` is the number of people behind it; a composite score (the mean of
+    published figures) has no single base: n is None and it has no interval."""
+
+    mean: float
+    ci_low: float
+    ci_high: float
+    n: int | None
+
+
+@dataclass(frozen=True)
+class PaceCell:
+    """One situation for one group: who takes the initiative, and speeding up versus braking.
+    Each half rests on those who answered it (answers other than 'does not happen'); a half
+    the disclosure rule withholds is None."""
+
+    situation: str
+    n_initiative: int
+    initiative: dict[str, float] | None  # code -> share (0-1)
+    n_effect: int
+    effect: dict[str, float] | None
+
+    @property
+    def balance(self) -> float | None:
+        """Percentage points 'speeds me up' minus 'brakes me' (-100 .. +100)."""
+        if self.effect is None:
+            return None
+        return 100 * (self.effect.get("speeds_up", 0.0) - self.effect.get("brakes", 0.0))
+
+    @property
+    def own_initiative(self) -> float | None:
+        """Share taken by the employee, alone or together with the manager (0-1)."""
+        if self.initiative is None:
+            return None
+        return self.initiative.get("self", 0.0) + self.initiative.get("together", 0.0)
+
+
+@dataclass(frozen=True)
+class DesiredGap:
+    """'How it is' and 'how it should be', each on its own base: 'now' is the statement's own
+    figure (the same base as everywhere else), 'desired' rests on those who answered it."""
+
+    item_id: str
+    current: float  # 0-100, partnership end high
+    desired: float
+    n_current: int
+    n_desired: int
+
+
+@dataclass(frozen=True)
+class ChoiceShares:
+    """Single choice: share per option among those who answered (sums to 1). Multiple
+    choice: share ticking each option among those who ticked any (may sum above 1)."""
+
+    item_id: str
+    n: int
+    shares: dict[str, float]
+
+
+@dataclass
+class GroupResult:
+    key: str  # department name, ORGANISATION, MANAGERS or OTHERS
+    n: int
+    expected: int | None = None
+    dimensions: dict[str, Estimate] = field(default_factory=dict)
+    derived: dict[str, Estimate] = field(default_factory=dict)
+    items: dict[str, Estimate] = field(default_factory=dict)  # on the item's own scale; 'x.desired' too
+    pace: dict[str, PaceCell] = field(default_factory=dict)
+    desired: dict[str, DesiredGap] = field(default_factory=dict)
+    choices: dict[str, ChoiceShares] = field(default_factory=dict)
+    open_answers: dict[str, list[str]] = field(default_factory=dict)
+    members: int = 0  # OTHERS: how many departments it combines
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.n / self.expected if self.expected else None
+
+
+@dataclass
+class BreakdownRow:
+    background: str  # background question id
+    option: str  # option code
+    n: int
+    index: Estimate | None  # only without protection (tests of the audit): a crossing figure
+
+
+@dataclass
+class AnalysisResult:
+    scan: Scan
+    n_responses: int
+    n_employees: int
+    n_managers: int
+    organisation_result: GroupResult
+    managers: GroupResult | None
+    departments: list[GroupResult]
+    hidden: list[HiddenGroup]  # named in the report with their reason
+    others: GroupResult | None  # the hidden departments together, when that is publishable
+    breakdowns: list[BreakdownRow]
+    suppressed: list[Suppression]
+    headline: str | None  # derived score id that heads the report, e.g. partnership_index
+    register: Register | None = None
+    decision: Decision | None = None
+    protection: bool = True
+    n_unverified: int = 0  # counted responses imported without an issued code (survey import --unverified)
+    ids: np.ndarray | None = None  # response id of every position in the analysed frame
+
+    @property
+    def questionnaire(self) -> m.Questionnaire:
+        return self.scan.questionnaire
+
+    @property
+    def hidden_departments(self) -> list[str]:
+        return sorted(h.name for h in self.hidden if h.name != MANAGERS)
+
+    @property
+    def groups(self) -> list[GroupResult]:
+        """Organisation, shown departments, then the combined hidden ones (tables and charts)."""
+        return [self.organisation_result] + self.departments + ([self.others] if self.others else [])
+
+
+def group_label(results: AnalysisResult, key: str) -> str:
+    """The name a reader sees for a group, in the scan's language."""
+    from survey.i18n import wording
+
+    w = wording(results.scan.language)
+    if key == ORGANISATION:
+        return w["organisation"]
+    if key == MANAGERS:
+        return w["managers"]
+    if key == OTHERS:
+        return w["other_departments"].format(count=results.others.members if results.others else 0)
+    return key
+
+
+GROUP_KINDS = {ORGANISATION: "organisation", MANAGERS: "managers", OTHERS: "combined"}
+
+
+def shown_interval(e: Estimate, threshold: int) -> tuple[float | None, float | None]:
+    """The interval as published. Mean, interval and n together give a group's sum of squares,
+    and in a small group that can pin down every answer (with 5 answers on a 1-5 scale it
+    often does). So an interval is shown only from twice the threshold of answers, rounded to
+    one decimal."""
+    if e.n is None or e.ci_low is None or e.ci_high is None or e.n < 2 * threshold \
+            or math.isnan(e.ci_low) or math.isnan(e.ci_high):
+        return None, None
+    return round(e.ci_low, 1), round(e.ci_high, 1)
