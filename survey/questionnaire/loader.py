@@ -659,7 +659,7 @@ def validate(path: Path, *, plain_language: bool = True, strict: bool = False) -
         extra = []
         for source_path in q.sources:
             qfile, source = parse_file(Path(source_path))
-            units += plain.questionnaire_units(source, q.languages)
+            units += plain.questionnaire_units(source, q.languages, top=source_path == q.sources[-1])
             if qfile.plain_language is not None:
                 extra.append(qfile.plain_language.jargon)
         units += plain.wording_units(q.languages)

@@ -116,6 +116,7 @@ class TextUnit:
     role: str = "text"  # "text" (explained by the element's explanation) or "explanation"
     element: int = 0  # texts of one element (item, section, ...) share a number
     verbatim: bool = False
+    read: bool = True  # an employee reads it on the form (counted in the reading time)
 
 
 @dataclass
@@ -269,14 +270,16 @@ def band(score: float, lang: str) -> str:
 # ----------------------------------------------------------------------------- sentences
 
 def sentences(text: str) -> list[str]:
-    """Split at . ! ? followed by a space or the end; '1.' and abbreviations do not end one."""
+    """Split at . ! ? followed by a space or the end; a list number ('1.') and abbreviations
+    ('t.a.v.') do not end a sentence."""
     text = PLACEHOLDER.sub("X", " ".join(text.split()))
     found: list[str] = []
     start = 0
     for match in re.finditer(r"[.!?]+(?=\s|$)", text):
         before = text[start:match.start()].split()
         last = before[-1] if before else ""
-        if match.group() == "." and (last.isdigit() or re.fullmatch(r"(?:[a-zA-Z]\.)+[a-zA-Z]?", last)):
+        numbering = last.isdigit() and len(before) == 1  # '1. Wie neemt ...': a list number, not a sentence
+        if match.group() == "." and (numbering or re.fullmatch(r"(?:[a-zA-Z]\.)+[a-zA-Z]?", last)):
             continue
         piece = text[start:match.end()].strip()
         if piece:
@@ -303,11 +306,14 @@ class Finding:
 
 
 def _explained_inline(sentence: str, term: str) -> bool:
-    """'bila (een kort gesprek ...)': a term followed, within its phrase, by a bracket; or a
-    label that opens the text and a colon ('Zingeving: kun je ... doen dat je belangrijk vindt?')."""
+    """'bila (een kort gesprek ...)': a term followed, within its phrase, by a bracket; a term in
+    brackets after the plain words; or a label that opens the text and a colon
+    ('Zingeving: kun je ... doen dat je belangrijk vindt?')."""
     if re.match(r"\s*" + re.escape(term) + r"\s*:\s*\S", sentence, re.IGNORECASE):
         return True
     for match in re.finditer(re.escape(term), sentence, re.IGNORECASE):
+        if sentence[:match.start()].count("(") > sentence[:match.start()].count(")"):
+            return True  # 'een gesprek over je werk (functioneringsgesprek)': plain words first, term in brackets
         after = sentence[match.end():]
         head = re.match(r"((?:\s*[^\W\d_][\w'’-]*){0,4})\s*\(", after)
         if head and not re.search(r"[,.;:?!]", head.group(1)):
@@ -461,7 +467,7 @@ def summarise(lang: str, units: list[TextUnit]) -> LanguageSummary:
     running = " ".join(s if s[-1] in ".!?" else s + "." for s, _ in all_sentences)
     total_words = sum(len(words(s)) for s, _ in all_sentences)
     score = reading_ease(running, lang)
-    read_words = sum(len(words(s)) for u in units for s in sentences(u.text))
+    read_words = sum(len(words(s)) for u in units if u.read for s in sentences(u.text))
     longest = sorted(((len(words(s)), s, where) for s, where in all_sentences), key=lambda t: -t[0])[:3]
     return LanguageSummary(
         lang=lang, words=total_words, sentences=len(all_sentences), reading_ease=score,
@@ -497,10 +503,18 @@ FORM_WORDING_KEYS = (
     "paper_instruction", "paper_tick_all", "paper_office", "paper_now", "paper_desired", "paper_thanks")
 
 
-def questionnaire_units(source: Any, languages: Iterable[str]) -> list[TextUnit]:
-    """Every text of one parsed questionnaire file (a loader `SourceFile`), with its line."""
+def questionnaire_units(source: Any, languages: Iterable[str], top: bool = True) -> list[TextUnit]:
+    """Every text of one parsed questionnaire file (a loader `SourceFile`), with its line.
+    `top`: the file the scan names (an included file's own title and introduction are not shown)."""
     units: list[TextUnit] = []
     wanted = set(languages)
+
+    def read(path: tuple, key: str) -> bool:
+        """Does an employee read this on the form? Not the managers' wording, not the report's
+        dimension and score names, not an included file's own title."""
+        if key.startswith("manager_") or (path and path[0] in ("dimensions", "derived")):
+            return False
+        return top or bool(path)
 
     def visit(node: Any, path: tuple) -> None:
         if isinstance(node, dict):
@@ -512,13 +526,13 @@ def questionnaire_units(source: Any, languages: Iterable[str]) -> list[TextUnit]
                     for lang, text in value.items():
                         if isinstance(text, str) and lang in wanted:
                             units.append(TextUnit(text, lang, source.where(path + (key, lang)), role, element,
-                                                  verbatim and key != "help"))
+                                                  verbatim and key != "help", read(path, key)))
                 elif key == "anchors" and isinstance(value, dict):
                     for anchor, texts in value.items():
                         for lang, text in (texts or {}).items() if isinstance(texts, dict) else ():
                             if isinstance(text, str) and lang in wanted:
                                 units.append(TextUnit(text, lang, source.where(path + (key, anchor, lang)),
-                                                      "text", element, verbatim))
+                                                      "text", element, verbatim, read(path, key)))
                 elif key != "plain_language":
                     visit(value, path + (key,))
         elif isinstance(node, list):
@@ -544,6 +558,7 @@ def wording_units(languages: Iterable[str]) -> list[TextUnit]:
         for key in FORM_WORDING_KEYS:
             if key in data:
                 line, column = data.lc.value(key)
+                on_excel_form = not key.startswith("paper_") and "manager" not in key
                 units.append(TextUnit(str(data[key]), lang, Location(file=path, line=line + 1, column=column + 1),
-                                      "text", -1))
+                                      "text", -1, read=on_excel_form))
     return units
