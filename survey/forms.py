@@ -540,7 +540,7 @@ class _FormBuilder:
         if not help_text:
             return
         value = self.text(help_text)
-        self.put("B", value, italic=True, size=9, color="4D4D4D", merge_to="D")
+        self.put("B", value, italic=True, size=10, color="404040", merge_to="D")
         self.height_for(value, 120, line=13.0)
         self.row += 1
 

@@ -117,6 +117,7 @@ def form_model(scan: Scan, department: str, role: str) -> dict:
         for question in background:
             number += 1
             blocks.append({"kind": "choice", "number": number, "text": question.text[lang], "multi": False, "hint": "",
+                           "help": "",
                            "options": _options(scan, q.scales[question.scale], role)})
         sections.append({"title": w["about_you"], "intro": w["about_you_intro"], "blocks": blocks})
     return {"lang": lang, "title": q.title[lang], "organisation": scan.organisation, "department": department,
