@@ -34,7 +34,7 @@ BANDS = {
     "nl": [(90, "zeer gemakkelijk"), (80, "gemakkelijk"), (70, "tamelijk gemakkelijk"), (60, "normaal"),
            (45, "tamelijk moeilijk"), (30, "moeilijk"), (float("-inf"), "zeer moeilijk")],
     "en": [(90, "very easy"), (80, "easy"), (70, "fairly easy"), (60, "standard"),
-           (50, "fairly difficult"), (30, "difficult"), (float("-inf"), "very confusing")],
+           (50, "fairly difficult"), (30, "difficult"), (float("-inf"), "very difficult")],
 }
 MEASURE = {"nl": "Flesch-Douma", "en": "Flesch reading ease"}
 
