@@ -439,18 +439,27 @@ def demo(out: Path, lang: str) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat every warning (plain language included) as an error: exit 1.")
+@click.option("--no-plain", "no_plain", is_flag=True, help="Skip the plain-language check of the texts.")
 @friendly_errors
-def validate(paths: tuple[Path, ...]) -> None:
-    """Check questionnaire files; exit 0 when all are valid, 1 otherwise."""
+def validate(paths: tuple[Path, ...], strict: bool, no_plain: bool) -> None:
+    """Check questionnaire files; exit 0 when all are valid, 1 otherwise.
+
+    Also checks every text a respondent reads (Dutch and English) for B1 readers: long
+    sentences, rare or long words, passive voice, two questions in one, double negations and
+    jargon, as warnings with file and line, plus a readability summary per language. Warnings
+    never change the exit code unless --strict is given. See docs/plain-language.md."""
     from survey.questionnaire import validate as validate_file
 
     failed = 0
     for path in paths:
-        report = validate_file(path)
+        report = validate_file(path, plain_language=not no_plain, strict=strict)
         for problem in report.errors:
             echo(f"error: {problem.message}")
         for problem in report.warnings:
             echo(f"warning: {problem.message}")
+        for summary in report.plain:
+            echo(summary.describe())
         if report.ok:
             q = report.questionnaire
             assert q is not None

@@ -466,11 +466,13 @@ class _FormBuilder:
     def _section(self, section: m.Section) -> None:
         w = self.words
         self._section_header(section.title[self.lang], self.text(section.intro, section.manager_intro))
-        headed: set[str] = set()  # one column header per kind of scored question in a section
+        # The column header over the rows below: a statement/score header, and a 'question' header
+        # when a single choice follows statements, so a header always names what it heads.
+        active: str | None = None
         for item in section.items:
             kind = type(item).__name__
-            if isinstance(item, (m.StatementItem, m.ScoreItem)) and kind not in headed:
-                headed.add(kind)
+            if isinstance(item, (m.StatementItem, m.ScoreItem)) and kind != active:
+                active = kind
                 any_desired = any(getattr(i, "desired", False) for i in section.items)
                 scale = self.q.scales[item.scale]
                 first = w["answer_now"] if any_desired else w["your_answer"]
@@ -481,6 +483,9 @@ class _FormBuilder:
                     first += hint
                 self._column_headers(w["statement"] if isinstance(item, m.StatementItem) else w["question"],
                                      first, w["answer_desired"] if any_desired else "")
+            elif isinstance(item, m.ChoiceItem) and item.type == "single_choice" and active not in (None, "choice"):
+                active = "choice"
+                self._column_headers(w["question"], w["your_answer"], "")
             if isinstance(item, (m.StatementItem, m.ScoreItem)):
                 self._numbered(item.text, item.manager_text)
                 validation = self._list_validation(item.scale)
@@ -488,12 +493,15 @@ class _FormBuilder:
                 if item.desired:
                     self.answer_cell(f"{item.id}.desired", "D", validation)
                 self.row += 1
+                self._help(item.help)
             elif isinstance(item, m.ChoiceItem) and item.type == "single_choice":
                 self._choice_row(item.id, item.text, item.manager_text, item.scale)
+                self._help(item.help)
             elif isinstance(item, m.ChoiceItem):
                 self._numbered(item.text, item.manager_text)
                 self.put("C", w["tick_all"], italic=True, merge_to="D")
                 self.row += 1
+                self._help(item.help)
                 tick = self._list_validation("tick", [w["tick_yes"]])
                 for option in self.q.scales[item.scale].options:
                     self.put("B", f"    {option.text(self.lang, self.role == 'manager')}")
@@ -502,6 +510,7 @@ class _FormBuilder:
             elif isinstance(item, m.OpenItem):
                 self._numbered(item.text, item.manager_text)
                 self.row += 1
+                self._help(item.help)
                 self.ws.merge_cells(f"B{self.row}:D{self.row}")
                 self.answer_cell(item.id, "B", None)
                 self.ws.row_dimensions[self.row].height = 48
@@ -509,17 +518,30 @@ class _FormBuilder:
             elif isinstance(item, m.SituationGrid):
                 self._numbered(item.text, item.manager_text, merge=True)
                 self.row += 1
+                self._help(item.help)
                 manager = self.role == "manager"
                 self._column_headers(w["situation"], w["grid_initiative"],
                                      w["grid_effect_manager"] if manager else w["grid_effect"])
                 initiative = self._list_validation(item.initiative_scale)
                 effect = self._list_validation(item.effect_scale)
                 for situation in item.situations:
-                    self.put("B", self.text(situation.text, situation.manager_text))
-                    self.height_for(self.ws[f"B{self.row}"].value, 60)
+                    label = self.text(situation.text, situation.manager_text)
+                    if situation.help:
+                        label += "\n" + self.text(situation.help)  # the plain explanation under the situation
+                    self.put("B", label)
+                    self.height_for(label, 60)
                     self.answer_cell(f"{item.id}.{situation.id}.initiative", "C", initiative)
                     self.answer_cell(f"{item.id}.{situation.id}.effect", "D", effect)
                     self.row += 1
+        self.row += 1
+
+    def _help(self, help_text: m.Text | None) -> None:
+        """A question's plain explanation (an idiom, a question quoted verbatim), under it."""
+        if not help_text:
+            return
+        value = self.text(help_text)
+        self.put("B", value, italic=True, size=10, color="404040", merge_to="D")
+        self.height_for(value, 120, line=13.0)
         self.row += 1
 
     def _numbered(self, text: m.Text, manager_text: m.Text | None, merge: bool = False) -> None:

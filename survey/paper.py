@@ -74,6 +74,7 @@ def form_model(scan: Scan, department: str, role: str) -> dict:
         for item in section.items:
             number += 1
             text = _text(scan, role, item.text, item.manager_text)
+            help_text = item.help[lang] if item.help else ""
             if isinstance(item, (m.StatementItem, m.ScoreItem)):
                 scale = q.scales[item.scale]
                 options = _options(scan, scale, role)
@@ -85,22 +86,24 @@ def form_model(scan: Scan, department: str, role: str) -> dict:
                     blocks.append(last)
                 if item.desired:
                     last["sub"] = True
-                    last["groups"].append([{"number": number, "text": text, "sub": w["paper_now"]},
-                                           {"number": None, "text": "", "sub": w["paper_desired"]}])
+                    last["groups"].append([{"number": number, "text": text, "sub": w["paper_now"], "help": help_text},
+                                           {"number": None, "text": "", "sub": w["paper_desired"], "help": ""}])
                 else:
-                    last["groups"].append([{"number": number, "text": text, "sub": ""}])
+                    last["groups"].append([{"number": number, "text": text, "sub": "", "help": help_text}])
             elif isinstance(item, m.ChoiceItem):
                 multi = item.type != "single_choice"
-                blocks.append({"kind": "choice", "number": number, "text": text, "multi": multi,
+                blocks.append({"kind": "choice", "number": number, "text": text, "multi": multi, "help": help_text,
                                "hint": w["paper_tick_all"] if multi else "",
                                "options": _options(scan, q.scales[item.scale], role) if not multi else
                                [o.text(lang, role == "manager") for o in q.scales[item.scale].options]})
             elif isinstance(item, m.OpenItem):
-                blocks.append({"kind": "open", "number": number, "text": text})
+                blocks.append({"kind": "open", "number": number, "text": text, "help": help_text})
             elif isinstance(item, m.SituationGrid):
                 manager = role == "manager"
-                situations = [_text(scan, role, s.text, s.manager_text) for s in item.situations]
+                situations = [{"text": _text(scan, role, s.text, s.manager_text), "help": s.help[lang] if s.help else ""}
+                              for s in item.situations]
                 blocks.append({"kind": "grid", "number": number, "text": text, "situations": situations,
+                               "help": help_text,
                                "head": w["situation"], "parts": [
                                    {"title": w["grid_initiative"],
                                     "options": _options(scan, q.scales[item.initiative_scale], role)},
@@ -114,6 +117,7 @@ def form_model(scan: Scan, department: str, role: str) -> dict:
         for question in background:
             number += 1
             blocks.append({"kind": "choice", "number": number, "text": question.text[lang], "multi": False, "hint": "",
+                           "help": "",
                            "options": _options(scan, q.scales[question.scale], role)})
         sections.append({"title": w["about_you"], "intro": w["about_you_intro"], "blocks": blocks})
     return {"lang": lang, "title": q.title[lang], "organisation": scan.organisation, "department": department,

@@ -35,7 +35,7 @@ scales:
       - {code: 3, label: {nl: Eens, en: Agree}}
 dimensions:
   drives:
-    name: {nl: Wie trekt de kar?, en: Who drives?}
+    name: {nl: "Wie zet de eerste stap?", en: "Who takes the first step?"}
 sections:
   - id: one
     title: {nl: Een, en: One}

@@ -18,13 +18,15 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from survey.errors import Location, Problem, QuestionnaireError
 from survey.questionnaire import model as m
+from survey.questionnaire import plain
+from survey.questionnaire.plain import LanguageSummary
 from survey.resources import questionnaires_dir
 
 MAX_FILE_BYTES = 2_000_000
 MAX_NODES = 200_000
 LANGUAGE_NAMES = {"nl": "Dutch", "en": "English", "de": "German", "fr": "French"}
 TEXT_KEYS = {"title", "introduction", "text", "manager_text", "intro", "manager_intro", "name", "description",
-             "label", "manager_label", "not_applicable"}
+             "label", "manager_label", "not_applicable", "help"}
 
 
 def _all_field_names() -> list[str]:
@@ -634,19 +636,40 @@ class ValidationReport:
     questionnaire: m.Questionnaire | None
     errors: list[Problem]
     warnings: list[Problem]
+    plain: list[LanguageSummary] = field(default_factory=list)  # per-language plain-language summary
 
     @property
     def ok(self) -> bool:
         return not self.errors
 
 
-def validate(path: Path) -> ValidationReport:
+def validate(path: Path, *, plain_language: bool = True, strict: bool = False) -> ValidationReport:
+    """Load and check a questionnaire; with `plain_language`, also check every text a respondent
+    reads (its own and the form wording) for B1 readers. `strict` makes every warning an error."""
     try:
         result = load_questionnaire(path)
     except QuestionnaireError as exc:
         return ValidationReport(path, None, [p for p in exc.problems if p.severity == "error"],
                                 [p for p in exc.problems if p.severity != "error"])
-    return ValidationReport(path, result.questionnaire, [], result.warnings)
+    warnings = list(result.warnings)
+    summaries: list[LanguageSummary] = []
+    if plain_language:
+        q = result.questionnaire
+        units = []
+        extra = []
+        for source_path in q.sources:
+            qfile, source = parse_file(Path(source_path))
+            units += plain.questionnaire_units(source, q.languages, top=source_path == q.sources[-1])
+            if qfile.plain_language is not None:
+                extra.append(qfile.plain_language.jargon)
+        units += plain.wording_units(q.languages)
+        checked = plain.check_units(units, plain.merged_jargon(extra))
+        warnings += checked.warnings
+        summaries = checked.summaries
+    if strict and warnings:
+        return ValidationReport(path, result.questionnaire,
+                                [Problem(p.what, p.where, p.fix, severity="error") for p in warnings], [], summaries)
+    return ValidationReport(path, result.questionnaire, [], warnings, summaries)
 
 
 def bundled_questionnaires() -> list[m.Questionnaire]:

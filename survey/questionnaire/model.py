@@ -40,6 +40,15 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+VERBATIM_DESCRIPTION = (
+    "The texts of this element are quoted word for word from a source: the plain-language check "
+    "of 'survey validate' skips them (its 'help' is still checked).")
+
+
+class Quotable(Strict):
+    verbatim: bool = Field(default=False, description=VERBATIM_DESCRIPTION)
+
+
 class Pole(StrEnum):
     partnership = "partnership"
     traditional = "traditional"
@@ -51,7 +60,7 @@ class ScaleKind(StrEnum):
     nominal = "nominal"  # unordered choices (yes/no, initiative, pace effect, lists)
 
 
-class ScaleOption(Strict):
+class ScaleOption(Quotable):
     code: int | Identifier = Field(description="Stored value: a number on ordinal scales, an id otherwise.")
     label: Text
     manager_label: Text | None = Field(
@@ -97,18 +106,21 @@ class Scale(Strict):
         return None
 
 
-class Dimension(Strict):
+class Dimension(Quotable):
     name: Text
     description: Text | None = None
 
 
-class ItemBase(Strict):
+class ItemBase(Quotable):
     id: Identifier
     text: Text
     required: bool = True
     manager_text: Text | None = Field(
         default=None, description="The same question as a manager answers it about the department."
     )
+    help: Text | None = Field(
+        default=None, description="A short plain explanation printed under the question on the form, e.g. "
+        "of an idiom or of a question quoted verbatim. Not part of the question's trend fingerprint.")
 
 
 class StatementItem(ItemBase):
@@ -143,10 +155,11 @@ class OpenItem(ItemBase):
     required: bool = False
 
 
-class Situation(Strict):
+class Situation(Quotable):
     id: Identifier
     text: Text
     manager_text: Text | None = None
+    help: Text | None = Field(default=None, description="A short plain explanation printed under the situation.")
 
 
 class SituationGrid(ItemBase):
@@ -165,7 +178,7 @@ Item = Annotated[
 ]
 
 
-class Section(Strict):
+class Section(Quotable):
     id: Identifier
     title: Text
     intro: Text | None = None
@@ -179,7 +192,7 @@ class Reporting(StrEnum):
     none = "none"  # collected, never reported
 
 
-class BackgroundQuestion(Strict):
+class BackgroundQuestion(Quotable):
     id: Identifier
     text: Text
     scale: Identifier
@@ -191,12 +204,21 @@ class BackgroundQuestion(Strict):
     required: bool = False
 
 
-class DerivedScore(Strict):
+class DerivedScore(Quotable):
     id: Identifier
     name: Text
     method: Literal["mean"] = "mean"
     of: list[Identifier] = Field(min_length=1, description="Item, dimension or earlier derived score ids.")
     description: Text | None = None
+
+
+class PlainLanguage(Strict):
+    """Settings of the plain-language check in `survey validate`."""
+
+    jargon: dict[LanguageCode, dict[str, str | None]] = Field(
+        default_factory=dict,
+        description="Extra jargon and idioms per language, each with a plainer wording (or empty), added to "
+        "the built-in list; 'word*' matches every word that starts with 'word'.")
 
 
 class QuestionnaireFile(Strict):
@@ -223,6 +245,8 @@ class QuestionnaireFile(Strict):
     sections: list[Section] = Field(default_factory=list)
     background: list[BackgroundQuestion] = Field(default_factory=list)
     derived: list[DerivedScore] = Field(default_factory=list)
+    plain_language: PlainLanguage | None = Field(
+        default=None, description="Settings of the plain-language check (not part of the content hash).")
 
     @model_validator(mode="after")
     def _languages_unique(self) -> QuestionnaireFile:
@@ -310,8 +334,11 @@ class Questionnaire(QuestionnaireFile):
         return fields
 
     def content(self) -> dict:
-        """The content that defines the questionnaire, without where it came from."""
-        return self.model_dump(mode="json", exclude={"sources", "include"})
+        """The content that defines the questionnaire, without where it came from.
+
+        Keys added later are left out at their defaults, so a questionnaire frozen before they
+        existed keeps its hash."""
+        return _without_defaults(self.model_dump(mode="json", exclude={"sources", "include", "plain_language"}))
 
     @property
     def content_hash(self) -> str:
@@ -329,10 +356,10 @@ class Questionnaire(QuestionnaireFile):
         for item in self.items:
             scale_def = None
             if isinstance(item, (StatementItem, ScoreItem, ChoiceItem)):
-                scale_def = self.scales[item.scale].model_dump(mode="json")
+                scale_def = _without_defaults(self.scales[item.scale].model_dump(mode="json"))
             if isinstance(item, SituationGrid):
-                scales = [self.scales[item.initiative_scale].model_dump(mode="json"),
-                          self.scales[item.effect_scale].model_dump(mode="json")]
+                scales = [_without_defaults(self.scales[item.initiative_scale].model_dump(mode="json")),
+                          _without_defaults(self.scales[item.effect_scale].model_dump(mode="json"))]
                 for situation in item.situations:
                     prints[f"{item.id}.{situation.id}"] = digest(
                         item.text, situation.text, situation.manager_text, scales)
@@ -340,3 +367,15 @@ class Questionnaire(QuestionnaireFile):
             prints[item.id] = digest(item.text, item.manager_text, scale_def,
                                      getattr(item, "pole", None), getattr(item, "dimension", None))
         return prints
+
+
+LATER_DEFAULTS = {"verbatim": False, "help": None}
+
+
+def _without_defaults(node):
+    if isinstance(node, dict):
+        return {k: _without_defaults(v) for k, v in node.items()
+                if not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k] and type(v) is type(LATER_DEFAULTS[k]))}
+    if isinstance(node, list):
+        return [_without_defaults(v) for v in node]
+    return node
