@@ -332,7 +332,7 @@ class _FormBuilder:
         self.words = form_words(scan, self.lang)
         self.wb = Workbook()
         self.ws = self.wb.active
-        self.ws.title = self.words["form_sheet"][:31]
+        self.ws.title = sheet_title(self.words["form_sheet"])
         self.ws.sheet_view.rightToLeft = right_to_left(self.lang)
         self.lists = self.wb.create_sheet(LISTS_SHEET)
         self.lists.sheet_state = "hidden"
@@ -608,6 +608,11 @@ def form_words(scan: Scan, lang: str) -> dict[str, str]:
     if lang in scan.translations and lang not in scan.questionnaire.languages:
         return form_wording(wording(scan.language), scan.translations[lang])
     return wording(lang)
+
+
+def sheet_title(text: str) -> str:
+    """A sheet name spreadsheet programs accept (a translation may hold any character)."""
+    return " ".join(re.sub(r"[\[\]:*?/\\']", " ", text).split())[:31] or "Form"
 
 
 def right_to_left(lang: str) -> bool:

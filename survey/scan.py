@@ -100,7 +100,7 @@ class Scan:
         if lang not in self.translations:
             raise ScanError(f"there is no '{lang}' version of this scan's questionnaire",
                             fix=f"use one of: {', '.join(self.form_languages)}; or add a translation file {path} "
-                                "(survey translation-template writes one to fill in)")
+                                f"(survey translation {self.folder / QUESTIONNAIRE_FILE} {lang} writes one to fill in)")
         gaps = tr.missing(self.questionnaire, self.translations[lang])
         if gaps:
             shown = ", ".join(gaps[:5]) + (f" and {len(gaps) - 5} more" if len(gaps) > 5 else "")
