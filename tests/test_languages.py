@@ -151,14 +151,16 @@ def test_none_of_these_with_another_option_is_an_answer_problem(mini, tmp_path):
     assert "bronnen.none" in fields_second  # alone it is an answer: this one did not skip the question
 
 
-def test_multiple_choice_cannot_take_a_decline_answer(mini, tmp_path):
+def test_multiple_choice_does_not_offer_a_decline_answer(mini, tmp_path):
     text = mini.read_text(encoding="utf-8").replace(
         "      - {code: none, label: {nl: Geen van deze, en: None of these}, exclusive: true}\n",
         "    decline: {nl: Zeg ik liever niet, en: \"I'd rather not say\"}\n")
     path = tmp_path / "bad.yaml"
     path.write_text(text, encoding="utf-8")
-    [problem] = validate(path).errors
-    assert "multiple-choice question 'bronnen'" in problem.message and "exclusive: true" in problem.message
+    report = validate(path)
+    [problem] = report.warnings
+    assert report.ok and "multiple-choice question 'bronnen' does not offer" in problem.message
+    assert "exclusive: true" in problem.message
 
 
 def test_paper_entry_and_import_offer_the_decline_answer(mini, tmp_path):

@@ -528,12 +528,12 @@ class _Checker:
         elif isinstance(item, m.ChoiceItem):
             scale = self._scale_ref(part, path + ("scale",), item.scale, scales,
                                     (m.ScaleKind.nominal, m.ScaleKind.ordinal), f"choice '{item.id}'")
-            if scale is not None and item.type == "multiple_choice" and (scale.decline or scale.not_applicable):
-                self.error(part, path + ("scale",), f"multiple-choice question '{item.id}' uses scale "
-                           f"'{item.scale}', which has a 'don't know' or 'rather not say' answer: on a "
-                           "multiple-choice question every option is a tick box of its own",
-                           "give the scale an option 'none of these' with 'exclusive: true' instead; "
-                           "a question left blank counts as skipped")
+            if scale is not None and item.type == "multiple_choice" and scale.decline:
+                self.warn(part, path + ("scale",), f"multiple-choice question '{item.id}' does not offer the "
+                          f"'rather not say' answer of scale '{item.scale}': every option is a tick box of its "
+                          "own, and a question left blank counts as skipped",
+                          "to tell 'none applies' from skipped, give the scale an option 'none of these' with "
+                          "'exclusive: true'")
             if scale is not None and item.type == "single_choice" and any(o.exclusive for o in scale.options):
                 self.warn(part, path + ("scale",), f"'exclusive' options of scale '{item.scale}' mean "
                           f"nothing on single-choice question '{item.id}' (one answer is exclusive anyway)",
