@@ -487,11 +487,14 @@ def questionnaires() -> None:
 @cli.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the schema to this file instead of standard output.")
-def schema(out: Path | None) -> None:
+@click.option("--translation", "of_translation", is_flag=True,
+              help="The schema of a translation file (<questionnaire>.<lang>.yaml) instead.")
+def schema(out: Path | None, of_translation: bool) -> None:
     """Write the JSON Schema of the questionnaire format (for editor completion and checks)."""
     from survey.questionnaire import json_schema
+    from survey.questionnaire import translation
 
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    text = json.dumps(translation.json_schema() if of_translation else json_schema(), indent=2, ensure_ascii=False)
     if out:
         out.write_text(text + "\n", encoding="utf-8")
         echo(f"Schema written to {out}")

@@ -271,3 +271,27 @@ def test_right_to_left_language_gives_a_right_to_left_form(mini, tmp_path):
     write_forms(scan, extra=ExtraForms("Zorg", 1, language="nl"))
     dutch = next(f for f in forms_in(scan, "Zorg") if f != form)
     assert not load_workbook(dutch).worksheets[0].sheet_view.rightToLeft
+
+
+def test_translation_schema_is_committed_and_accepts_the_files(mini, tmp_path):
+    import json
+
+    import jsonschema
+    from ruamel.yaml import YAML
+
+    from survey.questionnaire.translation import json_schema
+
+    committed = json.loads((Path(__file__).parent.parent / "docs" / "translation.schema.json").read_text("utf-8"))
+    assert committed == json_schema(), "run: survey schema --translation --out docs/translation.schema.json"
+    yaml = YAML(typ="safe")
+    jsonschema.validate(yaml.load((mini.parent / "mini.pl.yaml").read_text("utf-8")), committed)
+    folder = tmp_path / "own"
+    folder.mkdir()
+    shutil.copy(mini, folder / "mini.yaml")
+    result = CliRunner().invoke(cli, ["translation", str(folder / "mini.yaml"), "tr"])
+    assert result.exit_code == 0, result.output
+    written = yaml.load((folder / "mini.tr.yaml").read_text("utf-8"))
+    jsonschema.validate(written, committed)
+    assert set(written["texts"]) >= {"items.plezier.text", "scales.score10.decline", "scales.source.options.none.label"}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"language": "pl", "wording": {"form_shet": "x"}}, committed)

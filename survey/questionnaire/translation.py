@@ -46,6 +46,28 @@ RIGHT_TO_LEFT = frozenset({"ar", "arc", "dv", "fa", "he", "ku", "ps", "sd", "ug"
 _NAME = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2})\.ya?ml$")
 
 
+class TranslationFile(m.Strict):
+    """A translation file as a consultant writes it (for `survey schema --translation`)."""
+
+    model_config = m.ConfigDict(extra="forbid", frozen=True, title="survey questionnaire translation",
+                                json_schema_extra={"$comment": "Documentation: docs/questionnaire-format.md, "
+                                                               "'Forms in other languages'"})
+
+    language: m.LanguageCode
+    questionnaire: str | None = m.Field(default=None, description="Id of the questionnaire it translates.")
+    texts: dict[str, str] = m.Field(default_factory=dict, description="Key (title, items.<id>.text, "
+                                    "scales.<scale>.options.<code>.label, ...) -> text in this language.")
+    wording: dict[str, str] = m.Field(default_factory=dict, description="The tool's form wording: key of "
+                                      "reports/wording/<lang>.yaml (form_sheet, tick_yes, ...) -> text.")
+
+
+def json_schema() -> dict:
+    schema = TranslationFile.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["properties"]["wording"]["propertyNames"] = {"enum": list(FORM_WORDING_KEYS)}
+    return schema
+
+
 @dataclass(frozen=True)
 class Translation:
     """One language's texts for a questionnaire (possibly merged from several files)."""
