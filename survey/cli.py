@@ -134,6 +134,9 @@ def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave:
 @click.option("--department", default=None, help="Department (name or key) for --add.")
 @click.option("--role", type=click.Choice(["employee", "manager"]), default="employee", show_default=True,
               help="Role of the extra forms of --add.")
+@click.option("--language", default=None, metavar="LANG",
+              help="Language of the extra forms of --add (e.g. en, or pl with a translation file "
+                   "DIR/questionnaire.pl.yaml); default: the department's language column, else the scan's.")
 @click.option("--yes", is_flag=True, help="Confirm an unusually large number of forms for a department.")
 @click.option("--codes", "codes", type=int, default=None, metavar="N",
               help="Issue N codes for an online questionnaire (with --department): a CSV in DIR/forms/codes.")
@@ -142,7 +145,7 @@ def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave:
 @click.option("--entry-workbook", is_flag=True, help="Also write a workbook for typing in paper forms.")
 @friendly_errors
 def forms(scan_dir: Path, out: Path | None, add: int | None, department: str | None, role: str,
-          yes: bool, codes: int | None, paper: bool, entry_workbook: bool) -> None:
+          language: str | None, yes: bool, codes: int | None, paper: bool, entry_workbook: bool) -> None:
     """Issue one personal Excel form per expected respondent (into DIR/forms).
 
     Run again after departments.csv changed: forms are added for new or larger departments;
@@ -162,8 +165,12 @@ def forms(scan_dir: Path, out: Path | None, add: int | None, department: str | N
         return
     if (add is None) != (department is None):
         raise click.UsageError("--add N and --department NAME go together")
+    if language is not None and add is None:
+        raise click.UsageError("--language goes with --add N --department NAME (for a whole department: "
+                               "its language column in departments.csv)")
     scan = load_scan(scan_dir)
-    extra = ExtraForms(department, add, role) if add is not None and department is not None else None
+    extra = ExtraForms(department, add, role, language.strip().lower() if language else None) \
+        if add is not None and department is not None else None
     try:
         result = write_forms(scan, out, progress=_progress("Writing forms"), extra=extra, confirm_large=yes)
     except ScanError as exc:
@@ -489,16 +496,51 @@ def questionnaires() -> None:
 @cli.command()
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the schema to this file instead of standard output.")
-def schema(out: Path | None) -> None:
+@click.option("--translation", "of_translation", is_flag=True,
+              help="The schema of a translation file (<questionnaire>.<lang>.yaml) instead.")
+def schema(out: Path | None, of_translation: bool) -> None:
     """Write the JSON Schema of the questionnaire format (for editor completion and checks)."""
     from survey.questionnaire import json_schema
+    from survey.questionnaire import translation
 
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False)
+    text = json.dumps(translation.json_schema() if of_translation else json_schema(), indent=2, ensure_ascii=False)
     if out:
         out.write_text(text + "\n", encoding="utf-8")
         echo(f"Schema written to {out}")
     else:
         echo(text)
+
+
+@cli.command()
+@click.argument("questionnaire", type=click.Path(path_type=Path))
+@click.argument("language")
+@friendly_errors
+def translation(questionnaire: Path, language: str) -> None:
+    """Write a translation file to fill in beside QUESTIONNAIRE (e.g. partnership-scan.pl.yaml for
+    LANGUAGE pl): every text a form shows, with the source text as a comment. The questionnaire
+    itself is not changed; survey validate then lists what is still missing."""
+    import re as _re
+
+    from survey.errors import ScanError
+    from survey.questionnaire import load_questionnaire
+    from survey.questionnaire.translation import translation_path, yaml_template
+
+    if not _re.fullmatch(r"[a-z]{2}", language):
+        raise ScanError(f"'{language}' is not a two-letter language code", fix="for example: pl, ar, tr")
+    q = load_questionnaire(questionnaire).questionnaire
+    if language in q.languages:
+        raise ScanError(f"'{q.id}' is already written in '{language}'", fix="pick a language it does not have")
+    target = translation_path(Path(q.sources[-1]), language)
+    from survey.resources import questionnaires_dir
+
+    if target.parent.resolve() == questionnaires_dir().resolve():
+        raise ScanError(f"'{q.id}' is a bundled questionnaire, part of the program",
+                        fix="translate a scan's questionnaire (survey translation DIR/questionnaire.yaml "
+                            f"{language}), or a copy of the questionnaire in a folder of your own")
+    if target.exists():
+        raise ScanError(f"{target} already exists", fix="edit it, or remove it to start over")
+    target.write_text(yaml_template(q, language), encoding="utf-8")
+    echo(f"Translation file to fill in: {target}")
 
 
 @cli.command()

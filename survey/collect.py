@@ -48,7 +48,8 @@ MAX_RATIO = 200
 MAX_ROW = 5_000
 MAX_COLUMN = 100
 MAX_OPEN_ANSWER = 4_000
-NOT_APPLICABLE = "n/a"
+NOT_APPLICABLE = m.NOT_APPLICABLE
+DECLINED = m.DECLINED
 YES_WORDS = {"ja", "yes", "x", "1", "✓", "✔", "waar", "true", "j", "y"}
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 _TAG = re.compile(r"([A-Z]{1,2})=(\S+)")
@@ -175,9 +176,14 @@ def gather(paths: Iterable[Path]) -> list[Path]:
 
 
 def context(scan: Scan) -> ReadContext:
+    from survey.questionnaire.translation import all_labels
+
     q = scan.questionnaire
-    return ReadContext(scan.scan_id, q, q.content_hash, load_secret(scan.folder), tuple(q.answer_fields()),
-                       _Labels(q))
+    # a returned form is read by its labels in any language forms go out in (translations too)
+    labels = _Labels(all_labels(q, scan.translations),
+                     {t.wording["tick_yes"].strip().casefold() for t in scan.translations.values()
+                      if t.wording.get("tick_yes", "").strip()})
+    return ReadContext(scan.scan_id, q, q.content_hash, load_secret(scan.folder), tuple(q.answer_fields()), labels)
 
 
 @dataclass(frozen=True)
@@ -655,9 +661,11 @@ def _text(value: object) -> str:
 class _Labels:
     """Answer texts and codes of every scale, in every language, for reading back."""
 
-    def __init__(self, questionnaire: m.Questionnaire):
+    def __init__(self, questionnaire: m.Questionnaire, yes: set[str] = frozenset()):
+        self.yes = YES_WORDS | set(yes)
         self.lookup: dict[str, dict[str, int | str]] = {}
         self.not_applicable: dict[str, set[str]] = {}
+        self.declined: dict[str, set[str]] = {}
         for name, scale in questionnaire.scales.items():
             table: dict[str, int | str] = {}
             for option in scale.options:
@@ -665,7 +673,49 @@ class _Labels:
                 for label in [*option.label.values(), *(option.manager_label or {}).values()]:
                     table[label.strip().casefold()] = option.code
             self.lookup[name] = table
-            self.not_applicable[name] = {t.strip().casefold() for t in (scale.not_applicable or {}).values()}
+            # the stored code is accepted too: an online export mapped to codes (survey import)
+            self.not_applicable[name] = {t.strip().casefold() for t in (scale.not_applicable or {}).values()} | (
+                {NOT_APPLICABLE} if scale.not_applicable else set())
+            self.declined[name] = {t.strip().casefold() for t in (scale.decline or {}).values()} | (
+                {DECLINED} if scale.decline else set())
+
+
+def exclusive_conflicts(q: m.Questionnaire, answers: list[AnswerValue]) -> dict[str, str]:
+    """Multiple-choice questions whose 'none of these' (an exclusive option) is ticked together
+    with another option: item id -> the field of the exclusive tick. The answer contradicts
+    itself, so the caller leaves the question out and records where."""
+    ticked: dict[str, set[str]] = {}
+    for answer in answers:
+        item_id, _, code = answer.field.partition(".")
+        if code and answer.value_num:
+            ticked.setdefault(item_id, set()).add(code)
+    found: dict[str, str] = {}
+    for item in q.items:
+        if isinstance(item, m.ChoiceItem) and item.type == "multiple_choice" and len(ticked.get(item.id, ())) > 1:
+            exclusive = [str(o.code) for o in q.scales[item.scale].options if o.exclusive]
+            hit = [code for code in exclusive if code in ticked[item.id]]
+            if hit:
+                found[item.id] = f"{item.id}.{hit[0]}"
+    return found
+
+
+EXCLUSIVE_PROBLEM = ("'{label}' is ticked together with another answer of the same question; the question's "
+                     "answer was left out")
+
+
+def drop_exclusive_conflicts(q: m.Questionnaire, answers: list[AnswerValue],
+                             where: Callable[[str], str]) -> tuple[list[AnswerValue], list[tuple[str, str]]]:
+    """The answers without self-contradicting multiple-choice questions, and an issue per such
+    question at `where(field)`: the cell of its 'none of these' tick."""
+    conflicts = exclusive_conflicts(q, answers)
+    if not conflicts:
+        return answers, []
+    issues = []
+    for item_id, key in conflicts.items():
+        code = key.partition(".")[2]
+        option = next(o for o in q.scales[q.item(item_id).scale].options if str(o.code) == code)
+        issues.append((where(key), EXCLUSIVE_PROBLEM.format(label=option.label[q.source_language])))
+    return [a for a in answers if a.field.partition(".")[0] not in conflicts], issues
 
 
 def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
@@ -704,6 +754,9 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
         except ValueError as exc:
             # what was typed is not repeated here: status is read by others than the respondent
             issues.append((f"sheet '{sheet}', cell {where_cell}", f"the answer {exc}; it was left out"))
+    answers, conflicts = drop_exclusive_conflicts(
+        ctx.questionnaire, answers, lambda key: f"sheet '{sheet}', cell {tags[key][1]}{tags[key][0]}")
+    issues += conflicts
     if unanswered:
         shown = ", ".join(unanswered[:10]) + (", ..." if len(unanswered) > 10 else "")
         issues.append((f"sheet '{sheet}'", (f"{len(unanswered)} required question(s) not answered (cells {shown}); "
@@ -753,7 +806,7 @@ def _parse(q: m.Questionnaire, labels: _Labels, f: m.AnswerField, value: object,
     if f.kind is m.FieldKind.open:
         return AnswerValue(f.key, None, text[:MAX_OPEN_ANSWER])
     if f.kind is m.FieldKind.check:
-        if text.casefold() in YES_WORDS:
+        if text.casefold() in labels.yes:
             return AnswerValue(f.key, 1.0, None)
         raise ValueError("is not a tick (choose 'Ja' / 'Yes')")
     assert f.scale is not None
@@ -761,6 +814,8 @@ def _parse(q: m.Questionnaire, labels: _Labels, f: m.AnswerField, value: object,
     folded = text.casefold()
     if folded in labels.not_applicable[f.scale]:
         return AnswerValue(f.key, None, NOT_APPLICABLE)
+    if folded in labels.declined[f.scale]:
+        return AnswerValue(f.key, None, DECLINED)
     if scale.kind is m.ScaleKind.score:
         # whole marks only: '7.5', '8 but bad' or 3.7 are not read as a mark (nothing cut off silently)
         match = _SCORE.fullmatch(text)

@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 from survey.analysis import analyse_scan, write_results_workbook
 from survey.collect import collect
 from survey.errors import ScanError
-from survey.forms import META_KEYS, META_SHEET, FormSpec, write_forms
+from survey.forms import form_words, META_KEYS, META_SHEET, FormSpec, write_forms
 from survey.i18n import wording
 from survey.questionnaire import model as m
 from survey.quotes import approve_unflagged, write_review
@@ -159,10 +159,10 @@ class Respondent:
 
 def fill_form(scan: Scan, form: Path, answers: dict[str, object], out: Path) -> None:
     """Fill a copy of a form the way a respondent does: pick labels, type marks and text."""
-    q = scan.questionnaire
     workbook = load_workbook(form)
     meta = workbook[META_SHEET]
     lang = str(meta.cell(row=META_KEYS.index("language") + 1, column=2).value)
+    q = scan.form_questionnaire(lang)  # a form in a translated language shows the translated labels
     manager = meta.cell(row=META_KEYS.index("role") + 1, column=2).value == "manager"
     cells = {str(row[0]): str(row[1]) for row in meta.iter_rows(min_row=len(META_KEYS) + 2, values_only=True)
              if row[0]}
@@ -175,8 +175,10 @@ def fill_form(scan: Scan, form: Path, answers: dict[str, object], out: Path) -> 
         scale = q.scales[f.scale] if f.scale else None
         if value is None and scale is not None and scale.not_applicable:
             written: object = scale.not_applicable[lang]
+        elif value == m.DECLINED and scale is not None and scale.decline:
+            written = scale.decline[lang]  # 'I'd rather not say'
         elif f.kind is m.FieldKind.check:
-            written = wording(lang)["tick_yes"]
+            written = form_words(scan, lang)["tick_yes"]
         elif f.kind in (m.FieldKind.open, m.FieldKind.score):
             written = value
         else:

@@ -110,12 +110,9 @@ def choices(q: m.Questionnaire, f: m.AnswerField, lang: str) -> list[str] | None
     if f.kind is m.FieldKind.check:
         return [wording(lang)["tick_yes"]]
     scale = q.scales[f.scale]  # type: ignore[index]
-    labels = [str(v) for v in scale.values] if scale.kind is m.ScaleKind.score \
-        else [o.text(lang) for o in scale.options]
+    labels = [str(v) for v in scale.answer_labels(lang)]
     # a manager's paper form prints the manager wording ('My staff member'): typed as printed
     labels += [o.text(lang, True) for o in scale.options if o.text(lang, True) not in labels]
-    if scale.not_applicable:
-        labels.append(scale.not_applicable[lang])
     return labels
 
 
@@ -330,7 +327,7 @@ def row_reads(ctx, path: Path, book: EntryBook, *, label: Path | None = None,
               saved_at: str | None = None) -> list:
     """One collect `FileRead` per typed row: parsed like a form's answers, or rejected with
     the reason."""
-    from survey.collect import FileRead, ReadForm, _parse
+    from survey.collect import FileRead, ReadForm, _parse, drop_exclusive_conflicts
 
     fields = {f.key: f for f in ctx.fields}
     reads = []
@@ -353,6 +350,9 @@ def row_reads(ctx, path: Path, book: EntryBook, *, label: Path | None = None,
                 answers.append(_parse(ctx.questionnaire, ctx.labels, fields[key], text, text))
             except ValueError as exc:
                 issues.append((f"sheet '{book.sheet}', cell {cell}", f"the answer {exc}; it was left out"))  # what was typed is not repeated: others read status
+        answers, conflicts = drop_exclusive_conflicts(
+            ctx.questionnaire, answers, lambda key: f"sheet '{book.sheet}', cell {book.columns[key]}{entry.row}")
+        issues += conflicts
         if not answers:
             reads.append(FileRead(where, digest, size, None,
                                   f"form {grouped(entry.form_id)} on row {entry.row} is empty: no answer was typed"))

@@ -125,6 +125,7 @@ class ExtraForms:
     department: str
     count: int
     role: str = "employee"
+    language: str | None = None  # HR picks the language per person; default the department's
 
 
 def slug(name: str) -> str:
@@ -191,6 +192,17 @@ def plan_forms(scan: Scan, folder: Path, issued: list[IssuedForm], extra: ExtraF
                             fix=f"check expected_headcount in {DEPARTMENTS_FILE}; if it is right, run again with "
                                 "--yes")
     q = scan.questionnaire
+    languages: dict[str, str] = {}  # department key -> the language of its new forms
+    for d in scan.departments:
+        languages[d.key] = (extra.language if extra is not None and extra.language else d.language) or scan.language
+    for key, lang in languages.items():
+        if sum(wanted.get(key, {}).values()):
+            try:
+                scan.check_form_language(lang)
+            except ScanError as exc:
+                name = by_key[key].name
+                source = "--language" if extra is not None and extra.language else f"{DEPARTMENTS_FILE} ({name})"
+                raise ScanError(f"{source}: {exc.what}", fix=exc.fix, where=exc.where) from None
     taken = {f.form_id for f in issued}
     specs: list[FormSpec] = []
     summary: list[DepartmentIssue] = []
@@ -203,7 +215,7 @@ def plan_forms(scan: Scan, folder: Path, issued: list[IssuedForm], extra: ExtraF
                     form_id = new_form_id()
                 taken.add(form_id)
                 meta = FormMeta(scan.scan_id, q.id, q.version, q.content_hash, form_id, d.name, role, scan.wave,
-                                scan.language, d.key)
+                                languages[d.key], d.key)
                 specs.append(FormSpec(meta, folder / slug(d.name) / f"{form_id}.xlsx"))
         already = sum(n for (key, _), n in out.items() if key == d.key)
         if extra is None or d.key in wanted:
@@ -247,10 +259,11 @@ def write_forms(scan: Scan, out: Path | None = None,
             return FormsResult(folder, [], summary)
         staging = folder / f".incoming-{secrets.token_hex(4)}"
         try:
-            groups: dict[tuple[str, str], list[tuple[FormMeta, Path]]] = {}
-            for spec in specs:  # one template per department and role
+            groups: dict[tuple[str, str, str], list[tuple[FormMeta, Path]]] = {}
+            for spec in specs:  # one template per department, role and language
                 target = staging / spec.path.relative_to(folder)
-                groups.setdefault((spec.meta.department, spec.meta.role), []).append((spec.meta, target))
+                groups.setdefault((spec.meta.department, spec.meta.role, spec.meta.language), []).append(
+                    (spec.meta, target))
             done = _write_groups(scan, secret, list(groups.values()))
             iterator: Iterator[FormSpec] = (spec for group in done for spec in group)
             for _ in progress(iterator) if progress is not None else iterator:
@@ -299,7 +312,7 @@ def _write_group_in_worker(group: list[tuple[FormMeta, Path]]) -> list[FormMeta]
 
 def _write_group(scan: Scan, secret: bytes, group: list[tuple[FormMeta, Path]]) -> list[FormMeta]:
     first = group[0][0]
-    builder = _FormBuilder(scan, first.department, first.role, secret)
+    builder = _FormBuilder(scan, first.department, first.role, secret, first.language)
     for meta, target in group:
         target.parent.mkdir(parents=True, exist_ok=True)
         builder.save(meta, target)
@@ -309,17 +322,18 @@ def _write_group(scan: Scan, secret: bytes, group: list[tuple[FormMeta, Path]]) 
 class _FormBuilder:
     """Lays out one form for a department and role; personal forms differ only in the meta sheet."""
 
-    def __init__(self, scan: Scan, department: str, role: str, secret: bytes):
+    def __init__(self, scan: Scan, department: str, role: str, secret: bytes, language: str | None = None):
         self.scan = scan
         self.secret = secret
-        self.q = scan.questionnaire
-        self.lang = scan.language
+        self.lang = language or scan.language
+        self.q = scan.form_questionnaire(self.lang)  # texts in the form's language; the hash stays the scan's
         self.department = department
         self.role = role
-        self.words = wording(self.lang)
+        self.words = form_words(scan, self.lang)
         self.wb = Workbook()
         self.ws = self.wb.active
-        self.ws.title = self.words["form_sheet"]
+        self.ws.title = sheet_title(self.words["form_sheet"])
+        self.ws.sheet_view.rightToLeft = right_to_left(self.lang)
         self.lists = self.wb.create_sheet(LISTS_SHEET)
         self.lists.sheet_state = "hidden"
         self.meta = self.wb.create_sheet(META_SHEET)
@@ -357,13 +371,7 @@ class _FormBuilder:
         return validation
 
     def _scale_labels(self, scale: m.Scale) -> list[str | int]:
-        manager = self.role == "manager"
-        labels: list[str | int] = (
-            list(scale.values) if scale.kind is m.ScaleKind.score
-            else [o.text(self.lang, manager) for o in scale.options])
-        if scale.not_applicable:
-            labels.append(scale.not_applicable[self.lang])
-        return labels
+        return scale.answer_labels(self.lang, self.role == "manager")
 
     def answer_cell(self, key: str, column: str, validation: DataValidation | None) -> None:
         cell = self.ws[f"{column}{self.row}"]
@@ -415,7 +423,7 @@ class _FormBuilder:
         self.put("A", w["form_instruction"], italic=True, merge_to="D")
         self.height_for(w["form_instruction"], 120)
         self.row += 1
-        for line in handout_lines(self.scan, self.lang):
+        for line in handout_lines(self.scan, self.lang, self.words):
             self.put("A", line, bold=True, merge_to="D")
             self.height_for(line, 120)
             self.row += 1
@@ -583,7 +591,7 @@ class _FormBuilder:
         if self._package is None:
             values = {"marker": FORM_MARKER, "format": FORM_FORMAT, "scan_id": self.scan.scan_id,
                       "questionnaire_id": self.q.id, "questionnaire_version": self.q.version,
-                      "questionnaire_hash": self.q.content_hash, "form_id": FORM_ID_PLACEHOLDER,
+                      "questionnaire_hash": self.scan.questionnaire.content_hash, "form_id": FORM_ID_PLACEHOLDER,
                       "department": self.department, "department_key": DEPARTMENT_KEY_PLACEHOLDER,
                       "role": self.role, "wave": self.scan.wave, "language": self.lang,
                       "signature": SIGNATURE_PLACEHOLDER}
@@ -615,12 +623,35 @@ class _FormBuilder:
         path.write_bytes(self.personal(meta))
 
 
-def handout_lines(scan: Scan, lang: str) -> list[str]:
+def form_words(scan: Scan, lang: str) -> dict[str, str]:
+    """The tool's form wording in `lang`: bundled (reports/wording/), or from the scan's translation."""
+    from survey.questionnaire.translation import form_wording
+
+    if lang in scan.translations and lang not in scan.questionnaire.languages:
+        return form_wording(wording(scan.language), scan.translations[lang])
+    return wording(lang)
+
+
+def sheet_title(text: str) -> str:
+    """A sheet name spreadsheet programs accept (a translation may hold any character)."""
+    return " ".join(re.sub(r"[\[\]:*?/\\']", " ", text).split())[:31] or "Form"
+
+
+def right_to_left(lang: str) -> bool:
+    from survey.questionnaire.translation import RIGHT_TO_LEFT
+
+    return lang in RIGHT_TO_LEFT
+
+
+def handout_lines(scan: Scan, lang: str, words: dict[str, str] | None = None) -> list[str]:
     """Deadline, where to hand in, whom to ask: what a respondent needs, on the form itself."""
-    w, handout = wording(lang), scan.handout
+    w, handout = words or wording(lang), scan.handout
     lines = []
     if handout.deadline:
-        lines.append(w["form_handout"].format(deadline=long_date(handout.deadline, lang)))
+        months = w["months"].split()
+        day = handout.deadline
+        lines.append(w["form_handout"].format(deadline=f"{day.day} {months[day.month - 1]} {day.year}"
+                                              if len(months) == 12 else long_date(day, lang)))
     if handout.return_to:
         lines.append(w["form_return"].format(return_to=handout.return_to))
     if handout.contact:

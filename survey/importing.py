@@ -449,7 +449,8 @@ def _codes(q: m.Questionnaire, f: m.AnswerField) -> list[int | str]:
     if f.scale is None or f.kind is m.FieldKind.check:
         return []
     scale = q.scales[f.scale]
-    return list(scale.values) + (["n/a"] if scale.not_applicable else [])
+    return list(scale.values) + ([m.NOT_APPLICABLE] if scale.not_applicable else []) + (
+        [m.DECLINED] if scale.decline else [])
 
 
 def _is_label(q: m.Questionnaire, f: m.AnswerField, text: str) -> bool:
@@ -615,7 +616,9 @@ def _draft_answers(q: m.Questionnaire, f: m.AnswerField, column: list[str]) -> d
         for text in [*option.label.values(), *(option.manager_label or {}).values()]:
             labels.append((_norm(text), option.code))
     for text in (scale.not_applicable or {}).values():
-        labels.append((_norm(text), "n/a"))
+        labels.append((_norm(text), m.NOT_APPLICABLE))
+    for text in (scale.decline or {}).values():
+        labels.append((_norm(text), m.DECLINED))
     answers: dict[str, Any] = {}
     for text in sorted({v for v in column if v}, key=str.casefold):
         exact = [code for label, code in labels if label == _norm(text)]
@@ -748,6 +751,10 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
             answers.append(c._parse(ctx.questionnaire, ctx.labels, f, translated, translated))
         except ValueError as exc:
             issues.append((location, f"the answer {exc}; it was left out"))  # what was typed is not repeated: others read status
+    columns = {fm.field: fm.column for fm in mapping.fields}
+    answers, conflicts = c.drop_exclusive_conflicts(ctx.questionnaire, answers,
+                                                    lambda key: f"column '{columns[key][:60]}'")
+    issues += conflicts
     if unanswered:
         shown = ", ".join(unanswered[:10]) + (", ..." if len(unanswered) > 10 else "")
         issues.append(("the row", f"{len(unanswered)} required question(s) not answered ({shown}); "

@@ -27,7 +27,6 @@ from survey.atomic import atomic_path
 from survey.errors import ScanError
 from survey.formid import grouped
 from survey.forms import slug
-from survey.i18n import wording
 from survey.questionnaire import model as m
 from survey.scan import Scan
 from survey.store import IssuedForm, Store
@@ -43,44 +42,44 @@ class PaperResult:
 
 # -- the model the template renders ----------------------------------------------------------
 
-def _text(scan: Scan, role: str, value: m.Text | None, manager_value: m.Text | None = None) -> str:
+def _text(scan: Scan, role: str, value: m.Text | None, manager_value: m.Text | None = None,
+          lang: str | None = None) -> str:
     chosen = manager_value if (role == "manager" and manager_value) else value
-    return chosen[scan.language].replace("{threshold}", str(scan.anonymity_threshold)) if chosen else ""
+    return chosen[lang or scan.language].replace("{threshold}", str(scan.anonymity_threshold)) if chosen else ""
 
 
-def _options(scan: Scan, scale: m.Scale, role: str) -> list[str]:
+def _options(scan: Scan, scale: m.Scale, role: str, lang: str | None = None) -> list[str]:
     """Every answer as printed: the same labels (and order) as the Excel form's list."""
-    lang, manager = scan.language, role == "manager"
-    labels = [str(v) for v in scale.values] if scale.kind is m.ScaleKind.score \
-        else [o.text(lang, manager) for o in scale.options]
-    if scale.not_applicable:
-        labels.append(scale.not_applicable[lang])
-    return labels
+    lang, manager = lang or scan.language, role == "manager"
+    return [str(label) for label in scale.answer_labels(lang, manager)]
 
 
-def _anchors(scan: Scan, scale: m.Scale) -> str:
+def _anchors(scan: Scan, scale: m.Scale, lang: str | None = None) -> str:
     if scale.kind is not m.ScaleKind.score or not scale.anchors:
         return ""
-    return ", ".join(f"{value} = {text[scan.language]}" for value, text in sorted(scale.anchors.items()))
+    return ", ".join(f"{value} = {text[lang or scan.language]}" for value, text in sorted(scale.anchors.items()))
 
 
-def form_model(scan: Scan, department: str, role: str) -> dict:
-    """What a paper form of this department and role shows (without its id)."""
-    q, w, lang = scan.questionnaire, wording(scan.language), scan.language
+def form_model(scan: Scan, department: str, role: str, lang: str | None = None) -> dict:
+    """What a paper form of this department, role and language shows (without its id)."""
+    from survey.forms import form_words
+
+    lang = lang or scan.language
+    q, w = scan.form_questionnaire(lang), form_words(scan, lang)
     number = 0
     sections = []
     for section in q.sections:
         blocks: list[dict] = []
         for item in section.items:
             number += 1
-            text = _text(scan, role, item.text, item.manager_text)
-            help_text = item.help[lang] if item.help else ""
+            text = _text(scan, role, item.text, item.manager_text, lang)
+            help_text = (item.help.get(lang) or "") if item.help else ""
             if isinstance(item, (m.StatementItem, m.ScoreItem)):
                 scale = q.scales[item.scale]
-                options = _options(scan, scale, role)
+                options = _options(scan, scale, role, lang)
                 last = blocks[-1] if blocks else None
                 if not (last and last["kind"] == "table" and last["scale"] == item.scale):
-                    last = {"kind": "table", "scale": item.scale, "options": options, "anchors": _anchors(scan, scale),
+                    last = {"kind": "table", "scale": item.scale, "options": options, "anchors": _anchors(scan, scale, lang),
                             "head": w["statement"] if isinstance(item, m.StatementItem) else w["question"],
                             "groups": [], "sub": False}
                     blocks.append(last)
@@ -94,22 +93,23 @@ def form_model(scan: Scan, department: str, role: str) -> dict:
                 multi = item.type != "single_choice"
                 blocks.append({"kind": "choice", "number": number, "text": text, "multi": multi, "help": help_text,
                                "hint": w["paper_tick_all"] if multi else "",
-                               "options": _options(scan, q.scales[item.scale], role) if not multi else
+                               "options": _options(scan, q.scales[item.scale], role, lang) if not multi else
                                [o.text(lang, role == "manager") for o in q.scales[item.scale].options]})
             elif isinstance(item, m.OpenItem):
                 blocks.append({"kind": "open", "number": number, "text": text, "help": help_text})
             elif isinstance(item, m.SituationGrid):
                 manager = role == "manager"
-                situations = [{"text": _text(scan, role, s.text, s.manager_text), "help": s.help[lang] if s.help else ""}
+                situations = [{"text": _text(scan, role, s.text, s.manager_text, lang),
+                               "help": (s.help.get(lang) or "") if s.help else ""}
                               for s in item.situations]
                 blocks.append({"kind": "grid", "number": number, "text": text, "situations": situations,
                                "help": help_text,
                                "head": w["situation"], "parts": [
                                    {"title": w["grid_initiative"],
-                                    "options": _options(scan, q.scales[item.initiative_scale], role)},
+                                    "options": _options(scan, q.scales[item.initiative_scale], role, lang)},
                                    {"title": w["grid_effect_manager"] if manager else w["grid_effect"],
-                                    "options": _options(scan, q.scales[item.effect_scale], role)}]})
-        sections.append({"title": section.title[lang], "intro": _text(scan, role, section.intro, section.manager_intro),
+                                    "options": _options(scan, q.scales[item.effect_scale], role, lang)}]})
+        sections.append({"title": section.title[lang], "intro": _text(scan, role, section.intro, section.manager_intro, lang),
                          "blocks": blocks})
     background = [b for b in q.background if b.source == "respondent"]
     if background:
@@ -118,11 +118,13 @@ def form_model(scan: Scan, department: str, role: str) -> dict:
             number += 1
             blocks.append({"kind": "choice", "number": number, "text": question.text[lang], "multi": False, "hint": "",
                            "help": "",
-                           "options": _options(scan, q.scales[question.scale], role)})
+                           "options": _options(scan, q.scales[question.scale], role, lang)})
         sections.append({"title": w["about_you"], "intro": w["about_you_intro"], "blocks": blocks})
-    return {"lang": lang, "title": q.title[lang], "organisation": scan.organisation, "department": department,
+    from survey.forms import right_to_left
+
+    return {"lang": lang, "dir": "rtl" if right_to_left(lang) else "ltr", "title": q.title[lang], "organisation": scan.organisation, "department": department,
             "role": w["role_manager"] if role == "manager" else w["role_employee"],
-            "intro": _text(scan, role, q.introduction), "sections": sections}
+            "intro": _text(scan, role, q.introduction, lang=lang), "sections": sections}
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -144,15 +146,18 @@ class _Renderer:
         self.template = self.env.get_template("paper_form.html")
         self.css = inert_css(self.env.loader.get_source(self.env, "paper_form.css")[0])  # type: ignore[union-attr]
         self.base_url, self.fetcher = _pdf_resources(scan)
-        self.models: dict[tuple[str, str], dict] = {}
-        self.words = wording(scan.language)
+        self.models: dict[tuple[str, str, str], dict] = {}
         self._blank = None
 
     def html(self, form: IssuedForm) -> str:
-        key = (form.department, form.role)
+        from survey.forms import form_words
+
+        lang = form.language or self.scan.language
+        key = (form.department, form.role, lang)
         if key not in self.models:
-            self.models[key] = form_model(self.scan, form.department, form.role)
-        return self.template.render(form=self.models[key], form_id=grouped(form.form_id), w=self.words, css=self.css)
+            self.models[key] = form_model(self.scan, form.department, form.role, lang)
+        return self.template.render(form=self.models[key], form_id=grouped(form.form_id),
+                                    w=form_words(self.scan, lang), css=self.css)
 
     def blank(self):
         """An empty A4 page: the back of a form with an odd number of pages in a print file."""

@@ -120,6 +120,7 @@ class ReportModel:
     protection: bool = True
     dimensions: list[tuple[str, str]] = field(default_factory=list)
     n_unverified: int = 0  # of n_responses: imported without an issued code
+    languages_offered: bool = False  # forms could go out in more than one language (never a count per language)
 
 
 def fmt(value: float | None, digits: int = 0) -> str:
@@ -441,6 +442,7 @@ class _Builder:
                                                         else "methods_quotes_unreviewed"],
             protection=r.protection,
             n_unverified=r.n_unverified,
+            languages_offered=len(r.scan.form_languages) > 1,
             dimensions=[(self.t(d.name), self.t(d.description)) for d in self.q.dimensions.values()])
 
 

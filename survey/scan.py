@@ -15,7 +15,7 @@ import csv
 import io
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from ruamel.yaml.error import YAMLError
 
 from survey.errors import Location, QuestionnaireError, ScanError
 from survey.questionnaire import Questionnaire, load_questionnaire
+from survey.questionnaire import translation as tr
 from survey.signing import SECRET_FILE, create_secret
 
 SCAN_FILE = "scan.yaml"
@@ -31,6 +32,7 @@ QUESTIONNAIRE_FILE = "questionnaire.yaml"
 DEPARTMENTS_FILE = "departments.csv"
 DEPARTMENT_COLUMNS = ("department", "expected_headcount", "managers")
 KEY_COLUMN = "key"  # optional in a hand-made file; `survey forms` fills it in
+LANGUAGE_COLUMN = "language"  # optional: the language of the department's forms (default: the scan's)
 MAX_SANE_HEADCOUNT = 2_000  # per department; more asks for confirmation (a typo such as 1500 for 15)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 LANGUAGES = ("nl", "en")
@@ -44,6 +46,7 @@ class Department:
     expected_headcount: int
     managers: int
     key: str = ""  # stable: renaming a department keeps its key, so its forms stay its own
+    language: str = ""  # its forms' language; "" = the scan's
 
     @property
     def employees(self) -> int:
@@ -74,6 +77,36 @@ class Scan:
     questionnaire: Questionnaire
     departments: tuple[Department, ...]
     handout: Handout = Handout()
+    translations: dict[str, tr.Translation] = field(default_factory=dict)  # DIR/questionnaire.<lang>.yaml
+
+    @property
+    def form_languages(self) -> list[str]:
+        """Languages forms can be issued in: the questionnaire's own and those translated."""
+        return list(self.questionnaire.languages) + [lang for lang in self.translations
+                                                     if lang not in self.questionnaire.languages]
+
+    def form_questionnaire(self, lang: str) -> Questionnaire:
+        """The questionnaire as a form in `lang` shows it (translated texts added); check the
+        language with `check_form_language` first."""
+        if lang in self.questionnaire.languages:
+            return self.questionnaire
+        return tr.localise(self.questionnaire, self.translations[lang])
+
+    def check_form_language(self, lang: str) -> None:
+        """A form can be issued only in a language whose every text is there."""
+        if lang in self.questionnaire.languages:
+            return
+        path = self.folder / tr.translation_path(Path(QUESTIONNAIRE_FILE), lang)
+        if lang not in self.translations:
+            raise ScanError(f"there is no '{lang}' version of this scan's questionnaire",
+                            fix=f"use one of: {', '.join(self.form_languages)}; or add a translation file {path} "
+                                f"(survey translation {self.folder / QUESTIONNAIRE_FILE} {lang} writes one to fill in)")
+        gaps = tr.missing(self.questionnaire, self.translations[lang])
+        if gaps:
+            shown = ", ".join(gaps[:5]) + (f" and {len(gaps) - 5} more" if len(gaps) > 5 else "")
+            raise ScanError(f"forms cannot be issued in '{lang}': {len(gaps)} text(s) are missing in {path} "
+                            f"({shown})", fix=f"fill them in; survey validate {self.folder / QUESTIONNAIRE_FILE} "
+                                              "lists them all")
 
     @property
     def inbox(self) -> Path:
@@ -160,11 +193,21 @@ def init_scan(folder: Path, organisation: str, questionnaire: str | Path = DEFAU
     (folder / QUESTIONNAIRE_FILE).write_text(
         f"# Frozen copy of questionnaire '{loaded.id}' version {loaded.version} for this scan.\n"
         + frozen.getvalue(), encoding="utf-8")
+    for lang, found in tr.find_translations(loaded).items():  # beside the questionnaire: frozen beside it
+        write_translation(folder / tr.translation_path(Path(QUESTIONNAIRE_FILE), lang), loaded, found)
     create_secret(folder)
     listed = departments or []
     if departments is not None or force or not (folder / DEPARTMENTS_FILE).exists():
         write_departments(folder / DEPARTMENTS_FILE, with_keys(listed))
     return load_scan(folder)
+
+
+def write_translation(path: Path, q: Questionnaire, t: tr.Translation) -> None:
+    data = {"language": t.language, "questionnaire": q.id, "texts": dict(t.texts), "wording": dict(t.wording)}
+    buffer = io.StringIO()
+    _yaml().dump(data, buffer)
+    path.write_text(f"# Translation of questionnaire '{q.id}' into '{t.language}' for this scan "
+                    f"(from {', '.join(p.name for p in t.files)}).\n" + buffer.getvalue(), encoding="utf-8")
 
 
 def work_in(folder: Path) -> list[str]:
@@ -195,7 +238,7 @@ def with_keys(departments: list[Department]) -> list[Department]:
     result = []
     for d in departments:
         if not d.key:
-            d = Department(d.name, d.expected_headcount, d.managers, department_key(d.name, taken))
+            d = Department(d.name, d.expected_headcount, d.managers, department_key(d.name, taken), d.language)
             taken.add(d.key)
         result.append(d)
     return result
@@ -205,9 +248,10 @@ def write_departments(path: Path, departments: list[Department]) -> None:
     temporary = path.with_name(path.name + ".tmp")
     with temporary.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow((KEY_COLUMN, *DEPARTMENT_COLUMNS))
+        languages = any(d.language for d in departments)  # the column is kept once someone used it
+        writer.writerow((KEY_COLUMN, *DEPARTMENT_COLUMNS) + ((LANGUAGE_COLUMN,) if languages else ()))
         for d in departments:
-            writer.writerow([d.key, d.name, d.expected_headcount, d.managers])
+            writer.writerow([d.key, d.name, d.expected_headcount, d.managers] + ([d.language] if languages else []))
     temporary.replace(path)
 
 
@@ -255,7 +299,13 @@ def load_scan(folder: Path) -> Scan:
                         where=Location(file=frozen_path),
                         fix="undo the change; to use a changed questionnaire, start a new scan or wave with "
                             "survey init")
+    try:
+        translations = tr.find_translations(questionnaire)
+    except QuestionnaireError as exc:
+        raise ScanError(f"a translation file of the scan's questionnaire is not valid: {exc.message}",
+                        fix="fix it (survey validate lists the problems), or remove it") from None
     return Scan(
+        translations=translations,
         handout=_handout(settings, scan_file),
         folder=folder,
         scan_id=setting("scan_id", str),
@@ -313,6 +363,7 @@ def read_departments(path: Path) -> list[Department]:
                         fix=f"the first line must be: {','.join(DEPARTMENT_COLUMNS)}")
     index = {c: header.index(c) for c in DEPARTMENT_COLUMNS}
     key_index = header.index(KEY_COLUMN) if KEY_COLUMN in header else None
+    language_index = header.index(LANGUAGE_COLUMN) if LANGUAGE_COLUMN in header else None
     departments: list[Department] = []
     seen: set[str] = set()
     keys: set[str] = set()
@@ -350,5 +401,10 @@ def read_departments(path: Path) -> list[Department]:
         if managers > headcount:
             raise ScanError(f"'{name}' has more managers ({managers}) than people ({headcount})", where=where,
                             fix="expected_headcount counts everyone, managers included")
-        departments.append(Department(name, headcount, managers, key.lower()))  # keys match in any case
+        language = row[language_index].strip().lower() if language_index is not None and language_index < len(
+            row) else ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise ScanError(f"the language '{language}' of '{name}' is not a two-letter code", where=where,
+                            fix="write a code such as nl, en or pl, or leave it empty for the scan's language")
+        departments.append(Department(name, headcount, managers, key.lower(), language))  # keys match in any case
     return departments

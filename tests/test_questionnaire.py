@@ -266,8 +266,9 @@ def test_schema_command_writes_json(tmp_path):
 
 def test_reworded_item_breaks_the_trend(write_yaml):
     old = load_questionnaire(write_yaml(VALID, "v1.yaml")).questionnaire
+    # the source language (nl, listed first) carries the trend; English-only rewording keeps it
     new_text = VALID.replace('version: "1.0"', 'version: "1.1"').replace(
-        "I plan my own talks.", "I plan my own development talks.")
+        "Ik plan zelf mijn gesprekken.", "Ik plan zelf mijn ontwikkelgesprekken.")
     new = load_questionnaire(write_yaml(new_text, "v2.yaml")).questionnaire
     changes = {c.key: c for c in compare_versions(old, new)}
     assert changes["a1"].change is Change.reworded and changes["a1"].trend_broken

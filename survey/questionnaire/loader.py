@@ -26,7 +26,7 @@ MAX_FILE_BYTES = 2_000_000
 MAX_NODES = 200_000
 LANGUAGE_NAMES = {"nl": "Dutch", "en": "English", "de": "German", "fr": "French"}
 TEXT_KEYS = {"title", "introduction", "text", "manager_text", "intro", "manager_intro", "name", "description",
-             "label", "manager_label", "not_applicable", "help"}
+             "label", "manager_label", "not_applicable", "decline", "help"}
 
 
 def _all_field_names() -> list[str]:
@@ -246,7 +246,9 @@ def parse_file(path: Path) -> tuple[m.QuestionnaireFile, SourceFile]:
 # --------------------------------------------------------------------------- finding files
 
 def bundled_paths() -> list[Path]:
-    return sorted(questionnaires_dir().glob("*.yaml"))
+    from survey.questionnaire.translation import is_translation_file
+
+    return sorted(p for p in questionnaires_dir().glob("*.yaml") if not is_translation_file(p))
 
 
 def find_questionnaire(name_or_path: str | Path, *, relative_to: Path | None = None) -> Path:
@@ -477,6 +479,11 @@ class _Checker:
             if text.strip().casefold() in meaning:
                 self.error(part, path + ("not_applicable", lang), f"scale '{name}': the 'does not apply' "
                            f"label '{text}' is also an answer", "give it a label of its own")
+        others = meaning.keys() | {t.strip().casefold() for t in (scale.not_applicable or {}).values()}
+        for lang, text in (scale.decline or {}).items():
+            if text.strip().casefold() in others:
+                self.error(part, path + ("decline", lang), f"scale '{name}': the 'rather not say' label "
+                           f"'{text}' is also another answer", "give it a label of its own")
 
     def _scale_ref(self, part: _Part, path: tuple, name: str, scales: dict, kinds: tuple[m.ScaleKind, ...],
                    what_for: str) -> m.Scale | None:
@@ -521,8 +528,18 @@ class _Checker:
         elif isinstance(item, m.ScoreItem):
             self._scale_ref(part, path + ("scale",), item.scale, scales, (m.ScaleKind.score,), f"score '{item.id}'")
         elif isinstance(item, m.ChoiceItem):
-            self._scale_ref(part, path + ("scale",), item.scale, scales,
-                            (m.ScaleKind.nominal, m.ScaleKind.ordinal), f"choice '{item.id}'")
+            scale = self._scale_ref(part, path + ("scale",), item.scale, scales,
+                                    (m.ScaleKind.nominal, m.ScaleKind.ordinal), f"choice '{item.id}'")
+            if scale is not None and item.type == "multiple_choice" and scale.decline:
+                self.warn(part, path + ("scale",), f"multiple-choice question '{item.id}' does not offer the "
+                          f"'rather not say' answer of scale '{item.scale}': every option is a tick box of its "
+                          "own, and a question left blank counts as skipped",
+                          "to tell 'none applies' from skipped, give the scale an option 'none of these' with "
+                          "'exclusive: true'")
+            if scale is not None and item.type == "single_choice" and any(o.exclusive for o in scale.options):
+                self.warn(part, path + ("scale",), f"'exclusive' options of scale '{item.scale}' mean "
+                          f"nothing on single-choice question '{item.id}' (one answer is exclusive anyway)",
+                          "leave 'exclusive' out, or use the scale for multiple-choice questions only")
         elif isinstance(item, m.SituationGrid):
             for key, codes in (("initiative_scale", m.INITIATIVE_CODES), ("effect_scale", m.PACE_EFFECT_CODES)):
                 scale = self._scale_ref(part, path + (key,), getattr(item, key), scales, (m.ScaleKind.nominal,),
@@ -644,14 +661,29 @@ class ValidationReport:
 
 
 def validate(path: Path, *, plain_language: bool = True, strict: bool = False) -> ValidationReport:
-    """Load and check a questionnaire; with `plain_language`, also check every text a respondent
-    reads (its own and the form wording) for B1 readers. `strict` makes every warning an error."""
+    """Load and check a questionnaire and the translation files beside it (or beside the files
+    it includes); given a translation file, the questionnaire it translates is validated. With
+    `plain_language`, also check every text a respondent reads (its own and the form wording)
+    for B1 readers. `strict` makes every warning an error."""
+    from survey.questionnaire import translation
+
+    match = translation._NAME.match(Path(path).name)
+    if match and (Path(path).parent / f"{match['stem']}.yaml").is_file():
+        path = Path(path).parent / f"{match['stem']}.yaml"
     try:
         result = load_questionnaire(path)
     except QuestionnaireError as exc:
         return ValidationReport(path, None, [p for p in exc.problems if p.severity == "error"],
                                 [p for p in exc.problems if p.severity != "error"])
+    errors: list[Problem] = []
     warnings = list(result.warnings)
+    try:
+        found = translation.find_translations(result.questionnaire)
+    except QuestionnaireError as exc:
+        return ValidationReport(path, None, exc.problems, warnings)
+    for t in found.values():
+        for problem in translation.check_translation(result.questionnaire, t):
+            (errors if problem.severity == "error" else warnings).append(problem)
     summaries: list[LanguageSummary] = []
     if plain_language:
         q = result.questionnaire
@@ -667,9 +699,9 @@ def validate(path: Path, *, plain_language: bool = True, strict: bool = False) -
         warnings += checked.warnings
         summaries = checked.summaries
     if strict and warnings:
-        return ValidationReport(path, result.questionnaire,
-                                [Problem(p.what, p.where, p.fix, severity="error") for p in warnings], [], summaries)
-    return ValidationReport(path, result.questionnaire, [], warnings, summaries)
+        errors += [Problem(p.what, p.where, p.fix, severity="error") for p in warnings]
+        warnings = []
+    return ValidationReport(path, None if errors else result.questionnaire, errors, warnings, summaries)
 
 
 def bundled_questionnaires() -> list[m.Questionnaire]:

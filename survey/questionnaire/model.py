@@ -34,6 +34,11 @@ Text = Annotated[
 # Fixed vocabularies the analysis understands (labels are free, codes are not).
 INITIATIVE_CODES = ("self", "together", "manager", "organisation")
 PACE_EFFECT_CODES = ("speeds_up", "no_effect", "brakes")
+# What the store keeps (as text) for the answers that are not a position on the scale: they
+# are counted (answer_counts) and analysed as missing.
+NOT_APPLICABLE = "n/a"  # the scale's 'don't know' / 'does not happen'
+DECLINED = "declined"  # the scale's 'I'd rather not say'
+
 
 
 class Strict(BaseModel):
@@ -65,6 +70,9 @@ class ScaleOption(Quotable):
     label: Text
     manager_label: Text | None = Field(
         default=None, description="The label as managers see it, e.g. 'My staff member' for 'I myself'.")
+    exclusive: bool = Field(
+        default=False, description="'None of these' on a multiple-choice question: ticked together with another "
+        "option, the question's answer is left out (and the cell named in the answers to check).")
 
     def text(self, lang: str, manager: bool = False) -> str:
         chosen = self.manager_label if manager and self.manager_label else self.label
@@ -78,8 +86,33 @@ class Scale(Strict):
     max: int | None = Field(default=None, description="Score scales: highest value.")
     anchors: dict[int, Text] = Field(default_factory=dict, description="Score scales: labels of some values.")
     not_applicable: Text | None = Field(
-        default=None, description="Label of a 'does not apply' answer; such answers are not scored."
+        default=None, description="Label of a 'does not apply' / 'don't know' answer; stored as 'n/a', "
+        "counted, and not scored."
     )
+    decline: Text | None = Field(
+        default=None, description="Label of a 'prefer not to say' answer, e.g. {nl: Zeg ik liever niet, "
+        "en: I'd rather not say}; stored as 'declined', counted, and analysed as missing. Not part of a "
+        "question's trend fingerprint."
+    )
+
+    def answer_labels(self, lang: str, manager: bool = False) -> list[str | int]:
+        """Every answer a form offers, in form order: the points or options, then 'don't know'
+        and 'I'd rather not say'. Forms, paper forms and the entry workbook all show these."""
+        labels: list[str | int] = (list(self.values) if self.kind is ScaleKind.score
+                                   else [o.text(lang, manager) for o in self.options])
+        if self.not_applicable:
+            labels.append(self.not_applicable[lang])
+        if self.decline:
+            labels.append(self.decline[lang])
+        return labels
+
+    def substance(self, lang: str) -> dict:
+        """What the scale means, for trend fingerprints: kind, range, codes and their
+        source-language labels. Not 'don't know' or 'I'd rather not say', not translations."""
+        return {"kind": self.kind.value, "min": self.min, "max": self.max,
+                "anchors": {str(k): v.get(lang) for k, v in sorted(self.anchors.items())},
+                "options": [[o.code, o.label.get(lang), (o.manager_label or {}).get(lang), o.exclusive]
+                            for o in self.options]}
 
     def label(self, value: int | str, lang: str, manager: bool = False) -> str:
         for option in self.options:
@@ -333,6 +366,11 @@ class Questionnaire(QuestionnaireFile):
                                       scale=question.scale, required=question.required))
         return fields
 
+    @property
+    def source_language(self) -> str:
+        """The language the questionnaire was written in (the first listed): trends follow its wording."""
+        return self.languages[0]
+
     def content(self) -> dict:
         """The content that defines the questionnaire, without where it came from.
 
@@ -346,30 +384,39 @@ class Questionnaire(QuestionnaireFile):
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def item_fingerprints(self) -> dict[str, str]:
-        """Hash of the wording and scale of each question, for trend breaks across waves."""
+        """Hash of what each question means, for trend breaks across waves: its wording in the
+        source language, its type, its substantive options (`Scale.substance`), pole and
+        dimension. A translation, another language's wording, a 'don't know' or an 'I'd rather
+        not say' answer leave it unchanged."""
         prints: dict[str, str] = {}
+        lang = self.source_language
 
         def digest(*parts: object) -> str:
             blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
             return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
+        def said(text: Text | None) -> str | None:
+            return text.get(lang) if text else None
+
         for item in self.items:
-            scale_def = None
-            if isinstance(item, (StatementItem, ScoreItem, ChoiceItem)):
-                scale_def = _without_defaults(self.scales[item.scale].model_dump(mode="json"))
             if isinstance(item, SituationGrid):
-                scales = [_without_defaults(self.scales[item.initiative_scale].model_dump(mode="json")),
-                          _without_defaults(self.scales[item.effect_scale].model_dump(mode="json"))]
+                scales = [self.scales[item.initiative_scale].substance(lang),
+                          self.scales[item.effect_scale].substance(lang)]
                 for situation in item.situations:
                     prints[f"{item.id}.{situation.id}"] = digest(
-                        item.text, situation.text, situation.manager_text, scales)
+                        said(item.text), said(situation.text), said(situation.manager_text), scales)
                 continue
-            prints[item.id] = digest(item.text, item.manager_text, scale_def,
+            scale_def = None
+            if isinstance(item, (StatementItem, ScoreItem, ChoiceItem)):
+                scale_def = self.scales[item.scale].substance(lang)
+            prints[item.id] = digest(item.type, said(item.text), said(item.manager_text), scale_def,
                                      getattr(item, "pole", None), getattr(item, "dimension", None))
         return prints
 
 
-LATER_DEFAULTS = {"verbatim": False, "help": None}
+# Fields added after questionnaires were first frozen: left out of `content()` at their
+# default, so the hash of a questionnaire frozen before they existed does not change.
+LATER_DEFAULTS = {"verbatim": False, "help": None, "decline": None, "exclusive": False}
 
 
 def _without_defaults(node):
