@@ -199,7 +199,7 @@ def plan_forms(scan: Scan, folder: Path, issued: list[IssuedForm], extra: ExtraF
     for d in scan.departments:
         counts = wanted.get(d.key, {"manager": 0, "employee": 0})
         for role in ("manager", "employee"):
-            paths = form_paths(scan, folder / slug(d.name), role, written[d.key, role], counts[role])
+            paths = form_paths(scan, folder / slug(d.name), d.name, role, written[d.key, role], counts[role])
             for path in paths:
                 form_id = new_form_id()
                 while form_id in taken:  # 64 random bits: a repeat is all but impossible, never trusted
@@ -219,21 +219,33 @@ def plan_forms(scan: Scan, folder: Path, issued: list[IssuedForm], extra: ExtraF
     return specs, summary
 
 
-def file_title(scan: Scan, role: str) -> str:
-    """The neutral part of a form's file name: questionnaire title and role, safe on every
-    system ("Organisatiescan medewerker")."""
-    words = wording(scan.language)
-    title = f"{scan.questionnaire.title[scan.language]} {words['role_' + role].lower()}"
-    title = re.sub(r'[\x00-\x1f<>:"/\\|?*]+', " ", title)  # not allowed in a Windows file name
-    return " ".join(title.split())[:80].rstrip(" .") or "form"
+def _file_part(text: str, limit: int) -> str:
+    text = re.sub(r'[\x00-\x1f<>:"/\\|?*]+', " ", text)  # not allowed in a Windows file name
+    words, out = text.split(), ""
+    for word in words:  # whole words, up to the limit
+        if out and len(out) + 1 + len(word) > limit:
+            break
+        out = f"{out} {word}" if out else word[:limit]
+    return out.rstrip(" .")
 
 
-def form_paths(scan: Scan, department_folder: Path, role: str, before: int, count: int) -> list[Path]:
-    """File names for `count` new forms: "<title> <role> <n>.xlsx", n running on after the
-    `before` forms issued earlier for this department and role and skipping any name in use, so
-    nothing handed out is overwritten. The numbers are dealt in random order and never stored:
-    neither a name nor the order of the issue record leads from a file to its form id."""
-    title, numbers, n = file_title(scan, role), [], before
+def file_title(scan: Scan, department: str, role: str) -> str:
+    """The neutral part of a form's file name: questionnaire, department and role, safe on
+    every system ("Werkgeluk - Zorg - medewerker"). The department keeps returned files of
+    different departments apart in one inbox."""
+    word = wording(scan.language)["role_" + role].lower()
+    parts = (_file_part(scan.questionnaire.title[scan.language], 40), _file_part(department, 40), word)
+    return " - ".join(p for p in parts if p)
+
+
+def form_paths(scan: Scan, department_folder: Path, department: str, role: str, before: int,
+               count: int) -> list[Path]:
+    """File names for `count` new forms: "<title> - <department> - <role> <n>.xlsx", n running
+    on after the `before` forms issued earlier for this department and role and skipping any
+    name in use, so nothing handed out is overwritten. The numbers are dealt in random order
+    and never stored: neither a name nor the order of the issue record leads from a file to
+    its form id."""
+    title, numbers, n = file_title(scan, department, role), [], before
     while len(numbers) < count:
         n += 1
         if not any((department_folder / f"{title} {n}{suffix}").exists() for suffix in (".xlsx", ".pdf")):

@@ -278,20 +278,14 @@ def pdf_path(excel: Path) -> Path:
 
 def excel_forms(folders: list[Path]) -> dict[str, Path]:
     """The form id inside every Excel form in these folders (file names carry no id)."""
-    from survey.collect import READ_LIMITS, key_values
-    from survey.forms import META_SHEET
-    from survey.xlsxread import PackageRejected, read_workbook
+    from survey.collect import form_id_in
 
     found: dict[str, Path] = {}
     for folder in folders:
         for path in sorted(folder.glob("*.xlsx")) if folder.is_dir() else []:
-            try:
-                workbook = read_workbook(path.read_bytes(), lambda sheets: {META_SHEET}, READ_LIMITS)
-            except (OSError, PackageRejected):
-                continue
-            if META_SHEET in workbook.cells:
-                meta = dict(key_values(workbook.cells[META_SHEET], "cell")[0])
-                found.setdefault(meta.get("form_id", ""), path)
+            form_id = form_id_in(path)
+            if form_id:
+                found.setdefault(form_id, path)
     return found
 
 
