@@ -11,13 +11,15 @@ Every option is printed as a tick box; statements of one scale form a table whos
 The form id is printed in groups of four (`formid.grouped`) on every page, with page numbers,
 and as a QR code on page 1 (a typist's scanner types it into the entry workbook).
 
-Speed: laying out a form takes WeasyPrint over a second, and the forms of one department and
-role differ only in their id. So the form is laid out once per department and role without an
-id, the ids of a whole batch are laid out in one small document (paper_stamp.html), and each
-form's pages are assembled with pypdf: the form's page as a shared Form XObject under the
-page with its id. Nothing is parsed or rewritten in either document's content.
+Speed: laying out a form takes WeasyPrint most of a second, and the forms of one department
+and role differ only in their id. So the form is laid out once per department and role without
+an id, the ids of a whole batch are laid out in one small document (paper_stamp.html: per form
+its page 1 with the form-number box, and one page for all later pages), and each form's pages
+are assembled with pypdf: a page draws the form's page and its stamp, both Form XObjects written
+once per file. Nothing in either document's content is parsed or rewritten
+(benchmarks/paper.py: about 17x faster than laying out every form whole).
 
-A PDF goes beside its Excel form, under the same neutral name ("<title> <role> <n>.pdf"):
+A PDF goes beside its Excel form, under the same neutral name ("<title> - <department> - <role> <n>.pdf"):
 the Excel form is found by the id inside it (the store keeps no file name), and a form whose
 Excel file is no longer in forms/ (handed out) gets no PDF, so no id is out twice.
 """
@@ -204,10 +206,12 @@ class _Renderer:
         return self.bases[key]
 
     def stamps(self, batch: list[IssuedForm]):
-        """The ids of a batch, one page per page of each form, in one document (a PdfReader)."""
+        """The ids of a batch in one document (a PdfReader): for each form its page 1, and one page
+        for all its later pages."""
         from pypdf import PdfReader
 
-        stamps = [{"form_id": grouped(f.form_id), "qr": qr_code(f.form_id), "pages": self.base(f).pages}
+        # page 1 (the form-number box) and, shared by all later pages, the id at the top right
+        stamps = [{"form_id": grouped(f.form_id), "qr": qr_code(f.form_id), "pages": min(2, self.base(f).pages)}
                   for f in batch]
         html = self.stamp_template.render(stamps=stamps, lang=self.scan.language, w=self.words, css=self.css)
         document = self._render(html)
@@ -220,7 +224,8 @@ class _Renderer:
 
 
 class _Assembler:
-    """Builds a PDF from stamp pages laid over shared form pages (pypdf)."""
+    """Builds a PDF of pages that each draw a form page and a stamp page (both Form XObjects,
+    written once per file however many pages draw them) (pypdf)."""
 
     def __init__(self, title: str):
         from pypdf import PdfWriter
@@ -229,12 +234,12 @@ class _Assembler:
         self.writer.add_metadata({"/Title": title, "/Creator": "survey"})  # never an id
         self.shared: dict[tuple[int, int], object] = {}
 
-    def _xobject(self, base: _Base, number: int):
+    def _xobject(self, reader, number: int):
         from pypdf.generic import NameObject, StreamObject
 
-        key = (id(base), number)
+        key = (id(reader), number)
         if key not in self.shared:
-            page = base.reader.pages[number]  # type: ignore[attr-defined]
+            page = reader.pages[number]
             stream = StreamObject()
             stream.set_data(page.get_contents().get_data())
             stream = stream.flate_encode()
@@ -244,26 +249,22 @@ class _Assembler:
             self.shared[key] = self.writer._add_object(stream)
         return self.shared[key]
 
-    def add_form(self, base: _Base, stamps, first: int) -> int:
-        """The form's pages: stamp page `first + i` over form page i. Returns its page count."""
-        from pypdf.generic import ArrayObject, DictionaryObject, NameObject, StreamObject
+    def add_form(self, base: _Base, stamps, first: int) -> None:
+        """The form's pages: form page i under stamp page `first` (page 1) or `first + 1`."""
+        from pypdf.generic import DictionaryObject, NameObject, StreamObject
 
+        box = base.reader.pages[0].mediabox  # type: ignore[attr-defined]
         for number in range(base.pages):
-            name = NameObject(f"/SurveyFormPage{number}")  # pages may share one resource dictionary
-            page = self.writer.add_page(stamps.pages[first + number])
-            resources = page["/Resources"].get_object()
-            xobjects = resources.get("/XObject")
-            xobjects = DictionaryObject() if xobjects is None else xobjects.get_object()
-            xobjects[name] = self._xobject(base, number)
-            resources[NameObject("/XObject")] = xobjects
-            under = StreamObject()
-            under.set_data(b"q " + name.encode() + b" Do Q\n")
-            contents = page["/Contents"]
-            page[NameObject("/Contents")] = ArrayObject([self.writer._add_object(under), contents])
-        return base.pages
+            page = self.writer.add_blank_page(box.width, box.height)
+            page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject({
+                NameObject("/Form"): self._xobject(base.reader, number),
+                NameObject("/Stamp"): self._xobject(stamps, first + min(number, 1))})})
+            content = StreamObject()
+            content.set_data(b"q /Form Do Q q /Stamp Do Q")
+            page[NameObject("/Contents")] = self.writer._add_object(content)
 
-    def blank(self, like) -> None:
-        box = like.reader.pages[0].mediabox
+    def blank(self, like: _Base) -> None:
+        box = like.reader.pages[0].mediabox  # type: ignore[attr-defined]
         self.writer.add_blank_page(box.width, box.height)
 
     def write(self, path: Path) -> None:
@@ -393,7 +394,7 @@ def _write_batch(renderer: _Renderer, folder: Path, name: str,
             printed.add_form(base, stamps, first)
             if base.pages % 2:  # every form starts on a new sheet when printed double-sided
                 printed.blank(base)
-            first += base.pages
+            first += min(2, base.pages)
             paths.append(target)
         target = folder / PRINT_FOLDER / f"{name}.pdf"
         target.parent.mkdir(parents=True, exist_ok=True)
