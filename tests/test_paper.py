@@ -316,3 +316,23 @@ def test_manager_wording_typed_as_printed_is_read(tmp_path):
     assert collect(scan).count("accepted") == 1
     with Store(scan.store_path) as store:
         assert [(a.field, a.value_text) for a in store.answers()] == [(key, "manager")]
+
+
+def test_the_qr_code_on_a_paper_form_reads_as_its_form_id(tmp_path):
+    """What a typist's scanner would type into the entry workbook's form-number column."""
+    import shutil
+    import subprocess
+
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    from survey.paper import write_paper_forms
+
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    scan = init_scan(tmp_path / "scan", "Org", "werkgeluk", "en", "2026", 5, [Department("Care", 1, 0)])
+    write_forms(scan)
+    pdf = write_paper_forms(scan).forms[0]
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    image = Image.open(next(tmp_path.glob("page*.png")))
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [issued(scan)[0].form_id]
