@@ -210,6 +210,9 @@ def _paper_forms(scan_dir: Path, out: Path | None, paper: bool, entry_workbook: 
 
         written = write_paper_forms(scan, out, progress=_progress("Writing paper forms"))
         echo(f"{len(written.forms)} paper forms (PDF) written next to their Excel forms")
+        if written.without_excel:
+            echo(f"  {written.without_excel} forms got no PDF: their Excel file is no longer in the forms folder "
+                 "(handed out?); a form is handed out once, on paper or as a file")
         for path in written.print_files:
             echo(f"  print file for the print room: {path}")
     if entry_workbook:

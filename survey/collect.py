@@ -574,6 +574,19 @@ def read_form(ctx: ReadContext, path: Path, raw: bytes) -> ReadForm:
                     answers, issues)
 
 
+def form_id_in(path: Path) -> str | None:
+    """The form id a form of ours carries inside (its file name carries none), unverified;
+    None for anything else."""
+    try:
+        workbook = read_workbook(path.read_bytes(), lambda sheets: {META_SHEET}, READ_LIMITS)
+    except (OSError, PackageRejected):
+        return None
+    if META_SHEET not in workbook.cells:
+        return None
+    meta = dict(key_values(workbook.cells[META_SHEET], "cell")[0])
+    return meta.get("form_id") if meta.get("marker") == FORM_MARKER else None
+
+
 READ_LIMITS = ReadLimits(max_file_bytes=MAX_FILE_BYTES, max_total_bytes=MAX_UNZIPPED_BYTES, max_members=MAX_ZIP_ENTRIES,
                      max_ratio=MAX_RATIO, max_row=MAX_ROW, max_column=MAX_COLUMN)
 

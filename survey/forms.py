@@ -204,19 +204,22 @@ def plan_forms(scan: Scan, folder: Path, issued: list[IssuedForm], extra: ExtraF
                 source = "--language" if extra is not None and extra.language else f"{DEPARTMENTS_FILE} ({name})"
                 raise ScanError(f"{source}: {exc.what}", fix=exc.fix, where=exc.where) from None
     taken = {f.form_id for f in issued}
+    written: Counter[tuple[str, str]] = Counter((f.department_key, f.role) for f in issued
+                                                if f.wave == scan.wave and not f.folder.startswith("codes:"))
     specs: list[FormSpec] = []
     summary: list[DepartmentIssue] = []
     for d in scan.departments:
         counts = wanted.get(d.key, {"manager": 0, "employee": 0})
         for role in ("manager", "employee"):
-            for _ in range(counts[role]):
+            paths = form_paths(scan, folder / slug(d.name), d.name, role, written[d.key, role], counts[role])
+            for path in paths:
                 form_id = new_form_id()
                 while form_id in taken:  # 64 random bits: a repeat is all but impossible, never trusted
                     form_id = new_form_id()
                 taken.add(form_id)
                 meta = FormMeta(scan.scan_id, q.id, q.version, q.content_hash, form_id, d.name, role, scan.wave,
                                 languages[d.key], d.key)
-                specs.append(FormSpec(meta, folder / slug(d.name) / f"{form_id}.xlsx"))
+                specs.append(FormSpec(meta, path))
         already = sum(n for (key, _), n in out.items() if key == d.key)
         if extra is None or d.key in wanted:
             summary.append(DepartmentIssue(d.key, d.name, counts["employee"], counts["manager"], already, True))
@@ -226,6 +229,41 @@ def plan_forms(scan: Scan, folder: Path, issued: list[IssuedForm], extra: ExtraF
             name = next(f.department for f in issued if f.department_key == key)
             summary.append(DepartmentIssue(key, name, 0, 0, sum(n for (k, _), n in out.items() if k == key), False))
     return specs, summary
+
+
+def _file_part(text: str, limit: int) -> str:
+    text = re.sub(r'[\x00-\x1f<>:"/\\|?*]+', " ", text)  # not allowed in a Windows file name
+    words, out = text.split(), ""
+    for word in words:  # whole words, up to the limit
+        if out and len(out) + 1 + len(word) > limit:
+            break
+        out = f"{out} {word}" if out else word[:limit]
+    return out.rstrip(" .")
+
+
+def file_title(scan: Scan, department: str, role: str) -> str:
+    """The neutral part of a form's file name: questionnaire, department and role, safe on
+    every system ("Werkgeluk - Zorg - medewerker"). The department keeps returned files of
+    different departments apart in one inbox."""
+    word = wording(scan.language)["role_" + role].lower()
+    parts = (_file_part(scan.questionnaire.title[scan.language], 40), _file_part(department, 40), word)
+    return " - ".join(p for p in parts if p)
+
+
+def form_paths(scan: Scan, department_folder: Path, department: str, role: str, before: int,
+               count: int) -> list[Path]:
+    """File names for `count` new forms: "<title> - <department> - <role> <n>.xlsx", n running
+    on after the `before` forms issued earlier for this department and role and skipping any
+    name in use, so nothing handed out is overwritten. The numbers are dealt in random order
+    and never stored: neither a name nor the order of the issue record leads from a file to
+    its form id."""
+    title, numbers, n = file_title(scan, department, role), [], before
+    while len(numbers) < count:
+        n += 1
+        if not any((department_folder / f"{title} {n}{suffix}").exists() for suffix in (".xlsx", ".pdf")):
+            numbers.append(n)
+    secrets.SystemRandom().shuffle(numbers)
+    return [department_folder / f"{title} {n}.xlsx" for n in numbers]
 
 
 def _find_department(scan: Scan, name: str) -> Department:
@@ -268,9 +306,10 @@ def write_forms(scan: Scan, out: Path | None = None,
             iterator: Iterator[FormSpec] = (spec for group in done for spec in group)
             for _ in progress(iterator) if progress is not None else iterator:
                 pass
-            store.issue([IssuedForm(s.meta.form_id, s.meta.department_key, s.meta.department, s.meta.role,
-                                    s.meta.wave, s.meta.language, "", str(s.path.relative_to(folder)))
-                         for s in specs])
+            # in form id order, not the order of the numbers in the names
+            store.issue(sorted((IssuedForm(s.meta.form_id, s.meta.department_key, s.meta.department, s.meta.role,
+                                           s.meta.wave, s.meta.language, "", s.path.parent.relative_to(folder).as_posix())
+                                for s in specs), key=lambda f: f.form_id))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -274,7 +274,8 @@ class _Strict(BaseModel):
 
 class FieldMap(_Strict):
     column: str = Field(description="Column header in the export.")
-    field: str = Field(description="Answer field of the questionnaire, e.g. kar_01 or kar_01.desired.")
+    field: str = Field(description="Answer field of the questionnaire, e.g. kar_01 or kar_01.desired; or the id "
+                                   "of a multiple-choice question whose chosen options are listed in one cell.")
     answers: AnswerTable = Field(default_factory=dict,
                                  description="Answer text in the export -> option code (or label).")
 
@@ -385,6 +386,7 @@ def check_mapping(scan: Scan, loaded: LoadedMapping, export: Export) -> list[Pro
     columns = export.index()
     departments = _departments(scan)
     dropped = {i for i, col in enumerate(export.columns) if col in set(export.identifying)}
+    multi = multiple_choice(q)
 
     def column(col: str, *path: Any) -> None:
         if col not in columns:
@@ -403,6 +405,9 @@ def check_mapping(scan: Scan, loaded: LoadedMapping, export: Export) -> list[Pro
                                     "and is never imported", loaded.where("fields", index, "column"),
                                     "remove this entry"))
         f = fields.get(fm.field)
+        if f is None and fm.field in multi:
+            _check_multiple(q, multi[fm.field], fm, loaded, index, problems)
+            continue
         if fm.field == "role":
             problems.append(Problem("'role' comes from the issue record (or, for unverified rows, the 'role:' entry)",
                                     loaded.where("fields", index, "field"), "remove this entry"))
@@ -424,10 +429,14 @@ def check_mapping(scan: Scan, loaded: LoadedMapping, export: Export) -> list[Pro
                                         loaded.where("fields", index, "answers", text),
                                         f"use one of: {', '.join(map(str, codes))}"))
     keys = [fm.field for fm in mapping.fields]
+    seen: set[str] = set()
     for index, key in enumerate(keys):
-        if keys.index(key) != index:
+        # a multiple-choice question in one column stands for all its option fields
+        expanded = {f"{key}.{o.code}" for o in q.scales[multi[key].scale].options} if key in multi else {key}
+        if keys.index(key) != index or expanded & seen:
             problems.append(Problem(f"field '{key}' is mapped twice", loaded.where("fields", index, "field"),
                                     "map each answer field from one column"))
+        seen |= expanded
     if mapping.department is not None:
         column(mapping.department.column, "department", "column")
         for text, name in mapping.department.values.items():
@@ -445,6 +454,22 @@ def check_mapping(scan: Scan, loaded: LoadedMapping, export: Export) -> list[Pro
     return problems
 
 
+def _check_multiple(q: m.Questionnaire, item: m.ChoiceItem, fm: FieldMap, loaded: LoadedMapping, index: int,
+                    problems: list[Problem]) -> None:
+    """A multiple-choice question in one column: every answer text names one of its options."""
+    options = q.scales[item.scale].options
+    codes = [str(o.code) for o in options]
+    labels = {t.casefold() for o in options for t in [*o.label.values(), *(o.manager_label or {}).values()]}
+    for text, code in fm.answers.items():
+        if code is None:
+            problems.append(Problem(f"the option '{text}' of column '{fm.column}' has no code yet",
+                                    loaded.where("fields", index, "answers", text),
+                                    f"fill in the option it stands for ({', '.join(codes)})"))
+        elif str(code) not in codes and str(code).casefold() not in labels:
+            problems.append(Problem(f"'{code}' is not an option of {item.id}",
+                                    loaded.where("fields", index, "answers", text), f"use one of: {', '.join(codes)}"))
+
+
 def _codes(q: m.Questionnaire, f: m.AnswerField) -> list[int | str]:
     if f.scale is None or f.kind is m.FieldKind.check:
         return []
@@ -459,6 +484,67 @@ def _is_label(q: m.Questionnaire, f: m.AnswerField, text: str) -> bool:
     scale = q.scales[f.scale]
     labels = {t.casefold() for o in scale.options for t in [*o.label.values(), *(o.manager_label or {}).values()]}
     return text.casefold() in labels
+
+
+# --------------------------------------------------------------------------- multiple choice
+
+# What the tools put between the chosen options of a multiple-choice answer in one cell:
+# Google Forms ", ", Microsoft Forms ";" (and one at the end), KoboToolbox a space between codes.
+_LIST_SEPARATOR = re.compile(r"\s*[,;|\n]\s*")
+_BOUNDARY = ",;|\n\t "
+NO_WORDS = {"0", "nee", "no", "n", "false", "onwaar"}  # a per-option column's "not chosen" (KoboToolbox 0)
+
+
+def multiple_choice(q: m.Questionnaire) -> dict[str, m.ChoiceItem]:
+    """The multiple-choice questions: stored as one answer field per option ("id.code")."""
+    return {i.id: i for i in q.items if isinstance(i, m.ChoiceItem) and i.type != "single_choice"}
+
+
+def choice_texts(q: m.Questionnaire, item: m.ChoiceItem, answers: dict[str, int | str | None]) -> list[tuple[str, str]]:
+    """Every text that stands for an option of `item`, with its code: the mapping's answer
+    texts, the option labels in every language (manager wording too) and the codes themselves."""
+    scale = q.scales[item.scale]
+    by_label = {t.casefold(): str(o.code) for o in scale.options
+                for t in [*o.label.values(), *(o.manager_label or {}).values()]}
+    codes = {str(o.code) for o in scale.options}
+    found: list[tuple[str, str]] = []
+    for text, code in answers.items():
+        if code is not None:
+            found.append((text, str(code) if str(code) in codes else by_label.get(str(code).casefold(), str(code))))
+    found += [(label, code) for label, code in by_label.items()] + [(code, code) for code in codes]
+    return [(t, c) for t, c in found if t.strip()]
+
+
+def split_choices(text: str, choices: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """The option codes listed in one cell, and the parts that are no option. At each place the
+    longest option text that fits wins, so an option text may itself hold a comma."""
+    found, unknown = _split(text, choices)
+    return list(dict.fromkeys(code for _, code in found)), unknown
+
+
+def _split(text: str, choices: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[str]]:
+    ordered = sorted(choices, key=lambda pair: -len(pair[0]))
+    folded = text.casefold()
+    found: list[tuple[str, str]] = []  # (the text as written, its code)
+    unknown: list[str] = []
+    at, end = 0, len(text)
+    while at < end:
+        while at < end and text[at] in _BOUNDARY:
+            at += 1
+        if at >= end:
+            break
+        for choice, code in ordered:
+            stop = at + len(choice)
+            if folded.startswith(choice.casefold(), at) and (stop == end or text[stop] in _BOUNDARY):
+                found.append((text[at:stop], code))
+                at = stop
+                break
+        else:
+            separator = _LIST_SEPARATOR.search(text, at)
+            stop = separator.start() if separator else end
+            unknown.append(text[at:stop].strip())
+            at = max(stop, at + 1)
+    return found, [u for u in unknown if u]
 
 
 # --------------------------------------------------------------------------- drafting
@@ -549,20 +635,36 @@ def draft_mapping(scan: Scan, export: Export) -> Draft:
             score = _similarity(variants, texts) if texts else 0.0
             if score >= DRAFT_CUTOFF:
                 scored.append((score, col, f))
+    multi = multiple_choice(q)
+    for col in candidates:  # a multiple-choice question whose chosen options are listed in one cell
+        variants = _variants(col)
+        for item in multi.values():
+            texts = [_norm(t[other]) for t in (item.text, item.manager_text) if t for other in q.languages
+                     if other in t]
+            score = _similarity(variants, texts)
+            if score >= DRAFT_CUTOFF and any(_split(v, choice_texts(q, item, {}))[0] for v in values[col] if v):
+                scored.append((score, col, item))  # type: ignore[arg-type]
     taken_columns: set[str] = set()
     taken_fields: set[str] = set()
-    chosen: dict[str, tuple[m.AnswerField, float]] = {}
+    chosen: dict[str, tuple[Any, float]] = {}
     for score, col, f in sorted(scored, key=lambda t: -t[0]):
-        if col in taken_columns or f.key in taken_fields:
+        key = f.key if isinstance(f, m.AnswerField) else f.id
+        if col in taken_columns or key in taken_fields:
             continue
         taken_columns.add(col)
-        taken_fields.add(f.key)
+        if isinstance(f, m.AnswerField):  # one column per option: the question is not in one column
+            taken_fields |= {f.key, f.item_id if f.aspect == "option" else f.key}
+        else:
+            taken_fields |= {f.id} | {f"{f.id}.{o.code}" for o in q.scales[f.scale].options}
         chosen[col] = (f, score)
     entries = []
     for col in export.columns:
         if col not in chosen:
             continue
         f, score = chosen[col]
+        if not isinstance(f, m.AnswerField):
+            entries.append({"column": col, "field": f.id, "answers": _draft_options(q, f, values[col])})
+            continue
         entry: dict[str, Any] = {"column": col, "field": f.key}
         answers = _draft_answers(q, f, values[col])
         if answers:
@@ -607,9 +709,29 @@ def _department_column(columns: list[str], values: dict[str, list[str]],
     return best if best_share >= 0.5 else None
 
 
+def _draft_options(q: m.Questionnaire, item: m.ChoiceItem, column: list[str]) -> dict[str, Any]:
+    """Each option text found in a column listing chosen options, with its code; a part that is
+    no option gets the closest label's code, or none (the consultant fills it in)."""
+    choices = choice_texts(q, item, {})
+    answers: dict[str, Any] = {}
+    for value in column:
+        found, unknown = _split(value, choices)
+        for text, code in found:
+            answers.setdefault(text, code)
+        for text in unknown:
+            ranked = sorted(((difflib.SequenceMatcher(None, _norm(text), _norm(label)).ratio(), code)
+                             for label, code in choices), key=lambda t: -t[0])
+            answers.setdefault(text, ranked[0][1] if ranked and ranked[0][0] >= ANSWER_CUTOFF else None)
+    return dict(sorted(answers.items(), key=lambda pair: pair[0].casefold()))
+
+
 def _draft_answers(q: m.Questionnaire, f: m.AnswerField, column: list[str]) -> dict[str, Any]:
     if f.kind in (m.FieldKind.open, m.FieldKind.score) or f.scale is None:
         return {}
+    if f.kind is m.FieldKind.check:  # one column per option: a yes (or no) needs no mapping; a label ticks
+        shown = {v for v in column if v and v.casefold() not in c.YES_WORDS | NO_WORDS}
+        return {text: f.key.rsplit(".", 1)[1] if _is_option(q, f, text) else None
+                for text in sorted(shown, key=str.casefold)}
     scale = q.scales[f.scale]
     labels: list[tuple[str, int | str]] = []
     for option in scale.options:
@@ -732,11 +854,20 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
     issues: list[tuple[str, str]] = []
     kept: list[str] = []  # what the row's hash is made of: never an identifying column
     unanswered: list[str] = []
+    q = ctx.questionnaire
     for fm in mapping.fields:
-        f = fields[fm.field]
         text = row[index[fm.column]].strip()
         kept.append(f"{fm.field}={text}")
         location = f"column '{fm.column[:60]}'"  # the row is in the recorded path (export#row N)
+        f = fields.get(fm.field)
+        if f is None:  # a multiple-choice question, its chosen options listed in one cell
+            item = q.item(fm.field)
+            codes, unknown = split_choices(text, choice_texts(q, item, fm.answers))
+            answers.extend(c.AnswerValue(f"{item.id}.{code}", 1.0, None) for code in codes)
+            if unknown:
+                issues.append((location, f"{len(unknown)} part(s) of the answer are no option of {item.id} (add "
+                                         "them to the mapping's answers); they were left out"))
+            continue
         if not text and (number, index[fm.column]) in lost:
             issues.append((location, "the export holds a formula without its value here (the tool wrote an "
                                      "answer starting with '=' as a formula); the answer was left out. The CSV "
@@ -747,6 +878,11 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
                 unanswered.append(fm.field)
             continue
         translated = _translate(fm, text)
+        if f.kind is m.FieldKind.check:  # one column per option: its code or label, or a yes, ticks it
+            if translated.casefold() in NO_WORDS:
+                continue
+            if _is_option(q, f, translated):
+                translated = "yes"
         try:
             answers.append(c._parse(ctx.questionnaire, ctx.labels, f, translated, translated))
         except ValueError as exc:
@@ -797,6 +933,16 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
     if not answers:
         return _reject(store, path, sha, size, f"{why}, and no question was answered")
     return _record_unverified(store, scan, path, sha, size, department, role, answers, issues, why)
+
+
+def _is_option(q: m.Questionnaire, f: m.AnswerField, text: str) -> bool:
+    """`text` is the code or a label of the option this tick field stands for."""
+    code = f.key.rsplit(".", 1)[1]
+    option = next((o for o in q.scales[f.scale].options if str(o.code) == code), None) if f.scale else None
+    if option is None:
+        return False
+    texts = [code, *option.label.values(), *(option.manager_label or {}).values()]
+    return text.casefold() in {t.casefold() for t in texts}
 
 
 def _translate(fm: FieldMap, text: str) -> str:

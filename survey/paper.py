@@ -8,11 +8,25 @@ nothing is ever fetched.
 
 Every option is printed as a tick box; statements of one scale form a table whose header
 (the answer labels) repeats on every page the table runs over, and a row never splits.
-The form id is printed in groups of four (`formid.grouped`) on every page, with page numbers.
+The form id is printed in groups of four (`formid.grouped`) on every page, with page numbers,
+and as a QR code on page 1 (a typist's scanner types it into the entry workbook).
+
+Speed: laying out a form takes WeasyPrint most of a second, and the forms of one department
+and role differ only in their id. So the form is laid out once per department and role without
+an id, the ids of a whole batch are laid out in one small document (paper_stamp.html: per form
+its page 1 with the form-number box, and one page for all later pages), and each form's pages
+are assembled with pypdf: a page draws the form's page and its stamp, both Form XObjects written
+once per file. Nothing in either document's content is parsed or rewritten
+(benchmarks/paper.py: about 17x faster than laying out every form whole).
+
+A PDF goes beside its Excel form, under the same neutral name ("<title> - <department> - <role> <n>.pdf"):
+the Excel form is found by the id inside it (the store keeps no file name), and a form whose
+Excel file is no longer in forms/ (handed out) gets no PDF, so no id is out twice.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import multiprocessing
 import os
@@ -26,7 +40,7 @@ from pathlib import Path
 from survey.atomic import atomic_path
 from survey.errors import ScanError
 from survey.formid import grouped
-from survey.forms import slug
+from survey.forms import handout_lines, slug
 from survey.questionnaire import model as m
 from survey.scan import Scan
 from survey.store import IssuedForm, Store
@@ -38,6 +52,7 @@ PRINT_FOLDER = "print"
 class PaperResult:
     forms: list[Path] = field(default_factory=list)  # one PDF per form written now
     print_files: list[Path] = field(default_factory=list)  # one per department
+    without_excel: int = 0  # issued forms without a PDF whose Excel file is not in forms/ (handed out?)
 
 
 # -- the model the template renders ----------------------------------------------------------
@@ -124,7 +139,9 @@ def form_model(scan: Scan, department: str, role: str, lang: str | None = None) 
 
     return {"lang": lang, "dir": "rtl" if right_to_left(lang) else "ltr", "title": q.title[lang], "organisation": scan.organisation, "department": department,
             "role": w["role_manager"] if role == "manager" else w["role_employee"],
-            "intro": _text(scan, role, q.introduction, lang=lang), "sections": sections}
+            "intro": _text(scan, role, q.introduction, lang=lang), "sections": sections,
+            # the same deadline, return route, contact and privacy text as the Excel form
+            "handout": handout_lines(scan, lang), "privacy": w["form_privacy"].format(threshold=scan.anonymity_threshold)}
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -136,6 +153,21 @@ def _css_string(value: object) -> str:
     return "".join(c if c.isalnum() or c in " -.,:;()" else f"\\{ord(c):x} " for c in text)
 
 
+def qr_code(form_id: str) -> str:
+    """The form id as a QR code (an SVG data: URL): what a typist's scanner reads."""
+    import segno
+
+    return segno.make(form_id, error="m", micro=False).svg_data_uri(scale=4, border=0)
+
+
+@dataclass
+class _Base:
+    """A form of one department and role laid out without an id, as a PDF."""
+
+    reader: object  # pypdf.PdfReader
+    pages: int
+
+
 class _Renderer:
     def __init__(self, scan: Scan):
         from survey.report import _pdf_resources, environment, inert_css
@@ -144,39 +176,136 @@ class _Renderer:
         self.env = environment(scan)  # the report's sandbox: the scan's templates/ first, then bundled ones
         self.env.filters["css_string"] = _css_string
         self.template = self.env.get_template("paper_form.html")
+        self.stamp_template = self.env.get_template("paper_stamp.html")
         self.css = inert_css(self.env.loader.get_source(self.env, "paper_form.css")[0])  # type: ignore[union-attr]
         self.base_url, self.fetcher = _pdf_resources(scan)
         self.models: dict[tuple[str, str, str], dict] = {}
-        self._blank = None
+        self.bases: dict[tuple[str, str, str], _Base] = {}
+        self.words: dict[str, dict] = {}
 
-    def html(self, form: IssuedForm) -> str:
+    def language(self, form: IssuedForm) -> str:
+        return form.language or self.scan.language
+
+    def wording(self, lang: str) -> dict:
         from survey.forms import form_words
 
-        lang = form.language or self.scan.language
-        key = (form.department, form.role, lang)
-        if key not in self.models:
-            self.models[key] = form_model(self.scan, form.department, form.role, lang)
-        return self.template.render(form=self.models[key], form_id=grouped(form.form_id),
-                                    w=form_words(self.scan, lang), css=self.css)
+        if lang not in self.words:
+            self.words[lang] = form_words(self.scan, lang)
+        return self.words[lang]
 
-    def blank(self):
-        """An empty A4 page: the back of a form with an odd number of pages in a print file."""
+    def model(self, form: IssuedForm) -> dict:
+        key = (form.department, form.role, self.language(form))
+        if key not in self.models:
+            self.models[key] = form_model(self.scan, form.department, form.role, self.language(form))
+        return self.models[key]
+
+    def html(self, form: IssuedForm, with_id: bool = True) -> str:
+        return self.template.render(form=self.model(form), form_id=grouped(form.form_id) if with_id else "",
+                                    qr=qr_code(form.form_id) if with_id else "",
+                                    w=self.wording(self.language(form)), css=self.css)
+
+    def _render(self, html: str):
         from weasyprint import HTML
 
-        if self._blank is None:
-            self._blank = HTML(string="<style>@page { size: A4 }</style><p></p>", url_fetcher=self.fetcher).render()
-        return self._blank
+        return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render()
 
     def document(self, form: IssuedForm):
-        from weasyprint import HTML
+        """The whole form laid out in one go: the naive way, kept as the benchmark's reference."""
+        return self._render(self.html(form))
 
-        return HTML(string=self.html(form), base_url=self.base_url, url_fetcher=self.fetcher).render()
+    def base(self, form: IssuedForm) -> _Base:
+        from pypdf import PdfReader
+
+        key = (form.department, form.role, self.language(form))
+        if key not in self.bases:
+            document = self._render(self.html(form, with_id=False))
+            self.bases[key] = _Base(PdfReader(io.BytesIO(document.write_pdf())), len(document.pages))
+        return self.bases[key]
+
+    def stamps(self, batch: list[IssuedForm]):
+        """The ids of a batch in one document (a PdfReader): for each form its page 1, and one page
+        for all its later pages."""
+        from pypdf import PdfReader
+
+        # page 1 (the form-number box) and, shared by all later pages, the id at the top right
+        stamps = [{"form_id": grouped(f.form_id), "qr": qr_code(f.form_id), "pages": min(2, self.base(f).pages)}
+                  for f in batch]
+        lang = self.language(batch[0])  # a batch is one department in one language
+        html = self.stamp_template.render(stamps=stamps, lang=lang, w=self.wording(lang), css=self.css)
+        document = self._render(html)
+        if len(document.pages) != sum(s["pages"] for s in stamps):  # a template override out of step
+            raise ScanError("the paper form's id could not be placed on every page (paper_stamp.html makes "
+                            f"{len(document.pages)} pages for {sum(s['pages'] for s in stamps)})",
+                            fix="give each stamp its own page in DIR/templates/paper_stamp.html, or remove the "
+                                "override")
+        return PdfReader(io.BytesIO(document.write_pdf()))
 
 
-def pdf_path(folder: Path, form: IssuedForm) -> Path:
-    """Beside the form's Excel file: forms/<department>/<id>.pdf."""
-    relative = Path(form.file) if form.file else Path(slug(form.department)) / f"{form.form_id}.xlsx"
-    return folder / relative.with_suffix(".pdf")
+class _Assembler:
+    """Builds a PDF of pages that each draw a form page and a stamp page (both Form XObjects,
+    written once per file however many pages draw them) (pypdf)."""
+
+    def __init__(self, title: str):
+        from pypdf import PdfWriter
+
+        self.writer = PdfWriter()
+        self.writer.add_metadata({"/Title": title, "/Creator": "survey"})  # never an id
+        self.shared: dict[tuple[int, int], object] = {}
+
+    def _xobject(self, reader, number: int):
+        from pypdf.generic import NameObject, StreamObject
+
+        key = (id(reader), number)
+        if key not in self.shared:
+            page = reader.pages[number]
+            stream = StreamObject()
+            stream.set_data(page.get_contents().get_data())
+            stream = stream.flate_encode()
+            stream.update({NameObject("/Type"): NameObject("/XObject"), NameObject("/Subtype"): NameObject("/Form"),
+                           NameObject("/BBox"): page.mediabox,
+                           NameObject("/Resources"): page["/Resources"].clone(self.writer)})
+            self.shared[key] = self.writer._add_object(stream)
+        return self.shared[key]
+
+    def add_form(self, base: _Base, stamps, first: int) -> None:
+        """The form's pages: form page i under stamp page `first` (page 1) or `first + 1`."""
+        from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+        box = base.reader.pages[0].mediabox  # type: ignore[attr-defined]
+        for number in range(base.pages):
+            page = self.writer.add_blank_page(box.width, box.height)
+            page[NameObject("/Resources")] = DictionaryObject({NameObject("/XObject"): DictionaryObject({
+                NameObject("/Form"): self._xobject(base.reader, number),
+                NameObject("/Stamp"): self._xobject(stamps, first + min(number, 1))})})
+            content = StreamObject()
+            content.set_data(b"q /Form Do Q q /Stamp Do Q")
+            page[NameObject("/Contents")] = self.writer._add_object(content)
+
+    def blank(self, like: _Base) -> None:
+        box = like.reader.pages[0].mediabox  # type: ignore[attr-defined]
+        self.writer.add_blank_page(box.width, box.height)
+
+    def write(self, path: Path) -> None:
+        with atomic_path(path) as partial, open(partial, "wb") as out:
+            self.writer.write(out)
+
+
+def pdf_path(excel: Path) -> Path:
+    """Beside the form's Excel file, under the same neutral name."""
+    return excel.with_suffix(".pdf")
+
+
+def excel_forms(folders: list[Path]) -> dict[str, Path]:
+    """The form id inside every Excel form in these folders (file names carry no id)."""
+    from survey.collect import form_id_in
+
+    found: dict[str, Path] = {}
+    for folder in folders:
+        for path in sorted(folder.glob("*.xlsx")) if folder.is_dir() else []:
+            form_id = form_id_in(path)
+            if form_id:
+                found.setdefault(form_id, path)
+    return found
 
 
 PRINT_BATCH = 50  # forms per print file: a print room's job, and bounded memory while rendering
@@ -185,35 +314,51 @@ PARALLEL_FROM = 8  # forms; below this, starting worker processes costs more tha
 
 def write_paper_forms(scan: Scan, out: Path | None = None,
                       progress: Callable[[Iterator[Path]], Iterator[Path]] | None = None) -> PaperResult:
-    """A PDF for every issued form of this wave that has none yet, and for each department
-    print files (at most PRINT_BATCH forms each) with the forms written now, for the print
-    room. Departments are rendered in parallel when there are many forms."""
+    """A PDF for every issued form of this wave that never had one and whose Excel form is
+    still in forms/, and for each department print files (at most PRINT_BATCH forms each)
+    with the forms written now, for the print room. Departments are rendered in parallel
+    when there are many forms."""
     folder = out or scan.forms_dir
     with Store(scan.store_path) as store:
-        forms = [f for f in store.issued() if f.wave == scan.wave]
-    todo = [f for f in forms if not pdf_path(folder, f).exists()]
+        forms = [f for f in store.issued() if f.wave == scan.wave and f.paper_at is None
+                 and not f.folder.startswith("codes:")]
+        excel = excel_forms(sorted({folder / f.folder for f in forms}))
+        had_pdf = [f.form_id for f in forms if f.form_id in excel and pdf_path(excel[f.form_id]).exists()]
+        store.mark_paper(had_pdf)  # from before the store recorded it
     result = PaperResult()
+    todo = [(f, pdf_path(excel[f.form_id])) for f in forms if f.form_id in excel and f.form_id not in had_pdf]
+    result.without_excel = sum(1 for f in forms if f.form_id not in excel)
     if not todo:
         return result
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
-    jobs: list[tuple[str, list[IssuedForm]]] = []
-    by_department: dict[str, list[IssuedForm]] = {}
-    for form in todo:
-        by_department.setdefault(form.department, []).append(form)
-    for department, group in by_department.items():
+    jobs: list[tuple[str, list[tuple[IssuedForm, Path]]]] = []
+    by_department: dict[tuple[str, str], list[tuple[IssuedForm, Path]]] = {}
+    for form, path in todo:
+        by_department.setdefault((form.department, form.language or scan.language), []).append((form, path))
+    for (department, lang), group in by_department.items():
         batches = [group[i:i + PRINT_BATCH] for i in range(0, len(group), PRINT_BATCH)]
         for number, batch in enumerate(batches, start=1):
-            name = slug(department) + f"-{stamp}" + (f"-{number}" if len(batches) > 1 else "")
+            name = (slug(department) + ("" if lang == scan.language else f"-{lang}") + f"-{stamp}"
+                    + (f"-{number}" if len(batches) > 1 else ""))
             jobs.append((name, batch))
-    done = _run_jobs(scan, folder, jobs)
-    iterator: Iterator[Path] = (path for paths, _ in done for path in paths)
-    for path in progress(iterator) if progress is not None else iterator:
+    forms_by_path = {path: form.form_id for form, path in todo}
+
+    def written() -> Iterator[Path]:
+        for paths, _ in _run_jobs(scan, folder, jobs):
+            with Store(scan.store_path) as store:
+                store.mark_paper([forms_by_path[p] for p in paths])
+            yield from paths
+
+    for path in progress(written()) if progress is not None else written():
         result.forms.append(path)
     result.print_files.extend(folder / PRINT_FOLDER / f"{name}.pdf" for name, _ in jobs)
     return result
 
 
-def _run_jobs(scan: Scan, folder: Path, jobs: list[tuple[str, list[IssuedForm]]]) -> Iterator[tuple[list[Path], Path]]:
+Job = tuple[str, list[tuple[IssuedForm, Path]]]
+
+
+def _run_jobs(scan: Scan, folder: Path, jobs: list[Job]) -> Iterator[tuple[list[Path], Path]]:
     if sum(len(batch) for _, batch in jobs) < PARALLEL_FROM or len(jobs) < 2:
         renderer = _renderer(scan)
         for name, batch in jobs:
@@ -236,7 +381,7 @@ def _init_worker(scan_folder: Path) -> None:
     _WORKER["renderer"] = _renderer(load_scan(scan_folder))
 
 
-def _batch_in_worker(folder: Path, name: str, batch: list[IssuedForm]) -> tuple[list[Path], Path]:
+def _batch_in_worker(folder: Path, name: str, batch: list[tuple[IssuedForm, Path]]) -> tuple[list[Path], Path]:
     return _write_batch(_WORKER["renderer"], folder, name, batch)
 
 
@@ -248,30 +393,31 @@ def _renderer(scan: Scan) -> _Renderer:
                         fix="install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0)") from None
 
 
-def _write_batch(renderer: _Renderer, folder: Path, name: str, batch: list[IssuedForm]) -> tuple[list[Path], Path]:
+def _write_batch(renderer: _Renderer, folder: Path, name: str,
+                 batch: list[tuple[IssuedForm, Path]]) -> tuple[list[Path], Path]:
     """Each form's PDF beside its Excel form, then the batch's print file (all their pages)."""
     logger = logging.getLogger("weasyprint")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        documents, paths = [], []
-        for form in batch:
-            document = renderer.document(form)
-            target = pdf_path(folder, form)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(target) as partial:
-                document.write_pdf(partial)
-            documents.append(document)
+        forms = [form for form, _ in batch]
+        stamps = renderer.stamps(forms)
+        title = renderer.scan.questionnaire.title[renderer.scan.language]
+        printed = _Assembler(title)
+        first, paths = 0, []
+        for form, target in batch:
+            base = renderer.base(form)
+            single = _Assembler(title)
+            single.add_form(base, stamps, first)
+            single.write(target)
+            printed.add_form(base, stamps, first)
+            if base.pages % 2:  # every form starts on a new sheet when printed double-sided
+                printed.blank(base)
+            first += min(2, base.pages)
             paths.append(target)
         target = folder / PRINT_FOLDER / f"{name}.pdf"
         target.parent.mkdir(parents=True, exist_ok=True)
-        pages = []
-        for document in documents:  # every form starts on a new sheet when printed double-sided
-            pages.extend(document.pages)
-            if len(document.pages) % 2:
-                pages.extend(renderer.blank().pages)
-        with atomic_path(target) as partial:
-            documents[0].copy(pages).write_pdf(partial)
+        printed.write(target)
     finally:
         logger.setLevel(level)
     return paths, target

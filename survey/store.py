@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 from survey.errors import Location, ScanError
 
 APPLICATION_ID = 0x53525659  # 'SRVY'
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 OUTCOMES = ("accepted", "duplicate", "superseded", "rejected")
 
 # Version 1: the first store (no version number yet).
@@ -161,8 +161,20 @@ CREATE TABLE edition_figures (
 )
 """
 
+# Version 5: a form's file name carries no id and the store no file name: nothing links a
+# handed-out file to its form id but the file itself. `file` ("Zorg/<form id>.xlsx") becomes
+# `folder` ("Zorg"), the department folder the form was written into (codes keep
+# "codes:<csv name>"); `paper_at` records that a form's paper PDF was written, so it is never
+# written twice (a second copy of a form under the same id).
+_V5 = """
+ALTER TABLE issued_forms RENAME COLUMN file TO folder;
+UPDATE issued_forms SET folder = rtrim(substr(folder, 1, length(folder) - length(form_id) - 5), '/\\')
+    WHERE folder NOT LIKE 'codes:%' AND substr(folder, -length(form_id) - 5) = form_id || '.xlsx';
+ALTER TABLE issued_forms ADD COLUMN paper_at TEXT
+"""
+
 # MIGRATIONS[i] takes a store from version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
 
 
 @dataclass(frozen=True)
@@ -185,7 +197,8 @@ class IssuedForm:
     wave: str
     language: str
     issued_at: str
-    file: str
+    folder: str  # the department folder it was written into (relative to forms/), or "codes:<csv name>"
+    paper_at: str | None = None  # when its paper PDF was written
 
 
 @dataclass(frozen=True)
@@ -291,18 +304,24 @@ class Store:
     def issue(self, forms: list[IssuedForm]) -> None:
         with self.transaction() as db:
             db.executemany(
-                "INSERT INTO issued_forms (form_id, department_key, department, role, wave, language, file) "
+                "INSERT INTO issued_forms (form_id, department_key, department, role, wave, language, folder) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(f.form_id, f.department_key, f.department, f.role, f.wave, f.language, f.file) for f in forms])
+                [(f.form_id, f.department_key, f.department, f.role, f.wave, f.language, f.folder) for f in forms])
+
+    def mark_paper(self, form_ids: list[str]) -> None:
+        """These forms have their paper PDF now."""
+        with self.transaction() as db:
+            db.executemany("UPDATE issued_forms SET paper_at = strftime('%Y-%m-%dT%H:%M:%S', 'now') "
+                           "WHERE form_id = ? AND paper_at IS NULL", [(f,) for f in form_ids])
 
     def issued(self) -> list[IssuedForm]:
-        rows = self.db.execute("SELECT form_id, department_key, department, role, wave, language, issued_at, file "
-                               "FROM issued_forms ORDER BY rowid").fetchall()
+        rows = self.db.execute("SELECT form_id, department_key, department, role, wave, language, issued_at, folder, "
+                               "paper_at FROM issued_forms ORDER BY rowid").fetchall()
         return [IssuedForm(*row) for row in rows]
 
     def issued_form(self, form_id: str) -> IssuedForm | None:
-        row = self.db.execute("SELECT form_id, department_key, department, role, wave, language, issued_at, file "
-                              "FROM issued_forms WHERE form_id = ?", (form_id,)).fetchone()
+        row = self.db.execute("SELECT form_id, department_key, department, role, wave, language, issued_at, folder, "
+                              "paper_at FROM issued_forms WHERE form_id = ?", (form_id,)).fetchone()
         return IssuedForm(*row) if row else None
 
     def forget_issued(self, form_ids: list[str]) -> None:

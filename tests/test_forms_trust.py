@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from survey.cli import cli
-from survey.collect import collect
+from survey.collect import collect, form_id_in
 from survey.demo import fill_form
 from survey.errors import ScanError
 from survey.formid import grouped, new_form_id, normalise
@@ -100,8 +100,7 @@ def test_issued_forms_are_recorded_with_their_department_and_role(scan):
     assert len(issued) == 10
     assert {(f.department, f.role) for f in issued} == {("Zorg", "employee"), ("Zorg", "manager"),
                                                          ("Keuken", "employee")}
-    files = {p.stem for p in forms_in(scan)}
-    assert files == {f.form_id for f in issued}
+    assert {form_id_in(p) for p in forms_in(scan)} == {f.form_id for f in issued}
 
 
 # --------------------------------------------------------------------------- forgery
@@ -156,7 +155,7 @@ def test_department_and_role_come_from_the_issue_record(scan):
     form = next(f for f in forms_in(scan, "Zorg") if _meta(f)["role"] == "manager")
     fill_form(scan, form, ANSWERS, scan.inbox / "m.xlsx")
     collect(scan)
-    assert counted(scan) == [(form.stem, "Zorg", "manager")]
+    assert counted(scan) == [(form_id_in(form), "Zorg", "manager")]
 
 
 def test_sheets_and_structure_are_locked_with_a_password(scan):
@@ -279,7 +278,7 @@ def test_copies_follow_one_rule_in_every_order_and_name(scan, tmp_path):
                 scan.inbox.mkdir()
                 with Store(scan.store_path) as store:  # the issue record is what collect checks
                     from survey.store import IssuedForm
-                    store.issue([IssuedForm(form.stem, "zorg", "Zorg", "employee", "2026", "nl", "", "x")])
+                    store.issue([IssuedForm(form_id_in(form), "zorg", "Zorg", "employee", "2026", "nl", "", "x")])
             outcome_by_version = {}
             for step, index in enumerate(order):
                 shutil.copy(made[index], scan.inbox / name_order[index])
@@ -315,7 +314,7 @@ def test_keep_lets_the_consultant_choose_and_is_recorded(scan, tmp_path):
     result = CliRunner().invoke(cli, ["collect", str(scan.folder), "--keep", str(scan.inbox / "copy0.xlsx")])
     assert result.exit_code == 0, result.output
     assert outcome_of(scan, "copy0.xlsx")[0] == "accepted"
-    assert outcome_of(scan, "copy2.xlsx") == ("superseded", f"the consultant chose copy0.xlsx for form {form.stem}")
+    assert outcome_of(scan, "copy2.xlsx") == ("superseded", f"the consultant chose copy0.xlsx for form {form_id_in(form)}")
     with Store(scan.store_path) as store:
         assert [a.value_num for a in store.answers() if a.field == "plezier"] == [6.0]
     collect(scan)  # the decision holds on the next collect

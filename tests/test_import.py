@@ -318,7 +318,7 @@ def test_cli_codes_draft_and_import(tmp_path):
     codes_csv = next((scan.forms_dir / "codes").glob("*.csv"))
     assert len(codes_csv.read_text().splitlines()) == 5
     with Store(scan.store_path) as store:
-        assert all(f.file == f"codes:{codes_csv.name}" for f in store.issued())
+        assert all(f.folder == f"codes:{codes_csv.name}" for f in store.issued())
     result = runner.invoke(cli, ["import", str(scan.folder), str(source), "--draft-mapping"])
     assert result.exit_code == 0, result.output
     drafted = scan.folder / "mappings" / (source.stem + ".yaml")
@@ -364,3 +364,135 @@ def test_two_rows_with_one_code_one_counts_and_english_export_in_dutch_scan(tmp_
     assert result.count("rejected") == 13  # no code
     with Store(scan.store_path) as store:
         assert len(store.responses()) == 1
+
+
+# --------------------------------------------------------------------------- multiple choice
+
+SOURCES = """  bron:
+    kind: nominal
+    options:
+      - {code: new_tasks, label: {nl: Nieuwe taken, en: New tasks}}
+      - {code: course, label: {nl: "Een cursus, training of opleiding", en: "A course, training or study"}}
+      - {code: colleagues, label: {nl: Collega's, en: Colleagues}}
+      - {code: colleagues_wide, label: {nl: "Collega's, ook van andere afdelingen", en: "Colleagues, also from other departments"}}
+      - {code: other, label: {nl: Iets anders, en: Something else}}
+"""
+SOURCES_ITEM = """      - id: bronnen
+        type: multiple_choice
+        scale: bron
+        required: false
+        text: {nl: Waar komen jouw ontwikkelvragen vandaan?, en: Where do your development questions come from?}
+"""
+MULTI_HEADER = "Waar komen jouw ontwikkelvragen vandaan?"
+# a Google Forms checkbox answer as written (", " between the chosen options), and what it means
+GOOGLE_CELLS = [
+    ("Nieuwe taken, Een cursus, training of opleiding", {"new_tasks", "course"}),
+    ("Collega's, ook van andere afdelingen", {"colleagues_wide"}),  # the longest option text wins
+    ("Collega's, Iets anders", {"colleagues", "other"}),
+    ("Collega's, Mijn coach", {"colleagues"}),  # "Other" typed in: no option
+    ("", set()),
+]
+
+
+def multi_scan(tmp_path, lang="nl"):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "q.yaml"
+    path.write_text(QUESTIONNAIRE.replace("scales:\n", "scales:\n" + SOURCES, 1) + SOURCES_ITEM, encoding="utf-8")
+    return init_scan(tmp_path / "scan", "Org", path, lang, "2026", 3,
+                     [Department(name, 8, 1) for name in DEPARTMENTS[lang]])
+
+
+def ticks(scan):
+    with Store(scan.store_path) as store:
+        by_response: dict[str, set[str]] = {}
+        forms = {r.id: r.form_id for r in store.responses()}
+        for a in store.answers():
+            if a.field.startswith("bronnen."):
+                by_response.setdefault(forms[a.response_id], set()).add(a.field.split(".", 1)[1])
+    return by_response
+
+
+def test_multiple_choice_in_one_cell_split_by_option_texts(tmp_path):
+    """Google Forms (", "), Microsoft Forms (";", one at the end) and KoboToolbox (codes and
+    spaces) list the chosen options in one cell; the draft maps the column to the question."""
+    from survey.importing import split_choices
+
+    scan = multi_scan(tmp_path)
+    codes = issue_codes(scan, 7, "Zorg").codes
+    cells = GOOGLE_CELLS + [("Nieuwe taken;Collega's, ook van andere afdelingen;", {"new_tasks", "colleagues_wide"}),
+                            ("new_tasks course", {"new_tasks", "course"})]
+    rows = [["Tijdstempel", "Code", MULTI_HEADER]] + [["2-3-2026 10:05:46", grouped(code), cell]
+                                                     for code, (cell, _) in zip(codes, cells)]
+    export = tmp_path / "google.csv"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    export.write_text(out.getvalue(), encoding="utf-8")
+    draft = draft_mapping(scan, read_export(export))
+    entry = next(e for e in draft.mapping["fields"] if e["column"] == MULTI_HEADER)
+    assert entry["field"] == "bronnen"
+    assert entry["answers"]["Mijn coach"] is None  # the consultant decides what it stands for
+    assert entry["answers"]["Een cursus, training of opleiding"] == "course"
+    with pytest.raises(MappingError, match="'Mijn coach' of column .* has no code yet"):
+        mapping = tmp_path / "map.yaml"
+        write_draft(draft, mapping)
+        import_export(scan, export, mapping)
+    entry["answers"]["Mijn coach"] = "other"
+    YAML().dump(draft.mapping, mapping)
+    result = import_export(scan, export, mapping)
+    assert result.count("accepted") == 6  # the empty row answered nothing
+    expected = {code: want for code, (_, want) in zip(codes, cells) if want}
+    expected[codes[3]] = {"colleagues", "other"}  # "Mijn coach" mapped to other
+    assert ticks(scan) == expected
+    # an option text the mapping does not know is left out, and said
+    assert split_choices("Collega's, Mijn coach", [("Collega's", "colleagues")]) == (["colleagues"], ["Mijn coach"])
+
+
+def test_multiple_choice_one_column_per_option(tmp_path):
+    """LimeSurvey ("Y"), KoboToolbox (1/0) and Qualtrics (the choice text) give each option a column."""
+    scan = multi_scan(tmp_path)
+    codes = issue_codes(scan, 3, "Zorg").codes
+    header = [f"{MULTI_HEADER} [{label}]" for label in ("Nieuwe taken", "Collega's", "Iets anders")]
+    rows = [["token"] + header,
+            [codes[0], "Y", "", "Y"],
+            [codes[1], "1", "0", "0"],
+            [codes[2], "Nieuwe taken", "Collega's", ""]]
+    export = tmp_path / "lime.csv"
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    export.write_text(out.getvalue(), encoding="utf-8")
+    draft = draft_mapping(scan, read_export(export))
+    assert [(e["field"], e.get("answers", {})) for e in draft.mapping["fields"]] == [
+        ("bronnen.new_tasks", {"Nieuwe taken": "new_tasks"}), ("bronnen.colleagues", {"Collega's": "colleagues"}),
+        ("bronnen.other", {})]
+    mapping = tmp_path / "map.yaml"
+    YAML().dump(draft.mapping, mapping)
+    assert import_export(scan, export, mapping).count("accepted") == 3
+    assert ticks(scan) == {codes[0]: {"new_tasks", "other"}, codes[1]: {"new_tasks"},
+                           codes[2]: {"new_tasks", "colleagues"}}
+    with Store(scan.store_path) as store:
+        assert not store.issues()  # a 0 is an option not chosen, not a wrong answer
+
+
+def test_corpus_google_export_with_a_checkbox_question(tmp_path):
+    """The corpus's Google Forms export with a checkbox column as Forms writes it."""
+    source = corpus_dir("online-exports") / "google-forms" / "google-forms_download-responses.csv"
+    scan = multi_scan(tmp_path)
+    records = list(csv.reader(io.StringIO(source.read_text(encoding="utf-8-sig"), newline="")))
+    records = [r for r in records if r]
+    cells = [GOOGLE_CELLS[i % 3][0] for i in range(len(records) - 1)]  # options only, no "Other"
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_ALL).writerows([records[0] + [MULTI_HEADER]] +
+                                                     [r + [cell] for r, cell in zip(records[1:], cells)])
+    export = tmp_path / source.name
+    export.write_text(out.getvalue(), encoding="utf-8")
+    draft = draft_mapping(scan, read_export(export))
+    assert {e["field"] for e in draft.mapping["fields"]} == FIELDS | {"bronnen"}
+    mapping = tmp_path / "map.yaml"
+    YAML().dump(check(draft), mapping)
+    result = import_export(scan, export, mapping, unverified=True)
+    assert result.count("accepted", False) == len(cells)
+    with Store(scan.store_path) as store:
+        assert not [i for i in store.issues() if "no option" in i[2]]
+    got = sorted(sorted(v) for v in ticks(scan).values())
+    want = sorted(sorted(GOOGLE_CELLS[i % 3][1]) for i in range(len(cells)))
+    assert got == want

@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+
+from survey.collect import form_id_in
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -145,8 +147,8 @@ def test_none_of_these_with_another_option_is_an_answer_problem(mini, tmp_path):
         answers = [(a.response_id, a.field) for a in store.answers()]
     [(_, where, message)] = issues
     assert cells["bronnen.none"] in where and "'Geen van deze' is ticked together with another answer" in message
-    fields_first = {f for r, f in answers if r == by_form[first.stem]}
-    fields_second = {f for r, f in answers if r == by_form[second.stem]}
+    fields_first = {f for r, f in answers if r == by_form[form_id_in(first)]}
+    fields_second = {f for r, f in answers if r == by_form[form_id_in(second)]}
     assert "plezier" in fields_first and not any(f.startswith("bronnen.") for f in fields_first)
     assert "bronnen.none" in fields_second  # alone it is an answer: this one did not skip the question
 

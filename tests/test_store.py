@@ -117,3 +117,26 @@ def test_full_disk_stores_nothing_half_and_says_so(scan, monkeypatch):
     with Store(scan.store_path) as store:
         assert len(store.received()) == 1  # the first file only; nothing of the second
     assert run("collect", scan.folder).exit_code == 0
+
+
+def test_a_version_4_store_forgets_the_file_names_of_its_forms(tmp_path):
+    """Version 5: the issue record keeps a form's department folder, never its file name."""
+    path = tmp_path / "scan.db"
+    db = sqlite3.connect(path)
+    for step in store_module.MIGRATIONS[:4]:
+        for statement in step.split(";\n"):
+            if statement.strip():
+                db.execute(statement)
+    db.execute("PRAGMA user_version = 4")
+    db.executemany("INSERT INTO issued_forms (form_id, department_key, department, role, wave, language, file) "
+                   "VALUES (?, 'zorg', 'Zorg', 'employee', '2026', 'nl', ?)",
+                   [("KQ7M4XPA2R9TCB", "Zorg/KQ7M4XPA2R9TCB.xlsx"), ("AB7M4XPA2R9TCB", "Wijk\\Zorg\\AB7M4XPA2R9TCB.xlsx"),
+                    ("CD7M4XPA2R9TCB", "codes:codes-Zorg-employee-1.csv")])
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert [(f.form_id, f.folder, f.paper_at) for f in store.issued()] == [
+            ("KQ7M4XPA2R9TCB", "Zorg", None), ("AB7M4XPA2R9TCB", "Wijk\\Zorg", None),
+            ("CD7M4XPA2R9TCB", "codes:codes-Zorg-employee-1.csv", None)]
+        store.mark_paper(["KQ7M4XPA2R9TCB"])
+        assert store.issued_form("KQ7M4XPA2R9TCB").paper_at is not None
