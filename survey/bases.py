@@ -42,14 +42,15 @@ class Response:
     def manager_rate(self) -> float | None:
         return _rate(self.managers, self.expected_managers)
 
-    def describe(self, lang: str) -> str:
+    def describe(self, lang: str, numbers: str | None = None) -> str:
         """One line, the same in the report and in status: 'Respons 86%: 292 van de 340
         verwachte mensen vulden de vragenlijst in (276 medewerkers, 86%; 16 leidinggevenden, 80%).'"""
+        n = numbers or lang  # status speaks English but writes numbers the scan's way
         return wording(lang)["response_line"].format(
-            rate=percent(self.rate, lang), total=number(self.total, 0, lang),
-            expected=number(self.expected, 0, lang), employees=counted(self.employees, "count_employees", lang),
-            employee_rate=percent(self.employee_rate, lang), managers=counted(self.managers, "count_managers", lang),
-            manager_rate=percent(self.manager_rate, lang))
+            rate=percent(self.rate, n), total=number(self.total, 0, n),
+            expected=number(self.expected, 0, n), employees=counted(self.employees, "count_employees", lang),
+            employee_rate=percent(self.employee_rate, n), managers=counted(self.managers, "count_managers", lang),
+            manager_rate=percent(self.manager_rate, n))
 
 
 def _rate(n: int, expected: int) -> float | None:

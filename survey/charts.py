@@ -34,6 +34,7 @@ MIN_FONT = 8.0  # pt, at printed size
 FONT = 9.0
 INK = "#1D2528"
 WHITE = "#FFFFFF"
+BLACK = "#000000"
 TEAL = "#1F5F6B"
 WARM = "#A63603"
 # Okabe-Ito colours, chosen so every pair stays apart under deuteranopia and protanopia
@@ -95,8 +96,9 @@ def contrast(a: str | tuple[float, ...], b: str | tuple[float, ...]) -> float:
 
 
 def ink_on(fill: str | tuple[float, ...]) -> str:
-    """Dark or white text, whichever reads better on `fill`."""
-    return WHITE if contrast(WHITE, fill) > contrast(INK, fill) else INK
+    """Black or white text, whichever reads better on `fill`: one of them always reaches
+    4.58:1 (a softer dark ink would leave mid-tones below 4.5)."""
+    return WHITE if contrast(WHITE, fill) > contrast(BLACK, fill) else BLACK
 
 
 @contextmanager
@@ -194,7 +196,7 @@ def stacked_shares(rows: Sequence[str], shares: dict[str, Sequence[float]], colo
         for (label, values), colour, hatch in zip(shares.items(), colours, hatches):
             widths = np.array(values, dtype=float) * 100
             ink = ink_on(colour)
-            with plt.rc_context({"hatch.color": WHITE if ink == INK else "#FFFFFF99"}):
+            with plt.rc_context({"hatch.color": WHITE if ink == BLACK else "#FFFFFF99"}):
                 ax.barh(y, widths, left=left, color=colour, height=0.66, label=label, edgecolor=WHITE, linewidth=0.6,
                         hatch=hatch)
             for yi, lo, w in zip(y, left, widths):

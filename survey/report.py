@@ -229,7 +229,7 @@ class _Builder:
 
     # -- tables
     def dimension_table(self, groups: list[GroupResult]) -> Table:
-        headers = [self.w["group"], self.w["responses"]]
+        headers = [self.w["group"], self.w["employees_n"]]  # department figures are employees' answers
         if self.r.headline:
             headers.append(self.t(self.q_derived(self.r.headline).name))
         headers += [self.t(d.name) for d in self.q.dimensions.values()]
