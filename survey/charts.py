@@ -1,12 +1,24 @@
 """Charts as inline SVG. Each chart is drawn inside `_figure`, which fixes the style and
-always closes the figure, so no pyplot state leaks between charts."""
+always closes the figure, so no pyplot state leaks between charts.
+
+Print rules every chart keeps (tests/test_print.py checks them in the PDF):
+- figures are drawn at the size they are printed (`PRINT_WIDTH`, `HALF_WIDTH`: the A4
+  text width less nothing), and the report shows an SVG at its own size, never larger, so
+  no text is smaller than `MIN_FONT` pt on paper;
+- labels wrap at spaces only, never inside a word;
+- text on a coloured area is dark or white, whichever contrasts more (`ink_on`), and at
+  least 4.5:1 (WCAG AA) for every colour used;
+- colours are told apart by readers with deuteranopia or protanopia (Okabe-Ito based
+  palettes, tests/test_charts.py simulates both), and nothing depends on colour alone:
+  values are written on the bars and cells, dimensions have their own marker shape.
+"""
 
 from __future__ import annotations
 
 import io
 import math
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import matplotlib
@@ -14,34 +26,85 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.colors import LinearSegmentedColormap, Normalize, to_rgb
 
+PRINT_WIDTH = 6.9  # inches: the report's A4 text width (178 mm) with a little room
+HALF_WIDTH = 3.3  # one of two columns on a department page
+MIN_FONT = 8.0  # pt, at printed size
+FONT = 9.0
+INK = "#1D2528"
+WHITE = "#FFFFFF"
+BLACK = "#000000"
 TEAL = "#1F5F6B"
-WARM = "#C8553D"
-GREY = "#8A9A9E"
-DIMENSION_COLOURS = ["#1F5F6B", "#E09F3E", "#7A4E8C", "#3C8D5A", "#B03A48", "#4A6FA5"]
-PACE_MAP = LinearSegmentedColormap.from_list("pace", ["#B2402E", "#F3E3D3", "#F7F7F7", "#D5E8E4", "#1F6B5E"])
+WARM = "#A63603"
+# Okabe-Ito colours, chosen so every pair stays apart under deuteranopia and protanopia
+DIMENSION_COLOURS = ["#0072B2", "#D55E00", "#1D2528", "#56B4E9", "#F0E442", "#7F7F7F"]
+DIMENSION_MARKERS = "oDs^vP"
+# ordered: from the employee's own initiative (blue) to the organisation's (orange)
+INITIATIVE_COLOURS = ["#08519C", "#6BAED6", "#FDAE6B", "#A63603"]
+INITIATIVE_HATCHES = ["", "", "///", "///"]  # the organisation's side also by pattern
+# brakes (orange) <-> speeds up (blue): a diverging map that survives red-green blindness
+PACE_ENDS = ("#B35806", "#2166AC")
+PACE_MAP = LinearSegmentedColormap.from_list("pace", [PACE_ENDS[0], "#F1C48F", "#F4F4F4", "#9FC5E0", PACE_ENDS[1]])
+HIDDEN_FILL = "#E3E3E3"
+
+Formatter = Callable[[float, int, bool], str]  # value, digits, signed -> text in the report's language
+
 STYLE = {
     "font.family": "DejaVu Sans",
-    "font.size": 9,
+    "font.size": FONT,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.edgecolor": "#B8C4C8",
-    "axes.labelcolor": "#333333",
-    "xtick.color": "#444444",
-    "ytick.color": "#222222",
+    "axes.edgecolor": "#8A989C",
+    "axes.labelcolor": INK,
+    "axes.labelsize": FONT,
+    "xtick.color": "#333333",
+    "ytick.color": INK,
+    "xtick.labelsize": FONT,
+    "ytick.labelsize": FONT,
+    "legend.fontsize": FONT,
     "svg.fonttype": "none",  # text stays text: searchable and sharp in the PDF
+    "svg.hashsalt": "survey",  # the same ids every run: reports compare byte for byte
     # Labels are department names and situations typed by people: '$' is a dollar sign,
     # never mathtext (an unbalanced '$x' would crash the report, '$\\frac{a}{b}$' render as math)
     "text.parse_math": False,
     "text.usetex": False,
+    "hatch.linewidth": 0.8,
 }
+
+
+def _plain(value: float, digits: int, signed: bool = False) -> str:
+    return f"{value:{'+' if signed else ''}.{digits}f}"
+
+
+def wrap(text: str, width: int) -> str:
+    """Lines of at most `width` characters, broken at spaces only: never inside a word
+    ('Wijkverplegi ng')."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)) or text
+
+
+def luminance(colour: str | tuple[float, ...]) -> float:
+    """WCAG relative luminance."""
+    channels = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(colour)]
+    return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+
+def contrast(a: str | tuple[float, ...], b: str | tuple[float, ...]) -> float:
+    """WCAG contrast ratio, 1..21."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def ink_on(fill: str | tuple[float, ...]) -> str:
+    """Black or white text, whichever reads better on `fill`: one of them always reaches
+    4.58:1 (a softer dark ink would leave mid-tones below 4.5)."""
+    return WHITE if contrast(WHITE, fill) > contrast(BLACK, fill) else BLACK
 
 
 @contextmanager
 def _figure(width: float, height: float) -> Iterator[tuple[plt.Figure, plt.Axes]]:
     with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(width, height))
+        fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
         try:
             yield fig, ax
         finally:
@@ -49,121 +112,155 @@ def _figure(width: float, height: float) -> Iterator[tuple[plt.Figure, plt.Axes]
 
 
 def _svg(fig: plt.Figure) -> str:
+    """The figure at its own size (no tight crop beyond the layout: the size is the print size)."""
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", transparent=True)
+    fig.savefig(buffer, format="svg", transparent=True)
     text = buffer.getvalue()
     return text[text.index("<svg"):]
 
 
+def labelled(svg: str, title_id: str, description_id: str) -> str:
+    """The chart as an image with a name for screen readers: its caption's title and sentence."""
+    return svg.replace("<svg ", f'<svg role="img" aria-labelledby="{title_id}" aria-describedby="{description_id}" ',
+                       1)
+
+
 def partnership_map(groups: Sequence[str], index: Sequence[float | None], dimensions: dict[str, Sequence[float | None]],
-                    left_label: str, right_label: str, index_label: str) -> str:
+                    left_label: str, right_label: str, index_label: str, fmt: Formatter = _plain) -> str:
     """Each group on the traditional (0) <-> partnership (100) axis: a bar for the index,
-    a marker per dimension."""
-    height = 0.9 + 0.42 * len(groups)
-    with _figure(7.2, height) as (fig, ax):
+    a marker (own shape and colour) per dimension, the index written beside its bar."""
+    height = 1.3 + 0.42 * len(groups) + 0.2 * math.ceil((len(dimensions) + 1) / 3)
+    with _figure(PRINT_WIDTH, height) as (fig, ax):
         y = np.arange(len(groups))[::-1]
         gradient = np.linspace(0, 1, 256).reshape(1, -1)
-        ax.imshow(gradient, extent=(0, 100, -0.6, len(groups) - 0.4), aspect="auto", cmap=PACE_MAP, alpha=0.35,
+        ax.imshow(gradient, extent=(0, 100, -0.6, len(groups) - 0.4), aspect="auto", cmap=PACE_MAP, alpha=0.25,
                   zorder=0)
         values = [v if v is not None else math.nan for v in index]
         ax.barh(y, values, height=0.16, color=TEAL, zorder=2, label=index_label)
-        for (name, series), colour, marker in zip(dimensions.items(), DIMENSION_COLOURS, "oDs^vP"):
+        for (name, series), colour, marker in zip(dimensions.items(), DIMENSION_COLOURS, DIMENSION_MARKERS):
             xs = [v if v is not None else math.nan for v in series]
-            ax.scatter(xs, y, s=34, color=colour, marker=marker, zorder=3, label=name, edgecolors="white",
-                       linewidths=0.6)
+            ax.scatter(xs, y, s=38, color=colour, marker=marker, zorder=3, label=name, edgecolors=WHITE
+                       if luminance(colour) < 0.5 else INK, linewidths=0.6)
         for yi, value in zip(y, values):
             if not math.isnan(value):
-                ax.text(min(value + 1.5, 97), yi + 0.22, f"{value:.0f}", fontsize=8, color=TEAL, weight="bold")
-        ax.set_yticks(y, groups)
+                ax.text(min(value + 1.0, 94), yi + 0.2, fmt(value, 0, False), fontsize=MIN_FONT, color=INK,
+                        weight="bold", va="bottom")
+        ax.set_yticks(y, [wrap(g, 24) for g in groups])
         ax.set_xlim(0, 100)
         ax.set_ylim(-0.6, len(groups) - 0.4)
-        ax.axvline(50, color="#999999", lw=0.6, ls=":", zorder=1)
+        ax.axvline(50, color="#777777", lw=0.6, ls=":", zorder=1)
         ax.set_xticks([0, 25, 50, 75, 100])
-        ax.set_xlabel(f"← {left_label}          {right_label} →")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18 - 0.3 / max(len(groups), 1)), ncol=3,
-                  frameon=False, fontsize=8)
+        # em spaces: an SVG reader collapses ordinary ones
+        ax.set_xlabel(f"← {left_label}" + "\u2003" * 8 + f"{right_label} →")
+        fig.legend(loc="outside lower center", ncol=3, frameon=False)
         return _svg(fig)
 
 
-def pace_heatmap(situations: Sequence[str], groups: Sequence[str], balance: np.ndarray,
-                 colour_label: str, hidden_label: str) -> str:
-    """Situation x group: percentage points 'speeds me up' minus 'brakes me'."""
-    with _figure(7.4, 1.4 + 0.46 * len(situations)) as (fig, ax):
+def pace_heatmap(situations: Sequence[str], groups: Sequence[str], balance: np.ndarray, hidden_label: str,
+                 fmt: Formatter = _plain) -> str:
+    """Situation x group: percentage points 'speeds me up' minus 'brakes me', the number in
+    every cell (the colour only repeats it)."""
+    longest = max((len(g) for g in groups), default=10)
+    with _figure(PRINT_WIDTH, 1.0 + 0.42 * len(situations) + 0.07 * min(longest, 24)) as (fig, ax):
+        norm = Normalize(-60, 60, clip=True)
         masked = np.ma.masked_invalid(balance)
-        image = ax.imshow(masked, cmap=PACE_MAP, vmin=-60, vmax=60, aspect="auto")
-        ax.set_xticks(range(len(groups)), [textwrap.fill(g, 12) for g in groups], rotation=0, fontsize=7.5)
+        cmap = PACE_MAP.with_extremes(bad=HIDDEN_FILL)
+        ax.imshow(masked, cmap=cmap, norm=norm, aspect="auto")
+        ax.set_xticks(range(len(groups)), [wrap(g, 24) for g in groups], rotation=40, ha="left",
+                      rotation_mode="anchor")
         ax.xaxis.tick_top()
-        ax.set_yticks(range(len(situations)), situations)
+        ax.set_yticks(range(len(situations)), [wrap(s, 28) for s in situations])
         ax.tick_params(length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
         for i in range(balance.shape[0]):
             for j in range(balance.shape[1]):
                 value = balance[i, j]
-                text = hidden_label if math.isnan(value) else f"{value:+.0f}"
-                colour = "white" if not math.isnan(value) and abs(value) > 38 else "#222222"
-                ax.text(j, i, text, ha="center", va="center", fontsize=9, color=colour)
+                fill = HIDDEN_FILL if math.isnan(value) else cmap(norm(value))
+                text = hidden_label if math.isnan(value) else fmt(value, 0, True)
+                ax.text(j, i, text, ha="center", va="center", fontsize=FONT, color=ink_on(fill))
         ax.set_xticks(np.arange(-0.5, len(groups)), minor=True)
         ax.set_yticks(np.arange(-0.5, len(situations)), minor=True)
         ax.grid(which="minor", color="white", linewidth=2)
         ax.tick_params(which="minor", length=0)
-        bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
-        bar.set_label(colour_label, fontsize=8)
-        bar.outline.set_visible(False)
         return _svg(fig)
 
 
-def stacked_shares(rows: Sequence[str], shares: dict[str, Sequence[float]], colours: Sequence[str]) -> str:
-    """Horizontal 100% bars, e.g. who takes the initiative per situation."""
-    with _figure(7.0, 0.8 + 0.36 * len(rows)) as (fig, ax):
+def stacked_shares(rows: Sequence[str], shares: dict[str, Sequence[float]], colours: Sequence[str] = INITIATIVE_COLOURS,
+                   hatches: Sequence[str] = INITIATIVE_HATCHES, fmt: Formatter = _plain) -> str:
+    """Horizontal 100% bars, e.g. who takes the initiative per situation; the options keep
+    their order left to right, the organisation's side is hatched as well as coloured."""
+    with _figure(PRINT_WIDTH, 1.1 + 0.38 * len(rows) + 0.22 * math.ceil(len(shares) / 2)) as (fig, ax):
         y = np.arange(len(rows))[::-1]
         left = np.zeros(len(rows))
-        for (label, values), colour in zip(shares.items(), colours):
+        for (label, values), colour, hatch in zip(shares.items(), colours, hatches):
             widths = np.array(values, dtype=float) * 100
-            ax.barh(y, widths, left=left, color=colour, height=0.62, label=label, edgecolor="white", linewidth=0.6)
+            ink = ink_on(colour)
+            with plt.rc_context({"hatch.color": WHITE if ink == BLACK else "#FFFFFF99"}):
+                ax.barh(y, widths, left=left, color=colour, height=0.66, label=label, edgecolor=WHITE, linewidth=0.6,
+                        hatch=hatch)
             for yi, lo, w in zip(y, left, widths):
-                if w >= 9:
-                    ax.text(lo + w / 2, yi, f"{w:.0f}%", ha="center", va="center", fontsize=7.5, color="white")
+                if w >= 8:
+                    ax.text(lo + w / 2, yi, fmt(w, 0, False) + "%", ha="center", va="center", fontsize=MIN_FONT, color=ink,
+                            bbox={"boxstyle": "square,pad=0.1", "facecolor": colour, "edgecolor": "none"}
+                            if hatch else None)
             left += widths
-        ax.set_yticks(y, rows)
+        ax.set_yticks(y, [wrap(r, 30) for r in rows])
         ax.set_xlim(0, 100)
-        ax.set_xticks([0, 25, 50, 75, 100], ["0%", "25%", "50%", "75%", "100%"])
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.6 / max(len(rows), 1)), ncol=len(shares),
-                  frameon=False, fontsize=8)
+        ax.set_xticks([0, 25, 50, 75, 100], [fmt(v, 0, False) + "%" for v in (0, 25, 50, 75, 100)])
+        fig.legend(loc="outside lower center", ncol=2, frameon=False)
         return _svg(fig)
 
 
 def score_bars(groups: Sequence[str], values: Sequence[float], low: float, high: float, reference: float | None,
-               reference_label: str) -> str:
-    """One bar per group on a score scale (e.g. werkgeluk 1-10)."""
-    with _figure(6.6, 0.6 + 0.34 * len(groups)) as (fig, ax):
+               reference_label: str, fmt: Formatter = _plain) -> str:
+    """One bar per group on a score scale (e.g. werkgeluk 1-10). The organisation's figure
+    is a dashed line named at its top; a value label sits beside its bar, or inside it when
+    the line would otherwise cross it."""
+    with _figure(PRINT_WIDTH, 0.9 + 0.36 * len(groups)) as (fig, ax):
         y = np.arange(len(groups))[::-1]
-        ax.barh(y, values, color=TEAL, height=0.55)
-        for yi, value in zip(y, values):
-            ax.text(value + (high - low) * 0.01, yi, f"{value:.1f}", va="center", fontsize=8)
-        if reference is not None:
-            ax.axvline(reference, color=WARM, lw=1, ls="--", label=reference_label)
-            ax.legend(frameon=False, fontsize=8, loc="lower right")
-        ax.set_yticks(y, groups)
+        ax.barh(y, values, color=TEAL, height=0.6)
+        ax.set_yticks(y, [wrap(g, 28) for g in groups])
         ax.set_xlim(low, high)
+        ax.set_ylim(-0.6, len(groups) - 0.4)
+        fig.canvas.draw()  # the layout is fixed: label widths can be measured in data units
+        renderer = fig.canvas.get_renderer()
+        to_data = ax.transData.inverted()
+        pad = (high - low) * 0.01
+        for yi, value in zip(y, values):
+            label = ax.text(value + pad, yi, fmt(value, 1, False), va="center", fontsize=MIN_FONT + 0.5, color=INK)
+            box = label.get_window_extent(renderer)
+            width = to_data.transform((box.x1, 0))[0] - to_data.transform((box.x0, 0))[0]
+            if reference is not None and value + pad - pad <= reference <= value + 2 * pad + width:
+                label.set_x(value - pad)
+                label.set_ha("right")
+                label.set_color(ink_on(TEAL))
+        if reference is not None:
+            ax.axvline(reference, color=WARM, lw=1.2, ls="--", ymax=1.0)
+            ax.text(reference, len(groups) - 0.45, f"{reference_label} {fmt(reference, 1, False)}", color=WARM,
+                    fontsize=MIN_FONT + 0.5, ha="center", va="bottom", weight="bold")
         return _svg(fig)
 
 
-def balance_bars(situations: Sequence[str], balances: Sequence[float | None], axis_label: str) -> str:
-    """One department's pace map: per situation, sped up minus braked (percentage points)."""
-    with _figure(1.6, 0.5 + 0.3 * len(situations)) as (fig, ax):
+def balance_bars(situations: Sequence[str], balances: Sequence[float | None], axis_label: str,
+                 hidden_label: str = "·", fmt: Formatter = _plain) -> str:
+    """One department's pace map: per situation, sped up minus braked (percentage points),
+    the number beside each bar."""
+    with _figure(HALF_WIDTH, 0.75 + 0.3 * len(situations)) as (fig, ax):
         y = np.arange(len(situations))[::-1]
         values = np.array([math.nan if v is None else v for v in balances], dtype=float)
-        colours = [PACE_MAP(0.5 + max(-0.5, min(0.5, v / 120))) if not math.isnan(v) else "#DDDDDD" for v in values]
-        ax.barh(y, np.nan_to_num(values), color=colours, height=0.6, edgecolor="#999999", linewidth=0.3)
+        norm = Normalize(-60, 60, clip=True)
+        colours = [PACE_MAP(norm(v)) if not math.isnan(v) else HIDDEN_FILL for v in values]
+        ax.barh(y, np.nan_to_num(values), color=colours, height=0.6, edgecolor="#777777", linewidth=0.3)
         for yi, value in zip(y, values):
-            label = "·" if math.isnan(value) else f"{value:+.0f}"
-            ax.text(value + (3 if value >= 0 else -3) if not math.isnan(value) else 0, yi, label, va="center",
-                    ha="left" if math.isnan(value) or value >= 0 else "right", fontsize=7)
+            label = hidden_label if math.isnan(value) else fmt(value, 0, True)
+            x = 0 if math.isnan(value) else value + (4 if value >= 0 else -4)
+            ax.text(x, yi, label, va="center", ha="left" if math.isnan(value) or value >= 0 else "right",
+                    fontsize=MIN_FONT, color=INK)
         ax.axvline(0, color="#555555", lw=0.8)
-        ax.set_yticks(y, [textwrap.fill(s, 26) for s in situations], fontsize=7.5, linespacing=1.0)
+        ax.set_yticks(y, [wrap(s, 22) for s in situations], fontsize=MIN_FONT, linespacing=1.0)
         ax.set_xlim(-100, 100)
-        ax.set_xticks([-100, 0, 100])
-        ax.tick_params(labelsize=7.5)
-        ax.set_xlabel(axis_label, fontsize=7)
+        ax.set_xticks([-100, 0, 100], [fmt(v, 0, v != 0) for v in (-100, 0, 100)])
+        ax.tick_params(labelsize=MIN_FONT)
+        ax.set_xlabel(wrap(axis_label, 30), fontsize=MIN_FONT)
         return _svg(fig)

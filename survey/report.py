@@ -11,7 +11,9 @@ import math
 import mimetypes
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -29,7 +31,8 @@ from survey.atomic import atomic_path, write_text_atomic
 from survey.analysis import AnalysisResult, Estimate, GroupResult, analyse_scan, group_label, publish, shown_interval
 from survey.disclosure import MANAGERS
 from survey.errors import Location, ReportError
-from survey.i18n import wording
+from survey.bases import Response, response
+from survey.i18n import counted, long_date, number, percent, wording
 from survey.questionnaire import model as m
 from survey.resources import reports_dir
 from survey.scan import Scan
@@ -65,6 +68,20 @@ class Row:
 class Table:
     headers: list[str]
     rows: list[Row]
+    id: str = ""  # an anchor, when a chart names this table as its figures
+
+
+@dataclass
+class Chart:
+    """A chart and what a reader needs who cannot see it: a title, a sentence saying what it
+    shows, and its figures as a table (`data`), or the id of the table printed with it."""
+
+    id: str
+    title: str
+    description: str
+    svg: str
+    data: Table | None = None
+    data_ref: str = ""
 
 
 @dataclass
@@ -75,9 +92,10 @@ class DepartmentPage:
     headline: str
     dimensions: Table
     pace: Table
-    pace_chart: str | None
+    pace_chart: Chart | None
     desired: Table | None
     highlights: list[str]
+    base: str = ""  # '54 van de 57 medewerkers vulden de vragenlijst in (respons 95%)'
 
 
 @dataclass
@@ -93,17 +111,18 @@ class ReportModel:
     n_responses: int
     n_employees: int
     n_managers: int
-    response_rate: str
+    response_rate: str  # everyone who answered over the expected headcount (survey/bases.py)
+    response: str  # the same, one line with the split employees / managers
     headline_name: str
     headline_value: str  # mean with its interval
     headline_mean: str
     summary: list[str]
-    partnership_chart: str | None
+    partnership_chart: Chart | None
     dimension_table: Table | None
-    werkgeluk_chart: str | None
+    werkgeluk_chart: Chart | None
     retention: Table | None
-    pace_chart: str | None
-    initiative_chart: str | None
+    pace_chart: Chart | None
+    initiative_chart: Chart | None
     brake_table: Table | None
     manager_gap: Table | None
     desired: Table | None
@@ -121,12 +140,31 @@ class ReportModel:
     dimensions: list[tuple[str, str]] = field(default_factory=list)
     n_unverified: int = 0  # of n_responses: imported without an issued code
     languages_offered: bool = False  # forms could go out in more than one language (never a count per language)
+    hidden_count: str = ""  # '2 afdelingen', for the methods text
+
+
+# The language numbers are written in while a report is built or rendered ('7,0' in Dutch);
+# set by `formatting`, so every helper below writes the report's language without each
+# caller passing it.
+_LANG: ContextVar[str] = ContextVar("report_language", default="en")
+
+
+@contextmanager
+def formatting(lang: str) -> Iterator[None]:
+    token = _LANG.set(lang)
+    try:
+        yield
+    finally:
+        _LANG.reset(token)
 
 
 def fmt(value: float | None, digits: int = 0) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{digits}f}"
+    return number(value, digits, _LANG.get())
+
+
+def signed(value: float | None, digits: int = 0) -> str:
+    """'+5', '-12': a difference or a balance."""
+    return number(value, digits, _LANG.get(), signed=True)
 
 
 def fmt_estimate(value: Estimate | None, digits: int = 0, threshold: int = 5) -> str:
@@ -135,11 +173,15 @@ def fmt_estimate(value: Estimate | None, digits: int = 0, threshold: int = 5) ->
     low, high = shown_interval(value, threshold)
     if low is None or high is None:
         return fmt(value.mean, digits)
-    return f"{value.mean:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
+    return f"{fmt(value.mean, digits)} ({fmt(low, digits)}–{fmt(high, digits)})"
 
 
 def pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.0f}%"
+    return percent(value, _LANG.get())
+
+
+def _chart_number(value: float, digits: int, is_signed: bool = False) -> str:
+    return signed(value, digits) if is_signed else fmt(value, digits)
 
 
 class _Builder:
@@ -152,6 +194,12 @@ class _Builder:
 
     def t(self, text: m.Text | None) -> str:
         return text.get(self.lang, next(iter(text.values()))) if text else ""
+
+    def label(self, key: str, text: m.Text | None) -> str:
+        """How the report names a question, section, situation or option: the report's own
+        wording for its readers (`label.<id>` in reports/wording) when there is one, else the
+        questionnaire's text (which speaks to the respondent: 'jouw', 'je loopbaan')."""
+        return self.w.get(f"label.{key}") or self.t(text)
 
     def group_name(self, g: GroupResult) -> str:
         return group_label(self.r, g.key)
@@ -174,14 +222,15 @@ class _Builder:
         grid = self.grid
         if not grid:
             return {}
-        return {s.id: self.t(s.text).split(" (")[0] if short else self.t(s.text) for s in grid.situations}
+        return {s.id: self.label(s.id, s.text).split(" (")[0] if short else self.label(s.id, s.text)
+                for s in grid.situations}
 
     def headline(self, g: GroupResult) -> Estimate | None:
         return g.derived.get(self.r.headline) if self.r.headline else None
 
     # -- tables
     def dimension_table(self, groups: list[GroupResult]) -> Table:
-        headers = [self.w["group"], self.w["responses"]]
+        headers = [self.w["group"], self.w["employees_n"]]  # department figures are employees' answers
         if self.r.headline:
             headers.append(self.t(self.q_derived(self.r.headline).name))
         headers += [self.t(d.name) for d in self.q.dimensions.values()]
@@ -210,7 +259,7 @@ class _Builder:
                 var = f"pace:{sid}.effect"
                 cells[2:6] = [self.cell(g, var, pct(cell.effect.get("speeds_up")), cell.n_effect),
                               self.cell(g, var, pct(cell.effect.get("brakes")), cell.n_effect),
-                              self.cell(g, var, f"{round(cell.balance) + 0:+d}", cell.n_effect),
+                              self.cell(g, var, signed(cell.balance), cell.n_effect),
                               self.cell(g, var, str(cell.n_effect), cell.n_effect)]
             rows.append(Row(name, cells))
         return Table([self.w["situation"], self.w["own_initiative"], self.w["n"], self.w["speeds_up"],
@@ -225,57 +274,86 @@ class _Builder:
                                                                              v.n_current),
             self.cell(g, f"item:{k}.desired", fmt(v.desired), v.n_desired),
             self.cell(g, f"item:{k}.desired", str(v.n_desired), v.n_desired),
-            f"{v.desired - v.current:+.0f}"]) for k, v in items]
+            signed(v.desired - v.current)]) for k, v in items]
         return Table([self.w["statement"], self.w["now"], self.w["n_now"], self.w["desired"], self.w["n_desired"],
                       self.w["gap"]], rows)
 
     # -- charts
-    def partnership_chart(self, groups: list[GroupResult]) -> str | None:
+    def chart(self, chart_id: str, title: str, description: str, svg: str, data: Table | None = None,
+              data_ref: str = "") -> Chart:
+        return Chart(chart_id, title, description,
+                     charts.labelled(svg, f"{chart_id}-title", f"{chart_id}-desc"), data, data_ref)
+
+    def partnership_chart(self, groups: list[GroupResult]) -> Chart | None:
         if not self.q.dimensions:
             return None
         names = [self.group_name(g) for g in groups]
         index = [self.headline(g).mean if self.headline(g) else None for g in groups]
         dims = {self.t(d.name): [g.dimensions[k].mean if k in g.dimensions else None for g in groups]
                 for k, d in self.q.dimensions.items()}
-        return charts.partnership_map(names, index, dims, self.w["traditional"], self.w["partnership"],
-                                      self.t(self.q_derived(self.r.headline).name) if self.r.headline else "")
+        svg = charts.partnership_map(names, index, dims, self.w["traditional"], self.w["partnership"],
+                                     self.t(self.q_derived(self.r.headline).name) if self.r.headline else "",
+                                     _chart_number)
+        return self.chart("chart-partnership", self.w["partnership_map"], self.w["partnership_map_intro"], svg,
+                          data_ref="table-dimensions")
 
-    def pace_chart(self, groups: list[GroupResult]) -> str | None:
+    def pace_chart(self, groups: list[GroupResult]) -> Chart | None:
         situations = self.situation_names(short=True)
         if not situations or not self.org.pace:
             return None
         matrix = np.array([[_balance(g, s) for g in groups] for s in situations])
-        return charts.pace_heatmap(list(situations.values()), [self.group_name(g) for g in groups], matrix,
-                                   self.w["balance_axis"], "·")
+        svg = charts.pace_heatmap(list(situations.values()), [self.group_name(g) for g in groups], matrix, "·",
+                                  _chart_number)
+        rows = []
+        for sid, name in situations.items():
+            cells: list[str | Cell] = []
+            for g in groups:
+                cell = g.pace.get(sid)
+                cells.append("–" if cell is None or cell.balance is None else
+                             self.cell(g, f"pace:{sid}.effect", signed(cell.balance), cell.n_effect))
+            rows.append(Row(name, cells))
+        data = Table([self.w["situation"]] + [self.group_name(g) for g in groups], rows)
+        return self.chart("chart-pace", self.w["pace_map"], self.w["pace_map_intro"], svg, data)
 
-    def department_pace_chart(self, g: GroupResult) -> str | None:
+    def department_pace_chart(self, g: GroupResult, index: int) -> Chart | None:
         situations = self.situation_names(short=True)
         if not g.pace:
             return None
-        return charts.balance_bars(list(situations.values()),
-                                   [None if math.isnan(_balance(g, s)) else _balance(g, s) for s in situations],
-                                   self.w["balance_axis"])
+        svg = charts.balance_bars(list(situations.values()),
+                                  [None if math.isnan(_balance(g, s)) else _balance(g, s) for s in situations],
+                                  self.w["balance_axis"], "·", _chart_number)
+        return self.chart(f"chart-pace-{index}", self.w["department_pace_title"], self.w["department_pace_desc"],
+                          svg, data_ref=f"table-pace-{index}")
 
-    def initiative_chart(self) -> str | None:
+    def initiative_chart(self) -> Chart | None:
         situations = {s: n for s, n in self.situation_names(short=True).items()
                       if s in self.org.pace and self.org.pace[s].initiative is not None}
         if not situations or self.grid is None:
             return None
         scale = self.q.scales[self.grid.initiative_scale]
-        shares = {option.label[self.lang]: [self.org.pace[s].initiative.get(str(option.code), 0.0)
-                                            for s in situations] for option in scale.options}
-        return charts.stacked_shares(list(situations.values()), shares,
-                                     ["#1F6B5E", "#6FA89B", "#E0A458", "#B2402E"])
+        options = {str(o.code): self.label(f"{self.grid.initiative_scale}.{o.code}", o.label) for o in scale.options}
+        shares = {name: [self.org.pace[s].initiative.get(code, 0.0) for s in situations]
+                  for code, name in options.items()}
+        svg = charts.stacked_shares(list(situations.values()), shares, fmt=_chart_number)
+        rows = [Row(name, [self.cell(self.org, f"pace:{sid}.initiative", pct(self.org.pace[sid].initiative.get(code, 0.0)),
+                                     self.org.pace[sid].n_initiative) for code in options]
+                    + [str(self.org.pace[sid].n_initiative)]) for sid, name in situations.items()]
+        data = Table([self.w["situation"]] + list(options.values()) + [self.w["n"]], rows)
+        return self.chart("chart-initiative", self.w["initiative"], self.w["initiative_intro"], svg, data)
 
-    def werkgeluk_chart(self, groups: list[GroupResult]) -> str | None:
+    def werkgeluk_chart(self, groups: list[GroupResult]) -> Chart | None:
         score = next((d for d in self.q.derived if d.id == "werkgeluk"), None)
         if score is None or score.id not in self.org.derived:
             return None
         shown = [g for g in groups[1:] if score.id in g.derived]
         scale = self.q.scales[self.q.item(score.of[0]).scale]
-        return charts.score_bars([self.group_name(g) for g in shown], [g.derived[score.id].mean for g in shown],
-                                 float(scale.min or 0), float(scale.max or 10), self.org.derived[score.id].mean,
-                                 self.w["organisation"])
+        svg = charts.score_bars([self.group_name(g) for g in shown], [g.derived[score.id].mean for g in shown],
+                                float(scale.min or 0), float(scale.max or 10), self.org.derived[score.id].mean,
+                                self.w["organisation"], _chart_number)
+        data = Table([self.w["group"], self.t(score.name)],
+                     [Row(self.group_name(g), [self.estimate_cell(g, f"derived:{score.id}", g.derived[score.id], 1)])
+                      for g in [self.org] + shown])
+        return self.chart("chart-werkgeluk", self.w["werkgeluk"], self.w["werkgeluk_intro"], svg, data)
 
     # -- texts
     def summary(self, groups: list[GroupResult]) -> list[str]:
@@ -330,14 +408,14 @@ class _Builder:
         for key, dim in self.q.dimensions.items():
             if key in managers.dimensions and key in self.org.dimensions:
                 a, b = self.org.dimensions[key].mean, managers.dimensions[key].mean
-                rows.append(Row(self.t(dim.name), [fmt(a), fmt(b), f"{b - a:+.0f}"]))
+                rows.append(Row(self.t(dim.name), [fmt(a), fmt(b), signed(b - a)]))
         return Table([self.w["dimension"], self.w["employees"], self.w["managers"], self.w["gap"]], rows)
 
     def retention(self, groups: list[GroupResult]) -> Table | None:
         items = [i for i in self.q.items if isinstance(i, m.StatementItem) and i.dimension is None]
         if not items:
             return None
-        headers = [self.w["group"]] + [self.t(i.text) for i in items]
+        headers = [self.w["group"]] + [self.label(i.id, i.text) for i in items]
         rows = [Row(self.group_name(g), [self.estimate_cell(g, f"item:{i.id}", g.items.get(i.id), 1, show_n=True)
                                          for i in items]) for g in groups]
         return Table(headers, rows)
@@ -351,10 +429,11 @@ class _Builder:
                 if not isinstance(item, m.ChoiceItem) or result is None:
                     continue
                 scale = self.q.scales[item.scale]
-                rows = [Row(o.label[self.lang], [self.cell(self.org, f"choice:{item.id}", pct(result.shares[str(o.code)]),
-                                                           result.n)]) for o in scale.options]
-                tables.append((self.t(section.title), Table([self.t(item.text), f"{self.w['share']} (n={result.n})"],
-                                                           rows)))
+                rows = [Row(self.label(f"{item.scale}.{o.code}", o.label),
+                            [self.cell(self.org, f"choice:{item.id}", pct(result.shares[str(o.code)]), result.n)])
+                        for o in scale.options]
+                tables.append((self.label(section.id, section.title),
+                               Table([self.label(item.id, item.text), f"{self.w['share']} (n={result.n})"], rows)))
         return tables
 
     def breakdowns(self) -> list[tuple[str, Table]]:
@@ -364,8 +443,8 @@ class _Builder:
             if not rows:
                 continue
             scale = self.q.scales[question.scale]
-            labels = {str(o.code): o.label[self.lang] for o in scale.options}
-            headers = [self.t(question.text), self.w["responses"]]
+            labels = {str(o.code): self.label(f"{question.scale}.{o.code}", o.label) for o in scale.options}
+            headers = [self.label(question.id, question.text), self.w["people"]]
             with_index = any(b.index is not None for b in rows) and self.r.headline
             if with_index:
                 headers += [self.t(self.q_derived(self.r.headline).name), self.w["n"]]
@@ -374,7 +453,7 @@ class _Builder:
                 + ([Cell(fmt(b.index.mean), f"derived:{self.r.headline}", f"band:{question.id}={b.option}",
                          b.index.n), str(b.index.n)] if with_index and b.index else ["–", "–"] if with_index else []))
                 for b in rows]
-            tables.append((self.t(question.text), Table(headers, table_rows)))
+            tables.append((self.label(question.id, question.text), Table(headers, table_rows)))
         return tables
 
     def open_answers(self, group: GroupResult | None) -> list[tuple[str, list[str]]]:
@@ -389,7 +468,7 @@ class _Builder:
             if isinstance(item, m.OpenItem) and item.id in group.open_answers:
                 answers = chosen_quotes(self.r, group, item.id, self.reviewed)
                 if answers:
-                    found.append((self.t(item.text), answers))
+                    found.append((self.label(item.id, item.text), answers))
         return found
 
     def hidden_lines(self) -> list[str]:
@@ -404,6 +483,11 @@ class _Builder:
             lines.append(self.w["hidden_combined"].format(label=self.group_name(self.r.others)))
         return lines
 
+    def response_base(self) -> Response:
+        """Everyone who answered over the expected headcount: the definition `survey status`
+        uses too (survey/bases.py)."""
+        return response(self.r.scan.departments, self.r.n_employees, self.r.n_managers)
+
     def build(self) -> ReportModel:
         from survey.quotes import load_review
 
@@ -411,25 +495,33 @@ class _Builder:
         self.reviewed = load_review(r.scan)
         groups = r.groups
         pages = []
-        for g in r.departments:
+        for number_, g in enumerate(r.departments, start=1):
             head = self.headline(g)
+            pace = self.pace_table(g)
+            pace.id = f"table-pace-{number_}"
             pages.append(DepartmentPage(
                 name=g.key, n=g.n, response_rate=pct(g.response_rate), headline=fmt_estimate(head, threshold=self.r.scan.anonymity_threshold),
                 dimensions=Table([w["dimension"], w["score"]],
                                  [Row(self.t(d.name), [self.estimate_cell(g, f"dim:{k}", g.dimensions.get(k))])
                                   for k, d in self.q.dimensions.items()]),
-                pace=self.pace_table(g), pace_chart=self.department_pace_chart(g), desired=self.desired_table(g),
-                highlights=self.highlights(g)))
+                pace=pace, pace_chart=self.department_pace_chart(g, number_), desired=self.desired_table(g),
+                highlights=self.highlights(g),
+                base=w["dept_base"].format(employees=g.n, expected=g.expected or "–", rate=pct(g.response_rate))))
+        dimension_table = self.dimension_table(groups) if self.q.dimensions else None
+        if dimension_table is not None:
+            dimension_table.id = "table-dimensions"
+        base = self.response_base()
         head = self.headline(self.org)
         return ReportModel(
             lang=self.lang, words=w, organisation=r.scan.organisation, wave=r.scan.wave,
-            questionnaire=f"{self.t(self.q.title)} {self.q.version}", generated=date.today().isoformat(),
-            version=__version__, threshold=r.scan.anonymity_threshold, n_responses=r.n_responses,
-            n_employees=r.n_employees, n_managers=r.n_managers, response_rate=pct(self.org.response_rate),
+            questionnaire=f"{self.t(self.q.title)} {self.q.version}", generated=long_date(date.today(), self.lang),
+            version=__version__, threshold=r.scan.anonymity_threshold, n_responses=base.total,
+            n_employees=r.n_employees, n_managers=r.n_managers, response_rate=pct(base.rate),
+            response=base.describe(self.lang),
             headline_name=self.t(self.q_derived(r.headline).name) if r.headline else "",
             headline_value=fmt_estimate(head, threshold=self.r.scan.anonymity_threshold), headline_mean=fmt(head.mean if head else None), summary=self.summary(groups),
             partnership_chart=self.partnership_chart(groups),
-            dimension_table=self.dimension_table(groups) if self.q.dimensions else None,
+            dimension_table=dimension_table,
             werkgeluk_chart=self.werkgeluk_chart(groups), retention=self.retention(groups),
             pace_chart=self.pace_chart(groups), initiative_chart=self.initiative_chart(),
             brake_table=self.pace_table(self.org) if self.org.pace else None, manager_gap=self.manager_gap(),
@@ -441,9 +533,10 @@ class _Builder:
             quotes_note=w["methods_quotes"] + " " + w["methods_quotes_reviewed" if self.reviewed is not None
                                                         else "methods_quotes_unreviewed"],
             protection=r.protection,
-            n_unverified=r.n_unverified,
+            n_unverified=r.n_unverified, hidden_count=counted(len(r.hidden_departments), "count_departments", self.lang),
             languages_offered=len(r.scan.form_languages) > 1,
-            dimensions=[(self.t(d.name), self.t(d.description)) for d in self.q.dimensions.values()])
+            dimensions=[(self.t(d.name), self.label(f"{k}.description", d.description))
+                        for k, d in self.q.dimensions.items()])
 
 
 def _balance(g: GroupResult, situation: str) -> float:
@@ -452,7 +545,8 @@ def _balance(g: GroupResult, situation: str) -> float:
 
 
 def build_report_model(results: AnalysisResult) -> ReportModel:
-    return _Builder(results).build()
+    with formatting(results.scan.language):
+        return _Builder(results).build()
 
 
 def environment(scan: Scan) -> ImmutableSandboxedEnvironment:

@@ -6,7 +6,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from survey.bases import Response, response
 from survey.disclosure import hide_groups
+from survey.i18n import percent
 from survey.scan import load_scan
 from survey.store import Received, Store
 
@@ -34,6 +36,13 @@ class ScanStatus:
     managers: str = ""  # the managers' group: answers and whether it is reportable
     per_day: tuple[tuple[str, int], ...] = ()  # (day, forms that came in and count)
     unverified: int = 0  # accepted rows of online exports imported without an issued code
+    response: Response | None = None  # everyone who answered over the expected headcount (survey/bases.py)
+    language: str = "en"  # numbers are written the scan's way
+
+    def rate(self, d: DepartmentStatus) -> str:
+        """Employees and managers over the department's expected headcount: the report's definition."""
+        base = Response(d.employees, d.managers, d.expected_employees, d.expected_managers)
+        return percent(base.rate, self.language) if base.rate is not None else "-"
 
     def render(self) -> str:
         outcomes = Counter(r.outcome for r in self.received)
@@ -45,12 +54,14 @@ class ScanStatus:
         width = max([len(d.name) for d in self.departments] + [10])
         lines.append(f"{'department':<{width}}  expected  issued  employees  managers   rate  reportable")
         for d in self.departments:
-            rate = f"{d.accepted / d.issued:5.0%}" if d.issued else "    -"
+            rate = f"{self.rate(d):>5}"
             lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.issued:>6}  "
                          f"{f'{d.employees}/{d.expected_employees}':>9}  {f'{d.managers}/{d.expected_managers}':>8}  "
                          f"{rate}  {d.reportable}")
         if self.managers:
             lines.append(f"managers (one group for the whole organisation): {self.managers}")
+        if self.response is not None:
+            lines += ["", self.response.describe("en", self.language)]
         if self.per_day:
             lines += ["", "Forms in per day (that count): " + ", ".join(f"{day} {n}" for day, n in self.per_day)]
         problems = [r for r in self.received if r.outcome != "accepted"]
@@ -95,8 +106,9 @@ def scan_status(folder: Path) -> ScanStatus:
     k = scan.anonymity_threshold
     manager_line = f"{managers} answered, reportable " + (
         "yes" if managers >= k else f"no (fewer than {k} answers: {k - managers} more needed)")
+    base = response(scan.departments, sum(employees.values()), managers)
     return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues, manager_line,
-                      tuple(sorted(per_day.items())), unverified)
+                      tuple(sorted(per_day.items())), unverified, base, scan.language)
 
 
 def reportability(employees: dict[str, int], threshold: int) -> dict[str, str]:

@@ -201,7 +201,9 @@ def test_damaged_zip_and_old_excel_files_are_rejected(scan):
     result = collect(scan)
     assert result.count("rejected") == 2
     recorded = outcomes(scan)
-    assert "damaged" in recorded["crc.xlsx"][1] or "not an Excel workbook" in recorded["crc.xlsx"][1], recorded
+    # random damage to deflated data shows up as a bad checksum, bad data or more data than declared
+    assert any(why in recorded["crc.xlsx"][1] for why in ("damaged", "not an Excel workbook",
+                                                          "unpacks to more than it declares")), recorded
     assert "password-protected or an old .xls" in recorded["old.xls"][1]
 
 
