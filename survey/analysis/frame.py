@@ -16,7 +16,10 @@ from survey.store import Store, collect_running
 
 
 def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(responses, answers wide): one row per response; numeric and text answers in columns."""
+    """(responses, answers wide): one row per counted response (index: response id), with
+    department, role and wave (categorical); the answers as columns ("num", field) of float64
+    and ("text", field) of code text (None = no text answer). Read as columns from the store's
+    BLOBs: no Python object per answer, nor per response."""
     if not scan.store_path.exists():
         raise ReportError(f"no responses collected yet ({scan.store_path} is missing)",
                           fix=f"put returned forms in {scan.inbox} and run: survey collect {scan.folder}")
@@ -24,16 +27,21 @@ def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise ReportError(f"a collect is running on {scan.folder}; its figures would be incomplete",
                           fix="wait until the collect has finished, then run this again")
     with Store(scan.store_path) as store:
-        responses = pd.DataFrame([r.__dict__ for r in store.responses()],
-                                 columns=["id", "form_id", "department", "role", "wave"])
-        answers = pd.DataFrame([a.__dict__ for a in store.answers()],
-                               columns=["response_id", "field", "value_num", "value_text"])
-    responses = responses.set_index("id")
-    numeric = answers.pivot(index="response_id", columns="field", values="value_num")
-    text = answers.pivot(index="response_id", columns="field", values="value_text")
-    numeric = numeric.reindex(responses.index)
-    text = text.reindex(responses.index)
-    return responses, pd.concat({"num": numeric, "text": text}, axis=1)
+        columns = store.answer_columns()
+        people = store.response_groups()
+    index = pd.Index(columns.ids, name="id")
+    responses = pd.DataFrame({name: pd.Categorical.from_codes(codes, names) for name, (codes, names) in people.items()},
+                             index=index)
+    numbers = pd.DataFrame(columns.numbers, index=index, copy=False)
+    texts = pd.DataFrame({field: _decoded(coded, labels) for field, (coded, labels) in columns.texts.items()},
+                         index=index, dtype=object)
+    return responses, pd.concat({"num": numbers, "text": texts}, axis=1)
+
+
+def _decoded(coded: np.ndarray, labels: list[str]) -> np.ndarray:
+    """Code numbers as their texts: references to one string per code, not one per answer."""
+    table = np.array([*labels, None], dtype=object)
+    return table[coded]  # -1 (no answer) picks the None at the end
 
 
 def estimate(values: pd.Series) -> Estimate | None:
