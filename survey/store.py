@@ -161,7 +161,7 @@ CREATE TABLE edition_figures (
 )
 """
 
-# Version 5: answers as columns. Per response one BLOB of float64 (`answer_rows`), one value per
+# Version 5: answers as columns. Per response one BLOB of float32 (`answer_rows`), one value per
 # column of `answer_columns` in position order (NaN = not answered): loading a million forms
 # is one query and one `np.frombuffer`, with no Python object per answer. A field's numbers
 # are one column; its text answers (choice codes, 'n/a', open answers) are another, holding
@@ -184,7 +184,8 @@ CREATE TABLE answer_codes (
 CREATE TABLE answer_rows (
     response_id INTEGER PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,
     answers BLOB NOT NULL
-)
+);
+CREATE INDEX responses_counted ON responses (counted, department, role, wave, id)
 """
 
 
@@ -217,6 +218,10 @@ def _script(db: sqlite3.Connection, script: str) -> None:
 MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _V4, _v5)
 
 AnswerTuple = tuple[str, float | None, str | None]  # (field, value_num, value_text)
+# Answers are whole numbers (marks, scale codes, ticks, text code numbers): float32 holds them
+# exactly, at half the bytes to store and read. A value it cannot hold is refused, never rounded.
+VALUE_TYPE = np.float32
+VALUE_BYTES = 4
 
 
 class _Layout:
@@ -258,9 +263,11 @@ class _Layout:
             if value_text is not None:
                 position = self.column(field, True)
                 placed.append((position, float(self.code(position, value_text))))
-        values = np.full(len(self.columns), np.nan)
+        values = np.full(len(self.columns), np.nan, dtype=VALUE_TYPE)
         for position, value in placed:
             values[position] = value
+            if values[position] != value:
+                raise ValueError(f"answer value {value!r} cannot be stored exactly")
         return values.tobytes()
 
     def write(self, response_id: int, answers: Iterable[AnswerTuple]) -> None:
@@ -270,11 +277,15 @@ class _Layout:
 
 @dataclass(frozen=True)
 class AnswerColumns:
-    """Every counted response's answers as columns (`Store.answer_columns`)."""
+    """Every counted response's answers as columns (`Store.answer_columns`); both matrices in
+    Fortran order, so that every column is one contiguous array."""
 
     ids: np.ndarray  # response ids, ascending
-    numbers: dict[str, np.ndarray]  # field -> float64 per response (NaN = no number)
-    texts: dict[str, tuple[np.ndarray, list[str]]]  # field -> (code per response, -1 = none; code texts)
+    number_fields: list[str]
+    numbers: np.ndarray  # (responses, number_fields) float64, NaN = no number
+    text_fields: list[str]
+    codes: np.ndarray  # (responses, text_fields) int32: position in texts[j], -1 = no text
+    texts: list[list[str]]  # per text field its distinct texts
 
 
 @dataclass(frozen=True)
@@ -565,55 +576,88 @@ class Store:
         _Layout(db).write(response_id, answers)
 
     def answer_columns(self, chunk: int = 65_536) -> AnswerColumns:
-        """Every counted response's answers, one array per column: the BLOBs are read in chunks
-        straight into the arrays (a chunk of rows is one `np.frombuffer`)."""
+        """Every counted response's answers as columns. SQLite concatenates a chunk of rows'
+        BLOBs into one (and their ids into one text): no Python object per answer or even per
+        response; each chunk is one `np.frombuffer`, copied into the columns."""
         layout = self.db.execute("SELECT position, field, coded FROM answer_columns ORDER BY position").fetchall()
         width = len(layout)
-        n = self.db.execute("SELECT count(*) FROM responses WHERE counted = 1").fetchone()[0]
-        ids = np.empty(n, dtype=np.int64)
-        # Fortran order: each column contiguous, as the analysis reads them
-        values = np.full((n, width), np.nan, order="F")
-        cursor = self.db.execute("SELECT s.id, a.answers FROM responses s LEFT JOIN answer_rows a "
-                                 "ON a.response_id = s.id WHERE s.counted = 1 ORDER BY s.id")
-        start = 0
-        while rows := cursor.fetchmany(chunk):
-            end = start + len(rows)
-            got_ids, blobs = zip(*rows)
-            ids[start:end] = got_ids
-            if width and all(b is not None and len(b) == 8 * width for b in blobs):
-                values[start:end] = np.frombuffer(b"".join(blobs), dtype=np.float64).reshape(len(rows), width)
-            elif width:  # rows written before the layout grew (or without answers): NaN beyond their end
-                for offset, blob in enumerate(blobs):
-                    if blob:
-                        row = np.frombuffer(blob, dtype=np.float64)
-                        values[start + offset, :len(row)] = row
-            start = end
-        codes: dict[int, list[str]] = {}
+        ids = _int_list(self.db.execute("SELECT group_concat(id) FROM (SELECT id FROM responses "
+                                        "WHERE +counted = 1 ORDER BY id)").fetchone()[0])
+        n = len(ids)
+        number_at = [p for p, _, coded in layout if not coded]
+        text_at = [p for p, _, coded in layout if coded]
+        numbers = np.full((n, len(number_at)), np.nan, order="F")
+        codes = np.full((n, len(text_at)), -1, dtype=np.int32, order="F")
+        last = self.db.execute("SELECT max(response_id) FROM answer_rows").fetchone()[0] or 0
+        # both concatenations are fed row by row by the same scan: they are in the same order
+        query = ("SELECT group_concat(response_id), CAST(group_concat(answers, '') AS BLOB), sum(length(answers)) "
+                 "FROM answer_rows WHERE response_id >= ? AND response_id < ?")
+        for low in range(1, last + 1, chunk):
+            got_ids, joined, size = self.db.execute(query, (low, low + chunk)).fetchone()
+            if got_ids is None:
+                continue
+            got = _int_list(got_ids)
+            if size == VALUE_BYTES * width * len(got):
+                values = np.frombuffer(joined, dtype=VALUE_TYPE).reshape(len(got), width)
+            else:  # rows written before the layout grew: NaN beyond their end
+                values = np.full((len(got), width), np.nan, dtype=VALUE_TYPE)
+                for row, (blob,) in enumerate(self.db.execute(
+                        "SELECT answers FROM answer_rows WHERE response_id >= ? AND response_id < ?",
+                        (low, low + chunk))):
+                    stored = np.frombuffer(blob, dtype=VALUE_TYPE)
+                    values[row, :len(stored)] = stored
+                got = _int_list(self.db.execute("SELECT group_concat(response_id) FROM answer_rows "
+                                                "WHERE response_id >= ? AND response_id < ?",
+                                                (low, low + chunk)).fetchone()[0])
+            where = np.searchsorted(ids, got).clip(max=max(n - 1, 0))
+            counted = (ids[where] == got) if n else np.zeros(len(got), dtype=bool)
+            if counted.all() and len(where) and where[-1] - where[0] == len(where) - 1 \
+                    and (np.diff(where) == 1).all():
+                rows: slice | np.ndarray = slice(int(where[0]), int(where[-1]) + 1)  # the usual case
+            else:
+                values, rows = values[counted], where[counted]
+            for target, source in _runs(number_at):  # slices copy fast; a fancy column index does not
+                numbers[rows, target] = values[:, source]
+            for target, source in _runs(text_at):
+                block = values[:, source]
+                codes[rows, target] = np.where(np.isnan(block), -1, block)
+        texts: dict[int, list[str]] = {p: [] for p in text_at}
         for position, code, text in self.db.execute("SELECT position, code, text FROM answer_codes "
                                                     "ORDER BY position, code"):
-            codes.setdefault(position, []).append(text)
-        numbers: dict[str, np.ndarray] = {}
-        texts: dict[str, tuple[np.ndarray, list[str]]] = {}
-        for position, field, coded in layout:
-            column = values[:, position]
-            if coded:
-                texts[field] = (np.where(np.isnan(column), -1, column).astype(np.int32), codes.get(position, []))
-            else:
-                numbers[field] = column
-        return AnswerColumns(ids, numbers, texts)
+            texts[position].append(text)
+        return AnswerColumns(ids, [f for _, f, coded in layout if not coded], numbers,
+                             [f for _, f, coded in layout if coded], codes, [texts[p] for p in text_at])
 
     def answers(self) -> list[Answer]:
         """One object per answer: for tests and small tools (the analysis reads `answer_columns`)."""
-        columns = self.answer_columns()
+        c = self.answer_columns()
         found = []
-        for row, response_id in enumerate(columns.ids.tolist()):
-            for field, values in columns.numbers.items():
-                if not np.isnan(values[row]):
-                    found.append(Answer(response_id, field, float(values[row]), None))
-            for field, (coded, texts) in columns.texts.items():
-                if coded[row] >= 0:
-                    found.append(Answer(response_id, field, None, texts[coded[row]]))
+        for row, response_id in enumerate(c.ids.tolist()):
+            for j, field in enumerate(c.number_fields):
+                if not np.isnan(c.numbers[row, j]):
+                    found.append(Answer(response_id, field, float(c.numbers[row, j]), None))
+            for j, field in enumerate(c.text_fields):
+                if c.codes[row, j] >= 0:
+                    found.append(Answer(response_id, field, None, c.texts[j][c.codes[row, j]]))
         return found
+
+
+def _int_list(text: str | None) -> np.ndarray:
+    """'3,4,7' (SQLite's group_concat of integers) as an int64 array."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+def _runs(positions: list[int]) -> list[tuple[slice, slice]]:
+    """Consecutive stretches of `positions`: (slice of the list, slice of the positions)."""
+    found = []
+    start = 0
+    for i in range(1, len(positions) + 1):
+        if i == len(positions) or positions[i] != positions[i - 1] + 1:
+            found.append((slice(start, i), slice(positions[start], positions[i - 1] + 1)))
+            start = i
+    return found
 
 
 def _kept_answers(db: sqlite3.Connection) -> list[tuple[int, bytes]]:
@@ -624,9 +668,9 @@ def _kept_answers(db: sqlite3.Connection) -> list[tuple[int, bytes]]:
     rows = db.execute("SELECT k.rowid, a.answers FROM kept k JOIN answer_rows a ON a.response_id = k.old "
                       "ORDER BY k.rowid").fetchall()
     width = db.execute("SELECT count(*) FROM answer_columns").fetchone()[0]
-    values = np.full((len(rows), width), np.nan)
+    values = np.full((len(rows), width), np.nan, dtype=VALUE_TYPE)
     for i, (_, blob) in enumerate(rows):
-        row = np.frombuffer(blob, dtype=np.float64)
+        row = np.frombuffer(blob, dtype=VALUE_TYPE)
         values[i, :len(row)] = row
     for (position,) in db.execute("SELECT position FROM answer_columns WHERE coded = 1").fetchall():
         texts = dict(db.execute("SELECT code, text FROM answer_codes WHERE position = ?", (position,)).fetchall())
@@ -636,7 +680,7 @@ def _kept_answers(db: sqlite3.Connection) -> list[tuple[int, bytes]]:
         db.execute("DELETE FROM answer_codes WHERE position = ?", (position,))
         db.executemany("INSERT INTO answer_codes (position, code, text) VALUES (?, ?, ?)",
                        [(position, new, texts[old]) for old, new in renumber.items()])
-        lookup = np.full(len(texts) + 1, np.nan)
+        lookup = np.full(len(texts) + 1, np.nan, dtype=VALUE_TYPE)
         for old, new in renumber.items():
             lookup[old] = new
         answered = ~np.isnan(column)
