@@ -82,8 +82,8 @@ class _Scores(Mapping):
     """item id -> its 0-100 scores per respondent, computed when asked for (kept, they would
     be half a gigabyte at a million respondents; a figure needs only its members' scores)."""
 
-    def __init__(self, scorer: Scorer, items: list):
-        self.scorer, self.items = scorer, {i.id: i for i in items}
+    def __init__(self, scorer: Scorer, items: list, raw: dict[str, np.ndarray]):
+        self.scorer, self.items, self.raw = scorer, {i.id: i for i in items}, raw
 
     def __getitem__(self, item_id: str) -> np.ndarray:
         return self.scorer.item_score(self.items[item_id]).to_numpy(dtype=float)
@@ -98,7 +98,7 @@ class _Scores(Mapping):
         """The scores of `rows` only: the same numbers, computed for those people alone."""
         item = self.items[item_id]
         low, high = self.scorer.q.scales[item.scale].numeric_range
-        values = (self.scorer.column(item_id).to_numpy(dtype=float)[rows] - low) / (high - low) * 100
+        values = (self.raw[item_id][rows] - low) / (high - low) * 100
         return 100 - values if getattr(item, "pole", None) == m.Pole.traditional else values
 
 
@@ -232,13 +232,12 @@ class Analysis:
         figures = {}
         # who answered, per unit: one pass over everyone (positions sorted by unit), then a
         # slice per department
-        ordered = answered[self._by_unit]
-        # every unit holds people, so no stretch is empty
-        per_unit = np.add.reduceat(ordered, self._unit_start[:-1], dtype=np.int64) if len(ordered) else \
-            np.zeros(len(self.unit_names), dtype=np.int64)
-        # the answering people in unit order: a department's figure is a view of one stretch
-        by_unit = self._by_unit[ordered]
-        start = np.concatenate([[0], np.cumsum(per_unit)])
+        # the answering people in unit order (a department's figure is a view of one stretch)
+        # and where each unit's stretch starts
+        answering = np.flatnonzero(answered[self._by_unit])
+        by_unit = self._by_unit[answering]
+        start = np.searchsorted(answering, self._unit_start)
+        per_unit = np.diff(start)
         for key in keys if keys is not None else list(self.groups):
             g = self.groups[key]
             units = self._group_units[key]
@@ -256,7 +255,7 @@ class Analysis:
         q, sc, reg = self.q, self.scorer, self.register
         numeric = [i for i in q.items if isinstance(i, (m.StatementItem, m.ScoreItem))]
         raw = {i.id: sc.column(i.id).to_numpy(dtype=float) for i in numeric}
-        score = _Scores(sc, numeric)
+        score = _Scores(sc, numeric, raw)
         item_figs = {i.id: self._add(f"item:{i.id}", ~np.isnan(raw[i.id]), "mean") for i in numeric}
         desired: dict[str, tuple[dict[str, Figure], dict[str, Figure], np.ndarray, np.ndarray]] = {}
         for i in (i for i in numeric if i.desired):
