@@ -266,7 +266,7 @@ class _Layout:
         values = np.full(len(self.columns), np.nan, dtype=VALUE_TYPE)
         for position, value in placed:
             values[position] = value
-            if values[position] != value:
+            if float(values[position]) != value:  # compared as float64 (NumPy 2 would compare as float32)
                 raise ValueError(f"answer value {value!r} cannot be stored exactly")
         return values.tobytes()
 
