@@ -302,10 +302,12 @@ class Analysis:
         pace_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for grid in q.grids:
             for s in grid.situations:
-                ini = sc.codes(f"{grid.id}.{s.id}.initiative").to_numpy(dtype=object)
-                eff = sc.codes(f"{grid.id}.{s.id}.effect").to_numpy(dtype=object)
-                ini_at = sc.code_index(f"{grid.id}.{s.id}.initiative", list(m.INITIATIVE_CODES))
-                eff_at = sc.code_index(f"{grid.id}.{s.id}.effect", list(m.PACE_EFFECT_CODES))
+                ini_key, eff_key = f"{grid.id}.{s.id}.initiative", f"{grid.id}.{s.id}.effect"
+                ini_coded, eff_coded = sc._coded(ini_key), sc._coded(eff_key)
+                ini = sc.codes(ini_key, ini_coded).to_numpy(dtype=object)
+                eff = sc.codes(eff_key, eff_coded).to_numpy(dtype=object)
+                ini_at = sc.code_index(ini_key, list(m.INITIATIVE_CODES), ini_coded)
+                eff_at = sc.code_index(eff_key, list(m.PACE_EFFECT_CODES), eff_coded)
                 pace_codes[s.id] = (ini_at, eff_at)
                 ini_ok = ini_at >= 0
                 eff_ok = eff_at >= 0
