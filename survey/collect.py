@@ -387,8 +387,7 @@ def _record(store: Store, read: FileRead) -> FileOutcome:
             "INSERT INTO responses (received_id, form_id, department_key, department, role, wave, language, counted) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 0)", (received_id, form.form_id, issued.department_key, issued.department,
                                                 issued.role, issued.wave, issued.language)).lastrowid
-        db.executemany("INSERT INTO answers (response_id, field, value_num, value_text) VALUES (?, ?, ?, ?)",
-                       [(response_id, a.field, a.value_num, a.value_text) for a in form.answers])
+        store.write_answers(db, response_id, form.answers)
         db.executemany("INSERT INTO issues (received_id, location, message) VALUES (?, ?, ?)",
                        [(received_id, loc, msg) for loc, msg in form.issues])
         row = _settle(store, db, form.form_id)[received_id]  # what it just wrote for this file

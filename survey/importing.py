@@ -991,8 +991,7 @@ def _record_unverified(store: Store, scan: Scan, path: Path, sha: str, size: int
             "INSERT INTO responses (received_id, form_id, department_key, department, role, wave, language, "
             "counted, verified) VALUES (?, ?, ?, ?, ?, ?, ?, 1, 0)",
             (received_id, form_id, department.key, department.name, role, scan.wave, scan.language)).lastrowid
-        db.executemany("INSERT INTO answers (response_id, field, value_num, value_text) VALUES (?, ?, ?, ?)",
-                       [(response_id, a.field, a.value_num, a.value_text) for a in answers])
+        store.write_answers(db, response_id, answers)
         db.executemany("INSERT INTO issues (received_id, location, message) VALUES (?, ?, ?)",
                        [(received_id, loc, msg) for loc, msg in issues])
     return RowOutcome(str(path), "accepted", reason, False)

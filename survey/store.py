@@ -10,7 +10,7 @@ file is refused rather than written into.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from filelock import FileLock, Timeout
 from survey.errors import Location, ScanError
 
 APPLICATION_ID = 0x53525659  # 'SRVY'
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 OUTCOMES = ("accepted", "duplicate", "superseded", "rejected")
 
 # Version 1: the first store (no version number yet).
@@ -173,8 +173,132 @@ UPDATE issued_forms SET folder = rtrim(substr(folder, 1, length(folder) - length
 ALTER TABLE issued_forms ADD COLUMN paper_at TEXT
 """
 
-# MIGRATIONS[i] takes a store from version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4, _V5)
+
+# Version 6: answers as columns. Per response one BLOB of float32 (`answer_rows`), one value per
+# column of `answer_columns` in position order (NaN = not answered): loading a million forms
+# is one query and one `np.frombuffer`, with no Python object per answer. A field's numbers
+# are one column; its text answers (choice codes, 'n/a', open answers) are another, holding
+# the number of the text in `answer_codes` (a dictionary per column). Columns and codes are
+# only ever appended, so an older row is shorter than the layout: the missing tail is NaN.
+_V6_TABLES = """
+CREATE TABLE answer_columns (
+    position INTEGER PRIMARY KEY,
+    field TEXT NOT NULL,
+    coded INTEGER NOT NULL CHECK (coded IN (0, 1)),
+    UNIQUE (field, coded)
+);
+CREATE TABLE answer_codes (
+    position INTEGER NOT NULL REFERENCES answer_columns(position),
+    code INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    PRIMARY KEY (position, code),
+    UNIQUE (position, text)
+);
+CREATE TABLE answer_rows (
+    response_id INTEGER PRIMARY KEY REFERENCES responses(id) ON DELETE CASCADE,
+    answers BLOB NOT NULL
+);
+CREATE INDEX responses_counted ON responses (counted, department, role, wave, id)
+"""
+
+
+def _v6(db: sqlite3.Connection) -> None:
+    """The narrow answers table (one row per answer) becomes one BLOB per response."""
+    _script(db, _V6_TABLES)
+    layout = _Layout(db)
+    rows = db.cursor().execute("SELECT response_id, field, value_num, value_text FROM answers "
+                               "ORDER BY response_id, rowid")
+    current, given = None, []
+    for response_id, field, value_num, value_text in rows:
+        if response_id != current and current is not None:
+            layout.write(current, given)
+            given = []
+        current = response_id
+        given.append((field, value_num, value_text))
+    if current is not None:
+        layout.write(current, given)
+    db.execute("DROP TABLE answers")
+
+
+def _script(db: sqlite3.Connection, script: str) -> None:
+    for statement in script.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+
+
+# MIGRATIONS[i] takes a store from version i to i + 1: SQL, or a function for what SQL cannot
+# do (building the BLOBs of version 6).
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _V4, _V5, _v6)
+
+AnswerTuple = tuple[str, float | None, str | None]  # (field, value_num, value_text)
+# Answers are whole numbers (marks, scale codes, ticks, text code numbers): float32 holds them
+# exactly, at half the bytes to store and read. A value it cannot hold is refused, never rounded.
+VALUE_TYPE = np.float32
+VALUE_BYTES = 4
+
+
+class _Layout:
+    """The column layout and code dictionaries of `answer_rows`, as a writer sees them inside
+    its transaction (read from the store each time: a rolled-back transaction leaves no stale
+    columns behind)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.columns = {(field, bool(coded)): position for position, field, coded in
+                        db.execute("SELECT position, field, coded FROM answer_columns ORDER BY position")}
+        self.codes: dict[int, dict[str, int]] = {}
+        for position, code, text in db.execute("SELECT position, code, text FROM answer_codes"):
+            self.codes.setdefault(position, {})[text] = code
+
+    def column(self, field: str, coded: bool) -> int:
+        position = self.columns.get((field, coded))
+        if position is None:
+            position = len(self.columns)
+            self.db.execute("INSERT INTO answer_columns (position, field, coded) VALUES (?, ?, ?)",
+                            (position, field, int(coded)))
+            self.columns[(field, coded)] = position
+        return position
+
+    def code(self, position: int, text: str) -> int:
+        table = self.codes.setdefault(position, {})
+        code = table.get(text)
+        if code is None:
+            code = len(table)
+            self.db.execute("INSERT INTO answer_codes (position, code, text) VALUES (?, ?, ?)", (position, code, text))
+            table[text] = code
+        return code
+
+    def row(self, answers: Iterable[AnswerTuple]) -> bytes:
+        placed: list[tuple[int, float]] = []
+        for field, value_num, value_text in answers:
+            if value_num is not None:
+                placed.append((self.column(field, False), float(value_num)))
+            if value_text is not None:
+                position = self.column(field, True)
+                placed.append((position, float(self.code(position, value_text))))
+        values = np.full(len(self.columns), np.nan, dtype=VALUE_TYPE)
+        for position, value in placed:
+            values[position] = value
+            if float(values[position]) != value:  # compared as float64 (NumPy 2 would compare as float32)
+                raise ValueError(f"answer value {value!r} cannot be stored exactly")
+        return values.tobytes()
+
+    def write(self, response_id: int, answers: Iterable[AnswerTuple]) -> None:
+        self.db.execute("INSERT INTO answer_rows (response_id, answers) VALUES (?, ?)",
+                        (response_id, self.row(answers)))
+
+
+@dataclass(frozen=True)
+class AnswerColumns:
+    """Every counted response's answers as columns (`Store.answer_columns`); both matrices in
+    Fortran order, so that every column is one contiguous array."""
+
+    ids: np.ndarray  # response ids, ascending
+    number_fields: list[str]
+    numbers: np.ndarray  # (responses, number_fields) float64, NaN = no number
+    text_fields: list[str]
+    codes: np.ndarray  # (responses, text_fields) int32: position in texts[j], -1 = no text
+    texts: list[list[str]]  # per text field its distinct texts
 
 
 @dataclass(frozen=True)
@@ -272,9 +396,10 @@ class Store:
             with self.db:
                 self.db.execute("BEGIN IMMEDIATE")
                 for step in MIGRATIONS[version:]:
-                    for statement in step.split(";\n"):
-                        if statement.strip():
-                            self.db.execute(statement)
+                    if callable(step):
+                        step(self.db)
+                    else:
+                        _script(self.db, step)
                 self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         # WAL: readers (status, analyse) never block on a collect; NORMAL: no disk sync per
@@ -411,8 +536,6 @@ class Store:
             db.execute("BEGIN IMMEDIATE")
             db.execute("CREATE TEMP TABLE kept AS SELECT id AS old, department_key, department, role, wave, language, "
                        "verified FROM responses WHERE counted = 1 ORDER BY random()")
-            db.execute("CREATE TEMP TABLE kept_answers AS SELECT k.rowid AS new, a.field, a.value_num, a.value_text "
-                       "FROM answers a JOIN kept k ON k.old = a.response_id")
             # the register of published editions stays (a next edition is checked against what
             # was published), in the new ids; a copy that did not count is the same person as the
             # copy that did
@@ -427,18 +550,17 @@ class Store:
             for rowid, members, base in db.execute("SELECT rowid, members, base FROM edition_figures").fetchall():
                 db.execute("UPDATE edition_figures SET members = ?, base = ? WHERE rowid = ?",
                            (renumbered(members), renumbered(base), rowid))
-            for table in ("answers", "issues", "responses", "received", "decisions", "issued_forms"):
+            kept_rows = _kept_answers(db)
+            for table in ("answer_rows", "issues", "responses", "received", "decisions", "issued_forms"):
                 db.execute(f"DELETE FROM {table}")
             placeholder = db.execute("INSERT INTO received (path, sha256, size, outcome, reason) VALUES "
                                      "('', 'closed', 0, 'accepted', 'scan closed')").lastrowid
             db.execute("INSERT INTO responses (id, received_id, form_id, department_key, department, role, wave, "
                        "language, counted, verified) SELECT rowid, ?, 'closed-' || rowid, department_key, department, "
                        "role, wave, language, 1, verified FROM kept", (placeholder,))
-            db.execute("INSERT INTO answers (response_id, field, value_num, value_text) "
-                       "SELECT new, field, value_num, value_text FROM kept_answers")
+            db.executemany("INSERT INTO answer_rows (response_id, answers) VALUES (?, ?)", kept_rows)
             count = db.execute("SELECT count(*) FROM kept").fetchone()[0]
             db.execute("DROP TABLE kept")
-            db.execute("DROP TABLE kept_answers")
             db.execute("INSERT OR REPLACE INTO scan_state (key, value) VALUES ('closed', date('now'))")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.db.execute("VACUUM")
@@ -454,10 +576,136 @@ class Store:
                                "ORDER BY id").fetchall()
         return [Response(*row) for row in rows]
 
+    def response_groups(self) -> dict[str, tuple[np.ndarray, list[str]]]:
+        """Department, role and wave of every counted response in the order of their ids, as
+        (code per response, names): one query per distinct combination, not a string per row."""
+        combos = self.db.execute("SELECT department, role, wave, count(*) FROM responses WHERE counted = 1 "
+                                 "GROUP BY department, role, wave ORDER BY department, role, wave").fetchall()
+        ids = np.fromiter((row[0] for row in self.db.execute(
+            "SELECT id FROM responses WHERE counted = 1 ORDER BY department, role, wave, id")), dtype=np.int64)
+        combo = np.repeat(np.arange(len(combos)), [row[3] for row in combos])[np.argsort(ids, kind="stable")]
+        found = {}
+        for column, name in enumerate(("department", "role", "wave")):
+            names = sorted({row[column] for row in combos})
+            code = np.array([names.index(row[column]) for row in combos], dtype=np.int32)
+            found[name] = (code[combo] if len(combos) else np.zeros(0, dtype=np.int32), names)
+        return found
+
+    def write_answers(self, db: sqlite3.Connection, response_id: int, answers: Iterable[AnswerTuple]) -> None:
+        """Store one response's answers (inside the caller's transaction, `db`)."""
+        _Layout(db).write(response_id, answers)
+
+    def answer_columns(self, chunk: int = 65_536) -> AnswerColumns:
+        """Every counted response's answers as columns. SQLite concatenates a chunk of rows'
+        BLOBs into one (and their ids into one text): no Python object per answer or even per
+        response; each chunk is one `np.frombuffer`, copied into the columns."""
+        layout = self.db.execute("SELECT position, field, coded FROM answer_columns ORDER BY position").fetchall()
+        width = len(layout)
+        ids = _int_list(self.db.execute("SELECT group_concat(id) FROM (SELECT id FROM responses "
+                                        "WHERE +counted = 1 ORDER BY id)").fetchone()[0])
+        n = len(ids)
+        number_at = [p for p, _, coded in layout if not coded]
+        text_at = [p for p, _, coded in layout if coded]
+        numbers = np.full((n, len(number_at)), np.nan, order="F")
+        codes = np.full((n, len(text_at)), -1, dtype=np.int32, order="F")
+        last = self.db.execute("SELECT max(response_id) FROM answer_rows").fetchone()[0] or 0
+        # both concatenations are fed row by row by the same scan: they are in the same order
+        query = ("SELECT group_concat(response_id), CAST(group_concat(answers, '') AS BLOB), sum(length(answers)) "
+                 "FROM answer_rows WHERE response_id >= ? AND response_id < ?")
+        for low in range(1, last + 1, chunk):
+            got_ids, joined, size = self.db.execute(query, (low, low + chunk)).fetchone()
+            if got_ids is None:
+                continue
+            got = _int_list(got_ids)
+            if size == VALUE_BYTES * width * len(got):
+                values = np.frombuffer(joined, dtype=VALUE_TYPE).reshape(len(got), width)
+            else:  # rows written before the layout grew: NaN beyond their end
+                values = np.full((len(got), width), np.nan, dtype=VALUE_TYPE)
+                for row, (blob,) in enumerate(self.db.execute(
+                        "SELECT answers FROM answer_rows WHERE response_id >= ? AND response_id < ?",
+                        (low, low + chunk))):
+                    stored = np.frombuffer(blob, dtype=VALUE_TYPE)
+                    values[row, :len(stored)] = stored
+                got = _int_list(self.db.execute("SELECT group_concat(response_id) FROM answer_rows "
+                                                "WHERE response_id >= ? AND response_id < ?",
+                                                (low, low + chunk)).fetchone()[0])
+            where = np.searchsorted(ids, got).clip(max=max(n - 1, 0))
+            counted = (ids[where] == got) if n else np.zeros(len(got), dtype=bool)
+            if counted.all() and len(where) and where[-1] - where[0] == len(where) - 1 \
+                    and (np.diff(where) == 1).all():
+                rows: slice | np.ndarray = slice(int(where[0]), int(where[-1]) + 1)  # the usual case
+            else:
+                values, rows = values[counted], where[counted]
+            for target, source in _runs(number_at):  # slices copy fast; a fancy column index does not
+                numbers[rows, target] = values[:, source]
+            for target, source in _runs(text_at):
+                block = values[:, source]
+                codes[rows, target] = np.where(np.isnan(block), -1, block)
+        texts: dict[int, list[str]] = {p: [] for p in text_at}
+        for position, code, text in self.db.execute("SELECT position, code, text FROM answer_codes "
+                                                    "ORDER BY position, code"):
+            texts[position].append(text)
+        return AnswerColumns(ids, [f for _, f, coded in layout if not coded], numbers,
+                             [f for _, f, coded in layout if coded], codes, [texts[p] for p in text_at])
+
     def answers(self) -> list[Answer]:
-        rows = self.db.execute("SELECT a.response_id, a.field, a.value_num, a.value_text FROM answers a "
-                               "JOIN responses s ON s.id = a.response_id WHERE s.counted = 1").fetchall()
-        return [Answer(*row) for row in rows]
+        """One object per answer: for tests and small tools (the analysis reads `answer_columns`)."""
+        c = self.answer_columns()
+        found = []
+        for row, response_id in enumerate(c.ids.tolist()):
+            for j, field in enumerate(c.number_fields):
+                if not np.isnan(c.numbers[row, j]):
+                    found.append(Answer(response_id, field, float(c.numbers[row, j]), None))
+            for j, field in enumerate(c.text_fields):
+                if c.codes[row, j] >= 0:
+                    found.append(Answer(response_id, field, None, c.texts[j][c.codes[row, j]]))
+        return found
+
+
+def _int_list(text: str | None) -> np.ndarray:
+    """'3,4,7' (SQLite's group_concat of integers) as an int64 array."""
+    if not text:
+        return np.zeros(0, dtype=np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+def _runs(positions: list[int]) -> list[tuple[slice, slice]]:
+    """Consecutive stretches of `positions`: (slice of the list, slice of the positions)."""
+    found = []
+    start = 0
+    for i in range(1, len(positions) + 1):
+        if i == len(positions) or positions[i] != positions[i - 1] + 1:
+            found.append((slice(start, i), slice(positions[start], positions[i - 1] + 1)))
+            start = i
+    return found
+
+
+def _kept_answers(db: sqlite3.Connection) -> list[tuple[int, bytes]]:
+    """The answers of the responses kept at closing (temp table `kept`: new id = its rowid), as
+    (new id, BLOB). Text codes are renumbered in the order of their text and codes no kept
+    response uses are dropped: numbered in order of arrival, they would tell it, and a copy
+    that did not count could leave its text behind."""
+    rows = db.execute("SELECT k.rowid, a.answers FROM kept k JOIN answer_rows a ON a.response_id = k.old "
+                      "ORDER BY k.rowid").fetchall()
+    width = db.execute("SELECT count(*) FROM answer_columns").fetchone()[0]
+    values = np.full((len(rows), width), np.nan, dtype=VALUE_TYPE)
+    for i, (_, blob) in enumerate(rows):
+        row = np.frombuffer(blob, dtype=VALUE_TYPE)
+        values[i, :len(row)] = row
+    for (position,) in db.execute("SELECT position FROM answer_columns WHERE coded = 1").fetchall():
+        texts = dict(db.execute("SELECT code, text FROM answer_codes WHERE position = ?", (position,)).fetchall())
+        column = values[:, position]
+        used = sorted({int(c) for c in np.unique(column[~np.isnan(column)])}, key=lambda c: texts[c])
+        renumber = {old: new for new, old in enumerate(used)}
+        db.execute("DELETE FROM answer_codes WHERE position = ?", (position,))
+        db.executemany("INSERT INTO answer_codes (position, code, text) VALUES (?, ?, ?)",
+                       [(position, new, texts[old]) for old, new in renumber.items()])
+        lookup = np.full(len(texts) + 1, np.nan, dtype=VALUE_TYPE)
+        for old, new in renumber.items():
+            lookup[old] = new
+        answered = ~np.isnan(column)
+        column[answered] = lookup[column[answered].astype(np.int64)]
+    return [(new, values[i].tobytes()) for i, (new, _) in enumerate(rows)]
 
 
 LOCK_FILE = ".collect.lock"

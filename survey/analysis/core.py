@@ -17,6 +17,7 @@ result model that the report, the results workbook and `survey status` render.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,41 @@ def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
     return result
 
 
+# positions in the response frame: int32 halves what the figures' member lists take
+_POSITION = np.int32
+
+
+class _Scores(Mapping):
+    """item id -> its 0-100 scores per respondent, computed when asked for (kept, they would
+    be half a gigabyte at a million respondents; a figure needs only its members' scores)."""
+
+    def __init__(self, scorer: Scorer, items: list, raw: dict[str, np.ndarray]):
+        self.scorer, self.items, self.raw = scorer, {i.id: i for i in items}, raw
+
+    def __getitem__(self, item_id: str) -> np.ndarray:
+        return self.scorer.item_score(self.items[item_id]).to_numpy(dtype=float)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def of(self, item_id: str, rows: np.ndarray) -> np.ndarray:
+        """The scores of `rows` only: the same numbers, computed for those people alone."""
+        item = self.items[item_id]
+        low, high = self.scorer.q.scales[item.scale].numeric_range
+        values = (self.raw[item_id][rows] - low) / (high - low) * 100
+        return 100 - values if getattr(item, "pole", None) == m.Pole.traditional else values
+
+
+def _shares(at: np.ndarray, members: np.ndarray, codes: tuple[str, ...]) -> dict[str, float]:
+    """Share of each code among `members` (`at`: position of each person's code, -1 none)."""
+    chosen = at[members]
+    counted = np.bincount(chosen[chosen >= 0], minlength=len(codes))
+    return {c: float(counted[j] / len(chosen)) for j, c in enumerate(codes)}
+
+
 def _department_order(scan: Scan, counts: dict[str, int]) -> list[str]:
     listed = [d.name for d in scan.departments]
     return listed + sorted(name for name in counts if name not in listed)
@@ -105,18 +141,37 @@ class Analysis:
         self.earlier = earlier
         self.responses = responses
         self.scorer = Scorer(self.q, wide)
-        role = responses["role"].to_numpy(dtype=object)
-        self.dept = responses["department"].astype(str).to_numpy(dtype=object)
-        self.is_emp = role == "employee"
-        self.is_mgr = role == "manager"
+        # department and role as integer codes (a categorical from the store): no string
+        # comparison per respondent below
+        dept_code, dept_names = pd.factorize(responses["department"])
+        dept_names = np.array([str(d) for d in dept_names], dtype=object)
+        self.dept = dept_names[dept_code]
+        role_code, role_names = pd.factorize(responses["role"])
+        role_names = [str(r) for r in role_names]
+        self.is_emp = role_code == (role_names.index("employee") if "employee" in role_names else -2)
+        self.is_mgr = role_code == (role_names.index("manager") if "manager" in role_names else -2)
         self.n_emp, self.n_mgr = int(self.is_emp.sum()), int(self.is_mgr.sum())
         if self.n_emp < self.k:
             raise ReportError(f"only {self.n_emp} employee responses collected; nothing can be reported below "
                               f"the anonymity threshold of {self.k}",
                               fix="collect more forms first (survey status shows what came in)")
-        unit = np.where(self.is_emp, self.dept, np.where(self.is_mgr, MANAGER_UNIT, "\x00other"))
-        self.unit = unit
-        self.unit_names, self.unit_code = np.unique(unit.astype(str), return_inverse=True)
+        # a unit per respondent: their department (employees), the managers, or neither;
+        # unit_names sorted, unit_code the position in it
+        other = len(dept_names)
+        code = np.where(self.is_emp, dept_code, np.where(self.is_mgr, other, other + 1))
+        present = np.flatnonzero(np.bincount(code, minlength=other + 2))
+        names = np.array([*dept_names, MANAGER_UNIT, "\x00other"], dtype=object)[present]
+        by_name = np.argsort(names.astype(str), kind="stable")
+        self.unit_names = names[by_name].astype(str)
+        rank = np.empty(other + 2, dtype=np.int64)
+        rank[present[by_name]] = np.arange(len(present))
+        self.unit_code = rank[code]
+        self.unit = self.unit_names.astype(object)[self.unit_code]
+        # positions per unit, ascending within each unit: a group's members without a pass
+        # over everyone per group
+        self._by_unit = np.argsort(self.unit_code, kind="stable").astype(_POSITION)
+        self._unit_start = np.concatenate([[0], np.cumsum(np.bincount(self.unit_code,
+                                                                      minlength=len(self.unit_names)))])
         self.log: list[Suppression] = []
         self.subjects = [subject() for subject in SUBJECTS]
 
@@ -132,11 +187,21 @@ class Analysis:
         order = _department_order(scan, counts)
         self.shown = [d for d in order if d not in hidden and counts[d] > 0]
         self.hidden = [hidden[d] for d in order if d in hidden]
-        positions = np.arange(len(self.responses))
+        positions = np.arange(len(self.responses), dtype=_POSITION)
         groups: dict[str, disclosure.Group] = {}
 
+        index = {str(name): i for i, name in enumerate(self.unit_names)}
+        self._group_units: dict[str, list[int]] = {}
+
         def add(key: str, kind: str, units: set[str], usefulness: float) -> None:
-            members = positions[np.isin(self.unit, list(units))] if units else positions[:0]
+            codes = sorted(index[u] for u in units if u in index)
+            self._group_units[key] = codes
+            if len(codes) == 1:
+                members = self._by_unit[self._unit_start[codes[0]]:self._unit_start[codes[0] + 1]]
+            else:
+                inside = np.zeros(len(self.unit_names), dtype=bool)
+                inside[codes] = True
+                members = positions[inside[self.unit_code]]
             groups[key] = disclosure.Group(key, kind, frozenset(units), members, usefulness)
 
         add(ORGANISATION, "organisation", {d for d in order if counts[d] > 0}, math.inf)
@@ -165,11 +230,24 @@ class Analysis:
     def _add(self, variable: str, answered: np.ndarray, kind: str, keys: list[str] | None = None,
              outputs: tuple[str, ...] = ("report", "workbook")) -> dict[str, Figure]:
         figures = {}
+        # who answered, per unit: one pass over everyone (positions sorted by unit), then a
+        # slice per department
+        # the answering people in unit order (a department's figure is a view of one stretch)
+        # and where each unit's stretch starts
+        answering = np.flatnonzero(answered[self._by_unit])
+        by_unit = self._by_unit[answering]
+        start = np.searchsorted(answering, self._unit_start)
+        per_unit = np.diff(start)
         for key in keys if keys is not None else list(self.groups):
             g = self.groups[key]
-            rows = g.members[answered[g.members]]
+            units = self._group_units[key]
+            if len(units) == 1:
+                rows = by_unit[start[units[0]]:start[units[0] + 1]]
+            else:
+                rows = g.members[answered[g.members]]
             if len(rows):
-                figures[key] = self.register.add(variable, key, kind, rows, self._unit_counts(rows), outputs)
+                counts = {str(self.unit_names[u]): int(per_unit[u]) for u in units if per_unit[u]}
+                figures[key] = self.register.add(variable, key, kind, rows, counts, outputs)
         return figures
 
     def run(self) -> AnalysisResult:
@@ -177,7 +255,7 @@ class Analysis:
         q, sc, reg = self.q, self.scorer, self.register
         numeric = [i for i in q.items if isinstance(i, (m.StatementItem, m.ScoreItem))]
         raw = {i.id: sc.column(i.id).to_numpy(dtype=float) for i in numeric}
-        score = {i.id: sc.item_score(i).to_numpy(dtype=float) for i in numeric}
+        score = _Scores(sc, numeric, raw)
         item_figs = {i.id: self._add(f"item:{i.id}", ~np.isnan(raw[i.id]), "mean") for i in numeric}
         desired: dict[str, tuple[dict[str, Figure], dict[str, Figure], np.ndarray, np.ndarray]] = {}
         for i in (i for i in numeric if i.desired):
@@ -221,12 +299,18 @@ class Analysis:
             derived_figs = {n: self._add(f"derived:{n}", ~np.isnan(v), "mean") for n, v in person_derived.items()}
 
         pace_figs = {}
+        pace_codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for grid in q.grids:
             for s in grid.situations:
-                ini = sc.codes(f"{grid.id}.{s.id}.initiative").to_numpy(dtype=object)
-                eff = sc.codes(f"{grid.id}.{s.id}.effect").to_numpy(dtype=object)
-                ini_ok = np.isin(ini, m.INITIATIVE_CODES)
-                eff_ok = np.isin(eff, m.PACE_EFFECT_CODES)
+                ini_key, eff_key = f"{grid.id}.{s.id}.initiative", f"{grid.id}.{s.id}.effect"
+                ini_coded, eff_coded = sc._coded(ini_key), sc._coded(eff_key)
+                ini = sc.codes(ini_key, ini_coded).to_numpy(dtype=object)
+                eff = sc.codes(eff_key, eff_coded).to_numpy(dtype=object)
+                ini_at = sc.code_index(ini_key, list(m.INITIATIVE_CODES), ini_coded)
+                eff_at = sc.code_index(eff_key, list(m.PACE_EFFECT_CODES), eff_coded)
+                pace_codes[s.id] = (ini_at, eff_at)
+                ini_ok = ini_at >= 0
+                eff_ok = eff_at >= 0
                 if not self.protection:
                     ini_ok = eff_ok = ini_ok & eff_ok
                 pace_figs[s.id] = (ini, self._add(f"pace:{s.id}.initiative", ini_ok, "shares", self.employee_groups),
@@ -235,8 +319,8 @@ class Analysis:
         for item in (i for i in q.items if isinstance(i, m.ChoiceItem)):
             codes = [str(o.code) for o in q.scales[item.scale].options]
             if item.type == "single_choice":
-                answers = sc.codes(item.id).to_numpy(dtype=object)
-                ticks = np.column_stack([answers == c for c in codes])
+                at = sc.code_index(item.id, codes)
+                ticks = np.column_stack([at == j for j in range(len(codes))])
             else:
                 ticks = np.column_stack([sc.column(f"{item.id}.{c}").fillna(0).to_numpy(dtype=float) > 0
                                          for c in codes])
@@ -262,16 +346,16 @@ class Analysis:
         for i in numeric:
             for key, f in item_figs[i.id].items():
                 if ok(f):
-                    results[key].items[i.id] = estimate(pd.Series(raw[i.id][f.members]))
-                    score_mean[(i.id, key)] = float(score[i.id][f.members].mean())
+                    results[key].items[i.id] = estimate(raw[i.id][f.members])
+                    score_mean[(i.id, key)] = float(score.of(i.id, f.members).mean())
         for item_id, (now_figs, want_figs, raw_d, score_d) in desired.items():
             for key, want in want_figs.items():
                 now = now_figs.get(key)
                 if ok(want):
-                    results[key].items[f"{item_id}.desired"] = estimate(pd.Series(raw_d[want.members]))
+                    results[key].items[f"{item_id}.desired"] = estimate(raw_d[want.members])
                 if ok(now) and ok(want):
                     results[key].desired[item_id] = DesiredGap(
-                        item_id, float(score[item_id][now.members].mean()), float(score_d[want.members].mean()),
+                        item_id, float(score.of(item_id, now.members).mean()), float(score_d[want.members].mean()),
                         now.n, want.n)
         for name in q.dimensions:
             for key, f in dim_figs[name].items():
@@ -300,15 +384,14 @@ class Analysis:
                 if value is not None:
                     results[key].derived[d.id] = Estimate(value, math.nan, math.nan, None)
         for sid, (ini, ini_figs, eff, eff_figs) in pace_figs.items():
+            ini_at, eff_at = pace_codes[sid]
             for key in set(ini_figs) | set(eff_figs):
                 fi, fe = ini_figs.get(key), eff_figs.get(key)
                 if not (ok(fi) or ok(fe)):
                     continue
                 results[key].pace[sid] = PaceCell(
-                    sid, fi.n if ok(fi) else 0,
-                    {c: float((ini[fi.members] == c).mean()) for c in m.INITIATIVE_CODES} if ok(fi) else None,
-                    fe.n if ok(fe) else 0,
-                    {c: float((eff[fe.members] == c).mean()) for c in m.PACE_EFFECT_CODES} if ok(fe) else None)
+                    sid, fi.n if ok(fi) else 0, _shares(ini_at, fi.members, m.INITIATIVE_CODES) if ok(fi) else None,
+                    fe.n if ok(fe) else 0, _shares(eff_at, fe.members, m.PACE_EFFECT_CODES) if ok(fe) else None)
         for item_id, (codes, ticks, figs) in choice_figs.items():
             for key, f in figs.items():
                 if ok(f):
@@ -351,9 +434,12 @@ class Analysis:
         if MANAGERS in self.groups:
             sources[MANAGERS] = self.groups[MANAGERS].members
         for item in (i for i in self.q.items if isinstance(i, m.OpenItem)):
-            text = self.scorer.column(item.id, "text").to_numpy(dtype=object)
+            # each distinct text is cleaned once; the answers are references to those texts
+            coded, distinct = pd.factorize(self.scorer.column(item.id, "text"), use_na_sentinel=True)
+            cleaned = np.array([str(t).strip() or None for t in distinct] + [None], dtype=object)
             for key, rows in sources.items():
-                answers = [str(t).strip() for t in text[rows] if t is not None and not pd.isna(t) and str(t).strip()]
+                answers = cleaned[coded[rows]]
+                answers = answers[answers != None].tolist()  # noqa: E711 - elementwise
                 if answers:
                     results[key].open_answers[item.id] = answers
 
@@ -368,10 +454,11 @@ class Analysis:
         for question in q.background:
             if question.reporting is m.Reporting.none or question.id == "role":
                 continue
-            answers = self.scorer.codes(question.id).to_numpy(dtype=object)
-            for option in q.scales[question.scale].options:
+            options = [str(o.code) for o in q.scales[question.scale].options]
+            at = self.scorer.code_index(question.id, options)[employees]
+            for number, option in enumerate(q.scales[question.scale].options):
                 code = str(option.code)
-                rows = employees[answers[employees] == code]
+                rows = employees[at == number]
                 f = self.register.add(f"background:{question.id}={code}", ORGANISATION, "count", rows, n=len(rows),
                                       outputs=("report", "workbook"))
                 index = values = None

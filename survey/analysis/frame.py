@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from survey.analysis.model import Estimate
 from survey.errors import ReportError
@@ -16,7 +17,10 @@ from survey.store import Store, collect_running
 
 
 def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(responses, answers wide): one row per response; numeric and text answers in columns."""
+    """(responses, answers wide): one row per counted response (index: response id), with
+    department, role and wave (categorical); the answers as columns ("num", field) of float64
+    and ("text", field) of code text (None = no text answer). Read as columns from the store's
+    BLOBs: no Python object per answer, nor per response."""
     if not scan.store_path.exists():
         raise ReportError(f"no responses collected yet ({scan.store_path} is missing)",
                           fix=f"put returned forms in {scan.inbox} and run: survey collect {scan.folder}")
@@ -24,28 +28,37 @@ def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise ReportError(f"a collect is running on {scan.folder}; its figures would be incomplete",
                           fix="wait until the collect has finished, then run this again")
     with Store(scan.store_path) as store:
-        responses = pd.DataFrame([r.__dict__ for r in store.responses()],
-                                 columns=["id", "form_id", "department", "role", "wave"])
-        answers = pd.DataFrame([a.__dict__ for a in store.answers()],
-                               columns=["response_id", "field", "value_num", "value_text"])
-    responses = responses.set_index("id")
-    numeric = answers.pivot(index="response_id", columns="field", values="value_num")
-    text = answers.pivot(index="response_id", columns="field", values="value_text")
-    numeric = numeric.reindex(responses.index)
-    text = text.reindex(responses.index)
-    return responses, pd.concat({"num": numeric, "text": text}, axis=1)
+        c = store.answer_columns()
+        people = store.response_groups()
+    index = pd.Index(c.ids, name="id")
+    responses = pd.DataFrame({name: pd.Categorical.from_codes(codes, names) for name, (codes, names) in people.items()},
+                             index=index)
+    numbers = pd.DataFrame(c.numbers, index=index, columns=c.number_fields, copy=False)
+    # text answers as categoricals: the store's code numbers, and each distinct text once
+    texts = pd.DataFrame({field: pd.Categorical.from_codes(c.codes[:, j], pd.Index(c.texts[j], dtype=object))
+                          for j, field in enumerate(c.text_fields)}, index=index)
+    return responses, pd.concat({"num": numbers, "text": texts}, axis=1)
 
 
-def estimate(values: pd.Series) -> Estimate | None:
-    data = values.dropna().to_numpy(dtype=float)
+def estimate(values: pd.Series | np.ndarray) -> Estimate | None:
+    """Mean with a 95% t-interval (NaN = not answered)."""
+    data = np.asarray(values, dtype=float)
+    data = data[~np.isnan(data)]
     n = len(data)
     if n == 0:
         return None
     mean = float(data.mean())
     if n < 2:
         return Estimate(mean, math.nan, math.nan, n)
-    half = float(stats.t.ppf(0.975, n - 1) * data.std(ddof=1) / math.sqrt(n))
+    half = float(_t975(n - 1) * data.std(ddof=1) / math.sqrt(n))
     return Estimate(mean, mean - half, mean + half, n)
+
+
+@functools.lru_cache(maxsize=4096)
+def _t975(df: int) -> float:
+    """The t quantile per degrees of freedom, once (an analysis asks it for thousands of figures
+    with a few thousand distinct n)."""
+    return float(special.stdtrit(df, 0.975))  # what stats.t.ppf computes, without its checks
 
 
 class Scorer:
@@ -53,6 +66,7 @@ class Scorer:
 
     def __init__(self, q: m.Questionnaire, wide: pd.DataFrame):
         self.q = q
+        self.index = wide.index
         self.num = wide["num"] if "num" in wide else pd.DataFrame(index=wide.index)
         self.text = wide["text"] if "text" in wide else pd.DataFrame(index=wide.index)
 
@@ -63,19 +77,52 @@ class Scorer:
         return pd.Series(np.nan if frame == "num" else None, index=source.index, dtype=float if frame == "num"
                          else object)
 
-    def codes(self, key: str) -> pd.Series:
-        """Choice answers as code text: nominal codes are stored as text, ordinal as numbers."""
-        numeric = self.column(key).map(lambda v: None if pd.isna(v) else str(int(v)))
+    def codes(self, key: str, coded: tuple[list[str], np.ndarray] | None = None) -> pd.Series:
+        """Choice answers as code text: nominal codes are stored as text, ordinal as numbers.
+        Vectorised: a lookup per distinct answer, not a Python call per answer."""
+        distinct, at = coded or self._coded(key)
+        table = np.array([*distinct, None], dtype=object)
+        return pd.Series(table[at], index=self.index, dtype=object)  # -1 picks the None
+
+    def code_index(self, key: str, codes: list[str], coded: tuple[list[str], np.ndarray] | None = None
+                   ) -> np.ndarray:
+        """Per respondent the position of their answer in `codes` (-1: none, or another): the
+        choice answers as integers, for counting without a string comparison per answer.
+        `coded`: `_coded(key)` when the caller has it already."""
+        distinct, at = coded or self._coded(key)
+        where = {c: i for i, c in enumerate(codes)}
+        table = np.array([where.get(d, -1) for d in distinct] + [-1], dtype=np.int64)
+        return table[at]
+
+    def _coded(self, key: str) -> tuple[list[str], np.ndarray]:
+        """(distinct code texts, per respondent the position in them or -1): the text answer
+        where there is one, else the number as code text."""
+        number = self.column(key).to_numpy(dtype=float)
+        at = np.full(len(number), -1, dtype=np.int64)
+        answered = ~np.isnan(number)
+        distinct: list[str] = []
+        if answered.any():
+            values, where = np.unique(number[answered], return_inverse=True)
+            distinct = [str(int(v)) for v in values]
+            at[answered] = where
         text = self.column(key, "text")
-        return text.where(text.notna(), numeric)
+        if isinstance(text.dtype, pd.CategoricalDtype):  # from the store: codes already
+            text_at, text_distinct = text.cat.codes.to_numpy(), text.cat.categories
+        else:
+            text_at, text_distinct = pd.factorize(text, use_na_sentinel=True)
+        if len(text_distinct):
+            given = text_at >= 0
+            at[given] = text_at[given] + len(distinct)
+            distinct += [str(t) for t in text_distinct]
+        return distinct, at
 
     def item_score(self, item: m.StatementItem | m.ScoreItem, key: str | None = None) -> pd.Series:
         """0-100 with the partnership end high."""
         low, high = self.q.scales[item.scale].numeric_range  # type: ignore[misc]
-        score = (self.column(key or item.id) - low) / (high - low) * 100
+        score = (self.column(key or item.id).to_numpy(dtype=float) - low) / (high - low) * 100
         if getattr(item, "pole", None) == m.Pole.traditional:
             score = 100 - score
-        return score
+        return pd.Series(score, index=self.index)
 
     def dimension(self, name: str) -> pd.Series:
         items = self.q.dimension_items(name)
