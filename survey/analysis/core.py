@@ -259,16 +259,17 @@ class Analysis:
 
         results = {key: GroupResult(key, len(g.members), self._expected(key, g)) for key, g in self.groups.items()}
         score_mean: dict[tuple[str, str], float] = {}
+        span = {i.id: q.scales[i.scale].numeric_range for i in numeric}  # intervals stay on the scale
         for i in numeric:
             for key, f in item_figs[i.id].items():
                 if ok(f):
-                    results[key].items[i.id] = estimate(pd.Series(raw[i.id][f.members]))
+                    results[key].items[i.id] = estimate(pd.Series(raw[i.id][f.members]), span[i.id])
                     score_mean[(i.id, key)] = float(score[i.id][f.members].mean())
         for item_id, (now_figs, want_figs, raw_d, score_d) in desired.items():
             for key, want in want_figs.items():
                 now = now_figs.get(key)
                 if ok(want):
-                    results[key].items[f"{item_id}.desired"] = estimate(pd.Series(raw_d[want.members]))
+                    results[key].items[f"{item_id}.desired"] = estimate(pd.Series(raw_d[want.members]), span[item_id])
                 if ok(now) and ok(want):
                     results[key].desired[item_id] = DesiredGap(
                         item_id, float(score[item_id][now.members].mean()), float(score_d[want.members].mean()),

@@ -36,7 +36,10 @@ def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
     return responses, pd.concat({"num": numeric, "text": text}, axis=1)
 
 
-def estimate(values: pd.Series) -> Estimate | None:
+def estimate(values: pd.Series, bounds: tuple[float, float] | None = None) -> Estimate | None:
+    """Mean with its 95 % t-interval. With `bounds` (the ends of the answer scale) the interval
+    is clipped to them: the mean cannot lie outside the scale, so neither may its interval (the
+    same rule as `survey.stats.inference.mean_interval`)."""
     data = values.dropna().to_numpy(dtype=float)
     n = len(data)
     if n == 0:
@@ -45,7 +48,10 @@ def estimate(values: pd.Series) -> Estimate | None:
     if n < 2:
         return Estimate(mean, math.nan, math.nan, n)
     half = float(stats.t.ppf(0.975, n - 1) * data.std(ddof=1) / math.sqrt(n))
-    return Estimate(mean, mean - half, mean + half, n)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Estimate(mean, low, high, n)
 
 
 class Scorer:
