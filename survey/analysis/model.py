@@ -93,11 +93,13 @@ class ItemShares:
     """Answers to one statement or mark over the statement's own base (those who answered it,
     the same people as its mean): the count per scale value, and the conventional shares:
     statements the share favourable (the two answers at the partnership end after keying),
-    marks the share below 6 ('onvoldoende') and the share 8 or higher."""
+    marks the share below 6 ('onvoldoende') and the share 8 or higher; statements also their
+    mean on 0-100 (the item figure rescaled; its interval clipped to 0-100)."""
 
     item_id: str
     n: int
     counts: dict[int, int]  # scale value -> people
+    score: Estimate | None = None  # on 0-100, partnership end high (statements), interval within 0-100
     favourable: Share | None = None
     insufficient: Share | None = None
     good: Share | None = None

@@ -59,6 +59,7 @@ from scipy import stats
 
 from survey import collect
 from survey.analysis.core import SUBJECTS, Analysis, Subject
+from survey.analysis.frame import estimate
 from survey.analysis.model import (AnalysisResult, DimensionQuality, DimensionScore, GroupResult, ItemQuality,
                                    ItemShares, Share)
 from survey.disclosure import MANAGERS, ORGANISATION, Figure
@@ -107,9 +108,10 @@ def share(count: int, n: int) -> Share | None:
     return Share(count, n, result.share, result.interval.low, result.interval.high)
 
 
-def item_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, values: np.ndarray) -> ItemShares:
+def item_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, values: np.ndarray,
+                scores: np.ndarray | None = None) -> ItemShares:
     """Counts per scale value and the conventional shares, over the answers given (`values`
-    holds the answers of the item's base, no NaN)."""
+    holds the answers of the item's base, no NaN; `scores` the same answers on 0-100)."""
     n = len(values)
     counts = {int(v): int((values == v).sum()) for v in scale.values}  # type: ignore[arg-type]
     favourable = insufficient = good = None
@@ -119,7 +121,9 @@ def item_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, values: np.
     if is_mark(scale):
         insufficient = share(int((values < MARK_INSUFFICIENT_BELOW).sum()), n)
         good = share(int((values >= MARK_GOOD_FROM).sum()), n)
-    return ItemShares(item.id, n, counts, favourable, insufficient, good)
+    score = estimate(pd.Series(scores), (0.0, 100.0)) if scores is not None and isinstance(item, m.StatementItem) \
+        else None
+    return ItemShares(item.id, n, counts, score, favourable, insufficient, good)
 
 
 def composite_interval(columns: list[np.ndarray], low: float = 0.0, high: float = 100.0,
@@ -148,6 +152,57 @@ def composite_interval(columns: list[np.ndarray], low: float = 0.0, high: float 
     mean = float(means.mean())
     half = float(stats.t.ppf(0.5 + level / 2, int(n_j.min()) - 1)) * math.sqrt(max(variance, 0.0))
     return mean, max(low, mean - half), min(high, mean + half)
+
+
+# --------------------------------------------------------------------------- plain words
+# The report and the results workbook word the flags with these, from the same constants.
+
+
+def methods_values(number, percent) -> dict[str, str]:
+    """The thresholds and conventions as the methods text shows them (`number` formats a
+    coefficient, `percent` a share): the wording's placeholders are filled from here."""
+    return {"threshold": number(RELIABILITY_MIN), "weak": number(RELIABILITY_WEAK),
+            "item_rest": number(ITEM_REST_MIN), "missing": percent(MISSING_HIGH),
+            "dont_know": percent(DONT_KNOW_HIGH), "count": str(FAVOURABLE_ANSWERS),
+            "insufficient": str(MARK_INSUFFICIENT_BELOW), "good": str(MARK_GOOD_FROM)}
+
+
+def dimension_flag_lines(d: DimensionQuality, name: str, w: dict[str, str], number) -> list[str]:
+    """Plain sentences for a dimension's reliability (none when all is well)."""
+    lines = []
+    values = [v for v in (d.alpha, d.omega) if v is not None]
+    if not values:
+        return [w["quality_not_computed"].format(name=name)]
+    lowest = min(values)
+    if d.verdict == "weak":
+        lines.append(w["quality_dimension_weak"].format(name=name, value=number(lowest),
+                                                        threshold=number(RELIABILITY_WEAK)))
+    elif d.verdict == "questionable":
+        lines.append(w["quality_dimension_questionable"].format(name=name, value=number(lowest),
+                                                                threshold=number(RELIABILITY_MIN)))
+    if "few_cases" in d.flags:
+        needed = max(rel.MIN_COMPLETE, rel.MIN_COMPLETE_PER_ITEM * d.n_items)
+        lines.append(w["quality_few_cases"].format(name=name, n=d.n_complete, needed=needed))
+    if "heywood" in d.flags or "not_converged" in d.flags:
+        lines.append(w["quality_model_warning"].format(name=name))
+    return lines
+
+
+def item_flag_lines(iq: ItemQuality, item: str, name: str, w: dict[str, str], number, percent) -> list[str]:
+    """Plain sentences for a statement's flags (none when all is well)."""
+    lines = []
+    if "item_negative" in iq.flags and iq.item_rest is not None:
+        lines.append(w["quality_item_negative"].format(item=item, name=name, value=number(iq.item_rest)))
+    elif "item_weak" in iq.flags and iq.item_rest is not None:
+        lines.append(w["quality_item_weak"].format(item=item, name=name, value=number(iq.item_rest),
+                                                   threshold=number(ITEM_REST_MIN)))
+    if "missing_high" in iq.flags:
+        lines.append(w["quality_missing_high"].format(item=item, share=percent(iq.n_missing / iq.n_group),
+                                                      threshold=percent(MISSING_HIGH)))
+    if "dont_know_high" in iq.flags:
+        lines.append(w["quality_dont_know_high"].format(
+            item=item, share=percent((iq.n_dont_know + iq.n_declined) / iq.n_group), threshold=percent(DONT_KNOW_HIGH)))
+    return lines
 
 
 class Quality(Subject):
@@ -202,7 +257,8 @@ class Quality(Subject):
             scale = q.scales[item.scale]
             for key, f in a.item_figs[item.id].items():
                 if ok(f):
-                    results[key].item_shares[item.id] = item_shares(item, scale, a.raw[item.id][f.members])
+                    results[key].item_shares[item.id] = item_shares(item, scale, a.raw[item.id][f.members],
+                                                                    a.score[item.id][f.members])
         for name in q.dimensions:
             items = q.dimension_items(name)
             for key, result in results.items():
