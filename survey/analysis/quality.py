@@ -59,9 +59,8 @@ from scipy import stats
 
 from survey import collect
 from survey.analysis.core import SUBJECTS, Analysis, Subject
-from survey.analysis.frame import estimate
-from survey.analysis.model import (AnalysisResult, DimensionQuality, DimensionScore, GroupResult, ItemQuality,
-                                   ItemShares, Share)
+from survey.analysis.model import (AnalysisResult, DimensionQuality, DimensionScore, Estimate, GroupResult,
+                                   ItemQuality, ItemShares, Share)
 from survey.disclosure import MANAGERS, ORGANISATION, Figure
 from survey.questionnaire import model as m
 from survey.stats import reliability as rel
@@ -108,10 +107,27 @@ def share(count: int, n: int) -> Share | None:
     return Share(count, n, result.share, result.interval.low, result.interval.high)
 
 
+def on_0_100(e: Estimate | None, item: m.StatementItem | m.ScoreItem, scale: m.Scale) -> Estimate | None:
+    """A statement's figure on 0-100, partnership end high: the same linear map as its
+    answers' scores (`frame.Scorer.item_score`), so mean and interval map exactly (an interval
+    clipped to the scale's ends maps to one clipped to 0 and 100)."""
+    span = scale.numeric_range
+    if e is None or span is None or not isinstance(item, m.StatementItem):
+        return None
+    low, high = span
+
+    def score(v: float) -> float:
+        s = (v - low) / (high - low) * 100
+        return 100 - s if item.pole == m.Pole.traditional else s
+
+    ends = sorted((score(e.ci_low), score(e.ci_high))) if not math.isnan(e.ci_low) else [math.nan, math.nan]
+    return Estimate(score(e.mean), ends[0], ends[1], e.n)
+
+
 def item_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, values: np.ndarray,
-                scores: np.ndarray | None = None) -> ItemShares:
+                figure: Estimate | None = None) -> ItemShares:
     """Counts per scale value and the conventional shares, over the answers given (`values`
-    holds the answers of the item's base, no NaN; `scores` the same answers on 0-100)."""
+    holds the answers of the item's base, no NaN; `figure` is the item's published mean)."""
     n = len(values)
     counts = {int(v): int((values == v).sum()) for v in scale.values}  # type: ignore[arg-type]
     favourable = insufficient = good = None
@@ -121,9 +137,7 @@ def item_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, values: np.
     if is_mark(scale):
         insufficient = share(int((values < MARK_INSUFFICIENT_BELOW).sum()), n)
         good = share(int((values >= MARK_GOOD_FROM).sum()), n)
-    score = estimate(pd.Series(scores), (0.0, 100.0)) if scores is not None and isinstance(item, m.StatementItem) \
-        else None
-    return ItemShares(item.id, n, counts, score, favourable, insufficient, good)
+    return ItemShares(item.id, n, counts, on_0_100(figure, item, scale), favourable, insufficient, good)
 
 
 def composite_interval(columns: list[np.ndarray], low: float = 0.0, high: float = 100.0,
@@ -258,7 +272,7 @@ class Quality(Subject):
             for key, f in a.item_figs[item.id].items():
                 if ok(f):
                     results[key].item_shares[item.id] = item_shares(item, scale, a.raw[item.id][f.members],
-                                                                    a.score[item.id][f.members])
+                                                                    results[key].items.get(item.id))
         for name in q.dimensions:
             items = q.dimension_items(name)
             for key, result in results.items():

@@ -269,7 +269,7 @@ def mcdonald_omega(complete: np.ndarray, level: float = LEVEL, n_boot: int = 100
     if n_boot > 0:
         rng = np.random.default_rng(seed)
         cov = _bootstrap_covariances(data, n_boot, rng)
-        sd = np.sqrt(np.einsum("bii->bi", cov))
+        sd = np.sqrt(np.maximum(np.einsum("bii->bi", cov), 0.0))  # cancellation can leave -0.0
         usable = (sd > 1e-9 * max(1.0, float(np.abs(data).max()))).all(axis=1)
         draws: list[float] = []
         if usable.any():
@@ -279,7 +279,7 @@ def mcdonald_omega(complete: np.ndarray, level: float = LEVEL, n_boot: int = 100
                 fits = [one_factor_minres(c) for c in corrs]
                 draws = [f.omega_total for f in fits if isinstance(f, OneFactor)]
             else:
-                loads, _ = _minres_batch(corrs)
+                loads, _ = _minres_batch(corrs, tol=1e-9)  # far below the percentiles' precision
                 loads *= np.where(loads.sum(axis=1, keepdims=True) < 0, -1.0, 1.0)
                 common = loads.sum(axis=1) ** 2
                 uniq = np.maximum(1 - loads**2, _HEYWOOD_BOUND).sum(axis=1)
@@ -307,12 +307,12 @@ def _bootstrap_covariances(data: np.ndarray, n_boot: int, rng: np.random.Generat
     function of the blocks' sums, so this bootstrap estimates the same sampling distribution
     (with 1000 blocks the difference is negligible; tested against the case bootstrap)."""
     n, k = data.shape
-    if n <= BOOT_CASES:
-        samples = data[rng.integers(0, n, (n_boot, n))]  # n_boot x n x k
-        centred = samples - samples.mean(axis=1, keepdims=True)
-        return np.einsum("bni,bnj->bij", centred, centred)
-    block = rng.permutation(n) % BOOT_BLOCKS
     shifted = data - data.mean(axis=0)  # numerically kinder cross products
+    if n <= BOOT_CASES:
+        samples = shifted[rng.integers(0, n, (n_boot, n))]  # n_boot x n x k
+        s1 = samples.sum(axis=1)
+        return np.matmul(samples.transpose(0, 2, 1), samples) - s1[:, :, None] * s1[:, None, :] / n
+    block = rng.permutation(n) % BOOT_BLOCKS
     counts = np.bincount(block, minlength=BOOT_BLOCKS).astype(float)
     sums = np.stack([np.bincount(block, shifted[:, i], BOOT_BLOCKS) for i in range(k)], axis=1)
     cross = np.empty((BOOT_BLOCKS, k, k))
