@@ -517,7 +517,7 @@ class _Builder:
             name = self.t(self.q.dimensions[iq.dimension].name) if iq.dimension else self.t(self.q.title)
             lines += quality.item_flag_lines(iq, self.t(self.q.item(iq.item_id).text), name, self.w, number, pct)
         if not lines and any(d.group == ORGANISATION for d in self.r.reliability):
-            lines.append(self.w["quality_all_good"].format(threshold=number(quality.RELIABILITY_MIN)))
+            lines.append(self.w["quality_all_good"].format(threshold=number(quality.rel.QUESTIONABLE)))
         return lines
 
     def methods_quality(self) -> list[str]:

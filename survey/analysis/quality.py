@@ -34,10 +34,10 @@ Definitions (the methods section says the same in plain words):
   data give the same report) on the complete cases, the people who answered every statement
   of the dimension: a new set of people, registered as its own figure `reliability:<dim>`
   and shown only when the disclosure decision allows it; intervals only from 2k cases.
-- *Flags*: a dimension whose lower coefficient is below RELIABILITY_MIN (0.70, Nunnally 1978:
+- *Flags*: a dimension whose lower coefficient is below reliability.QUESTIONABLE (0.70, Nunnally 1978:
   the usual minimum for comparing groups) "does not measure one thing well enough"; below
-  RELIABILITY_WEAK (0.60, the usual "poor" floor) it is weak. A statement whose item-rest
-  correlation is below ITEM_REST_MIN (0.30, Nunnally & Bernstein 1994) fits weakly, below 0
+  reliability.WEAK (0.60, the usual "poor" floor) it is weak. A statement whose item-rest
+  correlation is below reliability.ITEM_REST_WEAK (0.30, Nunnally & Bernstein 1994) fits weakly, below 0
   it goes against the others. Left empty by more than MISSING_HIGH or "don't know" from more
   than DONT_KNOW_HIGH of the group: flagged too (rules of thumb of this tool: a tenth empty
   is unusual on a short questionnaire; "don't know" is a real answer, so its bar is higher).
@@ -67,9 +67,8 @@ from survey.stats import reliability as rel
 from survey.stats._types import CannotCompute
 from survey.stats.inference import wilson_interval
 
-RELIABILITY_MIN = rel.QUESTIONABLE  # 0.70
-RELIABILITY_WEAK = rel.WEAK  # 0.60
-ITEM_REST_MIN = rel.ITEM_REST_WEAK  # 0.30
+# The reliability thresholds are survey.stats.reliability's QUESTIONABLE (0.70), WEAK (0.60) and
+# ITEM_REST_WEAK (0.30): read from there at every use, so the flags and the text share them.
 MISSING_HIGH = 0.10
 DONT_KNOW_HIGH = 0.20
 FAVOURABLE_ANSWERS = 2
@@ -175,8 +174,8 @@ def composite_interval(columns: list[np.ndarray], low: float = 0.0, high: float 
 def methods_values(number, percent) -> dict[str, str]:
     """The thresholds and conventions as the methods text shows them (`number` formats a
     coefficient, `percent` a share): the wording's placeholders are filled from here."""
-    return {"threshold": number(RELIABILITY_MIN), "weak": number(RELIABILITY_WEAK),
-            "item_rest": number(ITEM_REST_MIN), "missing": percent(MISSING_HIGH),
+    return {"threshold": number(rel.QUESTIONABLE), "weak": number(rel.WEAK),
+            "item_rest": number(rel.ITEM_REST_WEAK), "missing": percent(MISSING_HIGH),
             "dont_know": percent(DONT_KNOW_HIGH), "count": str(FAVOURABLE_ANSWERS),
             "insufficient": str(MARK_INSUFFICIENT_BELOW), "good": str(MARK_GOOD_FROM)}
 
@@ -190,10 +189,10 @@ def dimension_flag_lines(d: DimensionQuality, name: str, w: dict[str, str], numb
     lowest = min(values)
     if d.verdict == "weak":
         lines.append(w["quality_dimension_weak"].format(name=name, value=number(lowest),
-                                                        threshold=number(RELIABILITY_WEAK)))
+                                                        threshold=number(rel.WEAK)))
     elif d.verdict == "questionable":
         lines.append(w["quality_dimension_questionable"].format(name=name, value=number(lowest),
-                                                                threshold=number(RELIABILITY_MIN)))
+                                                                threshold=number(rel.QUESTIONABLE)))
     if "few_cases" in d.flags:
         needed = max(rel.MIN_COMPLETE, rel.MIN_COMPLETE_PER_ITEM * d.n_items)
         lines.append(w["quality_few_cases"].format(name=name, n=d.n_complete, needed=needed))
@@ -209,7 +208,7 @@ def item_flag_lines(iq: ItemQuality, item: str, name: str, w: dict[str, str], nu
         lines.append(w["quality_item_negative"].format(item=item, name=name, value=number(iq.item_rest)))
     elif "item_weak" in iq.flags and iq.item_rest is not None:
         lines.append(w["quality_item_weak"].format(item=item, name=name, value=number(iq.item_rest),
-                                                   threshold=number(ITEM_REST_MIN)))
+                                                   threshold=number(rel.ITEM_REST_WEAK)))
     if "missing_high" in iq.flags:
         lines.append(w["quality_missing_high"].format(item=item, share=percent(iq.n_missing / iq.n_group),
                                                       threshold=percent(MISSING_HIGH)))
