@@ -282,6 +282,7 @@ def test_part_scores_in_the_workbook_have_n_and_interval(reference_scan):
     answered = [r for r in rows if any(r.get(i) not in (None, "dk") for i in ITEMS["a"])]
     assert row["n"] == len(answered) and row["statements"] == 6
     assert row["score"] == overview.loc["Whole organisation", "a"]
+    assert overview.loc["Whole organisation", "a_n"] == row["n"]
     scores = [[(r[i] - 1) * 25 if r.get(i) not in (None, "dk") else np.nan for r in rows] for i in ITEMS["a"]]
     _, low, high = quality.composite_interval([np.array(s, dtype=float) for s in scores])
     assert (row["ci_low"], row["ci_high"]) == (round(low, 1), round(high, 1))

@@ -43,7 +43,10 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
     overview = pd.DataFrame([{
         "group": name(g), "responses": g.n,
         **{f"{d.id}": rounded(g.derived[d.id].mean, 2) if d.id in g.derived else None for d in q.derived},
-        **{f"{k}": rounded(g.dimensions[k].mean, 2) if k in g.dimensions else None for k in q.dimensions},
+        **{column: value for k in q.dimensions for column, value in (
+            (f"{k}", rounded(g.dimensions[k].mean, 2) if k in g.dimensions else None),
+            # the people behind the part score (see the dimensions sheet), not the forms
+            (f"{k}_n", g.dimension_scores[k].n if k in g.dimension_scores else None))},
     } for g in groups])
     pace = pd.DataFrame([{
         "group": name(g), "situation": s, "n_initiative": c.n_initiative or None,
