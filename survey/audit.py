@@ -26,6 +26,12 @@ What a reader can do, and what the audit therefore checks, per question ("variab
 5. Quotes: with a review workbook, every quote must be approved there; no quote may hold an
    e-mail address or phone number.
 
+The quality sheets of the workbook (survey/analysis/quality.py) are read the same way:
+`dimensions` (the people behind a part score, `dimension_n:<part>`, and the score, which must
+equal the overview's), `reliability` (the complete cases behind alpha and omega,
+`reliability:<part>`, a set of their own), `item_quality` and `distributions` (on the
+statement's own base, so the same figure as in `items`).
+
 Shares of 0% or 100% tell every member's answer (group disclosure); they are listed as notes,
 not failures (DISCLOSURE.md). Limits: sums are the reader's means; spreads (confidence
 intervals) and charts are not read (the charts show the same figures as the tables);
@@ -181,6 +187,27 @@ def read_workbook(path: Path, out: _Outputs, composite_ids: set[str], headline: 
                                      _int(row["n"])))
         if row.get("share") is not None:
             out.shares.append((str(row["group"]), f"choice:{row['item']}", str(row["option"]), float(row["share"])))
+    # survey/analysis/quality.py's sheets: each row names the people behind its figure
+    for number, row in enumerate(_sheet(book, "dimensions"), start=2):
+        n = _int(row.get("n"))
+        if n is not None:  # the people who answered at least one statement of the part
+            out.figures.append(Published(f"{name} dimensions row {number}", f"dimension_n:{row['dimension']}",
+                                         str(row["group"]), n))
+        if row.get("score") is not None:
+            out.composites[(str(row["group"]), f"{row['dimension']}@dimensions")] = float(row["score"])
+    for number, row in enumerate(_sheet(book, "reliability"), start=2):
+        n = _int(row.get("n_complete"))
+        if n is not None:  # the complete cases: a set of its own
+            out.figures.append(Published(f"{name} reliability row {number}", f"reliability:{row['dimension']}",
+                                         str(row["group"]), n))
+    for number, row in enumerate(_sheet(book, "item_quality"), start=2):
+        out.figures.append(Published(f"{name} item_quality row {number}", f"item:{row['item']}", str(row["group"]),
+                                     _int(row.get("n_answered"))))
+    for number, row in enumerate(_sheet(book, "distributions"), start=2):
+        out.figures.append(Published(f"{name} distributions row {number}", f"item:{row['item']}", str(row["group"]),
+                                     _int(row.get("n"))))
+        if row.get("share") is not None and float(row["share"]) == 100.0:  # everyone gave this answer
+            out.shares.append((str(row["group"]), f"item:{row['item']}", str(row["option"]), float(row["share"])))
     for row in _sheet(book, "overview"):
         for key, value in row.items():
             if key in composite_ids and value is not None and not (isinstance(value, float) and math.isnan(value)):
@@ -309,10 +336,10 @@ def attack_composites(out: _Outputs, questionnaire, threshold: int) -> list[Find
 
     q = questionnaire
     findings = []
-    scores = {key: value for key, value in out.composites.items() if not key[1].endswith("@report")}
+    scores = {key: value for key, value in out.composites.items() if "@" not in key[1]}
     for (group, score_id), value in out.composites.items():
-        if score_id.endswith("@report"):
-            score_id = score_id.removesuffix("@report")
+        if score_id.endswith(("@report", "@dimensions")):
+            score_id = score_id.rsplit("@", 1)[0]
             workbook_value = scores.get((group, score_id))
             if workbook_value is None or abs(workbook_value - value) > 0.5 + TOLERANCE_0_100:
                 findings.append(Finding(f"report.html, {group}", f"score {score_id}", None,

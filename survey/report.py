@@ -29,6 +29,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from survey import __version__, charts
 from survey.atomic import atomic_path, write_text_atomic
 from survey.analysis import AnalysisResult, Estimate, GroupResult, analyse_scan, group_label, publish, shown_interval
+from survey.analysis import quality
+from survey.analysis.model import Share
+from survey.disclosure import ORGANISATION
 from survey.disclosure import MANAGERS
 from survey.errors import Location, ReportError
 from survey.bases import Response, response
@@ -141,6 +144,18 @@ class ReportModel:
     n_unverified: int = 0  # of n_responses: imported without an issued code
     languages_offered: bool = False  # forms could go out in more than one language (never a count per language)
     hidden_count: str = ""  # '2 afdelingen', for the methods text
+    # survey/analysis/quality.py: statements per part, marks, measurement quality, methods
+    statements: Table | None = None
+    marks: Table | None = None
+    marks_intro: str = ""
+    quality: Table | None = None
+    quality_lines: list[str] = field(default_factory=list)
+    methods_quality: list[str] = field(default_factory=list)
+    # wording filled from the questionnaire (names and counts are never in the templates)
+    partnership_map_intro: str = ""
+    werkgeluk_name: str = ""
+    werkgeluk_intro: str = ""
+    retention_intro: str = ""
 
 
 # The language numbers are written in while a report is built or rendered ('7,0' in Dutch);
@@ -294,7 +309,8 @@ class _Builder:
         svg = charts.partnership_map(names, index, dims, self.w["traditional"], self.w["partnership"],
                                      self.t(self.q_derived(self.r.headline).name) if self.r.headline else "",
                                      _chart_number)
-        return self.chart("chart-partnership", self.w["partnership_map"], self.w["partnership_map_intro"], svg,
+        return self.chart("chart-partnership", self.w["partnership_map"],
+                          self.questionnaire_wording()["partnership_map_intro"], svg,
                           data_ref="table-dimensions")
 
     def pace_chart(self, groups: list[GroupResult]) -> Chart | None:
@@ -353,7 +369,9 @@ class _Builder:
         data = Table([self.w["group"], self.t(score.name)],
                      [Row(self.group_name(g), [self.estimate_cell(g, f"derived:{score.id}", g.derived[score.id], 1)])
                       for g in [self.org] + shown])
-        return self.chart("chart-werkgeluk", self.w["werkgeluk"], self.w["werkgeluk_intro"], svg, data)
+        wording = self.questionnaire_wording()
+        return self.chart("chart-werkgeluk", wording.get("werkgeluk_name", self.w["werkgeluk"]),
+                          wording.get("werkgeluk_intro", ""), svg, data)
 
     # -- texts
     def summary(self, groups: list[GroupResult]) -> list[str]:
@@ -376,7 +394,9 @@ class _Builder:
             key = "summary_managers_higher" if gap >= 0 else "summary_managers_lower"
             lines.append(w[key].format(gap=f"{abs(gap):.0f}"))
         if "werkgeluk" in self.org.derived:
-            lines.append(w["summary_werkgeluk"].format(value=fmt(self.org.derived["werkgeluk"].mean, 1)))
+            score = self.q_derived("werkgeluk")
+            lines.append(w["summary_werkgeluk"].format(value=fmt(self.org.derived["werkgeluk"].mean, 1),
+                                                       name=self.t(score.name), description=self.t(score.description)))
         return lines
 
     def highlights(self, g: GroupResult) -> list[str]:
@@ -488,6 +508,138 @@ class _Builder:
         uses too (survey/bases.py)."""
         return response(self.r.scan.departments, self.r.n_employees, self.r.n_managers)
 
+    # -- survey/analysis/quality.py: statements per part, marks, measurement quality
+    def margin(self, e: Estimate | None, digits: int = 0) -> str:
+        """'52 (49–55)': the figure with its margin when it may be shown (`shown_interval`)."""
+        return fmt_estimate(e, digits, self.r.scan.anonymity_threshold)
+
+    @staticmethod
+    def share_margin(s: Share | None) -> str:
+        return "–" if s is None else f"{pct(s.share)} ({100 * s.low:.0f}–{100 * s.high:.0f})"
+
+    def statements_table(self) -> Table | None:
+        """Organisation: per part its score, then its statements on 0-100 with margin, share
+        favourable (Wilson margin) and n."""
+        g = self.org
+        rows = []
+        for key, dim in self.q.dimensions.items():
+            d = g.dimension_scores.get(key)
+            if d is None:
+                continue
+            score = Estimate(d.mean, d.ci_low if d.ci_low is not None else math.nan,
+                             d.ci_high if d.ci_high is not None else math.nan, d.n)
+            rows.append(Row(self.t(dim.name), [
+                self.cell(g, f"dim:{key}", self.margin(score), None),
+                pct(d.favourable) if d.favourable is not None else "–",
+                self.cell(g, f"dimension_n:{key}", str(d.n), d.n) if d.n is not None else "–"], note="part"))
+            for item in self.q.dimension_items(key):
+                shares = g.item_shares.get(item.id)
+                if shares is None or shares.score is None:
+                    continue
+                var = f"item:{item.id}"
+                rows.append(Row(self.t(item.text), [
+                    self.cell(g, var, self.margin(shares.score), shares.n),
+                    self.cell(g, var, self.share_margin(shares.favourable), shares.n) if shares.favourable else "–",
+                    self.cell(g, var, str(shares.n), shares.n)]))
+        if not rows:
+            return None
+        return Table([self.w["statement"], f"{self.w['score']} ({self.w['margin'].lower()})",
+                      f"{self.w['favourable']} ({self.w['margin'].lower()})", self.w["n"]], rows)
+
+    def mark_scale(self) -> m.Scale | None:
+        return next((self.q.scales[i.scale] for i in self.q.items
+                     if isinstance(i, m.ScoreItem) and quality.is_mark(self.q.scales[i.scale])), None)
+
+    def marks_table(self) -> Table | None:
+        g, rows = self.org, []
+        for item in self.q.items:
+            if not isinstance(item, m.ScoreItem) or not quality.is_mark(self.q.scales[item.scale]):
+                continue
+            shares, e = g.item_shares.get(item.id), g.items.get(item.id)
+            if shares is None or e is None:
+                continue
+            var = f"item:{item.id}"
+            rows.append(Row(self.t(item.text), [
+                self.cell(g, var, self.margin(e, 1), e.n),
+                self.cell(g, var, self.share_margin(shares.insufficient), e.n),
+                self.cell(g, var, self.share_margin(shares.good), e.n),
+                self.cell(g, var, str(e.n), e.n)]))
+        if not rows:
+            return None
+        return Table([self.w["question"], f"{self.w['mark_average']} ({self.w['margin'].lower()})",
+                      self.w["mark_insufficient"], self.w["mark_good"].format(good=quality.MARK_GOOD_FROM),
+                      self.w["n"]], rows)
+
+    def quality_table(self) -> Table | None:
+        g, rows = self.org, []
+        verdicts = {None: "quality_ok", "questionable": "quality_questionable", "weak": "quality_weak"}
+        for d in (d for d in self.r.reliability if d.group == ORGANISATION):
+            var = f"reliability:{d.dimension}"
+
+            def coefficient(value: float | None, ci: tuple[float, float] | None) -> str:
+                if value is None:
+                    return "–"
+                return f"{fmt(value, 2)} ({fmt(ci[0], 2)}–{fmt(ci[1], 2)})" if ci else fmt(value, 2)
+
+            computed = d.alpha is not None or d.omega is not None
+            cells: list[str | Cell] = [
+                self.cell(g, var, str(d.n_complete), d.n_complete) if d.n_complete is not None else "–",
+                self.cell(g, var, coefficient(d.alpha, d.alpha_ci), d.n_complete) if d.alpha is not None else "–",
+                self.cell(g, var, coefficient(d.omega, d.omega_ci), d.n_complete) if d.omega is not None else "–",
+                self.w[verdicts[d.verdict]] if computed else self.w["quality_unknown"]]
+            rows.append(Row(self.t(self.q.dimensions[d.dimension].name), cells))
+        if not rows:
+            return None
+        return Table([self.w["quality_part"], self.w["quality_n_complete"],
+                      f"{self.w['quality_alpha']} ({self.w['margin'].lower()})",
+                      f"{self.w['quality_omega']} ({self.w['margin'].lower()})", self.w["quality_verdict"]], rows)
+
+    def quality_lines(self) -> list[str]:
+        def number(v: float) -> str:
+            return fmt(v, 2)
+
+        lines = []
+        for d in (d for d in self.r.reliability if d.group == ORGANISATION):
+            lines += quality.dimension_flag_lines(d, self.t(self.q.dimensions[d.dimension].name), self.w, number)
+        for iq in self.r.item_quality.get(ORGANISATION, []):
+            name = self.t(self.q.dimensions[iq.dimension].name) if iq.dimension else self.t(self.q.title)
+            lines += quality.item_flag_lines(iq, self.t(self.q.item(iq.item_id).text), name, self.w, number, pct)
+        if not lines and any(d.group == ORGANISATION for d in self.r.reliability):
+            lines.append(self.w["quality_all_good"].format(threshold=number(quality.rel.QUESTIONABLE)))
+        return lines
+
+    def methods_quality(self) -> list[str]:
+        """The definitions, filled from the constants the analysis uses."""
+        values = quality.methods_values(lambda v: fmt(v, 2), pct)
+        scale = self.mark_scale()
+        low, high = (scale.min, scale.max) if scale else (1, 10)
+        return [self.w["methods_margin"], self.w["methods_part_score"],
+                self.w["methods_favourable"].format(**values, low=low, high=high),
+                self.w["methods_reliability"].format(**values)]
+
+    def questionnaire_wording(self) -> dict[str, str]:
+        """Intros whose names, counts and scale ends come from the questionnaire."""
+        w, found = self.w, {}
+        found["partnership_map_intro"] = w["partnership_map_intro"].format(
+            index=self.t(self.q_derived(self.r.headline).name) if self.r.headline else "",
+            count=len(self.q.dimensions))
+        score = next((d for d in self.q.derived if d.id == "werkgeluk"), None)
+        if score is not None:
+            scale = self.q.scales[self.q.item(score.of[0]).scale]
+            found["werkgeluk_name"] = self.t(score.name)
+            found["werkgeluk_intro"] = w["werkgeluk_intro"].format(description=self.t(score.description),
+                                                                   low=scale.min, high=scale.max)
+        retention = [i for i in self.q.items if isinstance(i, m.StatementItem) and i.dimension is None]
+        if retention:
+            low, high = self.q.scales[retention[0].scale].numeric_range or (None, None)
+            found["retention_intro"] = w["retention_intro"].format(low=fmt(low), high=fmt(high))
+        scale = self.mark_scale()
+        if scale is not None:
+            found["marks_intro"] = w["marks_intro"].format(low=scale.min, high=scale.max,
+                                                           insufficient=quality.MARK_INSUFFICIENT_BELOW,
+                                                           good=quality.MARK_GOOD_FROM)
+        return found
+
     def build(self) -> ReportModel:
         from survey.quotes import load_review
 
@@ -536,7 +688,10 @@ class _Builder:
             n_unverified=r.n_unverified, hidden_count=counted(len(r.hidden_departments), "count_departments", self.lang),
             languages_offered=len(r.scan.form_languages) > 1,
             dimensions=[(self.t(d.name), self.label(f"{k}.description", d.description))
-                        for k, d in self.q.dimensions.items()])
+                        for k, d in self.q.dimensions.items()],
+            statements=self.statements_table(), marks=self.marks_table(), quality=self.quality_table(),
+            quality_lines=self.quality_lines(), methods_quality=self.methods_quality(),
+            **self.questionnaire_wording())
 
 
 def _balance(g: GroupResult, situation: str) -> float:

@@ -213,3 +213,21 @@ def test_flat_statement_blocks_omega_but_not_alpha():
     assert isinstance(result.omega, CannotCompute) and "same way" in result.omega.reason
     assert math.isfinite(result.alpha.value)
     assert isinstance(result.alpha.interval, Interval)
+
+
+def test_block_bootstrap_of_large_samples_agrees_with_the_case_bootstrap(monkeypatch):
+    """Above BOOT_CASES the omega bootstrap resamples blocks of cases (memory stays small at a
+    million respondents); its interval must be the case bootstrap's."""
+    from survey.stats import reliability
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    data = np.clip(np.round(3 + 0.8 * rng.normal(size=(n, 1)) + 0.9 * rng.normal(size=(n, 5))), 1, 5)
+    blocks, _ = reliability.mcdonald_omega(data, n_boot=400, seed=3)
+    monkeypatch.setattr(reliability, "BOOT_CASES", n)
+    cases, _ = reliability.mcdonald_omega(data, n_boot=400, seed=3)
+    assert blocks.value == cases.value
+    assert blocks.interval.low == pytest.approx(cases.interval.low, abs=0.006)
+    assert blocks.interval.high == pytest.approx(cases.interval.high, abs=0.006)
+    assert blocks.interval.high - blocks.interval.low == pytest.approx(cases.interval.high - cases.interval.low,
+                                                                       rel=0.2)

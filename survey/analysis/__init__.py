@@ -5,6 +5,8 @@
   and the figures it allows (`Analysis`); subject modules plug in through `Subject`.
 - `model`: the result model every output renders (`AnalysisResult`, `GroupResult`, ...).
 - `workbook`: the results workbook.
+- `quality`: reliability per dimension, item quality, answer distributions, share favourable and
+  the n and interval of dimension scores.
 
 `survey/disclosure.py` stays the one gate: a subject registers its candidate figures before
 the decision and reads only allowed ones after it.
@@ -14,6 +16,7 @@ from survey.analysis.core import analyse_frame, analyse_scan, publish
 from survey.analysis.frame import Scorer, estimate, load_frame
 from survey.analysis.model import (GROUP_KINDS, MANAGER_UNIT, AnalysisResult, BreakdownRow, ChoiceShares,
                                    DesiredGap, Estimate, GroupResult, PaceCell, group_label, shown_interval)
+from survey.analysis import quality  # noqa: F401  (registers its Subject)
 from survey.analysis.workbook import write_results_workbook
 from survey.disclosure import MANAGERS, ORGANISATION, OTHERS
 

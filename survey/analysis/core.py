@@ -238,7 +238,8 @@ class Analysis:
         by_unit = self._by_unit[answering]
         start = np.searchsorted(answering, self._unit_start)
         per_unit = np.diff(start)
-        for key in keys if keys is not None else list(self.groups):
+        # default: the groups of units (band groups, only in the unprotected mode, are not)
+        for key in keys if keys is not None else list(self._group_units):
             g = self.groups[key]
             units = self._group_units[key]
             if len(units) == 1:
@@ -343,16 +344,17 @@ class Analysis:
 
         results = {key: GroupResult(key, len(g.members), self._expected(key, g)) for key, g in self.groups.items()}
         score_mean: dict[tuple[str, str], float] = {}
+        span = {i.id: q.scales[i.scale].numeric_range for i in numeric}  # intervals stay on the scale
         for i in numeric:
             for key, f in item_figs[i.id].items():
                 if ok(f):
-                    results[key].items[i.id] = estimate(raw[i.id][f.members])
+                    results[key].items[i.id] = estimate(raw[i.id][f.members], span[i.id])
                     score_mean[(i.id, key)] = float(score.of(i.id, f.members).mean())
         for item_id, (now_figs, want_figs, raw_d, score_d) in desired.items():
             for key, want in want_figs.items():
                 now = now_figs.get(key)
                 if ok(want):
-                    results[key].items[f"{item_id}.desired"] = estimate(raw_d[want.members])
+                    results[key].items[f"{item_id}.desired"] = estimate(raw_d[want.members], span[item_id])
                 if ok(now) and ok(want):
                     results[key].desired[item_id] = DesiredGap(
                         item_id, float(score.of(item_id, now.members).mean()), float(score_d[want.members].mean()),

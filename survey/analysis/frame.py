@@ -40,8 +40,10 @@ def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
     return responses, pd.concat({"num": numbers, "text": texts}, axis=1)
 
 
-def estimate(values: pd.Series | np.ndarray) -> Estimate | None:
-    """Mean with a 95% t-interval (NaN = not answered)."""
+def estimate(values: pd.Series | np.ndarray, bounds: tuple[float, float] | None = None) -> Estimate | None:
+    """Mean with its 95 % t-interval (NaN = not answered). With `bounds` (the ends of the answer
+    scale) the interval is clipped to them: the mean cannot lie outside the scale, so neither may
+    its interval (the same rule as `survey.stats.inference.mean_interval`)."""
     data = np.asarray(values, dtype=float)
     data = data[~np.isnan(data)]
     n = len(data)
@@ -51,7 +53,10 @@ def estimate(values: pd.Series | np.ndarray) -> Estimate | None:
     if n < 2:
         return Estimate(mean, math.nan, math.nan, n)
     half = float(_t975(n - 1) * data.std(ddof=1) / math.sqrt(n))
-    return Estimate(mean, mean - half, mean + half, n)
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Estimate(mean, low, high, n)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -75,6 +75,93 @@ class ChoiceShares:
     shares: dict[str, float]
 
 
+@dataclass(frozen=True)
+class Share:
+    """A share of people with Wilson's 95 % score interval (0-1). The interval is a function
+    of the count and the base alone, both published, so it tells nothing more and is shown at
+    any n (unlike a mean's interval, see `shown_interval`)."""
+
+    count: int
+    n: int
+    share: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class ItemShares:
+    """Answers to one statement or mark over the statement's own base (those who answered it,
+    the same people as its mean): the count per scale value, and the conventional shares:
+    statements the share favourable (the two answers at the partnership end after keying),
+    marks the share below 6 ('onvoldoende') and the share 8 or higher; statements also their
+    mean on 0-100 (the item figure rescaled; its interval clipped to 0-100)."""
+
+    item_id: str
+    n: int
+    counts: dict[int, int]  # scale value -> people
+    score: Estimate | None = None  # on 0-100, partnership end high (statements), interval within 0-100
+    favourable: Share | None = None
+    insufficient: Share | None = None
+    good: Share | None = None
+
+
+@dataclass(frozen=True)
+class DimensionScore:
+    """A group's dimension score (the mean of its published statement figures, 0-100) with
+    the people behind it and an interval; see survey/analysis/quality.py for the definitions.
+    `n` is the number of people in the group who answered at least one of its statements;
+    n and the interval are given only when every statement of the dimension is published for
+    the group (they rest on exactly those statements); `favourable` is the mean of the
+    statements' shares favourable (0-1), a composite like the score."""
+
+    dimension: str
+    mean: float
+    n: int | None
+    ci_low: float | None
+    ci_high: float | None
+    favourable: float | None
+    parts: int  # statements it is the mean of
+
+
+@dataclass(frozen=True)
+class ItemQuality:
+    """One statement or mark of a group (organisation or managers): how often it was
+    answered, skipped or answered with 'don't know', and how it fits its dimension."""
+
+    item_id: str
+    dimension: str | None
+    n_group: int  # people in the group
+    n_answered: int
+    n_dont_know: int
+    n_declined: int  # 'prefer not to say', when the questionnaire offers it
+    item_rest: float | None  # over the dimension's complete cases; None when not shown
+    flags: tuple[str, ...] = ()  # item_negative, item_weak, missing_high, dont_know_high
+
+    @property
+    def n_missing(self) -> int:
+        return self.n_group - self.n_answered - self.n_dont_know - self.n_declined
+
+
+@dataclass(frozen=True)
+class DimensionQuality:
+    """Reliability of one dimension in one group, on its complete cases (the people who
+    answered every statement of it). Values are None when not computable or withheld;
+    `reason` then says why, in plain words."""
+
+    dimension: str
+    group: str
+    n_items: int
+    n_complete: int | None
+    alpha: float | None
+    alpha_ci: tuple[float, float] | None
+    omega: float | None
+    omega_ci: tuple[float, float] | None
+    verdict: str | None  # None (acceptable), "questionable" or "weak"
+    flags: tuple[str, ...] = ()  # dimension_weak, dimension_questionable, few_cases, ...
+    reason: str = ""
+    items: tuple[ItemQuality, ...] = ()
+
+
 @dataclass
 class GroupResult:
     key: str  # department name, ORGANISATION, MANAGERS or OTHERS
@@ -88,6 +175,9 @@ class GroupResult:
     choices: dict[str, ChoiceShares] = field(default_factory=dict)
     open_answers: dict[str, list[str]] = field(default_factory=dict)
     members: int = 0  # OTHERS: how many departments it combines
+    # survey/analysis/quality.py
+    item_shares: dict[str, ItemShares] = field(default_factory=dict)
+    dimension_scores: dict[str, DimensionScore] = field(default_factory=dict)
 
     @property
     def response_rate(self) -> float | None:
@@ -121,6 +211,10 @@ class AnalysisResult:
     protection: bool = True
     n_unverified: int = 0  # counted responses imported without an issued code (survey import --unverified)
     ids: np.ndarray | None = None  # response id of every position in the analysed frame
+    # survey/analysis/quality.py: reliability per dimension, item quality (organisation and
+    # managers), in questionnaire order
+    reliability: list[DimensionQuality] = field(default_factory=list)
+    item_quality: dict[str, list[ItemQuality]] = field(default_factory=dict)  # group key -> items
 
     @property
     def questionnaire(self) -> m.Questionnaire:
