@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from survey.disclosure import MANAGERS, ORGANISATION, OTHERS, Decision, HiddenGroup, Register, Suppression
 from survey.questionnaire import model as m
 from survey.scan import Scan
+
+if TYPE_CHECKING:
+    from survey.analysis.claims import Claims
 
 MANAGER_UNIT = "\x00managers"
 
@@ -121,6 +125,7 @@ class AnalysisResult:
     protection: bool = True
     n_unverified: int = 0  # counted responses imported without an issued code (survey import --unverified)
     ids: np.ndarray | None = None  # response id of every position in the analysed frame
+    claims: Claims | None = None  # which differences the data support (survey/analysis/claims.py)
 
     @property
     def questionnaire(self) -> m.Questionnaire:
