@@ -375,7 +375,7 @@ def scans(draw):
     identical = draw(st.booleans())
     empty = draw(st.sampled_from([None, "d1", "p1", "p2", "d1.desired"]))
     missing = draw(st.sampled_from([0.0, 0.1, 0.4]))
-    situations = draw(st.sampled_from(["random", "same", "none"]))
+    situations = draw(st.sampled_from(["random", "same", "none", "never_sped_up"]))
     managers = draw(st.sampled_from([0, 3, 6, 12]))
     return n_depts, sizes, shifts, seed, identical, empty, missing, situations, managers
 
@@ -396,6 +396,8 @@ def build_people(spec) -> list[dict[str, object]]:
                 p[f"grid.{s}.effect"] = "brakes"
             elif situations == "none":
                 p[f"grid.{s}.effect"] = None
+            elif situations == "never_sped_up" and p.get(f"grid.{s}.effect") == "speeds_up":
+                p[f"grid.{s}.effect"] = "no_effect"
     return people
 
 
@@ -442,6 +444,10 @@ def check_report(results) -> None:
         if s.kind in ("managers_higher", "managers_lower"):
             v = claims.managers[s.names[0]]
             assert v.low > 0 if s.kind == "managers_higher" else v.high < 0
+        if s.kind == "managers_unclear":
+            v = claims.managers[s.names[0]]
+            shown = b.shown_value(results.managers, s.names[0]).mean - b.shown_value(b.org, s.names[0]).mean
+            assert not v.holds or shown * v.estimate <= 0
     gaps = b.manager_gap()
     if gaps is not None:
         for row in gaps.rows:
@@ -472,14 +478,18 @@ def check_report(results) -> None:
         named: dict[str, set[str]] = {}
         for s in page:
             named.setdefault(s.kind, set()).update(s.names)
-            if s.kind in ("brakes_most", "helps_most"):
-                column = 3 if s.kind == "brakes_most" else 2
-                values = {sid: number(rows[names[sid]][column]) for sid in names if rows[names[sid]][column] != "–"}
-                assert all(values[sid] == max(values.values()) for sid in s.names)
-                assert all(values[sid] > 0 for sid in s.names)
+            for kind, column in (("brakes_most", 3), ("helps_most", 2), ("divided", 3), ("divided", 2)):
+                if s.kind == kind:  # the highest share shown (all ties), never a 0 % "most"
+                    values = {sid: number(rows[names[sid]][column]) for sid in names
+                              if rows[names[sid]][column] != "–"}
+                    assert all(values[sid] == max(values.values()) > 0 for sid in s.names)
             if s.kind in ("higher", "lower"):
                 v = claims.versus_rest["derived:index"][g.key]
                 assert v.holds and np.sign(v.estimate) == (1 if s.kind == "higher" else -1)
+            if s.kind in ("dims_higher", "dims_lower"):
+                for dim in s.names:
+                    v = claims.versus_rest[f"dim:{dim}"][g.key]
+                    assert v.holds and np.sign(v.estimate) == (1 if s.kind == "dims_higher" else -1)
             if s.kind.startswith(("more_", "fewer_")):
                 for sid in s.names:
                     v = claims.shares_versus_rest[f"{sid}.{s.kind.split('_', 1)[1]}"][g.key]
