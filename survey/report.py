@@ -397,7 +397,10 @@ class _Builder:
             lines.append(self.sentence("summary_lower", "lower", tuple(g.key for g in lower), score=score,
                                        departments=self.named([(g.key, value[g.key]) for g in lower])))
         rest = [g for g in depts if g not in higher and g not in lower and g not in untested]
-        if rest and (higher or lower):
+        if untested:
+            lines.append(self.sentence("summary_not_tested", "not_tested", tuple(g.key for g in untested), score=score,
+                                       departments=", ".join(g.key for g in untested)))
+        if rest and (higher or lower or untested):
             lines.append(self.sentence("summary_others_no_difference", "no_difference", tuple(g.key for g in rest),
                                        score=score))
         elif rest:
@@ -409,9 +412,6 @@ class _Builder:
             else:
                 lines.append(self.sentence("summary_no_difference", "no_difference", tuple(g.key for g in rest),
                                            score=score, low=shown[0], high=shown[-1]))
-        if untested:
-            lines.append(self.sentence("summary_not_tested", "not_tested", tuple(g.key for g in untested), score=score,
-                                       departments=", ".join(g.key for g in untested)))
         return lines
 
     def manager_sentences(self, var: str) -> list[Sentence]:
