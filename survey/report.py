@@ -32,6 +32,7 @@ from survey.analysis import AnalysisResult, Estimate, GroupResult, analyse_scan,
 from survey.analysis import quality
 from survey.analysis.model import Share
 from survey.disclosure import ORGANISATION
+from survey.analysis.claims import SHARE_OUTCOMES, Claims, Verdict
 from survey.disclosure import MANAGERS
 from survey.errors import Location, ReportError
 from survey.bases import Response, response
@@ -55,6 +56,19 @@ class Cell:
     group: str
     n: int | None = None
     show_n: bool = False
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of the report and what it names (department names, situation, dimension or
+    item ids, by `kind`), so that tests can hold every sentence against the tables and claims."""
+
+    text: str
+    kind: str
+    names: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return self.text
@@ -97,7 +111,7 @@ class DepartmentPage:
     pace: Table
     pace_chart: Chart | None
     desired: Table | None
-    highlights: list[str]
+    highlights: list[Sentence]
     base: str = ""  # '54 van de 57 medewerkers vulden de vragenlijst in (respons 95%)'
 
 
@@ -119,7 +133,7 @@ class ReportModel:
     headline_name: str
     headline_value: str  # mean with its interval
     headline_mean: str
-    summary: list[str]
+    summary: list[Sentence]
     partnership_chart: Chart | None
     dimension_table: Table | None
     werkgeluk_chart: Chart | None
@@ -156,6 +170,7 @@ class ReportModel:
     werkgeluk_name: str = ""
     werkgeluk_intro: str = ""
     retention_intro: str = ""
+    claims_note: str = ""  # methods: intervals are for showing, claims need a test
 
 
 # The language numbers are written in while a report is built or rendered ('7,0' in Dutch);
@@ -281,17 +296,33 @@ class _Builder:
                       self.w["brakes"], self.w["balance"], self.w["n"]], rows)
 
     def desired_table(self, g: GroupResult) -> Table | None:
+        """Now and desired (each on its own base), and the gap over the people who answered both
+        (paired) with its margin; ordered by the gap shown, largest first."""
         if not g.desired:
             return None
-        items = sorted(g.desired.items(), key=lambda kv: -(kv[1].desired - kv[1].current))
-        rows = [Row(self.t(self.q.item(k).text), [
-            self.cell(g, f"item:{k}", fmt(v.current), v.n_current), self.cell(g, f"item:{k}", str(v.n_current),
-                                                                             v.n_current),
-            self.cell(g, f"item:{k}.desired", fmt(v.desired), v.n_desired),
-            self.cell(g, f"item:{k}.desired", str(v.n_desired), v.n_desired),
-            signed(v.desired - v.current)]) for k, v in items]
+        verdicts = self.claims.desired.get(g.key, {})
+
+        def gap(k: str) -> float:
+            v = verdicts.get(k)
+            return -math.inf if v is None or v.estimate is None else v.estimate
+
+        rows = []
+        for k, v in sorted(g.desired.items(), key=lambda kv: -gap(kv[0])):
+            paired = verdicts.get(k)
+            cells: list[str | Cell] = [
+                self.cell(g, f"item:{k}", fmt(v.current), v.n_current), self.cell(g, f"item:{k}", str(v.n_current),
+                                                                                 v.n_current),
+                self.cell(g, f"item:{k}.desired", fmt(v.desired), v.n_desired),
+                self.cell(g, f"item:{k}.desired", str(v.n_desired), v.n_desired)]
+            if paired is not None and paired.estimate is not None:
+                n = min(paired.n_first, paired.n_second)
+                cells += [self.cell(g, f"gap:{k}", self.signed(paired.estimate), n), self.gap_margin(paired),
+                          self.cell(g, f"gap:{k}", str(n), n)]
+            else:
+                cells += ["–", "–", "–"]
+            rows.append(Row(self.t(self.q.item(k).text), cells))
         return Table([self.w["statement"], self.w["now"], self.w["n_now"], self.w["desired"], self.w["n_desired"],
-                      self.w["gap"]], rows)
+                      self.w["gap"], self.w["margin"], self.w["n_both"]], rows)
 
     # -- charts
     def chart(self, chart_id: str, title: str, description: str, svg: str, data: Table | None = None,
@@ -373,63 +404,242 @@ class _Builder:
         return self.chart("chart-werkgeluk", wording.get("werkgeluk_name", self.w["werkgeluk"]),
                           wording.get("werkgeluk_intro", ""), svg, data)
 
-    # -- texts
-    def summary(self, groups: list[GroupResult]) -> list[str]:
+    # -- texts: every sentence is a rule over the claims (survey/analysis/claims.py)
+    @property
+    def claims(self) -> Claims:
+        return self.r.claims if self.r.claims is not None else Claims()
+
+    def sentence(self, key: str, kind: str, names: tuple[str, ...] = (), **values: str) -> Sentence:
+        return Sentence(self.w[key].format(**values), kind, names)
+
+    def named(self, pairs: list[tuple[str, str]]) -> str:
+        """'A (72), B (68)': names with the figure shown beside them."""
+        return ", ".join(f"{name} ({value})" for name, value in pairs)
+
+    def signed(self, value: float) -> str:
+        text = fmt(abs(value))
+        return text if text == fmt(0.0) else ("+" if value > 0 else "-") + text
+
+    def gap_margin(self, v: Verdict | None) -> str:
+        low, high = v.shown(self.r.scan.anonymity_threshold) if v is not None else (None, None)
+        if low is None or high is None:
+            return "–"
+        return self.w["interval_range"].format(low=self.signed(low), high=self.signed(high))
+
+    def score_name(self, var: str) -> str:
+        kind, key = var.split(":", 1)
+        return self.t(self.q_derived(key).name) if kind == "derived" else self.t(self.q.dimensions[key].name)
+
+    def shown_value(self, g: GroupResult, var: str) -> Estimate | None:
+        kind, key = var.split(":", 1)
+        return (g.derived if kind == "derived" else g.dimensions).get(key)
+
+    def versus_rest(self, g: GroupResult, var: str) -> int:
+        """+1 / -1 when the department is claimed higher / lower than the rest on `var`: its
+        Holm-corrected test holds and the shown figures point the same way (so a sentence never
+        contradicts the tables); else 0."""
+        v = self.claims.versus_rest.get(var, {}).get(g.key)
+        mine, org = self.shown_value(g, var), self.shown_value(self.org, var)
+        if v is None or mine is None or org is None or v.direction == 0:
+            return 0
+        return v.direction if (mine.mean - org.mean) * v.direction > 0 else 0
+
+    def summary(self, groups: list[GroupResult]) -> list[Sentence]:
         w, lines = self.w, []
-        depts = [g for g in self.r.departments if self.headline(g)]
-        if depts and self.r.headline:
-            best = max(depts, key=lambda g: self.headline(g).mean)
-            worst = min(depts, key=lambda g: self.headline(g).mean)
-            lines.append(w["summary_best"].format(name=best.key, value=fmt(self.headline(best).mean)))
-            lines.append(w["summary_worst"].format(name=worst.key, value=fmt(self.headline(worst).mean)))
-        braking = sorted((c for c in self.org.pace.values() if c.balance is not None), key=lambda c: c.balance)[:3]
+        lines += self.department_sentences()
         names = self.situation_names()
-        if braking:
-            lines.append(w["summary_brakes"].format(
-                situations=", ".join(f"{names[c.situation].lower()} ({pct(c.effect.get('brakes'))})"
-                                     for c in braking)))
-        if self.r.managers is not None and self.r.headline and self.r.headline in self.r.managers.derived \
-                and self.headline(self.org):
-            gap = self.r.managers.derived[self.r.headline].mean - self.headline(self.org).mean
-            key = "summary_managers_higher" if gap >= 0 else "summary_managers_lower"
-            lines.append(w[key].format(gap=f"{abs(gap):.0f}"))
+        # ordered by the share shown; the three highest and every situation tied with the third
+        cells = sorted((c for c in self.org.pace.values() if c.effect is not None
+                        and pct(c.effect.get("brakes", 0.0)) != pct(0.0)),
+                       key=lambda c: -c.effect.get("brakes", 0.0))
+        if cells:
+            third = pct(cells[min(2, len(cells) - 1)].effect.get("brakes", 0.0))
+            listed = cells[:3] + [c for c in cells[3:] if pct(c.effect.get("brakes", 0.0)) == third]
+            lines.append(Sentence(w["summary_brakes"].format(situations=", ".join(
+                f"{names[c.situation].lower()} ({pct(c.effect.get('brakes', 0.0))})" for c in listed)),
+                "brakes_most", tuple(c.situation for c in listed)))
+        head = self.r.headline
+        if head and self.r.managers is not None:
+            lines += self.manager_sentences(f"derived:{head}")
+        lines += self.desired_sentences()
         if "werkgeluk" in self.org.derived:
             score = self.q_derived("werkgeluk")
-            lines.append(w["summary_werkgeluk"].format(value=fmt(self.org.derived["werkgeluk"].mean, 1),
-                                                       name=self.t(score.name), description=self.t(score.description)))
+            lines.append(Sentence(w["summary_werkgeluk"].format(value=fmt(self.org.derived["werkgeluk"].mean, 1),
+                                                                name=self.t(score.name),
+                                                                description=self.t(score.description)),
+                                  "werkgeluk"))
         return lines
 
-    def highlights(self, g: GroupResult) -> list[str]:
+    def department_sentences(self) -> list[Sentence]:
+        head = self.r.headline
+        if not head:
+            return []
+        var, score = f"derived:{head}", self.t(self.q_derived(head).name)
+        depts = [g for g in self.r.departments if self.headline(g)]
+        if not depts:
+            return []
+        value = {g.key: fmt(self.headline(g).mean) for g in depts}
+        verdicts = self.claims.versus_rest.get(var, {})
+        higher = sorted((g for g in depts if self.versus_rest(g, var) > 0), key=lambda g: -self.headline(g).mean)
+        lower = sorted((g for g in depts if self.versus_rest(g, var) < 0), key=lambda g: self.headline(g).mean)
+        untested = [g for g in depts if verdicts.get(g.key) is None or verdicts[g.key].estimate is None]
         lines = []
-        cells = [c for c in g.pace.values() if c.balance is not None]
-        if cells:
-            worst = min(cells, key=lambda c: c.balance)
-            best = max(cells, key=lambda c: c.balance)
-            names = self.situation_names()
-            lines.append(self.w["dept_brakes"].format(situation=names[worst.situation].lower(),
-                                                      share=pct(worst.effect.get("brakes"))))
-            lines.append(self.w["dept_speeds"].format(situation=names[best.situation].lower(),
-                                                      share=pct(best.effect.get("speeds_up"))))
-        if g.dimensions:
-            low = min(g.dimensions.items(), key=lambda kv: kv[1].mean)
-            lines.append(self.w["dept_lowest"].format(dimension=self.t(self.q.dimensions[low[0]].name),
-                                                      value=fmt(low[1].mean)))
+        if len(depts) == 1 and not higher and not lower:
+            g = depts[0]
+            lines.append(self.sentence("summary_single", "single", (g.key,), department=g.key, value=value[g.key]))
+            if not untested:
+                lines.append(self.sentence("summary_single_no_difference", "no_difference", (g.key,)))
+            return lines
+        if higher:
+            lines.append(self.sentence("summary_higher", "higher", tuple(g.key for g in higher), score=score,
+                                       departments=self.named([(g.key, value[g.key]) for g in higher])))
+        if lower:
+            lines.append(self.sentence("summary_lower", "lower", tuple(g.key for g in lower), score=score,
+                                       departments=self.named([(g.key, value[g.key]) for g in lower])))
+        rest = [g for g in depts if g not in higher and g not in lower and g not in untested]
+        if untested:
+            lines.append(self.sentence("summary_not_tested", "not_tested", tuple(g.key for g in untested), score=score,
+                                       departments=", ".join(g.key for g in untested)))
+        if rest and (higher or lower or untested):
+            lines.append(self.sentence("summary_others_no_difference", "no_difference", tuple(g.key for g in rest),
+                                       score=score))
+        elif rest:
+            shown = sorted({value[g.key] for g in rest}, key=lambda t: min(self.headline(g).mean for g in rest
+                                                                          if value[g.key] == t))
+            if len(shown) == 1:
+                lines.append(self.sentence("summary_no_difference_same", "no_difference", tuple(g.key for g in rest),
+                                           score=score, value=shown[0]))
+            else:
+                lines.append(self.sentence("summary_no_difference", "no_difference", tuple(g.key for g in rest),
+                                           score=score, low=shown[0], high=shown[-1]))
+        return lines
+
+    def manager_sentences(self, var: str) -> list[Sentence]:
+        """Managers against employees on `var`: claimed only when the interval of the gap
+        excludes 0 and the shown scores point the same way."""
+        v = self.claims.managers.get(var)
+        mine, org = self.shown_value(self.r.managers, var), self.shown_value(self.org, var)
+        if v is None or v.estimate is None or mine is None or org is None:
+            return []
+        score, gap = self.score_name(var), fmt(abs(v.estimate))
+        if v.direction != 0 and (mine.mean - org.mean) * v.direction > 0:
+            key = "summary_managers_higher" if v.direction > 0 else "summary_managers_lower"
+            return [self.sentence(key, "managers_higher" if v.direction > 0 else "managers_lower", (var,),
+                                  score=score, gap=gap)]
+        return [self.sentence("summary_managers_unclear", "managers_unclear", (var,), score=score, gap=gap)]
+
+    def desired_sentences(self) -> list[Sentence]:
+        """The largest clear gap(s) between desired and current for the whole organisation (all
+        tied as shown)."""
+        verdicts = self.claims.desired.get(self.org.key, {})
+        clear = sorted(((k, v) for k, v in verdicts.items() if v.direction != 0 and k in self.org.desired),
+                       key=lambda kv: -abs(kv[1].estimate))
+        if not clear:
+            return []
+        top = self.signed(clear[0][1].estimate)
+        chosen = [(k, v) for k, v in clear if self.signed(v.estimate) == top]
+        return [self.sentence("summary_desired", "desired", tuple(k for k, _ in chosen), statements=self.named(
+            [(self.t(self.q.item(k).text).rstrip(". "), self.signed(v.estimate)) for k, v in chosen]))]
+
+    def highlights(self, g: GroupResult) -> list[Sentence]:
+        w, lines = self.w, []
+        head = self.r.headline
+        if head and self.headline(g) and self.headline(self.org):
+            direction = self.versus_rest(g, f"derived:{head}")
+            if direction:
+                lines.append(self.sentence("dept_higher" if direction > 0 else "dept_lower",
+                                           "higher" if direction > 0 else "lower", (g.key,),
+                                           score=self.t(self.q_derived(head).name), value=fmt(self.headline(g).mean),
+                                           organisation=fmt(self.headline(self.org).mean)))
+        for direction, key in ((1, "dept_dims_higher"), (-1, "dept_dims_lower")):
+            dims = [k for k in self.q.dimensions if k in g.dimensions and self.versus_rest(g, f"dim:{k}") == direction]
+            dims.sort(key=lambda k: -direction * g.dimensions[k].mean)
+            if dims:
+                lines.append(self.sentence(key, "dims_higher" if direction > 0 else "dims_lower", tuple(dims),
+                                           dimensions=self.named([(self.t(self.q.dimensions[k].name),
+                                                                   fmt(g.dimensions[k].mean)) for k in dims])))
+        lines += self.pace_sentences(g)
+        shown_dims = [k for k in self.q.dimensions if k in g.dimensions]
+        if len(shown_dims) >= 2:  # "lowest" of one part says nothing
+            low = fmt(min(g.dimensions[k].mean for k in shown_dims))
+            lowest = [k for k in shown_dims if fmt(g.dimensions[k].mean) == low]
+            lines.append(self.sentence("dept_lowest", "lowest", tuple(lowest), dimensions=self.named(
+                [(self.t(self.q.dimensions[k].name), low) for k in lowest])))
         for score in self.q.derived:
-            if score.id != self.r.headline and score.id in g.derived and score.id in self.org.derived:
-                lines.append(self.w["dept_derived"].format(name=self.t(score.name), value=fmt(g.derived[score.id].mean, 1),
-                                                           organisation=fmt(self.org.derived[score.id].mean, 1)))
+            if score.id != head and score.id in g.derived and score.id in self.org.derived:
+                lines.append(Sentence(w["dept_derived"].format(name=self.t(score.name),
+                                                               value=fmt(g.derived[score.id].mean, 1),
+                                                               organisation=fmt(self.org.derived[score.id].mean, 1)),
+                                      "derived", (score.id,)))
+        return lines
+
+    def pace_sentences(self, g: GroupResult) -> list[Sentence]:
+        """Which situation brakes most and which helps most, by the share shown (ties all named);
+        a situation that is top on both is named as dividing opinion, never as both; a share
+        that shows as 0 % is never 'most'. Then the situations where the department differs
+        clearly from the rest (Fisher, Holm over the departments)."""
+        names = self.situation_names(short=True)
+        cells = [c for c in g.pace.values() if c.effect is not None]
+        lines: list[Sentence] = []
+
+        def top(outcome: str) -> list[str]:
+            best = max((c.effect.get(outcome, 0.0) for c in cells), default=0.0)
+            if pct(best) == pct(0.0):
+                return []
+            return [c.situation for c in cells if pct(c.effect.get(outcome, 0.0)) == pct(best)]
+
+        share = {c.situation: c.effect for c in cells}
+        brakes, speeds = top("brakes"), top("speeds_up")
+        both = [s for s in brakes if s in speeds]
+        brakes, speeds = [s for s in brakes if s not in both], [s for s in speeds if s not in both]
+        label = lambda sids: ", ".join(names[s].lower() for s in sids)  # noqa: E731
+        if brakes:
+            lines.append(self.sentence("dept_brakes", "brakes_most", tuple(brakes), situations=label(brakes),
+                                       share=pct(share[brakes[0]].get("brakes", 0.0))))
+        if speeds:
+            lines.append(self.sentence("dept_speeds", "helps_most", tuple(speeds), situations=label(speeds),
+                                       share=pct(share[speeds[0]].get("speeds_up", 0.0))))
+        if both:
+            lines.append(self.sentence("dept_divided", "divided", tuple(both), situations=label(both),
+                                       brakes=pct(share[both[0]].get("brakes", 0.0)),
+                                       speeds=pct(share[both[0]].get("speeds_up", 0.0))))
+        for outcome in SHARE_OUTCOMES:
+            for direction, word in ((1, "more"), (-1, "fewer")):
+                found = []
+                for c in cells:
+                    v = self.claims.shares_versus_rest.get(f"{c.situation}.{outcome}", {}).get(g.key)
+                    org = self.org.pace.get(c.situation)
+                    if v is None or v.direction != direction or org is None or org.effect is None:
+                        continue
+                    mine, theirs = c.effect.get(outcome, 0.0), org.effect.get(outcome, 0.0)
+                    if (mine - theirs) * direction > 0 and pct(mine) != pct(theirs):
+                        found.append((c.situation, mine, theirs))
+                found.sort(key=lambda f: -direction * f[1])
+                if found:
+                    lines.append(self.sentence(f"dept_{word}_{outcome}", f"{word}_{outcome}",
+                                               tuple(s for s, _, _ in found), situations=self.named(
+                        [(names[s].lower(), self.w["versus_organisation"].format(value=pct(mine),
+                                                                                   organisation=pct(theirs)))
+                         for s, mine, theirs in found])))
         return lines
 
     def manager_gap(self) -> Table | None:
+        """Managers against employees: the two shown scores, the gap (managers minus employees,
+        over the people's own scores: the figure the claim is about) and its margin (2k rule)."""
         managers = self.r.managers
         if managers is None or not managers.dimensions:
             return None
         rows = []
-        for key, dim in self.q.dimensions.items():
-            if key in managers.dimensions and key in self.org.dimensions:
-                a, b = self.org.dimensions[key].mean, managers.dimensions[key].mean
-                rows.append(Row(self.t(dim.name), [fmt(a), fmt(b), signed(b - a)]))
-        return Table([self.w["dimension"], self.w["employees"], self.w["managers"], self.w["gap"]], rows)
+        variables = ([f"derived:{self.r.headline}"] if self.r.headline else []) + [f"dim:{k}" for k in self.q.dimensions]
+        for var in variables:
+            a, b = self.shown_value(self.org, var), self.shown_value(managers, var)
+            if a is None or b is None:
+                continue
+            v = self.claims.managers.get(var)
+            gap = self.signed(v.estimate) if v is not None and v.estimate is not None else "–"
+            rows.append(Row(self.score_name(var), [fmt(a.mean), fmt(b.mean), gap, self.gap_margin(v)]))
+        return Table([self.w["dimension"], self.w["employees"], self.w["managers"], self.w["gap"], self.w["margin"]],
+                     rows)
 
     def retention(self, groups: list[GroupResult]) -> Table | None:
         items = [i for i in self.q.items if isinstance(i, m.StatementItem) and i.dimension is None]
@@ -687,6 +897,8 @@ class _Builder:
             protection=r.protection,
             n_unverified=r.n_unverified, hidden_count=counted(len(r.hidden_departments), "count_departments", self.lang),
             languages_offered=len(r.scan.form_languages) > 1,
+            claims_note=w["methods_claims"].format(alpha=fmt(self.claims.alpha, 2),
+                                                   double=2 * r.scan.anonymity_threshold),
             dimensions=[(self.t(d.name), self.label(f"{k}.description", d.description))
                         for k, d in self.q.dimensions.items()],
             statements=self.statements_table(), marks=self.marks_table(), quality=self.quality_table(),

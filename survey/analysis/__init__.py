@@ -18,6 +18,7 @@ from survey.analysis.model import (GROUP_KINDS, MANAGER_UNIT, AnalysisResult, Br
                                    DesiredGap, Estimate, GroupResult, PaceCell, group_label, shown_interval)
 from survey.analysis import quality  # noqa: F401  (registers its Subject)
 from survey.analysis.workbook import write_results_workbook
+from survey.analysis import claims as _claims  # noqa: F401  (registers the claims subject)
 from survey.disclosure import MANAGERS, ORGANISATION, OTHERS
 
 __all__ = ["analyse_frame", "analyse_scan", "publish", "Scorer", "estimate", "load_frame", "GROUP_KINDS",

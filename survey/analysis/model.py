@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from survey.disclosure import MANAGERS, ORGANISATION, OTHERS, Decision, HiddenGroup, Register, Suppression
 from survey.questionnaire import model as m
 from survey.scan import Scan
+
+if TYPE_CHECKING:
+    from survey.analysis.claims import Claims
 
 MANAGER_UNIT = "\x00managers"
 
@@ -215,6 +219,7 @@ class AnalysisResult:
     # managers), in questionnaire order
     reliability: list[DimensionQuality] = field(default_factory=list)
     item_quality: dict[str, list[ItemQuality]] = field(default_factory=dict)  # group key -> items
+    claims: Claims | None = None  # which differences the data support (survey/analysis/claims.py)
 
     @property
     def questionnaire(self) -> m.Questionnaire:
