@@ -68,6 +68,18 @@ class Table:
 
 
 @dataclass
+class DriverView:
+    """One outcome's priority matrix for one group (survey/analysis/drivers.py)."""
+
+    outcome: str  # the outcome's name
+    heading: str  # "What goes together with <outcome>?"
+    chart: str
+    table: Table
+    caption: str  # n and explained variance
+    first: str  # what to work on first, in words
+
+
+@dataclass
 class DepartmentPage:
     name: str
     n: int
@@ -78,6 +90,7 @@ class DepartmentPage:
     pace_chart: str | None
     desired: Table | None
     highlights: list[str]
+    drivers: list[DriverView] = field(default_factory=list)
 
 
 @dataclass
@@ -120,6 +133,10 @@ class ReportModel:
     protection: bool = True
     dimensions: list[tuple[str, str]] = field(default_factory=list)
     n_unverified: int = 0  # of n_responses: imported without an issued code
+    drivers_title: str = ""  # empty: the questionnaire declares no outcome
+    drivers: list[DriverView] = field(default_factory=list)
+    drivers_notes: list[str] = field(default_factory=list)  # outcomes without an organisation result, why
+    drivers_methods: list[str] = field(default_factory=list)
 
 
 def fmt(value: float | None, digits: int = 0) -> str:
@@ -276,6 +293,97 @@ class _Builder:
                                  float(scale.min or 0), float(scale.max or 10), self.org.derived[score.id].mean,
                                  self.w["organisation"])
 
+    # -- drivers (survey/analysis/drivers.py)
+    def predictor_name(self, kind: str, pid: str) -> str:
+        if kind == "dimension":
+            return self.t(self.q.dimensions[pid].name)
+        return self.situation_names(short=True).get(pid, pid)
+
+    def driver_views(self, g: GroupResult) -> list[DriverView]:
+        setup = self.r.drivers
+        if setup is None:
+            return []
+        views = []
+        for outcome in setup.outcomes:
+            d = g.drivers.get(outcome)
+            if d is None:
+                continue
+            name = self.t(self.q_derived(outcome).name)
+            var = f"drivers:{outcome}"
+            split = 100 / len(d.weights)  # an equal share
+            shown = [wt for wt in d.weights if wt.current is not None]
+            middle = float(np.mean([wt.current for wt in shown])) if shown else 50.0
+            rows, first = [], []
+            for wt in d.weights:
+                label = self.predictor_name(wt.kind, wt.predictor)
+                interval = f"{fmt(wt.low)}–{fmt(wt.high)}" if wt.low is not None and wt.high is not None else "–"
+                if wt.current is None:
+                    now: str | Cell = "–"
+                elif wt.kind == "dimension":
+                    now = self.cell(g, f"dim:{wt.predictor}", fmt(wt.current), None)
+                else:
+                    now = self.cell(g, f"pace:{wt.predictor}.effect", fmt(wt.current), g.pace[wt.predictor].n_effect)
+                rows.append(Row(label, [self.cell(g, var, fmt(wt.importance), d.n), interval, now,
+                                        self.w["drivers_kind_" + wt.kind]]))
+                # classified on the numbers as the table shows them, so the text agrees with it
+                if wt.current is not None and round(wt.importance) > split and round(wt.current) < middle:
+                    first.append(f"“{label}”")
+            chart = charts.priority_matrix(
+                [self.predictor_name(wt.kind, wt.predictor) for wt in shown],
+                ["o" if wt.kind == "dimension" else "s" for wt in shown], [wt.current for wt in shown],
+                [wt.importance for wt in shown], [wt.low for wt in shown], [wt.high for wt in shown], middle, split,
+                (self.w["drivers_q_first"], self.w["drivers_q_keep"], self.w["drivers_q_later"],
+                 self.w["drivers_q_fine"]), self.w["drivers_x"], self.w["drivers_y"],
+                {"o": self.w["drivers_legend_dimension"], "s": self.w["drivers_legend_pace"]})
+            table = Table([self.w["drivers_predictor"], self.w["drivers_importance"], self.w["drivers_interval"],
+                           self.w["drivers_current"], self.w["drivers_kind"]], rows)
+            caption = self.w["drivers_caption"].format(n=d.n, r2=fmt(100 * d.r_squared), name=name.lower())
+            # the three most important of them: a place to start, the chart shows the rest
+            text = (self.w["drivers_first"].format(items=self.listing(first[:3])) if first
+                    else self.w["drivers_first_none"])
+            views.append(DriverView(name, self.w["drivers_one"].format(name=name.lower()), chart, table, caption,
+                                    text))
+        return views
+
+    def listing(self, names: list[str]) -> str:
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {self.w['and']} " + names[-1]
+
+    def drivers_title(self) -> str:
+        setup = self.r.drivers
+        if setup is None:
+            return ""
+        names = [self.t(self.q_derived(o).name).lower() for o in setup.outcomes]
+        return self.w["drivers_title"].format(names=self.listing(names))
+
+    def drivers_notes(self) -> list[str]:
+        setup = self.r.drivers
+        if setup is None:
+            return []
+        notes = []
+        for outcome, why in setup.refused.items():
+            key = {"too_few": "drivers_too_few", "withheld": "drivers_withheld"}.get(why, "drivers_cannot")
+            notes.append(self.w[key].format(name=self.t(self.q_derived(outcome).name), min=setup.min_organisation))
+        return notes
+
+    def drivers_methods(self) -> list[str]:
+        setup = self.r.drivers
+        if setup is None:
+            return []
+        lines = [self.w["methods_drivers"].format(title=self.drivers_title(), min_organisation=setup.min_organisation,
+                                                  min_department=setup.min_department, n_boot=setup.n_boot)]
+        for g in self.r.groups:
+            for outcome in setup.outcomes:
+                d = g.drivers.get(outcome)
+                if d is None:
+                    continue
+                margin = (f" ({self.w['drivers_interval'].lower()} {fmt(100 * d.r_squared_low)}–"
+                          f"{fmt(100 * d.r_squared_high)}%)" if d.r_squared_low is not None
+                          and d.r_squared_high is not None else "")
+                lines.append(self.w["methods_drivers_group"].format(
+                    group=self.group_name(g), name=self.t(self.q_derived(outcome).name), n=d.n,
+                    r2=fmt(100 * d.r_squared), margin=margin, n_boot=d.n_boot))
+        return lines
+
     # -- texts
     def summary(self, groups: list[GroupResult]) -> list[str]:
         w, lines = self.w, []
@@ -418,7 +526,7 @@ class _Builder:
                                  [Row(self.t(d.name), [self.estimate_cell(g, f"dim:{k}", g.dimensions.get(k))])
                                   for k, d in self.q.dimensions.items()]),
                 pace=self.pace_table(g), pace_chart=self.department_pace_chart(g), desired=self.desired_table(g),
-                highlights=self.highlights(g)))
+                highlights=self.highlights(g), drivers=self.driver_views(g)))
         head = self.headline(self.org)
         return ReportModel(
             lang=self.lang, words=w, organisation=r.scan.organisation, wave=r.scan.wave,
@@ -441,6 +549,8 @@ class _Builder:
                                                         else "methods_quotes_unreviewed"],
             protection=r.protection,
             n_unverified=r.n_unverified,
+            drivers_title=self.drivers_title(), drivers=self.driver_views(self.org),
+            drivers_notes=self.drivers_notes(), drivers_methods=self.drivers_methods(),
             dimensions=[(self.t(d.name), self.t(d.description)) for d in self.q.dimensions.values()])
 
 
