@@ -383,7 +383,7 @@ def test_declaring_outcomes_keeps_hashes_and_trends():
 
 def test_demo_report_shows_what_goes_together(demo_run):
     html = demo_run.html.read_text(encoding="utf-8")
-    assert "Wat hangt samen met werkgeluk en van plan om te blijven?" in html
+    assert "Wat hangt samen met werkgeluk en willen blijven?" in html
     assert 'data-var="drivers:werkgeluk" data-group="Hele organisatie"' in html
     assert 'data-var="drivers:intent_to_stay"' in html
     rows = sheet(demo_run.workbook)
