@@ -376,12 +376,10 @@ class _Builder:
                 d = g.drivers.get(outcome)
                 if d is None:
                     continue
-                margin = (f" ({self.w['drivers_interval'].lower()} {fmt(100 * d.r_squared_low)}–"
-                          f"{fmt(100 * d.r_squared_high)}%)" if d.r_squared_low is not None
-                          and d.r_squared_high is not None else "")
+                # no margin for R^2: in small groups the bootstrap's R^2 lies above the estimate (bias)
                 lines.append(self.w["methods_drivers_group"].format(
                     group=self.group_name(g), name=self.t(self.q_derived(outcome).name), n=d.n,
-                    r2=fmt(100 * d.r_squared), margin=margin, n_boot=d.n_boot))
+                    r2=fmt(100 * d.r_squared)))
         return lines
 
     # -- texts
