@@ -208,6 +208,9 @@ def read_workbook(path: Path, out: _Outputs, composite_ids: set[str], headline: 
                                      _int(row.get("n"))))
         if row.get("share") is not None and float(row["share"]) == 100.0:  # everyone gave this answer
             out.shares.append((str(row["group"]), f"item:{row['item']}", str(row["option"]), float(row["share"])))
+    for number, row in enumerate(_sheet(book, "drivers"), start=2):  # one figure per outcome and group
+        out.figures.append(Published(f"{name} drivers row {number}", f"drivers:{row['outcome']}", str(row["group"]),
+                                     _int(row["n"])))
     for row in _sheet(book, "overview"):
         for key, value in row.items():
             if key in composite_ids and value is not None and not (isinstance(value, float) and math.isnan(value)):

@@ -264,3 +264,99 @@ def balance_bars(situations: Sequence[str], balances: Sequence[float | None], ax
         ax.tick_params(labelsize=MIN_FONT)
         ax.set_xlabel(wrap(axis_label, 30), fontsize=MIN_FONT)
         return _svg(fig)
+
+
+def priority_matrix(labels: Sequence[str], markers: Sequence[str], current: Sequence[float],
+                    importance: Sequence[float], low: Sequence[float | None], high: Sequence[float | None],
+                    current_split: float, importance_split: float, quadrants: tuple[str, str, str, str],
+                    x_label: str, y_label: str, legend: dict[str, str]) -> str:
+    """Importance (y, % of explained variance) against the current score (x, 0-100) per
+    predictor: the 'what to work on first' view. Quadrants split at `current_split` and
+    `importance_split`; `quadrants` are their labels (top left = important and low: work on
+    first, top right, bottom left, bottom right). Every point carries its own label and a
+    marker shape per kind (`markers`: 'o' or 's'), so nothing relies on colour alone; bars
+    show the 95% interval of the importance. The x axis shows the part of 0-100 the points
+    use (at least 40 points wide), so that close scores do not pile up."""
+    x = np.array(current, dtype=float)
+    y = np.array(importance, dtype=float)
+    tops = [h if h is not None else v for h, v in zip(high, y)]
+    y_max = max(importance_split * 2, max(tops, default=0) * 1.08, 10)
+    x_lo = max(0.0, math.floor((min(x.min(initial=50), current_split) - 8) / 10) * 10)
+    x_hi = min(100.0, math.ceil((max(x.max(initial=50), current_split) + 8) / 10) * 10)
+    while x_hi - x_lo < 40:
+        x_lo, x_hi = max(0.0, x_lo - 10), min(100.0, x_hi + 10)
+    span = x_hi - x_lo
+    with _figure(7.0, 4.8) as (fig, ax):
+        ax.set_xlim(x_lo, x_hi)
+        ax.set_ylim(0, y_max)
+        ax.fill_between([x_lo, current_split], importance_split, y_max, color="#F6E3DC", zorder=0, linewidth=0)
+        ax.axvline(current_split, color="#999999", lw=0.8, ls=":", zorder=1)
+        ax.axhline(importance_split, color="#999999", lw=0.8, ls=":", zorder=1)
+        pad = y_max * 0.03
+        corner = dict(fontsize=8.5, color="#555555", zorder=1)
+        ax.text(x_lo + span * 0.015, y_max - pad, quadrants[0], ha="left", va="top", weight="bold",
+                **{**corner, "color": WARM})
+        ax.text(x_hi - span * 0.015, y_max - pad, quadrants[1], ha="right", va="top", **corner)
+        ax.text(x_lo + span * 0.015, pad, quadrants[2], ha="left", va="bottom", **corner)
+        ax.text(x_hi - span * 0.015, pad, quadrants[3], ha="right", va="bottom", **corner)
+        for xi, yi, lo, hi in zip(x, y, low, high):
+            if lo is not None and hi is not None:
+                ax.plot([xi, xi], [lo, hi], color="#B8C4C8", lw=1.2, zorder=2)
+        for marker, name in legend.items():
+            chosen = [i for i, mk in enumerate(markers) if mk == marker]
+            if chosen:
+                ax.scatter(x[chosen], y[chosen], marker=marker, s=42, color=TEAL if marker == "o" else "#E09F3E",
+                           edgecolors="#222222", linewidths=0.6, zorder=3, label=name)
+        width = span * 0.0125  # per character of the 8.5 pt corner labels
+        corners = [(x_lo, x_lo + span * 0.015 + len(quadrants[0]) * width, y_max - pad * 2.2, y_max),
+                   (x_hi - span * 0.015 - len(quadrants[1]) * width, x_hi, y_max - pad * 2.2, y_max),
+                   (x_lo, x_lo + span * 0.015 + len(quadrants[2]) * width, 0, pad * 2.2),
+                   (x_hi - span * 0.015 - len(quadrants[3]) * width, x_hi, 0, pad * 2.2)]
+        _direct_labels(ax, x, y, labels, (x_lo, x_hi), y_max, corners)
+        ax.set_xlabel(x_label)
+        ax.set_ylabel(y_label)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(legend), frameon=False, fontsize=8)
+        return _svg(fig)
+
+
+def _direct_labels(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[str], x_range: tuple[float, float],
+                   y_max: float, obstacles: Sequence[tuple[float, float, float, float]] = ()) -> None:
+    """A label beside every point: right of it, else left, else moved up or down a row with
+    a thin line to its point. Boxes are estimated from the text length (8 pt, about 0.075 in
+    per character on a 6 in wide plot area), so labels neither overlap each other nor the
+    points."""
+    span = x_range[1] - x_range[0]
+    char, row, gap = span * 0.0118, y_max * 0.042, span * 0.018
+    texts = [textwrap.shorten(t, 34, placeholder="…") for t in labels]
+    boxes: list[tuple[float, float, float, float]] = [(xi - gap / 2, xi + gap / 2, yi - row / 3, yi + row / 3)
+                                                      for xi, yi in zip(x, y)]  # the markers
+    boxes += list(obstacles)
+
+    def free(box: tuple[float, float, float, float]) -> bool:
+        x0, x1, y0, y1 = box
+        inside = x0 >= x_range[0] and x1 <= x_range[1] and y0 >= 0 and y1 <= y_max
+        return inside and not any(x0 < b1 and b0 < x1 and y0 < c1 and c0 < y1 for b0, b1, c0, c1 in boxes)
+
+    for i in np.argsort(-y):
+        width = len(texts[i]) * char
+        choice = None
+        for shift in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, 6, 7, 8, 9, 10):
+            for side in (1, -1):
+                ly = y[i] + shift * row
+                x0 = x[i] + gap if side == 1 else x[i] - gap - width
+                box = (x0, x0 + width, ly - row / 2, ly + row / 2)
+                if free(box):
+                    choice = (side, ly, box)
+                    break
+            if choice:
+                break
+        if choice is None:  # crowded: right of the point, over whatever is there
+            x0 = x[i] + gap
+            choice = (1, y[i], (x0, x0 + width, y[i] - row / 2, y[i] + row / 2))
+        side, ly, box = choice
+        boxes.append(box)
+        anchor = box[0] if side == 1 else box[1]
+        if abs(ly - y[i]) > 1e-9:
+            ax.plot([x[i], anchor], [y[i], ly], color="#8A9A9E", lw=0.5, zorder=3)
+        ax.text(anchor, ly, texts[i], ha="left" if side == 1 else "right", va="center", fontsize=8,
+                color="#222222", zorder=4)

@@ -34,6 +34,11 @@ from survey.xlsxpkg import Template, xml_text
 
 StepCallback = Callable[[str, float], None]
 
+# How much being braked (-1) or helped (+0.5) in a situation moves a demo respondent's marks
+# (1-10) and lean towards staying (0-1).
+FELT_HAPPINESS = {"workload_roster": 0.7, "progress_talk": 0.3}
+FELT_STAY = {"career_step": 0.12, "training_request": 0.06}
+
 
 @dataclass(frozen=True)
 class DepartmentProfile:
@@ -154,7 +159,14 @@ class Respondent:
                                 + (0.3 if braking else 0)])
             return m.INITIATIVE_CODES[int(self.rng.choice(4, p=weights / weights.sum()))]
         weights = np.array([0.15 + 0.6 * lean, 0.35, 0.1 + 0.35 * (1 - lean) + (0.6 if braking else 0)])
-        return m.PACE_EFFECT_CODES[int(self.rng.choice(3, p=weights / weights.sum()))]
+        code = m.PACE_EFFECT_CODES[int(self.rng.choice(3, p=weights / weights.sum()))]
+        # What people go through weighs on how they feel and whether they stay (the marks and
+        # the stay statements come after the pace map on the form): so the demo report's
+        # driver analysis has something to find
+        sign = {"speeds_up": 0.5, "no_effect": 0.0, "brakes": -1.0}[code]
+        self.happiness = float(np.clip(self.happiness + sign * FELT_HAPPINESS.get(str(f.situation), 0.0), 1, 10))
+        self.stay = float(np.clip(self.stay + sign * FELT_STAY.get(str(f.situation), 0.0), 0, 1))
+        return code
 
 
 def fill_form(scan: Scan, form: Path, answers: dict[str, object], out: Path) -> None:

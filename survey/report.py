@@ -102,6 +102,18 @@ class Chart:
 
 
 @dataclass
+class DriverView:
+    """One outcome's priority matrix for one group (survey/analysis/drivers.py)."""
+
+    outcome: str  # the outcome's name
+    heading: str  # "What goes together with <outcome>?"
+    chart: str
+    table: Table
+    caption: str  # n and explained variance
+    first: str  # what to work on first, in words
+
+
+@dataclass
 class DepartmentPage:
     name: str
     n: int
@@ -113,6 +125,7 @@ class DepartmentPage:
     desired: Table | None
     highlights: list[Sentence]
     base: str = ""  # '54 van de 57 medewerkers vulden de vragenlijst in (respons 95%)'
+    drivers: list[DriverView] = field(default_factory=list)
 
 
 @dataclass
@@ -171,6 +184,10 @@ class ReportModel:
     werkgeluk_intro: str = ""
     retention_intro: str = ""
     claims_note: str = ""  # methods: intervals are for showing, claims need a test
+    drivers_title: str = ""  # empty: the questionnaire declares no outcome
+    drivers: list[DriverView] = field(default_factory=list)
+    drivers_notes: list[str] = field(default_factory=list)  # outcomes without an organisation result, why
+    drivers_methods: list[str] = field(default_factory=list)
 
 
 # The language numbers are written in while a report is built or rendered ('7,0' in Dutch);
@@ -403,6 +420,95 @@ class _Builder:
         wording = self.questionnaire_wording()
         return self.chart("chart-werkgeluk", wording.get("werkgeluk_name", self.w["werkgeluk"]),
                           wording.get("werkgeluk_intro", ""), svg, data)
+
+    # -- drivers (survey/analysis/drivers.py)
+    def predictor_name(self, kind: str, pid: str) -> str:
+        if kind == "dimension":
+            return self.t(self.q.dimensions[pid].name)
+        return self.situation_names(short=True).get(pid, pid)
+
+    def driver_views(self, g: GroupResult) -> list[DriverView]:
+        setup = self.r.drivers
+        if setup is None:
+            return []
+        views = []
+        for outcome in setup.outcomes:
+            d = g.drivers.get(outcome)
+            if d is None:
+                continue
+            name = self.t(self.q_derived(outcome).name)
+            var = f"drivers:{outcome}"
+            split = 100 / len(d.weights)  # an equal share
+            shown = [wt for wt in d.weights if wt.current is not None]
+            middle = float(np.mean([wt.current for wt in shown])) if shown else 50.0
+            rows, first = [], []
+            for wt in d.weights:
+                label = self.predictor_name(wt.kind, wt.predictor)
+                interval = f"{fmt(wt.low)}–{fmt(wt.high)}" if wt.low is not None and wt.high is not None else "–"
+                if wt.current is None:
+                    now: str | Cell = "–"
+                elif wt.kind == "dimension":
+                    now = self.cell(g, f"dim:{wt.predictor}", fmt(wt.current), None)
+                else:
+                    now = self.cell(g, f"pace:{wt.predictor}.effect", fmt(wt.current), g.pace[wt.predictor].n_effect)
+                rows.append(Row(label, [self.cell(g, var, fmt(wt.importance), d.n), interval, now,
+                                        self.w["drivers_kind_" + wt.kind]]))
+                # classified on the numbers as the table shows them, so the text agrees with it
+                if wt.current is not None and round(wt.importance) > split and round(wt.current) < middle:
+                    first.append(f"“{label}”")
+            chart = charts.priority_matrix(
+                [self.predictor_name(wt.kind, wt.predictor) for wt in shown],
+                ["o" if wt.kind == "dimension" else "s" for wt in shown], [wt.current for wt in shown],
+                [wt.importance for wt in shown], [wt.low for wt in shown], [wt.high for wt in shown], middle, split,
+                (self.w["drivers_q_first"], self.w["drivers_q_keep"], self.w["drivers_q_later"],
+                 self.w["drivers_q_fine"]), self.w["drivers_x"], self.w["drivers_y"],
+                {"o": self.w["drivers_legend_dimension"], "s": self.w["drivers_legend_pace"]})
+            table = Table([self.w["drivers_predictor"], self.w["drivers_importance"], self.w["drivers_interval"],
+                           self.w["drivers_current"], self.w["drivers_kind"]], rows)
+            caption = self.w["drivers_caption"].format(n=d.n, r2=fmt(100 * d.r_squared), name=name.lower())
+            # the three most important of them: a place to start, the chart shows the rest
+            text = (self.w["drivers_first"].format(items=self.listing(first[:3])) if first
+                    else self.w["drivers_first_none"])
+            views.append(DriverView(name, self.w["drivers_one"].format(name=name.lower()), chart, table, caption,
+                                    text))
+        return views
+
+    def listing(self, names: list[str]) -> str:
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {self.w['and']} " + names[-1]
+
+    def drivers_title(self) -> str:
+        setup = self.r.drivers
+        if setup is None:
+            return ""
+        names = [self.t(self.q_derived(o).name).lower() for o in setup.outcomes]
+        return self.w["drivers_title"].format(names=self.listing(names))
+
+    def drivers_notes(self) -> list[str]:
+        setup = self.r.drivers
+        if setup is None:
+            return []
+        notes = []
+        for outcome, why in setup.refused.items():
+            key = {"too_few": "drivers_too_few", "withheld": "drivers_withheld"}.get(why, "drivers_cannot")
+            notes.append(self.w[key].format(name=self.t(self.q_derived(outcome).name), min=setup.min_organisation))
+        return notes
+
+    def drivers_methods(self) -> list[str]:
+        setup = self.r.drivers
+        if setup is None:
+            return []
+        lines = [self.w["methods_drivers"].format(title=self.drivers_title(), min_organisation=setup.min_organisation,
+                                                  min_department=setup.min_department, n_boot=setup.n_boot)]
+        for g in self.r.groups:
+            for outcome in setup.outcomes:
+                d = g.drivers.get(outcome)
+                if d is None:
+                    continue
+                # no margin for R^2: in small groups the bootstrap's R^2 lies above the estimate (bias)
+                lines.append(self.w["methods_drivers_group"].format(
+                    group=self.group_name(g), name=self.t(self.q_derived(outcome).name), n=d.n,
+                    r2=fmt(100 * d.r_squared)))
+        return lines
 
     # -- texts: every sentence is a rule over the claims (survey/analysis/claims.py)
     @property
@@ -867,7 +973,7 @@ class _Builder:
                                  [Row(self.t(d.name), [self.estimate_cell(g, f"dim:{k}", g.dimensions.get(k))])
                                   for k, d in self.q.dimensions.items()]),
                 pace=pace, pace_chart=self.department_pace_chart(g, number_), desired=self.desired_table(g),
-                highlights=self.highlights(g),
+                highlights=self.highlights(g), drivers=self.driver_views(g),
                 base=w["dept_base"].format(employees=g.n, expected=g.expected or "–", rate=pct(g.response_rate))))
         dimension_table = self.dimension_table(groups) if self.q.dimensions else None
         if dimension_table is not None:
@@ -897,6 +1003,8 @@ class _Builder:
             protection=r.protection,
             n_unverified=r.n_unverified, hidden_count=counted(len(r.hidden_departments), "count_departments", self.lang),
             languages_offered=len(r.scan.form_languages) > 1,
+            drivers_title=self.drivers_title(), drivers=self.driver_views(self.org),
+            drivers_notes=self.drivers_notes(), drivers_methods=self.drivers_methods(),
             claims_note=w["methods_claims"].format(alpha=fmt(self.claims.alpha, 2),
                                                    double=2 * r.scan.anonymity_threshold),
             dimensions=[(self.t(d.name), self.label(f"{k}.description", d.description))

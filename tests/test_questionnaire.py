@@ -340,7 +340,7 @@ def test_werkgeluk_and_retention_content():
     assert sum(1 for i in ids if i.startswith("sf_")) == 5
     combined = load_questionnaire("organisatiescan").questionnaire
     assert ids | {i.id for i in happiness.items} < {i.id for i in combined.items}
-    assert {d.id for d in combined.derived} == {"partnership_index", "werkgeluk"}
+    assert {d.id for d in combined.derived} == {"partnership_index", "werkgeluk", "intent_to_stay"}
 
 
 def test_situation_grid_codes_must_be_known(write_yaml):

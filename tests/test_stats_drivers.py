@@ -124,3 +124,21 @@ def test_refusals_name_the_reason():
     assert isinstance(relative_weights(data, "outcome", ["d1"], min_n=50), CannotCompute)
     with pytest.raises(ValueError):
         relative_weights(data, "outcome", ["d1", "missing_column"], min_n=50)
+
+
+def test_batched_bootstrap_equals_one_resample_at_a_time(monkeypatch):
+    """The bootstrap computes its resamples in batches; every resample must give what the
+    plain computation gives on the same respondents, also across batch boundaries."""
+    from survey.stats import drivers
+
+    data = survey_like(150, 7)
+    values = data[["outcome", *PREDICTORS]].to_numpy()
+    monkeypatch.setattr(drivers, "_CHUNK_VALUES", 150 * 7 * 16)  # batches of 16 resamples
+    raw, r2 = drivers._bootstrap(values, 40, seed=3)
+    rng = np.random.default_rng(3)
+    picks = np.concatenate([rng.integers(0, 150, (size, 150)) for size in (16, 16, 8)])
+    assert raw.shape == (40, 6)
+    for b, rows in enumerate(picks):
+        expected_raw, expected_r2 = drivers._relative_weights(values[rows])
+        assert raw[b] == pytest.approx(expected_raw, abs=1e-10)
+        assert r2[b] == pytest.approx(expected_r2, abs=1e-10)

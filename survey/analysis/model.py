@@ -166,6 +166,46 @@ class DimensionQuality:
     items: tuple[ItemQuality, ...] = ()
 
 
+@dataclass(frozen=True)
+class DriverWeight:
+    """One predictor's part in explaining an outcome within a group (survey/analysis/drivers.py)."""
+
+    predictor: str  # dimension id or situation id
+    kind: str  # "dimension" | "pace"
+    importance: float  # share of the explained variance, % (the weights of a group add up to 100)
+    low: float | None  # 95% bootstrap interval of `importance`; None when fewer than 2k people
+    high: float | None
+    raw: float  # share of the outcome's variance (the raw weights add up to R^2)
+    current: float | None  # the group's published score, 0-100 (pace: 50 + balance / 2)
+
+
+@dataclass(frozen=True)
+class DriverResult:
+    """Relative importance of the predictors of one outcome in one group, over the group's
+    complete cases (people with the outcome and every predictor)."""
+
+    outcome: str  # derived score id
+    n: int  # complete cases
+    r_squared: float  # explained variance of the linear model, 0-1
+    r_squared_low: float | None
+    r_squared_high: float | None
+    weights: tuple[DriverWeight, ...]  # most important first
+    n_boot: int  # bootstrap resamples used
+    seed: int
+
+
+@dataclass(frozen=True)
+class DriverSetup:
+    """What the driver analysis looked at, scan-wide (for the methods text)."""
+
+    outcomes: tuple[str, ...]  # derived score ids declared `outcome: true`
+    predictors: dict[str, tuple[tuple[str, str], ...]]  # outcome -> ((kind, id), ...)
+    min_organisation: int
+    min_department: int
+    n_boot: int  # resamples asked for (fewer for very large groups, see drivers.resamples)
+    refused: dict[str, str] = field(default_factory=dict)  # outcome -> why the organisation has no result
+
+
 @dataclass
 class GroupResult:
     key: str  # department name, ORGANISATION, MANAGERS or OTHERS
@@ -182,6 +222,7 @@ class GroupResult:
     # survey/analysis/quality.py
     item_shares: dict[str, ItemShares] = field(default_factory=dict)
     dimension_scores: dict[str, DimensionScore] = field(default_factory=dict)
+    drivers: dict[str, DriverResult] = field(default_factory=dict)  # outcome id -> relative importance
 
     @property
     def response_rate(self) -> float | None:
@@ -220,6 +261,7 @@ class AnalysisResult:
     reliability: list[DimensionQuality] = field(default_factory=list)
     item_quality: dict[str, list[ItemQuality]] = field(default_factory=dict)  # group key -> items
     claims: Claims | None = None  # which differences the data support (survey/analysis/claims.py)
+    drivers: DriverSetup | None = None  # None: the questionnaire declares no outcome
 
     @property
     def questionnaire(self) -> m.Questionnaire:

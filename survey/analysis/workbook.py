@@ -81,6 +81,14 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
     } for b in results.breakdowns], columns=["question", "option", "responses", "index", "index_n"])
     quality = _quality_sheets(results, name)
     suppression = pd.DataFrame([s.__dict__ for s in results.suppressed], columns=["table", "group", "reason"])
+    # drivers (survey/analysis/drivers.py): relative importance per outcome and group, on its complete cases
+    drivers = pd.DataFrame([{
+        "outcome": outcome, "group": name(g), "predictor": w.predictor, "kind": w.kind,
+        "importance": round(w.importance, 1), "ci_low": rounded(w.low, 1), "ci_high": rounded(w.high, 1),
+        "n": d.n, "r_squared": round(d.r_squared, 3), "current": rounded(w.current, 1),
+    } for g in groups for outcome, d in g.drivers.items() for w in d.weights],
+        columns=["outcome", "group", "predictor", "kind", "importance", "ci_low", "ci_high", "n", "r_squared",
+                 "current"])
     with atomic_path(path) as partial, pd.ExcelWriter(partial, engine="openpyxl") as writer:
         pd.DataFrame(group_rows).to_excel(writer, sheet_name="groups", index=False)
         overview.to_excel(writer, sheet_name="overview", index=False)
@@ -91,6 +99,7 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
             frame.to_excel(writer, sheet_name=sheet, index=False)
         breakdowns.to_excel(writer, sheet_name="breakdowns", index=False)
         suppression.to_excel(writer, sheet_name="suppression_log", index=False)
+        drivers.to_excel(writer, sheet_name="drivers", index=False)
         # pandas hands strings to openpyxl, which makes a group named '=...' a live formula
         inert_workbook(writer.book)
     return path

@@ -12,7 +12,7 @@ import json
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_serializer, model_validator
 
 Identifier = Annotated[
     str,
@@ -243,6 +243,19 @@ class DerivedScore(Quotable):
     method: Literal["mean"] = "mean"
     of: list[Identifier] = Field(min_length=1, description="Item, dimension or earlier derived score ids.")
     description: Text | None = None
+    outcome: bool = Field(
+        default=False,
+        description="An outcome of the driver analysis: the report shows how much each partnership dimension "
+                    "and each pace situation goes together with it (relative importance). Higher must be better.")
+
+    @model_serializer(mode="wrap")
+    def _omit_default_outcome(self, handler):  # type: ignore[no-untyped-def]
+        # Left out when false, so the content hash of every questionnaire (and of every scan
+        # frozen before this field existed) stays what it was.
+        data = handler(self)
+        if isinstance(data, dict) and not self.outcome:
+            data.pop("outcome", None)
+        return data
 
 
 class PlainLanguage(Strict):

@@ -60,6 +60,44 @@ def _relative_weights(data: np.ndarray) -> tuple[np.ndarray, float] | None:
     return raw, float((beta**2).sum())
 
 
+# Resampled values held in memory at once (resamples x respondents x variables): bounds memory
+# at any number of respondents while keeping numpy's batched linear algebra busy.
+_CHUNK_VALUES = 4_000_000
+
+
+def _bootstrap(values: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Raw weights (resamples x predictors) and R^2 of `n_boot` seeded resamples, computed in
+    batches (one eigen-decomposition call per batch instead of one per resample). Resamples
+    with a variable without spread or (almost) perfectly correlated predictors are left out."""
+    n, width = values.shape
+    rng = np.random.default_rng(seed)
+    per_chunk = max(1, min(n_boot, _CHUNK_VALUES // max(1, n * width)))
+    raws, r2s = [], []
+    done = 0
+    while done < n_boot:
+        size = min(per_chunk, n_boot - done)
+        done += size
+        sample = values[rng.integers(0, n, (size, n))]  # (size, n, width)
+        centred = sample - sample.mean(axis=1, keepdims=True)
+        cov = np.swapaxes(centred, 1, 2) @ centred
+        sd = np.sqrt(np.einsum("bii->bi", cov))
+        spread = (sd > 1e-12 * max(1.0, float(np.abs(values).max())) * np.sqrt(n)).all(axis=1)
+        sd = np.where(sd > 0, sd, 1.0)
+        corr = cov / sd[:, :, None] / sd[:, None, :]
+        eig, vec = np.linalg.eigh(corr[:, 1:, 1:])
+        good = spread & (eig.min(axis=1) > 1e-10 * np.maximum(1.0, eig.max(axis=1)))
+        if not good.any():
+            continue
+        eig, vec, rxy = eig[good], vec[good], corr[good, 1:, 0]
+        lam = (vec * np.sqrt(eig)[:, None, :]) @ np.swapaxes(vec, 1, 2)
+        beta = np.linalg.solve(lam, rxy[:, :, None])[:, :, 0]
+        raws.append(np.einsum("bjk,bk->bj", lam**2, beta**2))
+        r2s.append((beta**2).sum(axis=1))
+    if not raws:
+        return np.empty((0, width - 1)), np.empty(0)
+    return np.concatenate(raws), np.concatenate(r2s)
+
+
 def relative_weights(
     data: pd.DataFrame,
     outcome: str,
@@ -119,23 +157,11 @@ def relative_weights(
     r2_iv = None
     used = 0
     if n_boot > 0:
-        rng = np.random.default_rng(seed)
-        draws_raw, draws_r2 = [], []
-        for _ in range(n_boot):
-            sample = values[rng.integers(0, n, n)]
-            if not (sample.std(axis=0) > 0).all():
-                continue
-            got = _relative_weights(sample)
-            if got is None:
-                continue
-            draws_raw.append(got[0])
-            draws_r2.append(got[1])
-        used = len(draws_raw)
+        b_raw, b_r2 = _bootstrap(values, n_boot, seed)
+        used = len(b_raw)
         if used >= n_boot / 2:
             tail = (1 - level) / 2 * 100
             method = f"bootstrap percentile ({used} resamples, seed {seed})"
-            b_raw = np.array(draws_raw)
-            b_r2 = np.array(draws_r2)
             b_res = b_raw / np.where(b_r2 > 0, b_r2, np.nan)[:, None] * 100
             lo, hi = np.percentile(b_raw, [tail, 100 - tail], axis=0)
             raw_iv = [Interval(float(a), float(b), level, method) for a, b in zip(lo, hi, strict=True)]
