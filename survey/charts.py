@@ -286,7 +286,7 @@ def priority_matrix(labels: Sequence[str], markers: Sequence[str], current: Sequ
     while x_hi - x_lo < 40:
         x_lo, x_hi = max(0.0, x_lo - 10), min(100.0, x_hi + 10)
     span = x_hi - x_lo
-    with _figure(7.0, 4.8) as (fig, ax):
+    with _figure(PRINT_WIDTH, 4.6) as (fig, ax):
         ax.set_xlim(x_lo, x_hi)
         ax.set_ylim(0, y_max)
         ax.fill_between([x_lo, current_split], importance_split, y_max, color="#F6E3DC", zorder=0, linewidth=0)
@@ -314,7 +314,8 @@ def priority_matrix(labels: Sequence[str], markers: Sequence[str], current: Sequ
                    (x_hi - span * 0.015 - len(quadrants[3]) * width, x_hi, 0, pad * 2.2)]
         _direct_labels(ax, x, y, labels, (x_lo, x_hi), y_max, corners)
         ax.set_xlabel(x_label)
-        ax.set_ylabel(y_label)
+        # the axis name above the axis, level: rotated text is hard to read (and to check for size)
+        ax.text(0, 1.015, y_label, transform=ax.transAxes, ha="left", va="bottom", fontsize=8.5)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(legend), frameon=False, fontsize=8)
         return _svg(fig)
 

@@ -107,7 +107,7 @@ class DriverView:
 
     outcome: str  # the outcome's name
     heading: str  # "What goes together with <outcome>?"
-    chart: str
+    chart: Chart  # title: the heading; sentence: what to work on first; its figures: `table`
     table: Table
     caption: str  # n and explained variance
     first: str  # what to work on first, in words
@@ -238,6 +238,7 @@ class _Builder:
         self.lang = results.scan.language
         self.w = wording(self.lang)
         self.org = results.organisation_result
+        self.driver_charts = 0  # numbers the priority-matrix charts (ids in the page)
 
     def t(self, text: m.Text | None) -> str:
         return text.get(self.lang, next(iter(text.values()))) if text else ""
@@ -469,8 +470,12 @@ class _Builder:
             # the three most important of them: a place to start, the chart shows the rest
             text = (self.w["drivers_first"].format(items=self.listing(first[:3])) if first
                     else self.w["drivers_first_none"])
-            views.append(DriverView(name, self.w["drivers_one"].format(name=name.lower()), chart, table, caption,
-                                    text))
+            self.driver_charts += 1
+            chart_id = f"chart-drivers-{self.driver_charts}"
+            table.id = f"{chart_id}-table"
+            heading = self.w["drivers_one"].format(name=name.lower())
+            views.append(DriverView(name, heading, self.chart(chart_id, heading, text, chart, data_ref=table.id),
+                                    table, caption, text))
         return views
 
     def listing(self, names: list[str]) -> str:

@@ -307,7 +307,8 @@ def test_report_shows_the_section_and_its_methods(tmp_path):
     org = results.organisation_result
     for outcome, name in (("happy", "Geluk"), ("staying", "Blijven")):
         d = org.drivers[outcome]
-        block = section.split(f"<h3>{name}</h3>")[1].split('<div class="drivers">')[0]
+        heading = f"Wat hangt samen met {name.lower()}?</h3>"
+        block = section.split(heading)[1].split('<div class="drivers">')[0]
         assert "<svg" in block and "Eerst aanpakken" in block
         # the table: importance in order, with its margin, on the complete cases
         cells = re.findall(rf'data-var="drivers:{outcome}" data-group="Hele organisatie" data-n="(\d+)">(\d+)<', block)
