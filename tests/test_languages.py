@@ -126,6 +126,12 @@ def test_declines_are_stored_counted_and_analysed_as_missing(mini, tmp_path):
     assert figure.mean == pytest.approx(sum(given) / len(given))
     learned = [v for v in learn if v is not None]
     assert result.organisation_result.items["leren"].mean == pytest.approx(sum(learned) / len(learned))
+    # the quality figures count declines and "don't know" apart from blanks (survey/analysis/quality.py)
+    from survey.disclosure import ORGANISATION
+
+    quality = {iq.item_id: iq for iq in result.item_quality[ORGANISATION]}
+    assert (quality["plezier"].n_answered, quality["plezier"].n_declined, quality["plezier"].n_dont_know) == (6, 2, 0)
+    assert (quality["leren"].n_dont_know, quality["leren"].n_declined) == (1, 0)
     bands = {(b.background, b.option): b.n for b in result.breakdowns}
     assert bands[("tenure", "lt5")] + bands[("tenure", "ge5")] == 7  # the decline is in no band
 
