@@ -325,3 +325,13 @@ def mean_of(values: list[float | None], min_parts: int) -> float | None:
     if len(shown) < max(1, min_parts):
         return None
     return float(sum(shown) / len(shown))
+
+
+def apart(inner: int, outer: int, threshold: int) -> bool:
+    """Whether a statistic over a subset of another figure's people (complete cases, people
+    who answered both halves of a statement) may be published beside it: the register checks
+    sets per variable, but such a statistic, combined with the other figure's counts, sums and
+    sums of squares, reveals the people left out. So the two sets must be equal or differ by at
+    least the threshold (the attack: a paired gap over 5 beside a statement over 6 gives the
+    sixth person's answer)."""
+    return outer - inner == 0 or outer - inner >= threshold

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from survey import disclosure
 from survey.analysis.core import SUBJECTS, Subject
 from survey.analysis.model import AnalysisResult, Estimate, GroupResult, shown_interval
 from survey.disclosure import MANAGERS, ORGANISATION
@@ -141,7 +142,14 @@ class ClaimsSubject(Subject):
             now = a.score[item.id]
             want = a.scorer.item_score(item, f"{item.id}.desired").to_numpy(dtype=float)
             both = ~np.isnan(now) & ~np.isnan(want)
-            self.pairs[item.id] = (now, want, a._add(f"gap:{item.id}", both, "mean", a.employee_groups))
+            # the gap over those who answered both, beside 'now' and 'desired' each over its own
+            # people, gives away whoever answered one half only unless they are 0 or at least k
+            keys = [key for key in a.employee_groups
+                    if not a.protection or disclosure.apart(int(both[a.groups[key].members].sum()),
+                                        int((~np.isnan(now[a.groups[key].members])).sum()), a.k)
+                    and disclosure.apart(int(both[a.groups[key].members].sum()),
+                                         int((~np.isnan(want[a.groups[key].members])).sum()), a.k)]
+            self.pairs[item.id] = (now, want, a._add(f"gap:{item.id}", both, "mean", keys))
 
     def resolve(self, a: Analysis, results: dict[str, GroupResult]) -> None:
         ok = a.decision.ok
@@ -162,8 +170,8 @@ class ClaimsSubject(Subject):
                 found.versus_rest[var] = _holm_verdicts(family, ALPHA)
                 mgr = figs.get(MANAGERS)
                 if ok(mgr):
-                    found.managers[var] = _interval_verdict(welch_difference(values[mgr.members],
-                                                                             values[org.members]))
+                    found.managers[var] = self._manager_gap(var, results, welch_difference(values[mgr.members],
+                                                                                           values[org.members]))
         for sid, (_, _, eff, eff_figs) in a.pace_figs.items():
             org = eff_figs.get(ORGANISATION)
             if not ok(org):
@@ -184,6 +192,26 @@ class ClaimsSubject(Subject):
                     found.desired.setdefault(key, {})[item_id] = _interval_verdict(
                         paired_difference(now[f.members], want[f.members]))
         self.found = found
+
+    @staticmethod
+    def _manager_gap(var: str, results: dict[str, GroupResult], d: object) -> Verdict:
+        """Managers minus employees as the report shows them (the difference of the two shown
+        scores, each a mean of statement figures), with the width of Welch's interval on
+        people's own scores around it. Centred on the people's own scores instead, the gap
+        beside the shown scores gave away an employee's answer to a skipped statement."""
+        verdict = _interval_verdict(d)
+        kind, key = var.split(":", 1)
+        shown = [(results[g].derived if kind == "derived" else results[g].dimensions).get(key)
+                 for g in (MANAGERS, ORGANISATION)]
+        if verdict.estimate is None or verdict.low is None or verdict.high is None or None in shown:
+            return Verdict(None, None, None, None, None, False, None, None, verdict.n_first, verdict.n_second, 1,
+                           "not tested: no shown score for both groups")
+        gap = shown[0].mean - shown[1].mean
+        half = (verdict.high - verdict.low) / 2
+        low, high = gap - half, gap + half
+        holds = low > 0 or high < 0
+        return Verdict(gap, low, high, verdict.p, None, holds, shown[0].mean, shown[1].mean, verdict.n_first,
+                       verdict.n_second, 1, "the 95% interval excludes 0" if holds else "the 95% interval includes 0")
 
     def finish(self, a: Analysis, result: AnalysisResult) -> None:
         result.claims = self.found

@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from survey import collect
+from survey import collect, disclosure
 from survey.analysis.core import SUBJECTS, Analysis, Subject
 from survey.analysis.model import (AnalysisResult, DimensionQuality, DimensionScore, Estimate, GroupResult,
                                    ItemQuality, ItemShares, Share)
@@ -251,7 +251,11 @@ class Quality(Subject):
                 for item in items:
                     complete &= ~np.isnan(a.score[item.id][members])
                 rows = members[complete]
-                if len(rows):  # the complete cases: a new set of people, its own figure
+                # beside each statement's own figure the complete cases must not leave out 1..k-1
+                # people (alpha and item-rest give second moments over them: disclosure.apart)
+                separate = not a.protection or all(disclosure.apart(len(rows), int((~np.isnan(a.score[item.id][members])).sum()), a.k)
+                               for item in items)
+                if len(rows) and separate:  # the complete cases: a new set of people, its own figure
                     self.reliability_figs[(name, key)] = reg.add(f"reliability:{name}", key, "mean", rows,
                                                                  a._unit_counts(rows), outputs)
         # the people behind a dimension score: everyone in the group who answered one of its statements
