@@ -15,7 +15,9 @@ Print rules every chart keeps (tests/test_print.py checks them in the PDF):
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 import math
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
@@ -116,7 +118,13 @@ def _svg(fig: plt.Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", transparent=True)
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    text = text[text.index("<svg"):]
+    # matplotlib numbers ids per figure ('text_35', clip paths by hash): several charts in one
+    # page would share ids. A prefix from the chart's own content keeps each chart's ids its own.
+    prefix = "c" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8] + "-"
+    text = re.sub(r'\bid="', f'id="{prefix}', text)
+    text = text.replace("url(#", f"url(#{prefix}").replace('xlink:href="#', f'xlink:href="#{prefix}')
+    return text
 
 
 def labelled(svg: str, title_id: str, description_id: str) -> str:

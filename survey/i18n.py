@@ -39,9 +39,9 @@ def number(value: float | None, digits: int = 0, lang: str = "en", *, signed: bo
     if _missing(value):
         return DASH
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    if signed:
-        pattern = f"+{pattern};-{pattern}"
     value = round(float(value), digits) + 0.0  # as Python's format rounds; + 0.0: no '-0'
+    if signed and value != 0:  # a balance of 0 is '0', not '+0'
+        pattern = f"+{pattern};-{pattern}"
     return format_decimal(value, format=pattern, locale=locale(lang))
 
 

@@ -455,7 +455,10 @@ class _Builder:
                 rows.append(Row(label, [self.cell(g, var, fmt(wt.importance), d.n), interval, now,
                                         self.w["drivers_kind_" + wt.kind]]))
                 # classified on the numbers as the table shows them, so the text agrees with it
-                if wt.current is not None and round(wt.importance) > split and round(wt.current) < middle:
+                # named only when its whole margin lies above an equal share: a tested rule,
+                # not chance (without a margin, from fewer than 2k people, nothing is named)
+                if (wt.current is not None and wt.low is not None and wt.low > split
+                        and round(wt.current) < middle):
                     first.append(f"“{label}”")
             chart = charts.priority_matrix(
                 [self.predictor_name(wt.kind, wt.predictor) for wt in shown],
@@ -527,15 +530,18 @@ class _Builder:
         """'A (72), B (68)': names with the figure shown beside them."""
         return ", ".join(f"{name} ({value})" for name, value in pairs)
 
-    def signed(self, value: float) -> str:
-        text = fmt(abs(value))
-        return text if text == fmt(0.0) else ("+" if value > 0 else "-") + text
+    def signed(self, value: float, digits: int = 0) -> str:
+        text = fmt(abs(value), digits)
+        return text if text == fmt(0.0, digits) else ("+" if value > 0 else "-") + text
 
     def gap_margin(self, v: Verdict | None) -> str:
         low, high = v.shown(self.r.scan.anonymity_threshold) if v is not None else (None, None)
         if low is None or high is None:
             return "–"
-        return self.w["interval_range"].format(low=self.signed(low), high=self.signed(high))
+        # an end that rounds to 0 but is not 0 gets a decimal: '0 to +26' must not hide that the
+        # margin excludes 0
+        digits = 1 if (low > 0 and fmt(low) == fmt(0.0)) or (high < 0 and fmt(high) == fmt(0.0)) else 0
+        return self.w["interval_range"].format(low=self.signed(low, digits), high=self.signed(high, digits))
 
     def score_name(self, var: str) -> str:
         kind, key = var.split(":", 1)
@@ -551,9 +557,16 @@ class _Builder:
         contradicts the tables); else 0."""
         v = self.claims.versus_rest.get(var, {}).get(g.key)
         mine, org = self.shown_value(g, var), self.shown_value(self.org, var)
-        if v is None or mine is None or org is None or v.direction == 0:
+        if v is None or mine is None or org is None or v.direction == 0 or fmt(mine.mean) == fmt(org.mean):
             return 0
         return v.direction if (mine.mean - org.mean) * v.direction > 0 else 0
+
+    def unsaid(self, g: GroupResult, var: str) -> bool:
+        """A test that holds but whose shown figures do not agree with it (they are means of
+        statement figures on their own bases, the test is on people's own scores): nothing is
+        said about it, neither a difference nor 'no difference'."""
+        v = self.claims.versus_rest.get(var, {}).get(g.key)
+        return v is not None and v.holds and self.versus_rest(g, var) == 0
 
     def summary(self, groups: list[GroupResult]) -> list[Sentence]:
         w, lines = self.w, []
@@ -607,7 +620,8 @@ class _Builder:
         if lower:
             lines.append(self.sentence("summary_lower", "lower", tuple(g.key for g in lower), score=score,
                                        departments=self.named([(g.key, value[g.key]) for g in lower])))
-        rest = [g for g in depts if g not in higher and g not in lower and g not in untested]
+        rest = [g for g in depts if g not in higher and g not in lower and g not in untested
+                and not self.unsaid(g, var)]
         if untested:
             lines.append(self.sentence("summary_not_tested", "not_tested", tuple(g.key for g in untested), score=score,
                                        departments=", ".join(g.key for g in untested)))
@@ -925,7 +939,11 @@ class _Builder:
         for iq in self.r.item_quality.get(ORGANISATION, []):
             name = self.t(self.q.dimensions[iq.dimension].name) if iq.dimension else self.t(self.q.title)
             lines += quality.item_flag_lines(iq, self.t(self.q.item(iq.item_id).text), name, self.w, number, pct)
-        if not lines and any(d.group == ORGANISATION for d in self.r.reliability):
+        assessed = {d.dimension for d in self.r.reliability if d.group == ORGANISATION}
+        for key, dim in self.q.dimensions.items():
+            if key not in assessed:  # one statement only: there is no reliability to speak of
+                lines.append(self.w["quality_single"].format(name=self.t(dim.name)))
+        if not lines and assessed:
             lines.append(self.w["quality_all_good"].format(threshold=number(quality.rel.QUESTIONABLE)))
         return lines
 

@@ -16,7 +16,7 @@ from survey.i18n import counted, long_date, number, percent
 
 def test_numbers_counts_and_dates_per_language():
     assert number(7, 1, "nl") == "7,0" and number(7, 1, "en") == "7.0"
-    assert number(-0.2, 0, "nl", signed=True) == "+0" and number(-12.34, 1, "nl") == "-12,3"
+    assert number(-0.2, 0, "nl", signed=True) == "0" and number(-12.34, 1, "nl") == "-12,3"
     assert percent(0.857, "nl") == "86%"
     assert counted(1, "count_departments", "nl") == "1 afdeling"
     assert counted(2, "count_departments", "nl") == "2 afdelingen"

@@ -63,6 +63,8 @@ def chapter_starts(html: str) -> set[str]:
     department, the methods (a short page before them ends a chapter)."""
     found = re.findall(r'<section class="(?:movement|departments|methods)"[^>]*>\s*<h1>(.*?)</h1>', html, re.S)
     found += re.findall(r'<article class="department">\s*<h2>(.*?)</h2>', html, re.S)
+    # the chapter number (<span class="num">) prints on a line of its own, after the name
+    found = [re.sub(r'<span class="num">.*?</span>', "", h, flags=re.S) for h in found]
     return {re.sub(r"\s+", "", unescape(re.sub(r"<[^>]+>", "", h))) for h in found}
 
 

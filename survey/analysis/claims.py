@@ -4,18 +4,26 @@ Intervals are for showing; a difference is *claimed* (said in words) only by the
 
 - **Department against the rest of the organisation** (headline score and each dimension):
   Welch's t-test on the person-level scores of the department's employees against all other
-  employees who have that score (`stats.group_vs_rest`), Holm-corrected over the departments
-  shown (`stats.claims`): claimed when the adjusted p is below `ALPHA`.
+  employees who have that score (`stats.group_vs_rest`). One Holm family (`stats.claims`)
+  over every department and every score: claimed when the adjusted p is below `ALPHA`.
 - **Shares of a pace situation** ("brakes me", "speeds me up"), department against the rest:
-  Fisher's exact test with Newcombe's interval (`stats.share_difference`), Holm-corrected over
-  the departments. Fisher's test is the exact permutation test of the 2 x 2 table: it needs no
-  large-sample rule and is deterministic (a Monte-Carlo permutation test would give another p
-  on every run), which matters for a report that must say the same thing every time.
-- **Managers against employees** (headline and each dimension): Welch's interval of the
-  difference of person-level scores; claimed when the 95 % interval excludes 0.
-- **Current against desired** per statement and group: the paired interval of desired minus
-  current over the people who answered both (`stats.paired_difference`); claimed when it
-  excludes 0.
+  Fisher's exact test with Newcombe's interval (`stats.share_difference`), one Holm family
+  over every situation, both shares and every department. Fisher's test is the exact
+  permutation test of the 2 x 2 table: it needs no large-sample rule and is deterministic (a
+  Monte-Carlo permutation test would give another p on every run), which matters for a report
+  that must say the same thing every time.
+- **Managers against employees** (headline and each dimension): Welch's test on person-level
+  scores, one Holm family over the scores; the gap shown is the difference of the two shown
+  scores with the width of Welch's interval around it, claimed when the test holds, the
+  interval excludes 0 and the shown gap points the same way as the test.
+- **Current against desired** per statement and group: the paired test of desired minus
+  current over the people who answered both (`stats.paired_difference`), one Holm family over
+  every statement and group; a claim's interval excludes 0.
+
+So on data without any real difference, a report makes a false claim of a kind at most at
+about the level `ALPHA` (families per variable made one in a third of such reports).
+The report words a department claim only when the shown scores point the same way and differ
+once rounded; where a test holds but the shown scores do not agree, it says nothing.
 
 Disclosure: a test over a new set of people registers that set as a figure (`claims:<var>`
 for person-level scores, `gap:<item>` for the people who answered both halves) and is
@@ -85,13 +93,13 @@ class Claims:
     alpha: float = ALPHA
     level: float = LEVEL
     headline: str | None = None
-    # 'derived:<id>' / 'dim:<name>' -> department -> department minus the rest (Holm over departments)
+    # 'derived:<id>' / 'dim:<name>' -> department -> department minus the rest (one Holm family)
     versus_rest: dict[str, dict[str, Verdict]] = field(default_factory=dict)
-    # '<situation>.<brakes|speeds_up>' -> department -> share minus the rest's (Holm over departments)
+    # '<situation>.<brakes|speeds_up>' -> department -> share minus the rest's (one Holm family)
     shares_versus_rest: dict[str, dict[str, Verdict]] = field(default_factory=dict)
-    # 'derived:<id>' / 'dim:<name>' -> managers minus employees (interval rule)
+    # 'derived:<id>' / 'dim:<name>' -> managers minus employees (one Holm family)
     managers: dict[str, Verdict] = field(default_factory=dict)
-    # group key -> item id -> desired minus current, paired (interval rule)
+    # group key -> item id -> desired minus current, paired (one Holm family)
     desired: dict[str, dict[str, Verdict]] = field(default_factory=dict)
 
 
@@ -152,66 +160,76 @@ class ClaimsSubject(Subject):
             self.pairs[item.id] = (now, want, a._add(f"gap:{item.id}", both, "mean", keys))
 
     def resolve(self, a: Analysis, results: dict[str, GroupResult]) -> None:
+        """Each kind of claim is one Holm family over everything of that kind the report may
+        say: departments against the rest on every score; every situation, outcome and
+        department for the pace shares; managers against employees on every score; every
+        statement of every group for now against desired. So a report of data without any
+        real difference makes a false claim of a kind at most at the stated level (a family per
+        variable made a false claim in a third of such reports)."""
         ok = a.decision.ok
         found = Claims(headline=self.headline)
         departments = [key for key, g in a.groups.items() if g.kind == "department"]
+        versus: list[tuple[tuple[str, str], object]] = []
+        managers: list[tuple[str, object]] = []
         for var, values in self.person.items():
             figs = self.person_figs[var]
             org = figs.get(ORGANISATION)
-            if ok(org):
-                family = []
-                for d in departments:
-                    f = figs.get(d)
-                    if not ok(f):
-                        continue
-                    in_dept = np.isin(org.members, f.members)
-                    test = group_vs_rest(values[org.members], in_dept)
-                    family.append((d, test))
-                found.versus_rest[var] = _holm_verdicts(family, ALPHA)
-                mgr = figs.get(MANAGERS)
-                if ok(mgr):
-                    found.managers[var] = self._manager_gap(var, results, welch_difference(values[mgr.members],
-                                                                                           values[org.members]))
+            if not ok(org):
+                continue
+            for d in departments:
+                f = figs.get(d)
+                if ok(f):
+                    versus.append(((var, d), group_vs_rest(values[org.members], np.isin(org.members, f.members))))
+            mgr = figs.get(MANAGERS)
+            if ok(mgr):
+                managers.append((var, welch_difference(values[mgr.members], values[org.members])))
+        for (var, d), verdict in _holm_verdicts(versus, ALPHA).items():
+            found.versus_rest.setdefault(var, {})[d] = verdict
+        for var, verdict in _holm_verdicts(managers, ALPHA).items():
+            found.managers[var] = self._manager_gap(var, results, verdict)
+        shares: list[tuple[tuple[str, str], object]] = []
         for sid, (_, _, eff, eff_figs) in a.pace_figs.items():
             org = eff_figs.get(ORGANISATION)
             if not ok(org):
                 continue
             for outcome in SHARE_OUTCOMES:
                 total = int((eff[org.members] == outcome).sum())
-                family = []
                 for d in departments:
                     f = eff_figs.get(d)
-                    if not ok(f):
-                        continue
-                    x = int((eff[f.members] == outcome).sum())
-                    family.append((d, share_difference(x, f.n, total - x, org.n - f.n)))
-                found.shares_versus_rest[f"{sid}.{outcome}"] = _holm_verdicts(family, ALPHA)
+                    if ok(f):
+                        x = int((eff[f.members] == outcome).sum())
+                        shares.append(((f"{sid}.{outcome}", d), share_difference(x, f.n, total - x, org.n - f.n)))
+        for (label, d), verdict in _holm_verdicts(shares, ALPHA).items():
+            found.shares_versus_rest.setdefault(label, {})[d] = verdict
+        for label in (f"{sid}.{outcome}" for sid in a.pace_figs for outcome in SHARE_OUTCOMES):
+            found.shares_versus_rest.setdefault(label, {})
+        gaps: list[tuple[tuple[str, str], object]] = []
         for item_id, (now, want, figs) in self.pairs.items():
             for key, f in figs.items():
                 if ok(f):
-                    found.desired.setdefault(key, {})[item_id] = _interval_verdict(
-                        paired_difference(now[f.members], want[f.members]))
+                    gaps.append(((key, item_id), paired_difference(now[f.members], want[f.members])))
+        for (key, item_id), verdict in _holm_verdicts(gaps, ALPHA).items():
+            found.desired.setdefault(key, {})[item_id] = verdict
         self.found = found
 
     @staticmethod
-    def _manager_gap(var: str, results: dict[str, GroupResult], d: object) -> Verdict:
+    def _manager_gap(var: str, results: dict[str, GroupResult], verdict: Verdict) -> Verdict:
         """Managers minus employees as the report shows them (the difference of the two shown
         scores, each a mean of statement figures), with the width of Welch's interval on
         people's own scores around it. Centred on the people's own scores instead, the gap
-        beside the shown scores gave away an employee's answer to a skipped statement."""
-        verdict = _interval_verdict(d)
+        beside the shown scores gave away an employee's answer to a skipped statement. Claimed
+        when the Holm-corrected test holds and the shown gap points the same way."""
         kind, key = var.split(":", 1)
         shown = [(results[g].derived if kind == "derived" else results[g].dimensions).get(key)
-                 for g in (MANAGERS, ORGANISATION)]
+                 if g in results else None for g in (MANAGERS, ORGANISATION)]
         if verdict.estimate is None or verdict.low is None or verdict.high is None or None in shown:
             return Verdict(None, None, None, None, None, False, None, None, verdict.n_first, verdict.n_second, 1,
                            "not tested: no shown score for both groups")
         gap = shown[0].mean - shown[1].mean
         half = (verdict.high - verdict.low) / 2
-        low, high = gap - half, gap + half
-        holds = low > 0 or high < 0
-        return Verdict(gap, low, high, verdict.p, None, holds, shown[0].mean, shown[1].mean, verdict.n_first,
-                       verdict.n_second, 1, "the 95% interval excludes 0" if holds else "the 95% interval includes 0")
+        holds = verdict.holds and gap * verdict.estimate > 0 and (gap - half > 0 or gap + half < 0)
+        return Verdict(gap, gap - half, gap + half, verdict.p, verdict.p_adjusted, holds, shown[0].mean,
+                       shown[1].mean, verdict.n_first, verdict.n_second, verdict.family, verdict.reason)
 
     def finish(self, a: Analysis, result: AnalysisResult) -> None:
         result.claims = self.found
