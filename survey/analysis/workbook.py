@@ -115,7 +115,7 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
             frame.to_excel(writer, sheet_name=sheet, index=False)
         book = writer.book
         for sheet in sheets:
-            _format_sheet(book[sheet], sheet, labels if sheet == "overview" else None)
+            format_sheet(book[sheet], sheet, labels if sheet == "overview" else None)
         _read_me(book, results, list(sheets), quotes is not None)
         # pandas hands strings to openpyxl, which makes a group named '=...' a live formula
         inert_workbook(book)
@@ -319,7 +319,7 @@ def number_format(sheet: str, column: str) -> str | None:
     return None
 
 
-def _format_sheet(ws, sheet: str, labels: _Labels | None) -> None:
+def format_sheet(ws, sheet: str, labels: _Labels | None) -> None:
     """Bold, filled, wrapped header; header row and first column frozen; a filter on the
     header; widths from the content; number formats per column. Header texts stay as they
     are (the audit and HR's formulas read them)."""
