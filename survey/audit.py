@@ -23,8 +23,9 @@ What a reader can do, and what the audit therefore checks, per question ("variab
 4. Cross-variable. A score (dimension, derived) must equal the mean of its published parts;
    a score that does not carries information about the people who skipped a part (with n's
    shown: the people whose score is then determined).
-5. Quotes: with a review workbook, every quote must be approved there; no quote may hold an
-   e-mail address or phone number.
+5. Quotes (the report's, and the workbook's sheet `open_answers`): with a review workbook,
+   every quote must be approved there, without one the workbook may hold none; no quote may
+   hold an e-mail address or phone number.
 
 The quality sheets of the workbook (survey/analysis/quality.py) are read the same way:
 `dimensions` (the people behind a part score, `dimension_n:<part>`, and the score, which must
@@ -154,7 +155,7 @@ class _Outputs:
     composites: dict[tuple[str, str], float] = field(default_factory=dict)  # (group, score id) -> value
     items: dict[tuple[str, str], Published] = field(default_factory=dict)  # (group, item id) -> figure
     shares: list[tuple[str, str, str, float]] = field(default_factory=list)  # group, variable, option, %
-    quotes: list[str] = field(default_factory=list)
+    quotes: list[tuple[str, str]] = field(default_factory=list)  # (where, text)
     status_departments: dict[str, tuple[int, str]] = field(default_factory=dict)  # name -> (accepted, reportable)
 
 
@@ -211,6 +212,9 @@ def read_workbook(path: Path, out: _Outputs, composite_ids: set[str], headline: 
     for number, row in enumerate(_sheet(book, "drivers"), start=2):  # one figure per outcome and group
         out.figures.append(Published(f"{name} drivers row {number}", f"drivers:{row['outcome']}", str(row["group"]),
                                      _int(row["n"])))
+    for number, row in enumerate(_sheet(book, "open_answers"), start=2):  # approved open answers only
+        if row.get("text") is not None:
+            out.quotes.append((f"{name} open_answers row {number}", str(row["text"]).strip()))
     for row in _sheet(book, "overview"):
         for key, value in row.items():
             if key in composite_ids and value is not None and not (isinstance(value, float) and math.isnan(value)):
@@ -239,7 +243,7 @@ def read_report(path: Path, out: _Outputs, headline: str) -> None:
                 out.composites[(group, variable.split(":", 1)[1] + "@report")] = value
             continue
         out.figures.append(Published(f"{path.name} table cell {number}", variable, group, n, _number(text)))
-    out.quotes += quotes
+    out.quotes += [(f"{path.name} quotes", text) for text in quotes]
 
 
 def read_status(text: str, out: _Outputs) -> None:
@@ -464,12 +468,13 @@ def _quotes(scan_folder: Path, out: _Outputs) -> list[Finding]:
         for row in _sheet(CalamineWorkbook.from_path(str(review)), "quotes"):
             if str(row.get("decision") or "").strip().casefold() == "publish":
                 approved.add(str(row.get("edited_text") or row.get("text") or "").strip())
-    for text in out.quotes:
+    for where, text in out.quotes:
         if EMAIL.search(text) or PHONE.search(text):
-            findings.append(Finding("report.html quotes", "quote", None, f"contains an e-mail address or phone "
-                                                                         f"number: {text[:60]}"))
+            findings.append(Finding(where, "quote", None, f"contains an e-mail address or phone number: {text[:60]}"))
         if approved is not None and text not in approved:
-            findings.append(Finding("report.html quotes", "quote", None, f"not approved in {review.name}: {text[:60]}"))
+            findings.append(Finding(where, "quote", None, f"not approved in {review.name}: {text[:60]}"))
+        if approved is None and "open_answers" in where:
+            findings.append(Finding(where, "quote", None, f"an open answer without a quote review: {text[:60]}"))
     return findings
 
 

@@ -564,3 +564,20 @@ def compare(old: Path, new: Path) -> None:
 
 def main() -> None:
     cli(prog_name="survey")
+
+
+@cli.command(name="export")
+@scan_argument
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "sav", "parquet"]), default="xlsx",
+              show_default=True, help="File format: csv (Excel), xlsx, sav (SPSS, with value labels) or parquet.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, metavar="FILE",
+              help="File to write (default: DIR/output/answers.FORMAT).")
+@friendly_errors
+def export_(scan_dir: Path, fmt: str, out: Path | None) -> None:
+    """Write the anonymous answers, one row per response, for HR's own analysis."""
+    from survey.export import export_answers
+
+    result = export_answers(scan_dir, fmt, out)
+    echo(f"{result.rows} anonymous rows written: {result.path} (read me: {result.readme.name}); every "
+         f"combination of {', '.join(result.quasi_identifiers)} holds at least {result.threshold} rows"
+         + (f"; combined for that: {', '.join(result.generalised)}" if result.generalised else ""))

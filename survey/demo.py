@@ -296,7 +296,6 @@ def run_demo(out: Path, on_step: StepCallback | None = None, progress=None,
 
     started = time.perf_counter()
     results = analyse_scan(scan)
-    workbook = write_results_workbook(results, scan.output_dir / "results.xlsx")
     step("analyse", started)
 
     started = time.perf_counter()
@@ -305,6 +304,11 @@ def run_demo(out: Path, on_step: StepCallback | None = None, progress=None,
     review, _, _ = write_review(scan, results)
     approve_unflagged(review)
     step("quotes review (quotes.xlsx)", started)
+
+    started = time.perf_counter()
+    # after the review: the workbook's open answers are the approved ones
+    workbook = write_results_workbook(results, scan.output_dir / "results.xlsx")
+    step("results workbook", started)
 
     started = time.perf_counter()
     html, pdf = write_report(scan, results=results)

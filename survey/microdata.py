@@ -1,7 +1,6 @@
 """Answer-level data (one row per respondent) made k-anonymous before it leaves the tool.
 
-This is the rule for the anonymous export (`survey export`, planned in the report issue; not
-wired into any command yet). The standard for microdata is k-anonymity over the
+This is the rule for the anonymous export (`survey export`, survey/export.py). The standard for microdata is k-anonymity over the
 quasi-identifiers, the answers a colleague could know about someone (department, role,
 tenure band, hours band, form language): every combination of them that occurs must hold at
 least k rows. Where it does not, the values are coarsened step by step (Datafly: the column
@@ -54,9 +53,12 @@ class KAnonymous:
     smallest: int  # rows in the smallest combination
 
 
-def k_anonymise(rows: pd.DataFrame, hierarchies: dict[str, list[Step]], k: int) -> KAnonymous:
+def k_anonymise(rows: pd.DataFrame, hierarchies: dict[str, list[Step]], k: int,
+                order: list[str] | None = None) -> KAnonymous:
     """Coarsen the quasi-identifier columns (the keys of `hierarchies`) until every
-    combination holds at least k rows; other columns are left as they are."""
+    combination holds at least k rows; other columns are left as they are. `order`: the
+    columns to coarsen first (the export keeps the department longest, as it is what HR
+    analyses by); without it Datafly's choice, the column with the most distinct values."""
     if len(rows) < k:
         raise ReportError(f"only {len(rows)} rows: answer-level data needs at least {k} (the anonymity threshold)",
                           fix="collect more forms, or leave answer-level data out")
@@ -74,7 +76,10 @@ def k_anonymise(rows: pd.DataFrame, hierarchies: dict[str, list[Step]], k: int) 
         if not open_columns:  # cannot happen when the last steps are `everything`
             raise ReportError("the quasi-identifiers cannot be coarsened further",
                               fix="end every hierarchy with everything(...)")
-        column = max(open_columns, key=lambda c: (data[c].nunique(), -quasi.index(c)))
+        if order:
+            column = next((c for c in order if c in open_columns), open_columns[0])
+        else:
+            column = max(open_columns, key=lambda c: (data[c].nunique(), -quasi.index(c)))
         step = hierarchies[column][steps[column]]
         mapping = step(data[column], k) if callable(step) else step
         data[column] = data[column].map(lambda v: mapping.get(v, v))

@@ -196,9 +196,11 @@ def load_review(scan: Scan) -> dict[tuple[str, str, str], tuple[str, str | None]
 
 
 def chosen_quotes(results: AnalysisResult, group: GroupResult, question: str,
-                  reviewed: dict[tuple[str, str, str], tuple[str, str | None]] | None) -> list[str]:
-    """The quotes an output may show for one question: at most five, the same every run.
-    Nothing is quoted before the consultant has reviewed the candidates (`survey quotes`)."""
+                  reviewed: dict[tuple[str, str, str], tuple[str, str | None]] | None,
+                  limit: int | None = PER_QUESTION) -> list[str]:
+    """The quotes an output may show for one question: at most `limit` (the report: five; the
+    results workbook: every approved one), the same every run. Nothing is quoted before the
+    consultant has reviewed the candidates (`survey quotes`)."""
     chosen: list[str] = []
     if reviewed is None:
         return chosen
@@ -206,6 +208,6 @@ def chosen_quotes(results: AnalysisResult, group: GroupResult, question: str,
         decision, edited = reviewed.get((c.group, c.question, c.text), (LEAVE_OUT, None))
         if decision == PUBLISH:
             chosen.append(edited or c.text)
-        if len(chosen) == PER_QUESTION:
+        if len(chosen) == limit:
             break
     return chosen

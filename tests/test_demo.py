@@ -116,4 +116,8 @@ def test_quotes_review_through_the_commands(demo_run, tmp_path):
     assert report.exit_code == 0, report.output
     html = (folder / "output" / "report.html").read_text(encoding="utf-8")
     assert [unescape(q) for q in re.findall(r"<li>“(.*?)”</li>", html)] == [kept]
+    # the results workbook still holds the answers approved before: the audit names them
+    stale = CliRunner().invoke(cli, ["audit", str(folder)])
+    assert stale.exit_code == 1 and "results.xlsx open_answers" in stale.output and "not approved" in stale.output
+    assert CliRunner().invoke(cli, ["analyse", str(folder)]).exit_code == 0
     assert CliRunner().invoke(cli, ["audit", str(folder)]).exit_code == 0

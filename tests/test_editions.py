@@ -22,7 +22,8 @@ def _items(folder):
     from openpyxl import load_workbook
 
     rows = list(load_workbook(folder / "output" / "results.xlsx")["items"].iter_rows(values_only=True))
-    return {(r[0], r[1]): (r[2], r[3]) for r in rows[1:]}  # (group, item) -> (n, mean)
+    at = {name: i for i, name in enumerate(rows[0])}  # by header: label columns sit beside the ids
+    return {(r[at["group"]], r[at["item"]]): (r[at["n"]], r[at["mean"]]) for r in rows[1:]}  # -> (n, mean)
 
 
 def test_a_late_or_corrected_form_cannot_be_worked_out_from_two_editions(tmp_path):

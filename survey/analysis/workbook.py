@@ -89,19 +89,36 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
     } for g in groups for outcome, d in g.drivers.items() for w in d.weights],
         columns=["outcome", "group", "predictor", "kind", "importance", "ci_low", "ci_high", "n", "r_squared",
                  "current"])
+    lang = results.scan.language
+    labels = _Labels(q, lang)
+    pace.insert(2, "situation_text", pace["situation"].map(labels.situation))
+    items.insert(2, "question_text", items["item"].map(labels.item))
+    choices.insert(2, "question_text", choices["item"].map(labels.item))
+    choices.insert(5, "option_label", [labels.option(i, o) for i, o in zip(choices["item"], choices["option"])])
+    breakdowns.insert(1, "question_text", breakdowns["question"].map(labels.item))
+    breakdowns.insert(3, "option_label", [labels.option(b, o) for b, o in zip(breakdowns["question"],
+                                                                                 breakdowns["option"])])
+    drivers.insert(1, "outcome_name", drivers["outcome"].map(labels.item))
+    drivers.insert(4, "predictor_name", drivers["predictor"].map(labels.item))
+    quality["item_quality"].insert(2, "question_text", quality["item_quality"]["item"].map(labels.item))
+    quality["distributions"].insert(2, "question_text", quality["distributions"]["item"].map(labels.item))
+    sheets = {"groups": pd.DataFrame(group_rows, columns=["group", "kind", "responses", "expected", "shown",
+                                                          "reason"]),
+              "overview": overview, "pace_map": pace, "items": items, "choices": choices, **quality,
+              "breakdowns": breakdowns, "suppression_log": suppression, "drivers": drivers,
+              "codebook": labels.codebook()}
+    quotes = _approved_open_answers(results, labels)
+    if quotes is not None:
+        sheets["open_answers"] = quotes
     with atomic_path(path) as partial, pd.ExcelWriter(partial, engine="openpyxl") as writer:
-        pd.DataFrame(group_rows).to_excel(writer, sheet_name="groups", index=False)
-        overview.to_excel(writer, sheet_name="overview", index=False)
-        pace.to_excel(writer, sheet_name="pace_map", index=False)
-        items.to_excel(writer, sheet_name="items", index=False)
-        choices.to_excel(writer, sheet_name="choices", index=False)
-        for sheet, frame in quality.items():
+        for sheet, frame in sheets.items():
             frame.to_excel(writer, sheet_name=sheet, index=False)
-        breakdowns.to_excel(writer, sheet_name="breakdowns", index=False)
-        suppression.to_excel(writer, sheet_name="suppression_log", index=False)
-        drivers.to_excel(writer, sheet_name="drivers", index=False)
+        book = writer.book
+        for sheet in sheets:
+            format_sheet(book[sheet], sheet, labels if sheet == "overview" else None)
+        _read_me(book, results, list(sheets), quotes is not None)
         # pandas hands strings to openpyxl, which makes a group named '=...' a live formula
-        inert_workbook(writer.book)
+        inert_workbook(book)
     return path
 
 
@@ -185,3 +202,194 @@ def _quality_sheets(results: AnalysisResult, name) -> dict[str, pd.DataFrame]:
         columns=["group", "item", "value", "option", "n", "share"])
     return {"dimensions": dimensions, "reliability": reliability, "item_quality": item_quality,
             "distributions": distributions}
+
+
+class _Labels:
+    """The text a reader knows for each id of the questionnaire, in the scan's language: beside
+    the id columns (kept, so HR's formulas and pivots on ids keep working)."""
+
+    def __init__(self, q: m.Questionnaire, lang: str):
+        self.q, self.lang = q, lang
+        self.texts: dict[str, str] = {}
+        self.scales: dict[str, str] = {}  # question id -> scale id
+        for key, d in q.dimensions.items():
+            self.texts[key] = self.text(d.name)
+        for d in q.derived:
+            self.texts[d.id] = self.text(d.name)
+        for item in q.items:
+            self.texts[item.id] = self.text(item.text)
+            if getattr(item, "scale", None):
+                self.scales[item.id] = item.scale
+            for s in getattr(item, "situations", []):
+                self.texts[s.id] = self.text(s.text)
+        for b in q.background:
+            self.texts[b.id] = self.text(b.text)
+            self.scales[b.id] = b.scale
+
+    def text(self, text) -> str:
+        return text.get(self.lang, next(iter(text.values()))) if text else ""
+
+    def item(self, key: str) -> str:
+        if key in self.texts:
+            return self.texts[key]
+        base, _, aspect = str(key).rpartition(".")
+        if base in self.texts and aspect == "desired":
+            from survey.i18n import wording
+
+            return f"{self.texts[base]} ({wording(self.lang)['answer_desired'].lower()})"
+        return ""
+
+    def situation(self, key: str) -> str:
+        return self.texts.get(key, "")
+
+    def option(self, question: str, code: object) -> str:
+        scale = self.q.scales.get(self.scales.get(question, ""))
+        if scale is None:
+            return ""
+        return next((o.text(self.lang) for o in scale.options if str(o.code) == str(code)), "")
+
+    def codebook(self) -> pd.DataFrame:
+        """Every id a sheet uses, with its text; each scale's codes once."""
+        q = self.q
+        rows = [{"kind": "dimension", "id": k, "code": None, "text": self.texts[k], "scale": None, "dimension": None}
+                for k in q.dimensions]
+        rows += [{"kind": "score", "id": d.id, "code": None, "text": self.texts[d.id], "scale": None,
+                  "dimension": None} for d in q.derived]
+        for item in q.items:
+            rows.append({"kind": item.type, "id": item.id, "code": None, "text": self.texts[item.id],
+                         "scale": getattr(item, "scale", None), "dimension": getattr(item, "dimension", None)})
+            for s in getattr(item, "situations", []):
+                rows.append({"kind": "situation", "id": s.id, "code": None, "text": self.texts[s.id],
+                             "scale": f"{item.initiative_scale}, {item.effect_scale}", "dimension": None})
+        rows += [{"kind": "background", "id": b.id, "code": None, "text": self.texts[b.id], "scale": b.scale,
+                  "dimension": None} for b in q.background]
+        for key, scale in q.scales.items():
+            rows += [{"kind": "option", "id": key, "code": str(o.code), "text": o.text(self.lang), "scale": key,
+                      "dimension": None} for o in scale.options]
+            rows += [{"kind": "anchor", "id": key, "code": str(v), "text": self.text(t), "scale": key,
+                      "dimension": None} for v, t in sorted(scale.anchors.items())]
+        return pd.DataFrame(rows, columns=["kind", "id", "code", "text", "scale", "dimension"])
+
+
+def _approved_open_answers(results: AnalysisResult, labels: _Labels) -> pd.DataFrame | None:
+    """The open answers the consultant approved in the quote review, from shown groups only
+    (`quotes.chosen_quotes`, every approved one); None without a review: then no open answer."""
+    from survey.quotes import chosen_quotes, load_review
+
+    reviewed = load_review(results.scan)
+    if reviewed is None:
+        return None
+    rows = []
+    for g in [results.organisation_result] + ([results.managers] if results.managers else []):
+        for item in results.questionnaire.items:
+            if item.id in g.open_answers:
+                rows += [{"group": group_label(results, g.key), "question": item.id,
+                          "question_text": labels.item(item.id), "text": text}
+                         for text in chosen_quotes(results, g, item.id, reviewed, limit=None)]
+    return pd.DataFrame(rows, columns=["group", "question", "question_text", "text"])
+
+
+HEADER_FILL = "DCE6F1"
+COUNT, DECIMAL1, DECIMAL2, DECIMAL3 = "0", "0.0", "0.00", "0.000"
+PERCENT = '0.0"%"'  # the value stays 0-100 (formulas and the audit read it so); shown with a % sign
+SIGNED = "+0.0;-0.0;0.0"
+COUNTS = {"responses", "expected", "n", "index_n", "statements", "times_given"}
+
+
+def number_format(sheet: str, column: str) -> str | None:
+    """The display format of a column (the cell keeps its number)."""
+    if column in COUNTS or column.endswith("_n") or column.startswith("n_"):
+        return COUNT
+    if sheet == "drivers":
+        return {"importance": PERCENT, "ci_low": PERCENT, "ci_high": PERCENT, "r_squared": DECIMAL3,
+                "current": DECIMAL1}.get(column)
+    if column.startswith(("alpha", "omega")) or column in ("item_rest", "r_squared"):
+        return DECIMAL3
+    if column == "balance":
+        return SIGNED
+    if column.startswith(("initiative_", "effect_", "favourable", "insufficient", "good", "share")) \
+            or column.endswith("_pct"):
+        return PERCENT
+    if column in ("mean", "index") or (sheet in ("overview", "dimensions") and column not in ("group", "dimension",
+                                                                                            "name", "ci_low",
+                                                                                            "ci_high")):
+        return DECIMAL2
+    if column.startswith("score") or column in ("ci_low", "ci_high"):
+        return DECIMAL1
+    return None
+
+
+def format_sheet(ws, sheet: str, labels: _Labels | None) -> None:
+    """Bold, filled, wrapped header; header row and first column frozen; a filter on the
+    header; widths from the content; number formats per column. Header texts stay as they
+    are (the audit and HR's formulas read them)."""
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    bold, fill = Font(bold=True), PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for column, cell in enumerate(ws[1], start=1):
+        header = str(cell.value)
+        cell.font, cell.fill, cell.alignment = bold, fill, wrap
+        if labels is not None and labels.item(header.removesuffix("_n")):  # overview: ids as columns
+            cell.comment = Comment(labels.item(header.removesuffix("_n")) + (" (n)" if header.endswith("_n")
+                                                                               else ""), "survey")
+        fmt = number_format(sheet, header)
+        letter = get_column_letter(column)
+        width = len(header)
+        for (value,) in ws.iter_rows(min_row=2, min_col=column, max_col=column, max_row=min(ws.max_row, 500),
+                                     values_only=True):
+            if value is not None:
+                width = max(width, len(value) if isinstance(value, str) else 8)
+        ws.column_dimensions[letter].width = min(max(width + 2, 10), 60)
+        if fmt is not None:
+            for (data,) in ws.iter_rows(min_row=2, min_col=column, max_col=column):
+                if isinstance(data.value, (int, float)):
+                    data.number_format = fmt
+    ws.row_dimensions[1].height = 30
+    ws.freeze_panes = "B2"
+    if ws.max_row > 1:
+        ws.auto_filter.ref = ws.dimensions
+
+
+def _read_me(book, results: AnalysisResult, sheets: list[str], with_quotes: bool) -> None:
+    """The first sheet, in the scan's language: what each sheet holds, what n means, why
+    small groups are missing, where the definitions are."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    from survey.i18n import wording
+    from survey.textsafety import text_cell
+
+    scan = results.scan
+    w = wording(scan.language)
+    k = scan.anonymity_threshold
+    ws = book.create_sheet(w["workbook_readme"], 0)
+    book.active = 0
+    wrap = Alignment(wrap_text=True, vertical="top")
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 100
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # printed: one page wide
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    title = text_cell(ws.cell(1, 1), w["workbook_readme_title"].format(organisation=scan.organisation,
+                                                                      wave=scan.wave))
+    title.font = Font(bold=True, size=14)
+    paragraphs = [w["workbook_readme_intro"], w["workbook_readme_n"], w["workbook_readme_hidden"].format(threshold=k),
+                  w["workbook_readme_ids"], w["workbook_readme_numbers"].format(double=2 * k),
+                  w["workbook_readme_methods"].format(methods=w["methods"]),
+                  w["workbook_readme_quotes" if with_quotes else "workbook_readme_no_quotes"]]
+    row = 3
+    for text in paragraphs:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
+        text_cell(ws.cell(row, 1), text).alignment = wrap
+        ws.row_dimensions[row].height = 15 * (1 + len(text) // 110)
+        row += 1
+    row += 1
+    fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
+    for column, header in enumerate((w["workbook_readme_sheet"], w["workbook_readme_holds"]), start=1):
+        cell = text_cell(ws.cell(row, column), header)
+        cell.font, cell.fill = Font(bold=True), fill
+    for sheet in sheets:
+        row += 1
+        text_cell(ws.cell(row, 1), sheet)
+        text_cell(ws.cell(row, 2), w.get(f"workbook_sheet.{sheet}", "")).alignment = wrap
