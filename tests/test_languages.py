@@ -303,3 +303,28 @@ def test_translation_schema_is_committed_and_accepts_the_files(mini, tmp_path):
     assert set(written["texts"]) >= {"items.plezier.text", "scales.score10.decline", "scales.source.options.none.label"}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"language": "pl", "wording": {"form_shet": "x"}}, committed)
+
+
+def test_each_form_is_read_with_the_labels_of_its_own_language(mini, tmp_path):
+    """Two translations may share a label for different answers ('[pl] Agree' is 4 in Polish
+    and 2 in this 'ar'): each form is read with its own language's labels, never another's."""
+    arabic = mini.parent / "mini.ar.yaml"
+    arabic.write_text((mini.parent / "mini.pl.yaml").read_text(encoding="utf-8")
+                      .replace("language: pl", "language: ar").replace("[pl]", "[ar]").replace('"Tak"', '"Na"')
+                      .replace('options.2.label: "[ar] Disagree"', 'options.2.label: "[pl] Agree"'),
+                      encoding="utf-8")
+    scan = new_scan(tmp_path, mini, [Department("Zorg", 5, 0)])
+    assert validate(scan.folder / "questionnaire.yaml").ok  # each translation alone is sound
+    write_forms(scan, extra=ExtraForms("Zorg", 1, language="pl"))
+    [polish] = forms_in(scan, "Zorg")
+    write_forms(scan, extra=ExtraForms("Zorg", 1, language="ar"))
+    [arabic_form] = [f for f in forms_in(scan, "Zorg") if f != polish]
+    fill_form(scan, polish, {"plezier": 7, "leren": 4}, scan.inbox / "pl.xlsx")
+    fill_form(scan, arabic_form, {"plezier": 7, "leren": 2}, scan.inbox / "ar.xlsx")
+    sheet = load_workbook(scan.inbox / "ar.xlsx").worksheets[0]
+    assert "[pl] Agree" in [c.value for row in sheet.iter_rows() for c in row]  # the shared label was written
+    assert collect(scan).count("accepted") == 2
+    with Store(scan.store_path) as store:
+        forms = {r.id: r.form_id for r in store.responses()}
+        leren = {forms[a.response_id]: a.value_num for a in store.answers() if a.field == "leren"}
+    assert leren == {form_id_in(polish): 4.0, form_id_in(arabic_form): 2.0}
