@@ -328,3 +328,21 @@ def test_each_form_is_read_with_the_labels_of_its_own_language(mini, tmp_path):
         forms = {r.id: r.form_id for r in store.responses()}
         leren = {forms[a.response_id]: a.value_num for a in store.answers() if a.field == "leren"}
     assert leren == {form_id_in(polish): 4.0, form_id_in(arabic_form): 2.0}
+
+
+def test_issuing_in_a_language_whose_translation_has_an_error_is_refused(mini, tmp_path):
+    scan = new_scan(tmp_path, mini, [Department("Zorg", 5, 0)])
+    translation = scan.folder / "questionnaire.pl.yaml"
+    text = translation.read_text(encoding="utf-8")
+    assert "options.2.label: '[pl] Disagree'" in text
+    translation.write_text(text.replace("options.2.label: '[pl] Disagree'", "options.2.label: Eens"),
+                           encoding="utf-8")  # the Dutch label of 4
+    assert not validate(scan.folder / "questionnaire.yaml").ok
+    result = CliRunner().invoke(cli, ["forms", str(scan.folder), "--add", "1", "--department", "Zorg",
+                                      "--language", "pl"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot be issued in 'pl'" in result.output and "scales.agree5.options.2.label" in result.output
+    assert str(translation) in result.output.replace("\n", "")
+    with Store(scan.store_path) as store:
+        assert store.issued() == []
+    assert not list(scan.forms_dir.glob("*/*.xlsx"))

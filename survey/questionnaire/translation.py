@@ -254,14 +254,18 @@ def check_translation(q: m.Questionnaire, t: Translation) -> list[Problem]:
             for text in {s.strip().casefold() for s in [str(option.code), *option.label.values(),
                                                         *(option.manager_label or {}).values()]}:
                 if meaning.setdefault(text, option.code) != option.code:
-                    problems.append(Problem(f"scale '{name}': '{text}' stands for two answers ('{meaning[text]}' and "
+                    # name the translated label that collides (the other may be a source-language one)
+                    mine = option.label.get(t.language, "").strip().casefold() == text
+                    key = f"scales.{name}.options.{option.code if mine else meaning[text]}.label"
+                    problems.append(Problem(f"{key}: '{text}' stands for two answers ('{meaning[text]}' and "
                                             f"'{option.code}') once the {t.language} labels are added",
-                                            Location(file=target), "give every answer its own label"))
-        for extra in (scale.not_applicable, scale.decline):
+                                            _where(t, "texts", key), "give every answer its own label"))
+        for kind, extra in (("not_applicable", scale.not_applicable), ("decline", scale.decline)):
             label = (extra or {}).get(t.language, "").strip().casefold()
             if label and label in meaning:
-                problems.append(Problem(f"scale '{name}': the {t.language} label '{label}' is also an answer",
-                                        Location(file=target), "give it a label of its own"))
+                key = f"scales.{name}.{kind}"
+                problems.append(Problem(f"{key}: the {t.language} label '{label}' is also an answer",
+                                        _where(t, "texts", key), "give it a label of its own"))
     return problems
 
 
