@@ -346,3 +346,20 @@ def test_issuing_in_a_language_whose_translation_has_an_error_is_refused(mini, t
     with Store(scan.store_path) as store:
         assert store.issued() == []
     assert not list(scan.forms_dir.glob("*/*.xlsx"))
+
+
+def test_a_label_with_bidi_controls_reads_back_and_validate_warns(mini, tmp_path):
+    translation = mini.parent / "mini.pl.yaml"
+    translation.write_text(translation.read_text(encoding="utf-8").replace(
+        'options.4.label: "[pl] Agree"', 'options.4.label: "\\u202b[pl] Agree\\u202c\\u2067"'), encoding="utf-8")
+    report = validate(mini)
+    assert report.ok and any("scales.agree5.options.4.label" in p.message and "control characters" in p.message
+                             for p in report.warnings)
+    scan = new_scan(tmp_path, mini, [Department("Zorg", 5, 0)])
+    write_forms(scan, extra=ExtraForms("Zorg", 1, language="pl"))
+    [form] = forms_in(scan, "Zorg")
+    fill_form(scan, form, {"plezier": 7, "leren": 4}, scan.inbox / form.name)
+    assert collect(scan).count("accepted") == 1
+    assert ("leren", 4.0, None) in answers_of(scan)
+    with Store(scan.store_path) as store:
+        assert store.issues() == []

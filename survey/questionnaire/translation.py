@@ -43,6 +43,9 @@ FORM_WORDING_KEYS = (
     "paper_thanks")
 # Languages written right to left: their spreadsheet forms run from right to left.
 RIGHT_TO_LEFT = frozenset({"ar", "arc", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
+# Invisible characters a translation should not hold: other controls, direction marks,
+# embeddings, overrides and isolates (answers are read back with the latter removed).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NAME = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2})\.ya?ml$")
 
 
@@ -247,6 +250,13 @@ def check_translation(q: m.Questionnaire, t: Translation) -> list[Problem]:
                 problems.append(Problem(f"'{key}' is not a text of '{q.id}' that a form shows", where,
                                         did_you_mean(key, list(known)) or "remove it, or check the key",
                                         severity="warning"))
+    for section, table in (("texts", t.texts), ("wording", t.wording)):
+        for key, text in table.items():
+            if _CONTROLS.search(text):
+                problems.append(Problem(f"the text of '{key}' holds invisible control characters (direction marks "
+                                        "or the like)", _where(t, section, key),
+                                        "remove them: a spreadsheet shows the text's direction by itself, and an "
+                                        "answer is read back without them", severity="warning"))
     localised = localise(q, t, strict=False)
     for name, scale in localised.scales.items():
         meaning: dict[str, object] = {}
