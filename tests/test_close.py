@@ -78,3 +78,16 @@ def test_close_blanks_languages_and_removes_mappings_code_lists_and_print_files(
     for gone in (scan.folder / "mappings", scan.forms_dir / "codes", scan.forms_dir / "print"):
         assert not gone.exists(), gone
     assert len(list(scan.forms_dir.glob("Zorg/*.xlsx"))) == 6  # blank forms stay
+
+
+def test_readme_says_what_close_removes_and_makes_no_false_promise():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## What is kept, where, and for how long", 1)[1].split("\n## ", 1)[0]
+    rows = {line.split("|")[2].strip(): line.split("|")[3].strip() for line in table.splitlines()
+            if line.startswith("| ") and "`" in line}
+    for where in ("`mappings/`", "`forms/codes/`, `forms/print/`", "`scan.db` (`responses`)", "`inbox/`, `scan.db` (`received`)"):
+        assert rows[where].startswith("`survey close`"), where
+    assert "with department, role and wave" in table and "and language |" not in table
+    assert "nothing the consultant holds leads from a number to a form" not in readme
