@@ -347,15 +347,17 @@ def close(scan_dir: Path, yes: bool) -> None:
     """End a scan: keep only the anonymous answers (department, role, wave) and the reports.
 
     Removes the returned files, file names, receipt times, form ids, the record of who got
-    which form and the scan's secret. This cannot be undone."""
+    which form, the language of each response, import mappings, code lists, print files and
+    the scan's secret. This cannot be undone."""
     from survey.closing import close_scan
 
     if not yes:
         click.confirm(f"Close the scan in {scan_dir}? Returned files, form ids and the secret are removed for good",
                       abort=True)
     result = close_scan(scan_dir)
-    echo(f"Scan closed: {result.responses_kept} anonymous responses kept, {result.files_removed} returned "
-               "files removed, secret removed. Reports in output/ are kept.")
+    echo(f"Scan closed: {result.responses_kept} anonymous responses kept (without their language), "
+         f"{result.files_removed} returned files and {result.other_removed} mapping, code list and print files "
+         "removed, secret removed. Reports in output/ are kept.")
 
 
 @cli.command()

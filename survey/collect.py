@@ -140,7 +140,13 @@ class ReadContext:
     questionnaire_hash: str
     secret: bytes
     fields: tuple[m.AnswerField, ...]
-    labels: _Labels
+    labels: _Labels  # every language's labels: paper entry and online imports (their own language)
+    # a form is read with the labels of the language it was issued in only (its signed claims):
+    # a label of another language may stand for another answer
+    by_language: dict[str, _Labels] = field(default_factory=dict)
+
+    def labels_for(self, language: str) -> _Labels:
+        return self.by_language.get(language) or self.by_language.get("") or self.labels
 
 
 MAX_DEPTH = 32  # folders in the inbox; deeper ones are recorded, not walked into
@@ -180,10 +186,20 @@ def context(scan: Scan) -> ReadContext:
 
     q = scan.questionnaire
     # a returned form is read by its labels in any language forms go out in (translations too)
+    from survey.questionnaire.translation import localise
+
     labels = _Labels(all_labels(q, scan.translations),
                      {t.wording["tick_yes"].strip().casefold() for t in scan.translations.values()
                       if t.wording.get("tick_yes", "").strip()})
-    return ReadContext(scan.scan_id, q, q.content_hash, load_secret(scan.folder), tuple(q.answer_fields()), labels)
+    by_language = {lang: _Labels(q, language=lang) for lang in q.languages}
+    for lang, t in scan.translations.items():
+        if lang not in q.languages:
+            yes = {clean_text(t.wording.get("tick_yes", "")).strip().casefold()} - {""}
+            by_language[lang] = _Labels(localise(q, t, strict=False), yes, language=lang)
+    if scan.language in by_language:  # a form that names no language went out in the scan's
+        by_language[""] = by_language[scan.language]
+    return ReadContext(scan.scan_id, q, q.content_hash, load_secret(scan.folder), tuple(q.answer_fields()), labels,
+                       by_language)
 
 
 @dataclass(frozen=True)
@@ -670,25 +686,37 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-class _Labels:
-    """Answer texts and codes of every scale, in every language, for reading back."""
+def label_key(text: str) -> str:
+    """A label as it is looked up: cleaned as an answer read from a cell is (bidi controls
+    removed), so a label holding them still reads back."""
+    return clean_text(text).strip().casefold()
 
-    def __init__(self, questionnaire: m.Questionnaire, yes: set[str] = frozenset()):
+
+class _Labels:
+    """Answer texts and codes of every scale, for reading back: in one language (`language`),
+    or in every language."""
+
+    def __init__(self, questionnaire: m.Questionnaire, yes: set[str] = frozenset(), language: str | None = None):
         self.yes = YES_WORDS | set(yes)
         self.lookup: dict[str, dict[str, int | str]] = {}
         self.not_applicable: dict[str, set[str]] = {}
         self.declined: dict[str, set[str]] = {}
+
+        def texts(text: dict[str, str] | None) -> list[str]:
+            text = text or {}
+            return list(text.values()) if language is None else [text[language]] if language in text else []
+
         for name, scale in questionnaire.scales.items():
             table: dict[str, int | str] = {}
             for option in scale.options:
                 table[str(option.code).casefold()] = option.code
-                for label in [*option.label.values(), *(option.manager_label or {}).values()]:
-                    table[label.strip().casefold()] = option.code
+                for label in [*texts(option.label), *texts(option.manager_label)]:
+                    table[label_key(label)] = option.code
             self.lookup[name] = table
             # the stored code is accepted too: an online export mapped to codes (survey import)
-            self.not_applicable[name] = {t.strip().casefold() for t in (scale.not_applicable or {}).values()} | (
+            self.not_applicable[name] = {label_key(t) for t in texts(scale.not_applicable)} | (
                 {NOT_APPLICABLE} if scale.not_applicable else set())
-            self.declined[name] = {t.strip().casefold() for t in (scale.decline or {}).values()} | (
+            self.declined[name] = {label_key(t) for t in texts(scale.decline)} | (
                 {DECLINED} if scale.decline else set())
 
 
@@ -739,6 +767,7 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
     answers: list[AnswerValue] = []
     issues: list[tuple[str, str]] = []
     unanswered: list[str] = []  # cells of required questions left empty
+    labels = ctx.labels_for(claims.language)
     for answer_field in ctx.fields:
         cell = signed.get(answer_field.key)
         if answer_field.key == "role" or cell is None:
@@ -756,13 +785,13 @@ def _read_answers(ctx: ReadContext, claims: SignedClaims, cells: Cells,
                            f"{answer_field.key} should be in column {column}); ask for a fresh copy of the form")
         where_cell = f"{column}{row}"
         value = cells.get((row, _COLUMN_NUMBERS.get(column) or column_index_from_string(column)), "")
-        text = clean_text(_text(value))
+        text = clean_text(_text(value)).strip()
         if not text:
             if answer_field.required and answer_field.kind not in (m.FieldKind.open, m.FieldKind.check):
                 unanswered.append(where_cell)
             continue
         try:
-            answers.append(_parse(ctx.questionnaire, ctx.labels, answer_field, value, text))
+            answers.append(_parse(ctx.questionnaire, labels, answer_field, value, text))
         except ValueError as exc:
             # what was typed is not repeated here: status is read by others than the respondent
             issues.append((f"sheet '{sheet}', cell {where_cell}", f"the answer {exc}; it was left out"))

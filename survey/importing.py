@@ -488,11 +488,16 @@ def _is_label(q: m.Questionnaire, f: m.AnswerField, text: str) -> bool:
 
 # --------------------------------------------------------------------------- multiple choice
 
-# What the tools put between the chosen options of a multiple-choice answer in one cell:
-# Google Forms ", ", Microsoft Forms ";" (and one at the end), KoboToolbox a space between codes.
-_LIST_SEPARATOR = re.compile(r"\s*[,;|\n]\s*")
-_BOUNDARY = ",;|\n\t "
+# What the tools put between the chosen options of a multiple-choice answer in one cell, and
+# nothing else: Google Forms ", ", Microsoft Forms ";" (and one at the end), KoboToolbox a
+# space between option codes (then the cell holds codes only).
+_SEPARATORS = (", ", ";")
+_COVERED = re.compile(r"[\s,;]")  # what a reading's cover does not count (separators may sit inside options)
 NO_WORDS = {"0", "nee", "no", "n", "false", "onwaar"}  # a per-option column's "not chosen" (KoboToolbox 0)
+
+
+class AmbiguousChoices(ValueError):
+    """A cell that reads as more than one set of options: which was meant cannot be known."""
 
 
 def multiple_choice(q: m.Questionnaire) -> dict[str, m.ChoiceItem]:
@@ -502,49 +507,109 @@ def multiple_choice(q: m.Questionnaire) -> dict[str, m.ChoiceItem]:
 
 def choice_texts(q: m.Questionnaire, item: m.ChoiceItem, answers: dict[str, int | str | None]) -> list[tuple[str, str]]:
     """Every text that stands for an option of `item`, with its code: the mapping's answer
-    texts, the option labels in every language (manager wording too) and the codes themselves."""
+    texts and the option labels in every language (manager wording too). Codes are not texts:
+    they are read only from a cell of codes alone (KoboToolbox)."""
     scale = q.scales[item.scale]
-    by_label = {t.casefold(): str(o.code) for o in scale.options
+    by_label = {t.strip(): str(o.code) for o in scale.options
                 for t in [*o.label.values(), *(o.manager_label or {}).values()]}
+    folded_labels = {t.casefold(): c for t, c in by_label.items()}
     codes = {str(o.code) for o in scale.options}
     found: list[tuple[str, str]] = []
     for text, code in answers.items():
         if code is not None:
-            found.append((text, str(code) if str(code) in codes else by_label.get(str(code).casefold(), str(code))))
-    found += [(label, code) for label, code in by_label.items()] + [(code, code) for code in codes]
-    return [(t, c) for t, c in found if t.strip()]
+            found.append((text.strip(), str(code) if str(code) in codes
+                          else folded_labels.get(str(code).casefold(), str(code))))
+    found += list(by_label.items())
+    return [(t, c) for t, c in found if t]
 
 
-def split_choices(text: str, choices: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    """The option codes listed in one cell, and the parts that are no option. At each place the
-    longest option text that fits wins, so an option text may itself hold a comma."""
-    found, unknown = _split(text, choices)
+def split_choices(text: str, choices: list[tuple[str, str]],
+                  codes: set[str] | None = None) -> tuple[list[str], list[str]]:
+    """The option codes listed in one cell, and the parts that are no option (free 'Other'
+    text: left out). Split only where the tools split, on whole option texts; a cell that
+    reads as two different sets of options raises `AmbiguousChoices` (nothing is guessed)."""
+    found, unknown = _split(text, choices, codes)
     return list(dict.fromkeys(code for _, code in found)), unknown
 
 
-def _split(text: str, choices: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[str]]:
-    ordered = sorted(choices, key=lambda pair: -len(pair[0]))
-    folded = text.casefold()
-    found: list[tuple[str, str]] = []  # (the text as written, its code)
-    unknown: list[str] = []
-    at, end = 0, len(text)
-    while at < end:
-        while at < end and text[at] in _BOUNDARY:
-            at += 1
-        if at >= end:
-            break
-        for choice, code in ordered:
-            stop = at + len(choice)
-            if folded.startswith(choice.casefold(), at) and (stop == end or text[stop] in _BOUNDARY):
-                found.append((text[at:stop], code))
-                at = stop
-                break
+def _split(text: str, choices: list[tuple[str, str]],
+           codes: set[str] | None = None) -> tuple[list[tuple[str, str]], list[str]]:
+    text = text.strip()
+    if not text:
+        return [], []
+    known_codes = {c.casefold(): c for c in (codes if codes is not None else {c for _, c in choices})}
+    words = text.split()
+    if all(w.casefold() in known_codes for w in words):  # KoboToolbox: codes and spaces only
+        return [(w, known_codes[w.casefold()]) for w in words], []
+    exact: dict[str, set[str]] = {}
+    folded: dict[str, set[str]] = {}
+    for choice, code in choices:
+        exact.setdefault(" ".join(choice.split()), set()).add(code)
+        folded.setdefault(" ".join(choice.split()).casefold(), set()).add(code)
+    readings: list[tuple[tuple[int, int], tuple]] = []
+    for separator in _SEPARATORS:
+        if separator.strip() not in text:
+            continue
+        tokens = [" ".join(t.split()) for t in text.split(separator.strip())]
+        while tokens and not tokens[-1]:
+            tokens.pop()  # Microsoft Forms ends the list with ";"
+        readings += _readings(tokens, separator.strip() + (" " if separator.endswith(" ") else ""), exact, folded)
+    readings += _readings([" ".join(text.split())], "", exact, folded)  # the whole cell, one option
+    best = max(score for score, _ in readings)
+    results = {result for score, result in readings if score == best}
+    if len(results) > 1:
+        raise AmbiguousChoices("can be read as more than one set of options")
+    parts = next(iter(results))
+    return [(t, c) for t, c in parts if c is not None], [t for t, c in parts if c is None]
+
+
+def _readings(tokens: list[str], separator: str, exact: dict[str, set[str]],
+              folded: dict[str, set[str]]) -> list[tuple[tuple[int, int], tuple]]:
+    """Every way to read the tokens as options and free parts that covers the most characters
+    with options (then those with every option written exactly as it is): [(score, parts)]."""
+    if len(tokens) > 60:
+        tokens = tokens[:59] + [separator.join(tokens[59:])]
+
+    from functools import lru_cache
+
+    @lru_cache(maxsize=None)
+    def best(start: int) -> tuple[tuple[int, int], frozenset]:
+        # -> (score, the readings of tokens[start:] with that score, as tuples of (text, code|None))
+        if start == len(tokens):
+            return (0, 0), frozenset({()})
+        top, found = (-1, -2), set()
+        for stop in range(start + 1, len(tokens) + 1):
+            part = separator.join(tokens[start:stop]).strip()
+            matches: list[tuple[str | None, int]] = [(code, 0) for code in exact.get(part, ())]
+            if not matches:
+                matches = [(code, 1) for code in folded.get(part.casefold(), ())]  # written otherwise
+            if stop == start + 1 or not matches:
+                matches.append((None, 0))  # a free part: one token at a time
+            (rest_score, rest) = best(stop)
+            for code, inexact in matches:
+                covered = len(_COVERED.sub("", part)) if code is not None else 0
+                score = (rest_score[0] + covered, min(rest_score[1], -inexact))  # any part written otherwise
+                if score < top:
+                    continue
+                readings = {((part, code),) + r for r in rest}
+                if score > top:
+                    top, found = score, set()
+                found |= readings
+        return top, frozenset(_merge_free(r, separator) for r in found)
+
+    score, found = best(0)
+    return [(score, r) for r in found]
+
+
+def _merge_free(parts: tuple, separator: str) -> tuple:
+    """Free parts next to each other are one free text ('Other: a, b')."""
+    merged: list[tuple[str, str | None]] = []
+    for text, code in parts:
+        if code is None and merged and merged[-1][1] is None:
+            merged[-1] = (merged[-1][0] + separator + text, None)
         else:
-            separator = _LIST_SEPARATOR.search(text, at)
-            stop = separator.start() if separator else end
-            unknown.append(text[at:stop].strip())
-            at = max(stop, at + 1)
-    return found, [u for u in unknown if u]
+            merged.append((text, code))
+    return tuple(merged)
 
 
 # --------------------------------------------------------------------------- drafting
@@ -602,6 +667,9 @@ class Draft:
     scores: dict[str, float]  # column -> match score of the field proposed for it
     unmatched: list[str]  # columns not mapped (identifying ones included)
     dropped: list[str]  # identifying columns
+    # column -> how many different answer texts match no option: counted, never written (an
+    # "Other" text is the respondent's own words, and a mapping file is not the place for them)
+    unmatched_answers: dict[str, int] = field(default_factory=dict)
 
 
 def draft_mapping(scan: Scan, export: Export) -> Draft:
@@ -642,11 +710,12 @@ def draft_mapping(scan: Scan, export: Export) -> Draft:
             texts = [_norm(t[other]) for t in (item.text, item.manager_text) if t for other in q.languages
                      if other in t]
             score = _similarity(variants, texts)
-            if score >= DRAFT_CUTOFF and any(_split(v, choice_texts(q, item, {}))[0] for v in values[col] if v):
+            if score >= DRAFT_CUTOFF and any(_found(v, choice_texts(q, item, {})) for v in values[col] if v):
                 scored.append((score, col, item))  # type: ignore[arg-type]
     taken_columns: set[str] = set()
     taken_fields: set[str] = set()
     chosen: dict[str, tuple[Any, float]] = {}
+    unmatched_answers: dict[str, int] = {}
     for score, col, f in sorted(scored, key=lambda t: -t[0]):
         key = f.key if isinstance(f, m.AnswerField) else f.id
         if col in taken_columns or key in taken_fields:
@@ -663,10 +732,11 @@ def draft_mapping(scan: Scan, export: Export) -> Draft:
             continue
         f, score = chosen[col]
         if not isinstance(f, m.AnswerField):
-            entries.append({"column": col, "field": f.id, "answers": _draft_options(q, f, values[col])})
+            answers, unmatched_answers[col] = _draft_options(q, f, values[col])
+            entries.append({"column": col, "field": f.id, "answers": answers})
             continue
         entry: dict[str, Any] = {"column": col, "field": f.key}
-        answers = _draft_answers(q, f, values[col])
+        answers, unmatched_answers[col] = _draft_answers(q, f, values[col])
         if answers:
             entry["answers"] = answers
         entries.append(entry)
@@ -675,7 +745,15 @@ def draft_mapping(scan: Scan, export: Export) -> Draft:
                  and col not in (code_column, department_column)]
     if unmatched:
         draft["ignore"] = unmatched
-    return Draft(draft, {col: s for col, (_, s) in chosen.items()}, unmatched, dropped)
+    return Draft(draft, {col: s for col, (_, s) in chosen.items()}, unmatched, dropped,
+                 {col: n for col, n in unmatched_answers.items() if n})
+
+
+def _found(value: str, choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    try:
+        return _split(value, choices)[0]
+    except AmbiguousChoices:
+        return []
 
 
 def _code_column(columns: list[str], values: dict[str, list[str]]) -> str | None:
@@ -709,29 +787,34 @@ def _department_column(columns: list[str], values: dict[str, list[str]],
     return best if best_share >= 0.5 else None
 
 
-def _draft_options(q: m.Questionnaire, item: m.ChoiceItem, column: list[str]) -> dict[str, Any]:
-    """Each option text found in a column listing chosen options, with its code; a part that is
-    no option gets the closest label's code, or none (the consultant fills it in)."""
+def _draft_options(q: m.Questionnaire, item: m.ChoiceItem, column: list[str]) -> tuple[dict[str, Any], int]:
+    """Each option text found in a column listing chosen options, with its code, and how many
+    other parts (free 'Other' texts, cells that read two ways) there are: those are counted, not
+    copied (the consultant adds a text by hand from the export if it stands for an option)."""
     choices = choice_texts(q, item, {})
     answers: dict[str, Any] = {}
+    other: set[str] = set()
     for value in column:
-        found, unknown = _split(value, choices)
+        try:
+            found, unknown = _split(value, choices)
+        except AmbiguousChoices:
+            other.add(value)
+            continue
         for text, code in found:
             answers.setdefault(text, code)
-        for text in unknown:
-            ranked = sorted(((difflib.SequenceMatcher(None, _norm(text), _norm(label)).ratio(), code)
-                             for label, code in choices), key=lambda t: -t[0])
-            answers.setdefault(text, ranked[0][1] if ranked and ranked[0][0] >= ANSWER_CUTOFF else None)
-    return dict(sorted(answers.items(), key=lambda pair: pair[0].casefold()))
+        other.update(unknown)
+    return dict(sorted(answers.items(), key=lambda pair: pair[0].casefold())), len(other)
 
 
-def _draft_answers(q: m.Questionnaire, f: m.AnswerField, column: list[str]) -> dict[str, Any]:
+def _draft_answers(q: m.Questionnaire, f: m.AnswerField, column: list[str]) -> tuple[dict[str, Any], int]:
+    """Answer texts that are (nearly) an option label, with its code, and how many other
+    different texts there are (counted, never copied: they may be a respondent's own words)."""
     if f.kind in (m.FieldKind.open, m.FieldKind.score) or f.scale is None:
-        return {}
+        return {}, 0
     if f.kind is m.FieldKind.check:  # one column per option: a yes (or no) needs no mapping; a label ticks
         shown = {v for v in column if v and v.casefold() not in c.YES_WORDS | NO_WORDS}
-        return {text: f.key.rsplit(".", 1)[1] if _is_option(q, f, text) else None
-                for text in sorted(shown, key=str.casefold)}
+        matched = {text: f.key.rsplit(".", 1)[1] for text in sorted(shown, key=str.casefold) if _is_option(q, f, text)}
+        return matched, len(shown) - len(matched)
     scale = q.scales[f.scale]
     labels: list[tuple[str, int | str]] = []
     for option in scale.options:
@@ -742,6 +825,7 @@ def _draft_answers(q: m.Questionnaire, f: m.AnswerField, column: list[str]) -> d
     for text in (scale.decline or {}).values():
         labels.append((_norm(text), m.DECLINED))
     answers: dict[str, Any] = {}
+    other = 0
     for text in sorted({v for v in column if v}, key=str.casefold):
         exact = [code for label, code in labels if label == _norm(text)]
         if exact:
@@ -749,8 +833,11 @@ def _draft_answers(q: m.Questionnaire, f: m.AnswerField, column: list[str]) -> d
             continue
         ranked = sorted(((difflib.SequenceMatcher(None, _norm(text), label).ratio(), code) for label, code in labels),
                         key=lambda t: -t[0])
-        answers[text] = ranked[0][1] if ranked and ranked[0][0] >= ANSWER_CUTOFF else None
-    return answers
+        if ranked and ranked[0][0] >= ANSWER_CUTOFF:
+            answers[text] = ranked[0][1]
+        else:
+            other += 1
+    return answers, other
 
 
 def write_draft(draft: Draft, path: Path) -> None:
@@ -765,8 +852,15 @@ def write_draft(draft: Draft, path: Path) -> None:
                 item = CommentedMap(entry)
                 seq.append(item)
                 score = draft.scores.get(entry["column"])
+                notes = []
                 if score is not None and score < 0.9:
-                    item.yaml_add_eol_comment(f"check: header and question match {score:.0%}", "field")
+                    notes.append(f"check: header and question match {score:.0%}")
+                other = draft.unmatched_answers.get(entry["column"])
+                if other:
+                    notes.append(f"{other} other answer text(s) not matched to an option (not copied here: "
+                                 "add one by hand if it stands for an option)")
+                if notes:
+                    item.yaml_add_eol_comment("; ".join(notes), "field")
             data[key] = seq
         else:
             data[key] = value
@@ -862,7 +956,13 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
         f = fields.get(fm.field)
         if f is None:  # a multiple-choice question, its chosen options listed in one cell
             item = q.item(fm.field)
-            codes, unknown = split_choices(text, choice_texts(q, item, fm.answers))
+            try:
+                codes, unknown = split_choices(text, choice_texts(q, item, fm.answers),
+                                               {str(o.code) for o in q.scales[item.scale].options})
+            except AmbiguousChoices:
+                issues.append((location, f"the answer to {item.id} can be read as more than one set of options "
+                                         "(an option text holds the separator); the question was left out"))
+                continue
             answers.extend(c.AnswerValue(f"{item.id}.{code}", 1.0, None) for code in codes)
             if unknown:
                 issues.append((location, f"{len(unknown)} part(s) of the answer are no option of {item.id} (add "
@@ -888,8 +988,12 @@ def _import_row(scan: Scan, ctx: c.ReadContext, store: Store, mapping: Mapping, 
         except ValueError as exc:
             issues.append((location, f"the answer {exc}; it was left out"))  # what was typed is not repeated: others read status
     columns = {fm.field: fm.column for fm in mapping.fields}
-    answers, conflicts = c.drop_exclusive_conflicts(ctx.questionnaire, answers,
-                                                    lambda key: f"column '{columns[key][:60]}'")
+
+    def column_of(key: str) -> str:  # a tick field ("bronnen.none"), or its question in one cell
+        column = columns.get(key) or columns.get(key.partition(".")[0]) or key
+        return f"column '{column[:60]}'"
+
+    answers, conflicts = c.drop_exclusive_conflicts(ctx.questionnaire, answers, column_of)
     issues += conflicts
     if unanswered:
         shown = ", ".join(unanswered[:10]) + (", ..." if len(unanswered) > 10 else "")

@@ -107,6 +107,14 @@ class Scan:
             raise ScanError(f"forms cannot be issued in '{lang}': {len(gaps)} text(s) are missing in {path} "
                             f"({shown})", fix=f"fill them in; survey validate {self.folder / QUESTIONNAIRE_FILE} "
                                               "lists them all")
+        # a label that stands for two answers would be read back as the wrong one: refused
+        errors = [p for p in tr.check_translation(self.questionnaire, self.translations[lang])
+                  if p.severity == "error"]
+        if errors:
+            shown = "; ".join(p.what for p in errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+            raise ScanError(f"forms cannot be issued in '{lang}': the translation {path} has {len(errors)} "
+                            f"error(s): {shown}", fix=f"correct them; survey validate {self.folder / QUESTIONNAIRE_FILE} "
+                                                    "lists them all")
 
     @property
     def inbox(self) -> Path:

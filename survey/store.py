@@ -528,7 +528,7 @@ class Store:
         return row[0] if row else None
 
     def close_scan(self) -> int:
-        """Keep only the anonymous answers with department, role, wave and language: file
+        """Keep only the anonymous answers with department, role and wave (no language): file
         names, receipt times, form ids, copies that did not count, the issue record and the
         consultant's decisions go, responses get new ids in random order (so the order of
         arrival is gone too), and the file is vacuumed so nothing deleted stays readable."""
@@ -557,7 +557,7 @@ class Store:
                                      "('', 'closed', 0, 'accepted', 'scan closed')").lastrowid
             db.execute("INSERT INTO responses (id, received_id, form_id, department_key, department, role, wave, "
                        "language, counted, verified) SELECT rowid, ?, 'closed-' || rowid, department_key, department, "
-                       "role, wave, language, 1, verified FROM kept", (placeholder,))
+                       "role, wave, '', 1, verified FROM kept", (placeholder,))  # language: never analysed, and one Polish form in a department singles someone out
             db.executemany("INSERT INTO answer_rows (response_id, answers) VALUES (?, ?)", kept_rows)
             count = db.execute("SELECT count(*) FROM kept").fetchone()[0]
             db.execute("DROP TABLE kept")

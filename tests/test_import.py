@@ -430,13 +430,14 @@ def test_multiple_choice_in_one_cell_split_by_option_texts(tmp_path):
     draft = draft_mapping(scan, read_export(export))
     entry = next(e for e in draft.mapping["fields"] if e["column"] == MULTI_HEADER)
     assert entry["field"] == "bronnen"
-    assert entry["answers"]["Mijn coach"] is None  # the consultant decides what it stands for
+    # a typed "Other" text is the respondent's own words: counted in the draft, never copied
+    assert "Mijn coach" not in entry["answers"] and draft.unmatched_answers[MULTI_HEADER] == 1
     assert entry["answers"]["Een cursus, training of opleiding"] == "course"
-    with pytest.raises(MappingError, match="'Mijn coach' of column .* has no code yet"):
-        mapping = tmp_path / "map.yaml"
-        write_draft(draft, mapping)
-        import_export(scan, export, mapping)
-    entry["answers"]["Mijn coach"] = "other"
+    mapping = tmp_path / "map.yaml"
+    write_draft(draft, mapping)
+    assert "Mijn coach" not in mapping.read_text(encoding="utf-8")
+    assert "1 other answer text(s) not matched" in mapping.read_text(encoding="utf-8")
+    entry["answers"]["Mijn coach"] = "other"  # the consultant decides what it stands for
     YAML().dump(draft.mapping, mapping)
     result = import_export(scan, export, mapping)
     assert result.count("accepted") == 6  # the empty row answered nothing
@@ -496,3 +497,98 @@ def test_corpus_google_export_with_a_checkbox_question(tmp_path):
     got = sorted(sorted(v) for v in ticks(scan).values())
     want = sorted(sorted(GOOGLE_CELLS[i % 3][1]) for i in range(len(cells)))
     assert got == want
+
+
+# --------------------------------------------------------------------------- strict multiple choice
+
+MINI = __import__("pathlib").Path(__file__).parent / "data" / "languages" / "mini.yaml"
+MINI_HEADER = "Van wie leer je? Kies alles wat past."
+
+
+def mini_import(tmp_path, cells, answers=None):
+    """A Google-like export of the mini questionnaire, one row per cell of its multiple-choice
+    question, imported with a hand-written mapping: (scan, codes, result)."""
+    import shutil
+    folder = tmp_path / "q"
+    folder.mkdir()
+    shutil.copy(MINI, folder / "mini.yaml")
+    scan = init_scan(tmp_path / "scan", "Org", folder / "mini.yaml", "nl", "2026", 3, [Department("Zorg", 8, 0)])
+    codes = issue_codes(scan, len(cells), "Zorg").codes
+    out = io.StringIO()
+    csv.writer(out).writerows([["Code", "Plezier", MINI_HEADER]] +
+                              [[grouped(code), str(5 + i), cell] for i, (code, cell) in enumerate(zip(codes, cells))])
+    export = tmp_path / "export.csv"
+    export.write_text(out.getvalue(), encoding="utf-8")
+    mapping = tmp_path / "map.yaml"
+    YAML().dump({"export": "export.csv", "code": "Code",
+                 "fields": [{"column": "Plezier", "field": "plezier"},
+                            {"column": MINI_HEADER, "field": "bronnen", "answers": answers or {}}]}, mapping)
+    return scan, codes, import_export(scan, export, mapping)
+
+
+def mini_answers(scan):
+    with Store(scan.store_path) as store:
+        forms = {r.id: r.form_id for r in store.responses()}
+        found: dict[str, set[str]] = {}
+        for a in store.answers():
+            found.setdefault(forms[a.response_id], set()).add(a.field)
+        issues = [(where, message) for _, where, message in store.issues()]
+        texts = {a.value_text for a in store.answers()}
+    return found, issues, texts
+
+
+def test_none_of_these_with_another_option_in_one_cell_is_an_answer_problem_not_a_crash(tmp_path):
+    scan, codes, result = mini_import(tmp_path, ["Collega's, Geen van deze", "Cliënten"])
+    assert [r.outcome for r in result.rows] == ["accepted", "accepted"]  # the row after it too
+    found, issues, _ = mini_answers(scan)
+    assert found[codes[0]] == {"plezier"}  # the question left out, the rest of the row counts
+    assert found[codes[1]] == {"plezier", "bronnen.clients"}
+    [(where, message)] = issues
+    assert where == f"column '{MINI_HEADER}'" and "'Geen van deze' is ticked together" in message
+
+
+def test_multiple_choice_cell_ticks_only_whole_options(tmp_path):
+    """A typed "Other" text holding an option's code or label ticks nothing; KoboToolbox codes
+    (the cell is codes alone) and Microsoft's ';' list still read."""
+    scan, codes, result = mini_import(tmp_path, ["Clients of my colleagues", "colleagues clients",
+                                                 "Colleagues;Clients;", "Collega's, None really, I learn alone"])
+    assert [r.outcome for r in result.rows] == ["accepted"] * 4
+    found, issues, texts = mini_answers(scan)
+    assert found[codes[0]] == {"plezier"}
+    assert found[codes[1]] == found[codes[2]] == {"plezier", "bronnen.colleagues", "bronnen.clients"}
+    assert found[codes[3]] == {"plezier", "bronnen.colleagues"}  # not "none": "None really" is no option
+    assert [w for w, msg in issues if "no option of bronnen" in msg] == [f"column '{MINI_HEADER}'"] * 2
+    assert not any("colleagues" in (t or "") or "alone" in (t or "") for t in texts)  # free text is not stored
+
+
+def test_a_cell_that_reads_two_ways_leaves_the_question_out():
+    from survey.importing import AmbiguousChoices, split_choices
+
+    options = [("Tijd", "time"), ("Geld", "money"), ("Tijd, geld", "time_money")]
+    assert split_choices("Tijd, Geld", options) == (["time", "money"], [])  # as Google writes two options
+    assert split_choices("Tijd, geld", options) == (["time_money"], [])  # as Google writes the third
+    with pytest.raises(AmbiguousChoices):
+        split_choices("tijd, geld", options)  # written otherwise: either reading is a guess
+    assert split_choices("Tijd Geld", options) == ([], ["Tijd Geld"])  # a space is no separator
+
+
+def test_ambiguous_cell_in_an_import_is_an_issue(tmp_path):
+    scan, codes, result = mini_import(tmp_path, ["collega's, cliënten", "Cliënten"],
+                                      answers={"Collega's, Cliënten": "none"})
+    assert [r.outcome for r in result.rows] == ["accepted", "accepted"]
+    found, issues, _ = mini_answers(scan)
+    assert found[codes[0]] == {"plezier"} and found[codes[1]] == {"plezier", "bronnen.clients"}
+    [(where, message)] = issues
+    assert where == f"column '{MINI_HEADER}'" and "more than one set of options" in message
+
+
+def test_draft_mapping_never_copies_free_answer_texts(tmp_path):
+    scan, _, _ = mini_import(tmp_path, ["Collega's, Mijn buurvrouw Joke", "Cliënten", "Hoofd P. de Vries"])
+    export = read_export(tmp_path / "export.csv")
+    draft = draft_mapping(scan, export)
+    path = tmp_path / "draft.yaml"
+    write_draft(draft, path)
+    text = path.read_text(encoding="utf-8")
+    assert "Joke" not in text and "Vries" not in text
+    assert "Collega's: colleagues" in text and "Cliënten: clients" in text
+    assert "2 other answer text(s) not matched" in text

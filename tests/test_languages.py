@@ -303,3 +303,63 @@ def test_translation_schema_is_committed_and_accepts_the_files(mini, tmp_path):
     assert set(written["texts"]) >= {"items.plezier.text", "scales.score10.decline", "scales.source.options.none.label"}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"language": "pl", "wording": {"form_shet": "x"}}, committed)
+
+
+def test_each_form_is_read_with_the_labels_of_its_own_language(mini, tmp_path):
+    """Two translations may share a label for different answers ('[pl] Agree' is 4 in Polish
+    and 2 in this 'ar'): each form is read with its own language's labels, never another's."""
+    arabic = mini.parent / "mini.ar.yaml"
+    arabic.write_text((mini.parent / "mini.pl.yaml").read_text(encoding="utf-8")
+                      .replace("language: pl", "language: ar").replace("[pl]", "[ar]").replace('"Tak"', '"Na"')
+                      .replace('options.2.label: "[ar] Disagree"', 'options.2.label: "[pl] Agree"'),
+                      encoding="utf-8")
+    scan = new_scan(tmp_path, mini, [Department("Zorg", 5, 0)])
+    assert validate(scan.folder / "questionnaire.yaml").ok  # each translation alone is sound
+    write_forms(scan, extra=ExtraForms("Zorg", 1, language="pl"))
+    [polish] = forms_in(scan, "Zorg")
+    write_forms(scan, extra=ExtraForms("Zorg", 1, language="ar"))
+    [arabic_form] = [f for f in forms_in(scan, "Zorg") if f != polish]
+    fill_form(scan, polish, {"plezier": 7, "leren": 4}, scan.inbox / "pl.xlsx")
+    fill_form(scan, arabic_form, {"plezier": 7, "leren": 2}, scan.inbox / "ar.xlsx")
+    sheet = load_workbook(scan.inbox / "ar.xlsx").worksheets[0]
+    assert "[pl] Agree" in [c.value for row in sheet.iter_rows() for c in row]  # the shared label was written
+    assert collect(scan).count("accepted") == 2
+    with Store(scan.store_path) as store:
+        forms = {r.id: r.form_id for r in store.responses()}
+        leren = {forms[a.response_id]: a.value_num for a in store.answers() if a.field == "leren"}
+    assert leren == {form_id_in(polish): 4.0, form_id_in(arabic_form): 2.0}
+
+
+def test_issuing_in_a_language_whose_translation_has_an_error_is_refused(mini, tmp_path):
+    scan = new_scan(tmp_path, mini, [Department("Zorg", 5, 0)])
+    translation = scan.folder / "questionnaire.pl.yaml"
+    text = translation.read_text(encoding="utf-8")
+    assert "options.2.label: '[pl] Disagree'" in text
+    translation.write_text(text.replace("options.2.label: '[pl] Disagree'", "options.2.label: Eens"),
+                           encoding="utf-8")  # the Dutch label of 4
+    assert not validate(scan.folder / "questionnaire.yaml").ok
+    result = CliRunner().invoke(cli, ["forms", str(scan.folder), "--add", "1", "--department", "Zorg",
+                                      "--language", "pl"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot be issued in 'pl'" in result.output and "scales.agree5.options.2.label" in result.output
+    assert str(translation) in result.output.replace("\n", "")
+    with Store(scan.store_path) as store:
+        assert store.issued() == []
+    assert not list(scan.forms_dir.glob("*/*.xlsx"))
+
+
+def test_a_label_with_bidi_controls_reads_back_and_validate_warns(mini, tmp_path):
+    translation = mini.parent / "mini.pl.yaml"
+    translation.write_text(translation.read_text(encoding="utf-8").replace(
+        'options.4.label: "[pl] Agree"', 'options.4.label: "\\u202b[pl] Agree\\u202c\\u2067"'), encoding="utf-8")
+    report = validate(mini)
+    assert report.ok and any("scales.agree5.options.4.label" in p.message and "control characters" in p.message
+                             for p in report.warnings)
+    scan = new_scan(tmp_path, mini, [Department("Zorg", 5, 0)])
+    write_forms(scan, extra=ExtraForms("Zorg", 1, language="pl"))
+    [form] = forms_in(scan, "Zorg")
+    fill_form(scan, form, {"plezier": 7, "leren": 4}, scan.inbox / form.name)
+    assert collect(scan).count("accepted") == 1
+    assert ("leren", 4.0, None) in answers_of(scan)
+    with Store(scan.store_path) as store:
+        assert store.issues() == []

@@ -43,6 +43,9 @@ FORM_WORDING_KEYS = (
     "paper_thanks")
 # Languages written right to left: their spreadsheet forms run from right to left.
 RIGHT_TO_LEFT = frozenset({"ar", "arc", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
+# Invisible characters a translation should not hold: other controls, direction marks,
+# embeddings, overrides and isolates (answers are read back with the latter removed).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NAME = re.compile(r"^(?P<stem>.+)\.(?P<lang>[a-z]{2})\.ya?ml$")
 
 
@@ -247,6 +250,13 @@ def check_translation(q: m.Questionnaire, t: Translation) -> list[Problem]:
                 problems.append(Problem(f"'{key}' is not a text of '{q.id}' that a form shows", where,
                                         did_you_mean(key, list(known)) or "remove it, or check the key",
                                         severity="warning"))
+    for section, table in (("texts", t.texts), ("wording", t.wording)):
+        for key, text in table.items():
+            if _CONTROLS.search(text):
+                problems.append(Problem(f"the text of '{key}' holds invisible control characters (direction marks "
+                                        "or the like)", _where(t, section, key),
+                                        "remove them: a spreadsheet shows the text's direction by itself, and an "
+                                        "answer is read back without them", severity="warning"))
     localised = localise(q, t, strict=False)
     for name, scale in localised.scales.items():
         meaning: dict[str, object] = {}
@@ -254,14 +264,18 @@ def check_translation(q: m.Questionnaire, t: Translation) -> list[Problem]:
             for text in {s.strip().casefold() for s in [str(option.code), *option.label.values(),
                                                         *(option.manager_label or {}).values()]}:
                 if meaning.setdefault(text, option.code) != option.code:
-                    problems.append(Problem(f"scale '{name}': '{text}' stands for two answers ('{meaning[text]}' and "
+                    # name the translated label that collides (the other may be a source-language one)
+                    mine = option.label.get(t.language, "").strip().casefold() == text
+                    key = f"scales.{name}.options.{option.code if mine else meaning[text]}.label"
+                    problems.append(Problem(f"{key}: '{text}' stands for two answers ('{meaning[text]}' and "
                                             f"'{option.code}') once the {t.language} labels are added",
-                                            Location(file=target), "give every answer its own label"))
-        for extra in (scale.not_applicable, scale.decline):
+                                            _where(t, "texts", key), "give every answer its own label"))
+        for kind, extra in (("not_applicable", scale.not_applicable), ("decline", scale.decline)):
             label = (extra or {}).get(t.language, "").strip().casefold()
             if label and label in meaning:
-                problems.append(Problem(f"scale '{name}': the {t.language} label '{label}' is also an answer",
-                                        Location(file=target), "give it a label of its own"))
+                key = f"scales.{name}.{kind}"
+                problems.append(Problem(f"{key}: the {t.language} label '{label}' is also an answer",
+                                        _where(t, "texts", key), "give it a label of its own"))
     return problems
 
 
