@@ -317,7 +317,7 @@ def test_report_shows_the_section_and_its_methods(tmp_path):
         assert f"{round(d.weights[0].low)}–{round(d.weights[0].high)}" in block
         assert f"140 mensen vulden alles in. Samen verklaren deze onderdelen en situaties " \
                f"{round(100 * d.r_squared)}% van de verschillen in {name.lower()}." in block
-        first = [w for w in d.weights if round(w.importance) > 100 / len(d.weights)
+        first = [w for w in d.weights if w.low is not None and w.low > 100 / len(d.weights)
                  and round(w.current) < np.mean([v.current for v in d.weights])]
         assert ("Eerst aanpakken: “" in block) is bool(first)
     methods = html.split('<section class="methods">')[1]
@@ -391,3 +391,24 @@ def test_demo_report_shows_what_goes_together(demo_run):
     assert {r["outcome"] for r in rows} == {"werkgeluk", "intent_to_stay"}
     # at least one department reaches 50 complete cases, so a department page shows its matrix
     assert {r["group"] for r in rows} - {"Hele organisatie"}
+
+
+def test_nothing_is_named_to_work_on_first_when_nothing_goes_together(tmp_path):
+    """Outcomes shuffled between people (no relation left): the weights still add up to
+    100 %, but 'work on first' names nothing in (nearly) every run (the F-test of R² and a
+    margin above an equal share)."""
+    from survey.report import _Builder
+
+    named = 0
+    for seed in range(8):
+        (tmp_path / str(seed)).mkdir()
+        scan, responses, wide, _ = build(tmp_path / str(seed), {"North": (70, 0), "South": (70, 0)}, seed=seed)
+        rng = np.random.default_rng(seed)
+        for column in ("m1", "m2", "m3", "st1", "st2"):
+            wide[("num", column)] = rng.permutation(wide[("num", column)].to_numpy())
+        results = analyse_frame(scan, responses, wide)
+        builder = _Builder(results)
+        views = builder.driver_views(results.organisation_result)
+        assert views  # the section is there
+        named += sum(v.first != builder.w["drivers_first_none"] for v in views)
+    assert named <= 1
