@@ -38,10 +38,11 @@ from __future__ import annotations
 
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 ORGANISATION = "__organisation__"
 MANAGERS = "__managers__"
@@ -150,12 +151,13 @@ def hide_groups(counts: dict[str, int], threshold: int) -> dict[str, HiddenGroup
 
 
 def decide(register: Register, threshold: int, protection: bool = True,
-           earlier: dict[str, list[tuple[frozenset[int], frozenset[int]]]] | None = None,
+           earlier: Mapping[str, list[tuple[np.ndarray, np.ndarray]]] | None = None,
            ids: np.ndarray | None = None) -> Decision:
     """Rule over the whole register at once; returns the ids of the figures outputs may show.
 
     `earlier` holds, per variable, the (people behind the figure, people of its group) sets of
-    response ids it was published on in earlier editions (`ids` maps positions to response ids).
+    response ids it was published on in earlier editions, as sorted int64 arrays (any
+    collection of ids is taken too); `ids` maps positions to response ids.
     `protection=False` allows every registered figure: for tests of the audit only."""
     figures = register.figures
     if not protection:
@@ -165,6 +167,7 @@ def decide(register: Register, threshold: int, protection: bool = True,
     by_variable: dict[str, list[Figure]] = {}
     groups = register.groups
     counts: dict[str, list[Figure]] = {}
+    people = _People()  # shared by the variables: their sets are mostly the same groups
     for f in figures:
         if f.kind == "count":
             counts.setdefault(f.variable, []).append(f)
@@ -175,7 +178,8 @@ def decide(register: Register, threshold: int, protection: bool = True,
         # against an earlier edition, would tell a new person's band: checked across editions
         live = family
         if earlier and ids is not None and all(f.members is not None for f in family):
-            live = _across_editions(variable, family, earlier.get(variable, []), groups, ids, threshold, log)
+            live = _across_editions(variable, family, earlier.get(variable, []), groups, ids, threshold, log,
+                                    people)
         allowed.update(f.id for f in live)
     for variable, family in by_variable.items():
         live = []
@@ -187,7 +191,7 @@ def decide(register: Register, threshold: int, protection: bool = True,
             live.append(f)
         live = _secondary(variable, live, groups, threshold, log)
         if earlier and ids is not None and all(f.members is not None for f in live):
-            live = _across_editions(variable, live, earlier.get(variable, []), groups, ids, threshold, log)
+            live = _across_editions(variable, live, earlier.get(variable, []), groups, ids, threshold, log, people)
         allowed.update(f.id for f in live)
     for f in figures:  # composites, in registration order (parts come first)
         if f.kind == "composite":
@@ -198,11 +202,57 @@ def decide(register: Register, threshold: int, protection: bool = True,
     return Decision(allowed, log)
 
 
-Published = tuple[frozenset[int], frozenset[int]]  # (the people behind a figure, its group's people)
+Published = tuple[np.ndarray, np.ndarray]  # (the people behind a figure, its group's people): sorted int64 ids
+
+
+def _sorted_ids(values) -> np.ndarray:
+    """Sorted unique int64 ids from an id array (as stored: sorted already) or any collection."""
+    if isinstance(values, np.ndarray):
+        found = values.astype(np.int64, copy=False)
+        if len(found) < 2 or bool((found[1:] > found[:-1]).all()):
+            return found
+        return np.unique(found)
+    return np.array(sorted(values), dtype=np.int64)
+
+
+class _People:
+    """Everyone in any set of one check, and where each set's people are among them: the
+    positions are found once per distinct array (a group's ids serve all its figures, and the
+    same arrays come back for every variable)."""
+
+    def __init__(self) -> None:
+        self._union: dict[tuple[int, ...], tuple[np.ndarray, list[np.ndarray]]] = {}
+        self._at: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._groups: dict[str, np.ndarray] = {}
+
+    def group(self, key: str, groups: dict[str, Group], ids: np.ndarray) -> np.ndarray:
+        """A group's sorted response ids, once."""
+        if key not in self._groups:
+            self._groups[key] = _sorted_ids(ids[groups[key].members])
+        return self._groups[key]
+
+    def union(self, arrays: list[np.ndarray]) -> np.ndarray:
+        distinct = list({id(a): a for a in arrays}.values())
+        key = tuple(sorted(id(a) for a in distinct))
+        known = self._union.get(key)
+        if known is None:
+            people = np.unique(np.concatenate(distinct)) if distinct else np.zeros(0, dtype=np.int64)
+            known = self._union[key] = (people, distinct)  # the arrays are kept: their ids stay theirs
+        return known[0]
+
+    def at(self, people: np.ndarray, ids: np.ndarray, cache: bool) -> np.ndarray:
+        if not cache:
+            return np.searchsorted(people, ids)
+        key = (id(people), id(ids))
+        known = self._at.get(key)
+        if known is None or known[1] is not ids:
+            known = self._at[key] = (np.searchsorted(people, ids), ids)
+        return known[0]
 
 
 def _across_editions(variable: str, live: list[Figure], earlier: list[Published], groups: dict[str, Group],
-                     ids: np.ndarray, threshold: int, log: list[Suppression]) -> list[Figure]:
+                     ids: np.ndarray, threshold: int, log: list[Suppression],
+                     people_cache: _People | None = None) -> list[Figure]:
     """Published outputs stay in readers' hands, so a new figure is checked against everything
     this variable was published on before, in every earlier edition and under any group name.
     A figure tells a reader two sums: the variable over the people behind it, and how many of
@@ -211,38 +261,79 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[Published]
     holds 0 or at least k people. Then every sum a reader can derive, by any combination of
     figures, covers at least k people. New figures (a figure is new unless both its sets were
     published before) are withdrawn, the one whose withdrawal leaves the fewest people in small
-    cells first, then the smallest, until that holds; earlier figures cannot be withdrawn."""
+    cells first, then the smallest, until that holds; earlier figures cannot be withdrawn.
+
+    Sets are sorted id arrays; a person's cell is the set of sets they are in, written as a
+    random-weighted sum (equal sums mean the same sets, with negligible chance of a collision)."""
     if not earlier:
         return live
-    old = set(earlier)
-    current = {f.id: (frozenset(ids[f.members].tolist()), frozenset(ids[groups[f.group].members].tolist()))
-               for f in live}
-    fixed = [s for pair in earlier for s in pair]
-    people = np.unique(np.fromiter((p for s in fixed for p in s), dtype=np.int64)
-                       if fixed else np.zeros(0, dtype=np.int64))
-    people = np.union1d(people, np.fromiter((p for pair in current.values() for s in pair for p in s),
-                                            dtype=np.int64))
+    cache = people_cache or _People()
+    current = {f.id: (_sorted_ids(ids[f.members]), cache.group(f.group, groups, ids)) for f in live}
+    fixed = [(_sorted_ids(s), _sorted_ids(r)) for s, r in earlier]
+    by_size: dict[tuple[int, int], list[Published]] = {}
+    for s, r in fixed:
+        by_size.setdefault((len(s), len(r)), []).append((s, r))
+
+    def is_old(f: Figure) -> bool:
+        s, r = current[f.id]
+        return any(np.array_equal(s, s0) and np.array_equal(r, r0) for s0, r0 in by_size.get((len(s), len(r)), ()))
+
+    old = {f.id for f in live if is_old(f)}
+    # every member set lies in its base (a figure's people are members of its group): the
+    # union of the bases is everyone
+    people = cache.union([r for _, r in fixed] + [r for _, r in current.values()])
+    found = {}
+    for s, r in [*fixed, *current.values()]:
+        for members in (s, r):
+            found[id(members)] = at = cache.at(people, members, members is r)
+            if len(members) and (at[-1] >= len(people) or not np.array_equal(people[at], members)):
+                # a set outside the bases (not made by the analysis): everyone, the slow way
+                people = np.unique(np.concatenate([m for pair in [*fixed, *current.values()] for m in pair]))
+                found = {id(m): np.searchsorted(people, m) for pair in [*fixed, *current.values()] for m in pair}
+                break
+        else:
+            continue
+        break
     rng = np.random.default_rng(0)
-
-    def row(members: frozenset[int]) -> np.ndarray:
-        mask = np.zeros(len(people), dtype=np.int64)
-        mask[np.searchsorted(people, np.fromiter(members, dtype=np.int64, count=len(members)))] = 1
-        return mask
-
     base = np.zeros(len(people), dtype=np.int64)  # the earlier sets' part of each person's signature
-    for members in fixed:
-        base += row(members) * int(rng.integers(1, 2**62))
-    parts = {fid: row(s) * int(rng.integers(1, 2**62)) + row(r) * int(rng.integers(1, 2**62))
-             for fid, (s, r) in current.items()}
+    for s, r in fixed:
+        for members in (s, r):
+            base[found[id(members)]] += int(rng.integers(1, 2**62))
+    weights = {f.id: (int(rng.integers(1, 2**62)), int(rng.integers(1, 2**62))) for f in live}
+    where = {f.id: (found[id(current[f.id][0])], found[id(current[f.id][1])]) for f in live}
+    labels, _ = pd.factorize(base)
+    labels = labels.astype(np.int64)
+    sizes = np.bincount(labels)
+
+    def small(counts: np.ndarray) -> int:
+        return int(counts[(counts > 0) & (counts < threshold)].sum())
+
+    base_small = small(sizes)
+
+    def small_alone(f: Figure) -> int:
+        """People in small cells with the earlier sets and this figure's two: only the cells
+        of the people in its group change (its members lie in its group)."""
+        s_at, r_at = where[f.id]
+        inside = np.searchsorted(r_at, s_at)
+        if len(s_at) and (inside[-1] >= len(r_at) or not np.array_equal(r_at[inside], s_at)):
+            return small_cells([f])  # members outside the group (not made by the analysis)
+        in_s = np.zeros(len(r_at), dtype=np.int64)
+        in_s[inside] = 1
+        touched = labels[r_at]
+        keys = touched * 2 + in_s
+        split = np.unique(keys, return_counts=True)[1]
+        cells, inside = np.unique(touched, return_counts=True)
+        rest = sizes[cells] - inside
+        return base_small - small(sizes[cells]) + small(rest) + small(split)
 
     def small_cells(figures: list[Figure]) -> int:
-        """People in Venn cells of 1..k-1 (a signature is a random-weighted sum of the sets a
-        person is in: equal sums mean the same sets, with negligible chance of a collision)."""
+        """People in Venn cells of 1..k-1, with the earlier sets and these figures' sets."""
         signature = base.copy()
         for f in figures:
-            signature += parts[f.id]
-        _, counts = np.unique(signature, return_counts=True)
-        return int(counts[counts < threshold].sum())
+            (w_s, w_r), (s_at, r_at) = weights[f.id], where[f.id]
+            signature[s_at] += w_s
+            signature[r_at] += w_r
+        return small(np.bincount(pd.factorize(signature)[0]))
 
     def withdraw(victim: Figure) -> None:
         log.append(Suppression(variable, victim.group, "hidden too, so that it cannot be compared with results "
@@ -252,7 +343,7 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[Published]
     # here, cheaply), then the greedy search over the rest together
     kept = []
     for f in live:
-        if current[f.id] not in old and small_cells([f]):
+        if f.id not in old and small_alone(f):
             withdraw(f)
         else:
             kept.append(f)
@@ -261,7 +352,7 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[Published]
         bad = small_cells(live)
         if not bad:
             return live
-        new = [f for f in live if current[f.id] not in old]
+        new = [f for f in live if f.id not in old]
         if not new:
             return live  # only what was published before: nothing left to withdraw
         victim = min(new, key=lambda f: (small_cells([g for g in live if g is not f]), f.n, f.group))

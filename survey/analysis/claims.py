@@ -138,10 +138,9 @@ class ClaimsSubject(Subject):
                             for var, values in person.items()}
         self.pairs = {}
         for item in (i for i in a.numeric if i.desired):
-            now = a.score[item.id]
-            want = a.scorer.item_score(item, f"{item.id}.desired").to_numpy(dtype=float)
-            both = ~np.isnan(now) & ~np.isnan(want)
-            self.pairs[item.id] = (now, want, a._add(f"gap:{item.id}", both, "mean", a.employee_groups))
+            want = a.desired[item.id][3]  # the 'how it should be' scores (the core's)
+            both = ~np.isnan(a.raw[item.id]) & ~np.isnan(want)
+            self.pairs[item.id] = (want, a._add(f"gap:{item.id}", both, "mean", a.employee_groups))
 
     def resolve(self, a: Analysis, results: dict[str, GroupResult]) -> None:
         ok = a.decision.ok
@@ -152,37 +151,45 @@ class ClaimsSubject(Subject):
             org = figs.get(ORGANISATION)
             if ok(org):
                 family = []
+                org_values = values[org.members]
+                org_units = a.unit_code[org.members]
                 for d in departments:
                     f = figs.get(d)
                     if not ok(f):
                         continue
-                    in_dept = np.isin(org.members, f.members)
-                    test = group_vs_rest(values[org.members], in_dept)
+                    # the department's figure: its members with a score, all inside the
+                    # organisation's figure (which holds everyone with a score)
+                    in_dept = a.in_group(d, org.members, org_units)
+                    test = group_vs_rest(org_values, in_dept)
                     family.append((d, test))
                 found.versus_rest[var] = _holm_verdicts(family, ALPHA)
                 mgr = figs.get(MANAGERS)
                 if ok(mgr):
                     found.managers[var] = _interval_verdict(welch_difference(values[mgr.members],
                                                                              values[org.members]))
-        for sid, (_, _, eff, eff_figs) in a.pace_figs.items():
+        for sid, (_, _, _, eff_figs) in a.pace_figs.items():
             org = eff_figs.get(ORGANISATION)
             if not ok(org):
                 continue
+            eff_at = a.pace_codes[sid][1]  # position in PACE_EFFECT_CODES, -1 none
             for outcome in SHARE_OUTCOMES:
-                total = int((eff[org.members] == outcome).sum())
+                # who gave the outcome, counted per unit once; a department's figure holds its
+                # members who answered, all inside the organisation's figure
+                per_unit = a.unit_totals(org.members, eff_at[org.members] == m.PACE_EFFECT_CODES.index(outcome))
+                total = int(per_unit.sum())
                 family = []
                 for d in departments:
                     f = eff_figs.get(d)
                     if not ok(f):
                         continue
-                    x = int((eff[f.members] == outcome).sum())
+                    x = a.group_total(d, per_unit)
                     family.append((d, share_difference(x, f.n, total - x, org.n - f.n)))
                 found.shares_versus_rest[f"{sid}.{outcome}"] = _holm_verdicts(family, ALPHA)
-        for item_id, (now, want, figs) in self.pairs.items():
+        for item_id, (want, figs) in self.pairs.items():
             for key, f in figs.items():
                 if ok(f):
                     found.desired.setdefault(key, {})[item_id] = _interval_verdict(
-                        paired_difference(now[f.members], want[f.members]))
+                        paired_difference(a.score.of(item_id, f.members), want[f.members]))
         self.found = found
 
     def finish(self, a: Analysis, result: AnalysisResult) -> None:

@@ -17,6 +17,7 @@ result model that the report, the results workbook and `survey status` render.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -33,43 +34,60 @@ from survey.scan import Scan
 from survey.store import Store
 
 
-def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False) -> AnalysisResult:
+def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False,
+                 bootstrap: bool = True) -> AnalysisResult:
+    started = time.perf_counter()
     responses, wide = load_frame(scan)
     with Store(scan.store_path) as store:
         if replace_earlier:
             store.forget_last_edition()
         earlier = store.earlier_sets() if protection else {}
         n_unverified = store.unverified_count()
-    result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier)
+    loaded = time.perf_counter()
+    result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier, bootstrap=bootstrap)
     result.n_unverified = n_unverified
+    result.timings = {"load": loaded - started, **result.timings}
     return result
 
 
 def publish(result: AnalysisResult, output: str) -> None:
     """Record, before an output is written, the response ids behind every figure it may show:
-    later editions are checked against them (`disclosure.decide`)."""
+    later editions are checked against them (`disclosure.decide`). One figure's ids at a time
+    (a generator), a group's ids once."""
     if not result.protection or result.register is None or result.decision is None or result.ids is None:
         return
-    figures: dict[str, list[tuple[frozenset[int], frozenset[int]]]] = {}
+    ids = result.ids
+    if len(ids) > 1 and not (np.diff(ids) > 0).all():
+        raise ValueError("response ids must be ascending in the analysed frame")  # load_frame's order
     groups = result.register.groups
-    for f in result.register.figures:
-        if f.kind == "composite" or f.members is None or not result.decision.ok(f):
-            continue
-        figures.setdefault(f.variable, []).append((frozenset(result.ids[f.members].tolist()),
-                                                   frozenset(result.ids[groups[f.group].members].tolist())))
+    group_ids: dict[str, np.ndarray] = {}
+
+    def figures():
+        for f in result.register.figures:
+            if f.kind == "composite" or f.members is None or not result.decision.ok(f):
+                continue
+            if f.group not in group_ids:
+                group_ids[f.group] = ids[groups[f.group].members]
+            yield f.variable, ids[f.members], group_ids[f.group]  # positions ascending: ids sorted
+
     with Store(result.scan.store_path) as store:
-        store.record_edition(figures, output)
+        store.record_edition(figures(), output)
 
 
 def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
-                  protection: bool = True, earlier: dict[str, list[tuple[frozenset[int], frozenset[int]]]] | None = None) -> AnalysisResult:
+                  protection: bool = True, earlier: Mapping[str, list[disclosure.Published]] | None = None,
+                  bootstrap: bool = True) -> AnalysisResult:
     """The analysis of one response frame (`load_frame`'s output).
+
+    `bootstrap=False` leaves out every bootstrap resampling (omega's and the drivers'
+    intervals are then absent; every other figure is the same): for the scale benchmark, whose
+    target excludes bootstrap sampling (issue 10, point 5). No command offers it.
 
     `protection=False` turns disclosure control off (no hidden groups, no suppression, the old
     naive bases: desired table on those who answered both, person-weighted scores, breakdown
     scores per band). It exists only so the tests can show that `survey audit` finds those
     leaks; no command offers it."""
-    result = Analysis(scan, responses, wide, protection, earlier or {}).run()
+    result = Analysis(scan, responses, wide, protection, earlier or {}, bootstrap).run()
     result.ids = responses.index.to_numpy(dtype=np.int64)
     return result
 
@@ -136,8 +154,9 @@ SUBJECTS: list[type[Subject]] = []
 
 class Analysis:
     def __init__(self, scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, protection: bool,
-                 earlier: dict[str, list[tuple[frozenset[int], frozenset[int]]]]):
+                 earlier: Mapping[str, list[disclosure.Published]], bootstrap: bool = True):
         self.scan, self.q, self.k, self.protection = scan, scan.questionnaire, scan.anonymity_threshold, protection
+        self.bootstrap = bootstrap  # False: no resampling (subjects then give no bootstrap intervals)
         self.earlier = earlier
         self.responses = responses
         self.scorer = Scorer(self.q, wide)
@@ -222,6 +241,24 @@ class Analysis:
         self.register = Register(groups)
         self.employee_groups = [g for g in groups if g != MANAGERS]
 
+    def in_group(self, key: str, rows: np.ndarray, row_units: np.ndarray | None = None) -> np.ndarray:
+        """Per position in `rows`: is that person a member of group `key`? From the people's
+        units (an integer comparison), not a set operation on member lists. `row_units`:
+        `unit_code[rows]`, when the caller asks for several groups."""
+        units = self._group_units[key]
+        codes = self.unit_code[rows] if row_units is None else row_units
+        if len(units) == 1:
+            return codes == units[0]
+        return np.isin(codes, units)
+
+    def unit_totals(self, rows: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """Per unit (position in `unit_names`): how many of `rows` have `where` true."""
+        return np.bincount(self.unit_code[rows[where]], minlength=len(self.unit_names))
+
+    def group_total(self, key: str, per_unit: np.ndarray) -> int:
+        """The sum of `per_unit` (from `unit_totals`) over the units of group `key`."""
+        return int(per_unit[self._group_units[key]].sum())
+
     # -- registering candidate figures
     def _unit_counts(self, rows: np.ndarray) -> dict[str, int]:
         counted = np.bincount(self.unit_code[rows], minlength=len(self.unit_names))
@@ -251,7 +288,15 @@ class Analysis:
                 figures[key] = self.register.add(variable, key, kind, rows, counts, outputs)
         return figures
 
+    def _timed(self, step: str, started: float) -> float:
+        """Add the time since `started` to `step`; returns now."""
+        now = time.perf_counter()
+        self.timings[step] = self.timings.get(step, 0.0) + now - started
+        return now
+
     def run(self) -> AnalysisResult:
+        self.timings: dict[str, float] = {}
+        clock = time.perf_counter()
         self._groups()
         q, sc, reg = self.q, self.scorer, self.register
         numeric = [i for i in q.items if isinstance(i, (m.StatementItem, m.ScoreItem))]
@@ -333,13 +378,17 @@ class Analysis:
             reg.add("responses", h.name, "count", n=h.n, outputs=("status",))
         breakdown_figs = self._breakdown_figures(person_derived)
         self.numeric, self.raw, self.score, self.item_figs = numeric, raw, score, item_figs
+        self.desired, self.pace_codes = desired, pace_codes
         self.dim_figs, self.derived_figs, self.pace_figs, self.choice_figs = dim_figs, derived_figs, pace_figs, choice_figs
         for subject in self.subjects:
+            clock = self._timed("core", clock)
             subject.register(self)
-
+            clock = self._timed(type(subject).__name__, clock)
+        clock = self._timed("core", clock)
         self.decision = decision = disclosure.decide(reg, self.k, self.protection, self.earlier,
                                                      self.responses.index.to_numpy(dtype=np.int64))
         self.log += decision.log
+        clock = self._timed("decision", clock)
         ok = decision.ok
 
         results = {key: GroupResult(key, len(g.members), self._expected(key, g)) for key, g in self.groups.items()}
@@ -402,7 +451,9 @@ class Analysis:
                         item_id, f.n, {c: float(chosen[:, j].mean()) for j, c in enumerate(codes)})
         self._open_answers(results)
         for subject in self.subjects:
+            clock = self._timed("core", clock)
             subject.resolve(self, results)
+            clock = self._timed(type(subject).__name__, clock)
 
         breakdowns = [BreakdownRow(question, option, f.n,
                                    estimate(pd.Series(index_values[index.members])) if index is not None
@@ -418,7 +469,11 @@ class Analysis:
             breakdowns=breakdowns, suppressed=self.log, headline=q_headline, register=reg, decision=decision,
             protection=self.protection)
         for subject in self.subjects:
+            clock = self._timed("core", clock)
             subject.finish(self, result)
+            clock = self._timed(type(subject).__name__, clock)
+        self._timed("core", clock)
+        result.timings = dict(self.timings)
         return result
 
     def _expected(self, key: str, g: disclosure.Group) -> int | None:

@@ -83,7 +83,9 @@ def seed_for(outcome: str, group: str) -> int:
 
 class Drivers(Subject):
     def __init__(self) -> None:
-        self.frames: dict[str, pd.DataFrame] = {}  # outcome -> person-level outcome + predictors
+        # outcome -> person-level columns (outcome, then predictors): shared arrays, a frame
+        # is made of a figure's members only
+        self.frames: dict[str, dict[str, np.ndarray]] = {}
         self.figures: dict[tuple[str, str], Figure] = {}  # (outcome, group) -> drivers:<outcome> figure
         self.setup: DriverSetup | None = None
         self.refused: dict[str, str] = {}
@@ -96,16 +98,19 @@ class Drivers(Subject):
         columns: dict[tuple[str, str], np.ndarray] = {}
         for name in a.q.dimensions:
             columns[("dimension", name)] = a.scorer.dimension(name).to_numpy(dtype=float)
-        for sid, (_, _, effect, _) in a.pace_figs.items():
-            columns[("pace", sid)] = pace_coded(effect)
+        coding = np.array([PACE_CODING.get(c, np.nan) for c in m.PACE_EFFECT_CODES] + [np.nan])
+        for sid in a.pace_figs:
+            columns[("pace", sid)] = coding[a.pace_codes[sid][1]]  # = pace_coded(effect), on integer codes
         keys = [ORGANISATION] + [key for key, g in a.groups.items() if g.kind == "department"]
         chosen = {}
         for outcome in wanted:
             chosen[outcome.id] = tuple(predictors(a.q, outcome))
-            frame = pd.DataFrame({"outcome": derived[outcome.id],
-                                  **{f"{kind}:{pid}": columns[(kind, pid)] for kind, pid in chosen[outcome.id]}})
+            frame = {"outcome": derived[outcome.id],
+                     **{f"{kind}:{pid}": columns[(kind, pid)] for kind, pid in chosen[outcome.id]}}
             self.frames[outcome.id] = frame
-            complete = np.isfinite(frame.to_numpy()).all(axis=1)
+            complete = np.ones(len(a.responses), dtype=bool)
+            for values in frame.values():
+                complete &= np.isfinite(values)
             for key in keys:
                 g = a.groups[key]
                 rows = g.members[complete[g.members]]
@@ -115,7 +120,8 @@ class Drivers(Subject):
                         f"drivers:{outcome.id}", key, "mean", rows, a._unit_counts(rows), ("report", "workbook"))
                 elif key == ORGANISATION:
                     self.refused[outcome.id] = "too_few"
-        self.setup = DriverSetup(tuple(o.id for o in wanted), chosen, MIN_ORGANISATION, MIN_DEPARTMENT, N_BOOT)
+        self.setup = DriverSetup(tuple(o.id for o in wanted), chosen, MIN_ORGANISATION, MIN_DEPARTMENT,
+                                 N_BOOT if a.bootstrap else 0)
 
     def resolve(self, a: Analysis, results: dict[str, GroupResult]) -> None:
         for (outcome, key), figure in self.figures.items():
@@ -123,9 +129,9 @@ class Drivers(Subject):
                 if key == ORGANISATION:
                     self.refused[outcome] = "withheld"
                 continue
-            frame = self.frames[outcome].iloc[figure.members]
+            frame = pd.DataFrame({name: values[figure.members] for name, values in self.frames[outcome].items()})
             names = [c for c in frame.columns if c != "outcome"]
-            got = relative_weights(frame, "outcome", names, min_n=1, n_boot=resamples(len(frame)),
+            got = relative_weights(frame, "outcome", names, min_n=1, n_boot=resamples(len(frame)) if a.bootstrap else 0,
                                    seed=seed_for(outcome, key))
             if not isinstance(got, RelativeWeights):
                 if key == ORGANISATION:

@@ -262,6 +262,8 @@ class AnalysisResult:
     item_quality: dict[str, list[ItemQuality]] = field(default_factory=dict)  # group key -> items
     claims: Claims | None = None  # which differences the data support (survey/analysis/claims.py)
     drivers: DriverSetup | None = None  # None: the questionnaire declares no outcome
+    # seconds per step of the analysis (load, core, decision, each subject): for the benchmark
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def questionnaire(self) -> m.Questionnaire:

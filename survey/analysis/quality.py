@@ -131,7 +131,7 @@ def item_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, values: np.
     favourable = insufficient = good = None
     top = favourable_values(item, scale)
     if top is not None:
-        favourable = share(int(np.isin(values, top).sum()), n)
+        favourable = share(sum(int((values == v).sum()) for v in top), n)  # distinct values: a count each
     if is_mark(scale):
         insufficient = share(int((values < MARK_INSUFFICIENT_BELOW).sum()), n)
         good = share(int((values >= MARK_GOOD_FROM).sum()), n)
@@ -150,16 +150,20 @@ def composite_interval(columns: list[np.ndarray], low: float = 0.0, high: float 
         return None
     j_count = data.shape[1]
     means = np.nanmean(data, axis=0)
-    variance = 0.0
-    for j in range(j_count):
-        for k in range(j, j_count):
-            both = present[:, j] & present[:, k]
-            n_jk = int(both.sum())
-            if n_jk < 2:
-                continue
-            x, y = data[both, j], data[both, k]
-            cov = float(((x - x.mean()) * (y - y.mean())).sum()) / (n_jk - 1)
-            variance += (1 if j == k else 2) * cov * n_jk / (n_j[j] * n_j[k])
+    # every pair at once (a loop over pairs would pass over all people J^2 / 2 times): with
+    # x the answers shifted by their column mean (a covariance does not change with a shift;
+    # the shift keeps the sums small) and 0 where missing, p the answered indicators, the
+    # pair's n, its sums over those who answered both, and its cross products are matrix
+    # products; cov_jk = (sum xy - sum x * sum y / n_jk) / (n_jk - 1)
+    weight = present.astype(float)
+    x = np.where(present, data - means, 0.0)
+    n_jk = weight.T @ weight
+    sums = x.T @ weight  # [j, k]: sum of x_j over the people who answered j and k
+    cross = x.T @ x
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = (cross - sums * sums.T / n_jk) / (n_jk - 1)
+    terms = np.where(n_jk >= 2, cov * n_jk / np.outer(n_j, n_j), 0.0)
+    variance = float(terms.sum())
     variance /= j_count**2
     mean = float(means.mean())
     half = float(stats.t.ppf(0.5 + level / 2, int(n_j.min()) - 1)) * math.sqrt(max(variance, 0.0))
@@ -224,9 +228,9 @@ class Quality(Subject):
         self.dont_know: dict[str, np.ndarray] = {}
         self.declined: dict[str, np.ndarray] = {}
         for item in self.numeric:
-            text = a.scorer.column(item.id, "text").to_numpy(dtype=object)
-            self.dont_know[item.id] = np.isin(text, DONT_KNOW_CODES)
-            self.declined[item.id] = np.isin(text, DECLINE_CODES) if DECLINE_CODES else np.zeros(len(text), bool)
+            self.dont_know[item.id] = a.scorer.text_in(item.id, DONT_KNOW_CODES)
+            self.declined[item.id] = (a.scorer.text_in(item.id, DECLINE_CODES) if DECLINE_CODES
+                                      else np.zeros(len(a.responses), bool))
         self.groups = [key for key in RELIABILITY_GROUPS if key in a.groups]
         outputs = ("report", "workbook")
         # counts of "don't know" (and declines) per item: indicators over the group (counts)
@@ -249,7 +253,7 @@ class Quality(Subject):
                     continue
                 complete = np.ones(len(members), dtype=bool)
                 for item in items:
-                    complete &= ~np.isnan(a.score[item.id][members])
+                    complete &= ~np.isnan(a.raw[item.id][members])  # a score where an answer
                 rows = members[complete]
                 if len(rows):  # the complete cases: a new set of people, its own figure
                     self.reliability_figs[(name, key)] = reg.add(f"reliability:{name}", key, "mean", rows,
@@ -259,7 +263,7 @@ class Quality(Subject):
         for name in q.dimensions:
             answered = np.zeros(len(a.responses), dtype=bool)
             for item in q.dimension_items(name):
-                answered |= ~np.isnan(a.score[item.id])
+                answered |= ~np.isnan(a.raw[item.id])
             for key, fig in a._add(f"dimension_n:{name}", answered, "mean").items():
                 self.base_figs[(name, key)] = fig
 
@@ -287,8 +291,10 @@ class Quality(Subject):
                     n = base.n
                     figs = [a.item_figs[i.id][key] for i in items]
                     if min(f.n for f in figs) >= 2 * a.k:  # the 2k rule, for every statement
-                        columns = [np.where(np.isin(base.members, f.members), a.score[i.id][base.members], np.nan)
-                                   for i, f in zip(items, figs)]
+                        # each statement's figure rests on the group's members who answered it
+                        # (one base per variable): within the dimension's base, exactly those
+                        # with a score for it, so its column is their scores (NaN elsewhere)
+                        columns = [a.score.of(i.id, base.members) for i in items]
                         found = composite_interval(columns)
                         if found is not None:
                             _, low, high = found
@@ -331,8 +337,8 @@ class Quality(Subject):
             return DimensionQuality(name, key, len(dim_items), None, None, None, None, None, None, ("withheld",),
                                     f"fewer than {a.k} people answered all statements" if n < a.k else
                                     "withheld by the anonymity rules")
-        scores = pd.DataFrame({i.id: a.score[i.id][members] for i in dim_items})
-        found = rel.dimension_reliability(scores, dimension=name, n_boot=N_BOOT, seed=SEED)
+        scores = pd.DataFrame({i.id: a.score.of(i.id, members) for i in dim_items})
+        found = rel.dimension_reliability(scores, dimension=name, n_boot=N_BOOT if a.bootstrap else 0, seed=SEED)
         assert found.n_complete == fig.n  # the registered set is the set used
         with_ci = found.n_complete >= 2 * a.k
 

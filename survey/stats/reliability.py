@@ -149,10 +149,15 @@ def cronbach_alpha(complete: np.ndarray, level: float = LEVEL) -> Coefficient | 
     n, k = data.shape
     if n < 3 or np.isnan(data).any():
         return CannotCompute("alpha needs at least three respondents who answered every statement", n)
-    total_var = float(np.var(data.sum(axis=1), ddof=1))
+    return _alpha(n, k, float(np.var(data, axis=0, ddof=1).sum()), float(np.var(data.sum(axis=1), ddof=1)), level)
+
+
+def _alpha(n: int, k: int, item_var_sum: float, total_var: float, level: float) -> Coefficient | CannotCompute:
+    """Alpha and Feldt's interval from the sum of the item variances and the variance of the sum
+    score (see `cronbach_alpha`)."""
     if not total_var > 1e-12:
         return CannotCompute("everyone gave the same total score, so consistency cannot be measured", n)
-    alpha = k / (k - 1) * (1 - float(np.var(data, axis=0, ddof=1).sum()) / total_var)
+    alpha = k / (k - 1) * (1 - item_var_sum / total_var)
     df1, df2 = n - 1, (n - 1) * (k - 1)
     tail = (1 - level) / 2
     low = 1 - (1 - alpha) * float(stats.f.isf(tail, df1, df2))
@@ -408,6 +413,11 @@ def dimension_reliability(
                           "about 1); omega may be overstated"))
 
     item_results = []
+    if k >= 2 and n_complete >= 3:
+        # per statement "the others": their sum score is the total minus the statement, so no
+        # copy of the data without it (a pass over the cases instead of k - 1 per statement)
+        total = complete.sum(axis=1)
+        item_vars = np.var(complete, axis=0, ddof=1)
     for j, item in enumerate(items):
         answered = int(data[item].notna().sum())
         n_dk = int(dk[item].sum())
@@ -417,12 +427,13 @@ def dimension_reliability(
         if k < 2 or n_complete < 3:
             rest = deleted = CannotCompute("too few respondents answered all statements", n_complete)
         else:
-            others = np.delete(complete, j, axis=1)
-            r = _pearson(complete[:, j], others.mean(axis=1))
+            others_sum = total - complete[:, j]
+            r = _pearson(complete[:, j], others_sum / (k - 1))
             rest = (Coefficient(r, n_complete, "item-rest correlation (Pearson)") if r is not None else
                     CannotCompute("no spread in this statement or in the others", n_complete))
-            if others.shape[1] >= 2:
-                a = cronbach_alpha(others, level)
+            if k - 1 >= 2:
+                a = _alpha(n_complete, k - 1, float(np.delete(item_vars, j).sum()),
+                           float(np.var(others_sum, ddof=1)), level)
                 deleted = a if isinstance(a, CannotCompute) else Coefficient(
                     a.value, a.n, "Cronbach's alpha without this statement")
             else:
