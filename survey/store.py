@@ -412,7 +412,7 @@ class AnswerColumns:
 
     ids: np.ndarray  # response ids, ascending
     number_fields: list[str]
-    numbers: np.ndarray  # (responses, number_fields) float64, NaN = no number
+    numbers: np.ndarray  # (responses, number_fields) float32 as stored (exact: whole numbers), NaN = no number
     text_fields: list[str]
     codes: np.ndarray  # (responses, text_fields) int32: position in texts[j], -1 = no text
     texts: list[list[str]]  # per text field its distinct texts
@@ -718,7 +718,7 @@ class Store:
         n = len(ids)
         number_at = [p for p, _, coded in layout if not coded]
         text_at = [p for p, _, coded in layout if coded]
-        numbers = np.full((n, len(number_at)), np.nan, order="F")
+        numbers = np.full((n, len(number_at)), np.nan, dtype=VALUE_TYPE, order="F")  # half of float64
         codes = np.full((n, len(text_at)), -1, dtype=np.int32, order="F")
         last = self.db.execute("SELECT max(response_id) FROM answer_rows").fetchone()[0] or 0
         # both concatenations are fed row by row by the same scan: they are in the same order

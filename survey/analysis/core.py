@@ -116,7 +116,7 @@ class _Scores(Mapping):
         """The scores of `rows` only: the same numbers, computed for those people alone."""
         item = self.items[item_id]
         low, high = self.scorer.q.scales[item.scale].numeric_range
-        values = (self.raw[item_id][rows] - low) / (high - low) * 100
+        values = (self.raw[item_id][rows].astype(float) - low) / (high - low) * 100
         return 100 - values if getattr(item, "pole", None) == m.Pole.traditional else values
 
 
@@ -300,7 +300,9 @@ class Analysis:
         self._groups()
         q, sc, reg = self.q, self.scorer, self.register
         numeric = [i for i in q.items if isinstance(i, (m.StatementItem, m.ScoreItem))]
-        raw = {i.id: sc.column(i.id).to_numpy(dtype=float) for i in numeric}
+        # the answers as loaded (float32 from the store: half the memory, exact); every
+        # computation takes its members' values as float64 (`estimate`, `_Scores.of`)
+        raw = {i.id: sc.column(i.id).to_numpy() for i in numeric}
         score = _Scores(sc, numeric, raw)
         item_figs = {i.id: self._add(f"item:{i.id}", ~np.isnan(raw[i.id]), "mean") for i in numeric}
         desired: dict[str, tuple[dict[str, Figure], dict[str, Figure], np.ndarray, np.ndarray]] = {}
@@ -350,8 +352,6 @@ class Analysis:
             for s in grid.situations:
                 ini_key, eff_key = f"{grid.id}.{s.id}.initiative", f"{grid.id}.{s.id}.effect"
                 ini_coded, eff_coded = sc._coded(ini_key), sc._coded(eff_key)
-                ini = sc.codes(ini_key, ini_coded).to_numpy(dtype=object)
-                eff = sc.codes(eff_key, eff_coded).to_numpy(dtype=object)
                 ini_at = sc.code_index(ini_key, list(m.INITIATIVE_CODES), ini_coded)
                 eff_at = sc.code_index(eff_key, list(m.PACE_EFFECT_CODES), eff_coded)
                 pace_codes[s.id] = (ini_at, eff_at)
@@ -359,8 +359,10 @@ class Analysis:
                 eff_ok = eff_at >= 0
                 if not self.protection:
                     ini_ok = eff_ok = ini_ok & eff_ok
-                pace_figs[s.id] = (ini, self._add(f"pace:{s.id}.initiative", ini_ok, "shares", self.employee_groups),
-                                   eff, self._add(f"pace:{s.id}.effect", eff_ok, "shares", self.employee_groups))
+                # (initiative codes, figures, effect codes, figures): the codes as positions in
+                # INITIATIVE_CODES / PACE_EFFECT_CODES (-1 none), not a string per person
+                pace_figs[s.id] = (ini_at, self._add(f"pace:{s.id}.initiative", ini_ok, "shares", self.employee_groups),
+                                   eff_at, self._add(f"pace:{s.id}.effect", eff_ok, "shares", self.employee_groups))
         choice_figs = {}
         for item in (i for i in q.items if isinstance(i, m.ChoiceItem)):
             codes = [str(o.code) for o in q.scales[item.scale].options]
@@ -434,7 +436,7 @@ class Analysis:
                 value = disclosure.mean_of(values, f.min_parts)
                 if value is not None:
                     results[key].derived[d.id] = Estimate(value, math.nan, math.nan, None)
-        for sid, (ini, ini_figs, eff, eff_figs) in pace_figs.items():
+        for sid, (_, ini_figs, _, eff_figs) in pace_figs.items():
             ini_at, eff_at = pace_codes[sid]
             for key in set(ini_figs) | set(eff_figs):
                 fi, fe = ini_figs.get(key), eff_figs.get(key)

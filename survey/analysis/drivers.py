@@ -10,7 +10,8 @@ cases are the people with a value for the outcome and every predictor (a score c
 least half of its parts were answered, as everywhere). From `MIN_ORGANISATION` complete cases
 for the organisation and `MIN_DEPARTMENT` for a department, Johnson's relative weights split the
 explained variance over the predictors, with seeded bootstrap intervals
-(`survey.stats.relative_weights`). Relative importance is association, not cause.
+(`survey.stats.relative_weights`; above 2,000 complete cases a bootstrap of blocks of cases,
+as for omega). Relative importance is association, not cause.
 
 Disclosure: the complete cases of a group are a new set of people, so each gets its own figure
 `drivers:<outcome>` in the register; the weights are computed only when the one decision
@@ -33,19 +34,16 @@ from survey.stats import MIN_N_DEPARTMENT, MIN_N_ORGANISATION, RelativeWeights, 
 
 MIN_ORGANISATION = MIN_N_ORGANISATION  # complete cases needed for the organisation's drivers
 MIN_DEPARTMENT = MIN_N_DEPARTMENT  # ... and for a department's
-N_BOOT = 1000  # bootstrap resamples (0: no intervals, e.g. for a benchmark that leaves the bootstrap out)
-# Resampled people per group at most: fewer resamples for huge groups, never fewer than MIN_BOOT.
-# Time grows with resamples x people: about 0.05 s per group for 250 people and 1000 resamples;
-# at hundreds of thousands of people a group's intervals take tens of seconds.
-BOOT_BUDGET = 20_000_000
-MIN_BOOT = 200
+N_BOOT = 1000  # bootstrap resamples (the analysis' bootstrap=False: none, and no intervals)
 PACE_CODING = {"speeds_up": 1.0, "no_effect": 0.0, "brakes": -1.0}
 
 
 def resamples(n: int) -> int:
-    """Bootstrap resamples for `n` complete cases: N_BOOT, fewer (not below MIN_BOOT) when a
-    group is so large that the intervals are narrow anyway and time would grow with n."""
-    return int(min(N_BOOT, max(MIN_BOOT, BOOT_BUDGET // max(n, 1))))
+    """Bootstrap resamples for `n` complete cases: N_BOOT at every n. Above
+    `reliability.BOOT_CASES` cases the bootstrap resamples blocks of cases (see
+    `survey.stats.drivers._bootstrap`), so its time does not grow with resamples x people
+    and a million respondents get all N_BOOT resamples too."""
+    return N_BOOT
 
 
 def outcomes(q: m.Questionnaire) -> list[m.DerivedScore]:

@@ -202,7 +202,7 @@ class DriverSetup:
     predictors: dict[str, tuple[tuple[str, str], ...]]  # outcome -> ((kind, id), ...)
     min_organisation: int
     min_department: int
-    n_boot: int  # resamples asked for (fewer for very large groups, see drivers.resamples)
+    n_boot: int  # resamples asked for (0: the analysis ran without bootstrap)
     refused: dict[str, str] = field(default_factory=dict)  # outcome -> why the organisation has no result
 
 

@@ -138,28 +138,33 @@ def item_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, values: np.
     return ItemShares(item.id, n, counts, on_0_100(figure, item, scale), favourable, insufficient, good)
 
 
+_ROWS = 1 << 17  # rows per block in composite_interval
+
+
 def composite_interval(columns: list[np.ndarray], low: float = 0.0, high: float = 100.0,
                        level: float = 0.95) -> tuple[float, float, float] | None:
     """(mean, low, high) of the mean of statement means, each over the people who answered it
     (NaN = not answered); see the module docstring. None when a statement has fewer than two
     answers."""
-    data = np.column_stack(columns).astype(float)
-    present = ~np.isnan(data)
-    n_j = present.sum(axis=0)
+    columns = [np.asarray(c, dtype=float) for c in columns]
+    j_count = len(columns)
+    n_j = np.array([int((~np.isnan(c)).sum()) for c in columns])
     if (n_j < 2).any():
         return None
-    j_count = data.shape[1]
-    means = np.nanmean(data, axis=0)
+    means = np.array([np.nanmean(c) for c in columns])
     # every pair at once (a loop over pairs would pass over all people J^2 / 2 times): with
     # x the answers shifted by their column mean (a covariance does not change with a shift;
     # the shift keeps the sums small) and 0 where missing, p the answered indicators, the
-    # pair's n, its sums over those who answered both, and its cross products are matrix
-    # products; cov_jk = (sum xy - sum x * sum y / n_jk) / (n_jk - 1)
-    weight = present.astype(float)
-    x = np.where(present, data - means, 0.0)
-    n_jk = weight.T @ weight
-    sums = x.T @ weight  # [j, k]: sum of x_j over the people who answered j and k
-    cross = x.T @ x
+    # pair's n, its sums over those who answered both, and its cross products are one matrix
+    # product of [x, p] with itself; cov_jk = (sum xy - sum x * sum y / n_jk) / (n_jk - 1).
+    # In blocks of rows: a million people need no copy of all their answers at once.
+    gram = np.zeros((2 * j_count, 2 * j_count))
+    for start in range(0, len(columns[0]), _ROWS):
+        block = np.column_stack([c[start:start + _ROWS] for c in columns])
+        present = ~np.isnan(block)
+        both = np.concatenate([np.where(present, block - means, 0.0), present], axis=1)
+        gram += both.T @ both
+    cross, sums, n_jk = gram[:j_count, :j_count], gram[:j_count, j_count:], gram[j_count:, j_count:]
     with np.errstate(divide="ignore", invalid="ignore"):
         cov = (cross - sums * sums.T / n_jk) / (n_jk - 1)
     terms = np.where(n_jk >= 2, cov * n_jk / np.outer(n_j, n_j), 0.0)
@@ -225,11 +230,11 @@ class Quality(Subject):
     def register(self, a: Analysis) -> None:
         q, reg = a.q, a.register
         self.numeric = [i for i in a.numeric if isinstance(i, (m.StatementItem, m.ScoreItem))]
-        self.dont_know: dict[str, np.ndarray] = {}
-        self.declined: dict[str, np.ndarray] = {}
+        dont_know: dict[str, np.ndarray] = {}  # per person, only while registering (a million
+        declined: dict[str, np.ndarray] = {}  # bytes per statement each)
         for item in self.numeric:
-            self.dont_know[item.id] = a.scorer.text_in(item.id, DONT_KNOW_CODES)
-            self.declined[item.id] = (a.scorer.text_in(item.id, DECLINE_CODES) if DECLINE_CODES
+            dont_know[item.id] = a.scorer.text_in(item.id, DONT_KNOW_CODES)
+            declined[item.id] = (a.scorer.text_in(item.id, DECLINE_CODES) if DECLINE_CODES
                                       else np.zeros(len(a.responses), bool))
         self.groups = [key for key in RELIABILITY_GROUPS if key in a.groups]
         outputs = ("report", "workbook")
@@ -240,11 +245,11 @@ class Quality(Subject):
         for key in self.groups:
             members = a.groups[key].members
             for item in self.numeric:
-                rows = members[self.dont_know[item.id][members]]
+                rows = members[dont_know[item.id][members]]
                 self.dk_figs[(item.id, key)] = reg.add(f"dont_know:{item.id}", key, "count", rows, n=len(rows),
                                                        outputs=("workbook",))
                 if DECLINE_CODES:
-                    rows = members[self.declined[item.id][members]]
+                    rows = members[declined[item.id][members]]
                     self.declined_figs[(item.id, key)] = reg.add(f"declined:{item.id}", key, "count", rows,
                                                                  n=len(rows), outputs=("workbook",))
             for name in q.dimensions:
@@ -273,7 +278,7 @@ class Quality(Subject):
             scale = q.scales[item.scale]
             for key, f in a.item_figs[item.id].items():
                 if ok(f):
-                    results[key].item_shares[item.id] = item_shares(item, scale, a.raw[item.id][f.members],
+                    results[key].item_shares[item.id] = item_shares(item, scale, a.raw[item.id][f.members].astype(float),
                                                                     results[key].items.get(item.id))
         for name in q.dimensions:
             items = q.dimension_items(name)

@@ -362,14 +362,19 @@ def dimension_reliability(
     Alpha (Feldt interval) and omega total (bootstrap interval) use the complete cases; see
     the module docstring for the flag rules. The result states the n behind every figure."""
     items = [str(c) for c in scores.columns]
-    data = scores.astype(float).copy()
-    data.columns = items
+    # numpy, not frames: a million respondents' scores are copied as few times as possible
+    data = scores.to_numpy(dtype=float, copy=True)
     n_resp, k = data.shape
-    dk = (dont_know.reindex(index=scores.index, columns=scores.columns).fillna(False).astype(bool)
-          if dont_know is not None else pd.DataFrame(False, index=scores.index, columns=scores.columns))
-    dk.columns = items
-    data = data.mask(dk)
-    complete = data.dropna(axis=0, how="any").to_numpy(dtype=float)
+    if dont_know is not None:
+        dk = dont_know.reindex(index=scores.index, columns=scores.columns).fillna(False).to_numpy(dtype=bool)
+        data[dk] = np.nan
+        dk_counts = dk.sum(axis=0)
+    else:
+        dk_counts = np.zeros(k, dtype=int)
+    scored = ~np.isnan(data)
+    answered_counts = scored.sum(axis=0)
+    complete = data[scored.all(axis=1)]
+    del data, scored
     n_complete = complete.shape[0]
     needed = max(min_complete, MIN_COMPLETE_PER_ITEM * k)
     flags: list[Flag] = []
@@ -419,8 +424,8 @@ def dimension_reliability(
         total = complete.sum(axis=1)
         item_vars = np.var(complete, axis=0, ddof=1)
     for j, item in enumerate(items):
-        answered = int(data[item].notna().sum())
-        n_dk = int(dk[item].sum())
+        answered = int(answered_counts[j])
+        n_dk = int(dk_counts[j])
         n_missing = n_resp - answered - n_dk
         rest: Coefficient | CannotCompute
         deleted: Coefficient | CannotCompute
