@@ -167,7 +167,7 @@ def decide(register: Register, threshold: int, protection: bool = True,
     by_variable: dict[str, list[Figure]] = {}
     groups = register.groups
     counts: dict[str, list[Figure]] = {}
-    people = _People()  # shared by the variables: their sets are mostly the same groups
+    people = _People(ids) if ids is not None else None  # shared by the variables: mostly the same groups
     for f in figures:
         if f.kind == "count":
             counts.setdefault(f.variable, []).append(f)
@@ -216,38 +216,71 @@ def _sorted_ids(values) -> np.ndarray:
 
 
 class _People:
-    """Everyone in any set of one check, and where each set's people are among them: the
-    positions are found once per distinct array (a group's ids serve all its figures, and the
-    same arrays come back for every variable)."""
+    """Everyone in the sets of one check, and where each set's people are among them. Found
+    once per distinct array (a group's ids serve all its figures, and the same arrays come
+    back for every variable), by a dense table from id to position where ids are compact."""
 
-    def __init__(self) -> None:
-        self._union: dict[tuple[int, ...], tuple[np.ndarray, list[np.ndarray]]] = {}
-        self._at: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        self._groups: dict[str, np.ndarray] = {}
-
-    def group(self, key: str, groups: dict[str, Group], ids: np.ndarray) -> np.ndarray:
-        """A group's sorted response ids, once."""
-        if key not in self._groups:
-            self._groups[key] = _sorted_ids(ids[groups[key].members])
-        return self._groups[key]
+    def __init__(self, ids: np.ndarray) -> None:
+        self.ids = ids  # response id of every position in the analysed frame
+        self._people: tuple[tuple[int, ...], np.ndarray, list[np.ndarray]] | None = None
+        self._at: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._frame_at: np.ndarray | None = None
+        self._lookup: np.ndarray | None = None
+        self._groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def union(self, arrays: list[np.ndarray]) -> np.ndarray:
         distinct = list({id(a): a for a in arrays}.values())
         key = tuple(sorted(id(a) for a in distinct))
-        known = self._union.get(key)
-        if known is None:
+        if self._people is None or self._people[0] != key:  # the last union only: memory stays flat
             people = np.unique(np.concatenate(distinct)) if distinct else np.zeros(0, dtype=np.int64)
-            known = self._union[key] = (people, distinct)  # the arrays are kept: their ids stay theirs
-        return known[0]
+            self._people = (key, people, distinct)  # the arrays are kept: their ids stay theirs
+            self._at, self._frame_at = {}, None  # positions depend on the people; groups' ids do not
+            self._lookup = None
+            if len(people) and people[0] >= 0 and people[-1] < 4 * len(people) + 1_000_000:
+                self._lookup = np.full(int(people[-1]) + 1, -1, dtype=np.int64)
+                self._lookup[people] = np.arange(len(people))
+        return self._people[1]
 
-    def at(self, people: np.ndarray, ids: np.ndarray, cache: bool) -> np.ndarray:
-        if not cache:
-            return np.searchsorted(people, ids)
-        key = (id(people), id(ids))
-        known = self._at.get(key)
-        if known is None or known[1] is not ids:
-            known = self._at[key] = (np.searchsorted(people, ids), ids)
-        return known[0]
+    def at(self, ids: np.ndarray, cache: bool = False) -> np.ndarray | None:
+        """Positions of `ids` (sorted) among the people of the last union; None when one of
+        them is not there."""
+        if cache and id(ids) in self._at and self._at[id(ids)][1] is ids:
+            return self._at[id(ids)][0]
+        people = self._people[1]
+        if not len(ids):
+            found = np.zeros(0, dtype=np.int64)
+        elif self._lookup is not None:
+            if ids[0] < 0 or ids[-1] >= len(self._lookup):
+                return None
+            found = self._lookup[ids]
+            if (found < 0).any():
+                return None
+        else:
+            found = np.searchsorted(people, ids)
+            if found[-1] >= len(people) or not np.array_equal(people[found], ids):
+                return None
+        if cache:
+            self._at[id(ids)] = (found, ids)
+        return found
+
+    def frame_at(self) -> np.ndarray:
+        """Per position of the analysed frame its position among the people (-1: not there)."""
+        if self._frame_at is None:
+            people = self._people[1]
+            if self._lookup is not None:
+                inside = (self.ids >= 0) & (self.ids < len(self._lookup))
+                self._frame_at = np.where(inside, self._lookup[np.where(inside, self.ids, 0)], -1)
+            else:
+                at = np.searchsorted(people, self.ids).clip(max=max(len(people) - 1, 0))
+                self._frame_at = np.where(people[at] == self.ids, at, -1) if len(people) else \
+                    np.full(len(self.ids), -1)
+        return self._frame_at
+
+    def group(self, key: str, groups: dict[str, Group]) -> np.ndarray:
+        """A group's sorted response ids, once per check."""
+        if key not in self._groups:
+            self._groups[key] = (_sorted_ids(self.ids[groups[key].members]), groups[key].members)
+        return self._groups[key][0]
 
 
 def _across_editions(variable: str, live: list[Figure], earlier: list[Published], groups: dict[str, Group],
@@ -267,40 +300,57 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[Published]
     random-weighted sum (equal sums mean the same sets, with negligible chance of a collision)."""
     if not earlier:
         return live
-    cache = people_cache or _People()
-    current = {f.id: (_sorted_ids(ids[f.members]), cache.group(f.group, groups, ids)) for f in live}
+    cache = people_cache if people_cache is not None and people_cache.ids is ids else _People(ids)
+    bases = {f.id: cache.group(f.group, groups) for f in live}
     fixed = [(_sorted_ids(s), _sorted_ids(r)) for s, r in earlier]
     by_size: dict[tuple[int, int], list[Published]] = {}
     for s, r in fixed:
         by_size.setdefault((len(s), len(r)), []).append((s, r))
 
     def is_old(f: Figure) -> bool:
-        s, r = current[f.id]
-        return any(np.array_equal(s, s0) and np.array_equal(r, r0) for s0, r0 in by_size.get((len(s), len(r)), ()))
+        r = bases[f.id]
+        same_size = by_size.get((len(f.members), len(r)), ())
+        if not same_size:
+            return False
+        s = _sorted_ids(ids[f.members])
+        return any(np.array_equal(s, s0) and np.array_equal(r, r0) for s0, r0 in same_size)
 
     old = {f.id for f in live if is_old(f)}
-    # every member set lies in its base (a figure's people are members of its group): the
-    # union of the bases is everyone
-    people = cache.union([r for _, r in fixed] + [r for _, r in current.values()])
-    found = {}
-    for s, r in [*fixed, *current.values()]:
+    # a figure's people are members of its group: the union of the bases is everyone
+    cache.union([r for _, r in fixed] + list(bases.values()))
+    found: dict[int, np.ndarray] = {}
+    frame_at = cache.frame_at()
+    where: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    complete = True
+    for s, r in fixed:
         for members in (s, r):
-            found[id(members)] = at = cache.at(people, members, members is r)
-            if len(members) and (at[-1] >= len(people) or not np.array_equal(people[at], members)):
-                # a set outside the bases (not made by the analysis): everyone, the slow way
-                people = np.unique(np.concatenate([m for pair in [*fixed, *current.values()] for m in pair]))
-                found = {id(m): np.searchsorted(people, m) for pair in [*fixed, *current.values()] for m in pair}
+            at = cache.at(members, cache=members is r)
+            if at is None:
+                complete = False
                 break
-        else:
-            continue
-        break
+            found[id(members)] = at
+    for f in live if complete else ():
+        s_at = frame_at[f.members]
+        r_at = frame_at[groups[f.group].members]
+        if (len(s_at) and s_at.min() < 0) or (len(r_at) and r_at.min() < 0):
+            complete = False
+            break
+        where[f.id] = (s_at, r_at)
+    if not complete:  # a set outside the bases (not made by the analysis): everyone, the slow way
+        sets = [m for pair in fixed for m in pair] + [_sorted_ids(ids[f.members]) for f in live] + list(bases.values())
+        people = np.unique(np.concatenate(sets))
+        found = {id(m): np.searchsorted(people, m) for pair in fixed for m in pair}
+        where = {f.id: (np.searchsorted(people, _sorted_ids(ids[f.members])), np.searchsorted(people, bases[f.id]))
+                 for f in live}
+        size = len(people)
+    else:
+        size = len(cache.union([r for _, r in fixed] + list(bases.values())))
     rng = np.random.default_rng(0)
-    base = np.zeros(len(people), dtype=np.int64)  # the earlier sets' part of each person's signature
+    base = np.zeros(size, dtype=np.int64)  # the earlier sets' part of each person's signature
     for s, r in fixed:
         for members in (s, r):
             base[found[id(members)]] += int(rng.integers(1, 2**62))
     weights = {f.id: (int(rng.integers(1, 2**62)), int(rng.integers(1, 2**62))) for f in live}
-    where = {f.id: (found[id(current[f.id][0])], found[id(current[f.id][1])]) for f in live}
     labels, _ = pd.factorize(base)
     labels = labels.astype(np.int64)
     sizes = np.bincount(labels)
@@ -315,15 +365,20 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[Published]
         of the people in its group change (its members lie in its group)."""
         s_at, r_at = where[f.id]
         inside = np.searchsorted(r_at, s_at)
-        if len(s_at) and (inside[-1] >= len(r_at) or not np.array_equal(r_at[inside], s_at)):
-            return small_cells([f])  # members outside the group (not made by the analysis)
+        if len(s_at) and (inside.max() >= len(r_at) or not np.array_equal(r_at[inside], s_at)):
+            return small_cells([f])  # members outside the group, or unsorted (not made by the analysis)
         in_s = np.zeros(len(r_at), dtype=np.int64)
         in_s[inside] = 1
         touched = labels[r_at]
-        keys = touched * 2 + in_s
-        split = np.unique(keys, return_counts=True)[1]
-        cells, inside = np.unique(touched, return_counts=True)
-        rest = sizes[cells] - inside
+        if len(sizes) <= 4 * len(r_at) + 1024:  # few cells: count by label, no sorting
+            inside_counts = np.bincount(touched, minlength=len(sizes))
+            cells = np.flatnonzero(inside_counts)
+            split = np.bincount(touched * 2 + in_s, minlength=2 * len(sizes))
+            rest = sizes[cells] - inside_counts[cells]
+        else:
+            split = np.unique(touched * 2 + in_s, return_counts=True)[1]
+            cells, inside_counts = np.unique(touched, return_counts=True)
+            rest = sizes[cells] - inside_counts
         return base_small - small(sizes[cells]) + small(rest) + small(split)
 
     def small_cells(figures: list[Figure]) -> int:
@@ -349,12 +404,12 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[Published]
             kept.append(f)
     live = kept
     while True:
+        new = [f for f in live if f.id not in old]
+        if not new:
+            return live  # only what was published before: nothing new to check or withdraw
         bad = small_cells(live)
         if not bad:
             return live
-        new = [f for f in live if f.id not in old]
-        if not new:
-            return live  # only what was published before: nothing left to withdraw
         victim = min(new, key=lambda f: (small_cells([g for g in live if g is not f]), f.n, f.group))
         withdraw(victim)
         live = [f for f in live if f is not victim]

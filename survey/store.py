@@ -247,7 +247,7 @@ CREATE TABLE edition_figures_v7 (
 def _v7(db: sqlite3.Connection) -> None:
     """Edition figures with their id lists inline become references to distinct sets."""
     _script(db, _V7_TABLES)
-    writer = _SetWriter(db)
+    writer = _SetWriter(db, "edition_figures_v7")
     rows = db.execute("SELECT edition_id, variable, members, base FROM edition_figures ORDER BY rowid").fetchall()
     for edition, variable, members, base in rows:
         writer.figure(edition, variable, np.unique(np.frombuffer(members, dtype=np.int64)),
@@ -264,11 +264,14 @@ class _SetWriter:
     """Writes edition figures, each distinct set once (see version 7). Sets already stored are
     found by their digest; a base passed again as the same array object is hashed once."""
 
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
+    def __init__(self, db: sqlite3.Connection, table: str = "edition_figures"):
+        self.db, self.table = db, table  # the migration writes into the new table under its own name
         self._bases: dict[int, tuple[np.ndarray, int]] = {}  # id(array) -> (array, set id)
+        self._table = np.zeros(0, dtype=bool)  # scratch: id -> in the members (all False between uses)
 
-    def _set(self, ids: np.ndarray, within: tuple[np.ndarray, int] | None) -> int:
+    def _set(self, ids: np.ndarray, within: tuple[int, np.ndarray] | None) -> int:
+        """The set's number: found by digest, else stored (as ids, or as the bitmap `within`
+        gives: (the set it lies in, per member of that set whether it is in this one))."""
         digest = _digest(ids)
         found = self.db.execute("SELECT id FROM edition_sets WHERE digest = ?", (digest,)).fetchone()
         if found:
@@ -276,9 +279,7 @@ class _SetWriter:
         if within is None:
             data, parent = np.ascontiguousarray(ids, dtype="<i8").tobytes(), None
         else:
-            inside = np.zeros(len(within[0]), dtype=bool)
-            inside[np.searchsorted(within[0], ids)] = True
-            data, parent = np.packbits(inside).tobytes(), within[1]
+            data, parent = np.packbits(within[1]).tobytes(), within[0]
         return self.db.execute("INSERT INTO edition_sets (digest, within, data) VALUES (?, ?, ?)",
                                (digest, parent, data)).lastrowid
 
@@ -290,18 +291,39 @@ class _SetWriter:
         self._bases[id(ids)] = (ids, number)
         return number
 
+    def _inside(self, members: np.ndarray, base: np.ndarray) -> np.ndarray | None:
+        """Per member of `base` whether it is in `members`; None when a member is not in base.
+        A table over the ids where they are compact (no search per member)."""
+        if not len(members):
+            return np.zeros(len(base), dtype=bool)
+        if not len(base):
+            return None
+        if min(members[0], base[0]) >= 0 and max(members[-1], base[-1]) < 8 * len(base) + 1_000_000:
+            top = int(max(members[-1], base[-1])) + 1
+            if len(self._table) < top:
+                self._table = np.zeros(top, dtype=bool)
+            self._table[members] = True
+            inside = self._table[base]
+            self._table[members] = False
+            return inside if int(inside.sum()) == len(members) else None
+        at = np.searchsorted(base, members)
+        if at[-1] >= len(base) or not np.array_equal(base[at], members):
+            return None
+        inside = np.zeros(len(base), dtype=bool)
+        inside[at] = True
+        return inside
+
     def figure(self, edition: int, variable: str, members: np.ndarray, base: np.ndarray,
                known: set[tuple[str, int, int]] | None = None) -> None:
         """One figure (sorted unique int64 ids), unless `known` holds it already."""
         base_id = self.base(base)
-        at = np.searchsorted(base, members)
-        inside = len(members) == 0 or (at[-1] < len(base) and bool((base[at.clip(max=len(base) - 1)] == members).all()))
-        members_id = self._set(members, (base, base_id) if inside else None)
+        inside = self._inside(members, base)
+        members_id = self._set(members, (base_id, inside) if inside is not None else None)
         if known is not None:
             if (variable, members_id, base_id) in known:
                 return
             known.add((variable, members_id, base_id))
-        self.db.execute("INSERT INTO edition_figures (edition_id, variable, members, base) VALUES (?, ?, ?, ?)",
+        self.db.execute(f"INSERT INTO {self.table} (edition_id, variable, members, base) VALUES (?, ?, ?, ?)",
                         (edition, variable, members_id, base_id))
 
 

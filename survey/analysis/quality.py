@@ -59,6 +59,7 @@ from scipy import stats
 
 from survey import collect
 from survey.analysis.core import SUBJECTS, Analysis, Subject
+from survey.analysis.frame import _t975
 from survey.analysis.model import (AnalysisResult, DimensionQuality, DimensionScore, Estimate, GroupResult,
                                    ItemQuality, ItemShares, Share)
 from survey.disclosure import MANAGERS, ORGANISATION, Figure
@@ -171,7 +172,9 @@ def composite_interval(columns: list[np.ndarray], low: float = 0.0, high: float 
     variance = float(terms.sum())
     variance /= j_count**2
     mean = float(means.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, int(n_j.min()) - 1)) * math.sqrt(max(variance, 0.0))
+    df = int(n_j.min()) - 1
+    quantile = _t975(df) if level == 0.95 else float(stats.t.ppf(0.5 + level / 2, df))
+    half = quantile * math.sqrt(max(variance, 0.0))
     return mean, max(low, mean - half), min(high, mean + half)
 
 

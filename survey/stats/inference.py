@@ -17,6 +17,7 @@ Every function returns a typed result or a `CannotCompute` saying why; no NaN le
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -179,8 +180,14 @@ class ShareEstimate:
     interval: Interval
 
 
+@functools.lru_cache(maxsize=16)
+def _z(level: float) -> float:
+    """The normal quantile of a level, once (an analysis asks for thousands of shares)."""
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
 def _wilson(x: int, n: int, level: float) -> tuple[float, float]:
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = _z(level)
     p = x / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom

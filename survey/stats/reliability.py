@@ -327,7 +327,7 @@ def _bootstrap_covariances(data: np.ndarray, n_boot: int, rng: np.random.Generat
     weights = rng.multinomial(BOOT_BLOCKS, np.full(BOOT_BLOCKS, 1 / BOOT_BLOCKS), size=n_boot).astype(float)
     total = weights @ counts
     s1 = weights @ sums
-    s2 = np.einsum("bg,gij->bij", weights, cross)
+    s2 = (weights @ cross.reshape(BOOT_BLOCKS, k * k)).reshape(n_boot, k, k)  # one matrix product
     return s2 - s1[:, :, None] * s1[:, None, :] / total[:, None, None]
 
 
