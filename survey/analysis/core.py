@@ -114,9 +114,13 @@ class _Scores(Mapping):
 
     def of(self, item_id: str, rows: np.ndarray) -> np.ndarray:
         """The scores of `rows` only: the same numbers, computed for those people alone."""
+        return self.on_scale(item_id, self.raw[item_id][rows].astype(float))
+
+    def on_scale(self, item_id: str, answers: np.ndarray) -> np.ndarray:
+        """Answers (float64) of the item as scores (`Scorer.item_score`'s arithmetic)."""
         item = self.items[item_id]
         low, high = self.scorer.q.scales[item.scale].numeric_range
-        values = (self.raw[item_id][rows].astype(float) - low) / (high - low) * 100
+        values = (answers - low) / (high - low) * 100
         return 100 - values if getattr(item, "pole", None) == m.Pole.traditional else values
 
 
@@ -399,8 +403,9 @@ class Analysis:
         for i in numeric:
             for key, f in item_figs[i.id].items():
                 if ok(f):
-                    results[key].items[i.id] = estimate(raw[i.id][f.members], span[i.id])
-                    score_mean[(i.id, key)] = float(score.of(i.id, f.members).mean())
+                    values = raw[i.id][f.members].astype(float)  # gathered once for both
+                    results[key].items[i.id] = estimate(values, span[i.id])
+                    score_mean[(i.id, key)] = float(score.on_scale(i.id, values).mean())
         for item_id, (now_figs, want_figs, raw_d, score_d) in desired.items():
             for key, want in want_figs.items():
                 now = now_figs.get(key)

@@ -106,7 +106,11 @@ def welch_difference(first: Sequence[float] | np.ndarray, second: Sequence[float
     freedom by the Welch-Satterthwaite formula; two-sided p. Welch's test does not assume equal
     spreads in the two groups, which is the safe choice for, e.g., managers versus employees or
     a department versus the rest (Delacre, Lakens & Leys 2017). NaN answers are left out."""
-    a, b = _clean(first), _clean(second)
+    return _welch(_clean(first), _clean(second), level)
+
+
+def _welch(a: np.ndarray, b: np.ndarray, level: float) -> MeanDifference | CannotCompute:
+    """`welch_difference` of two arrays of finite values."""
     n1, n2 = len(a), len(b)
     if n1 < 2 or n2 < 2:
         return CannotCompute("each group needs at least two answers to compare", min(n1, n2))
@@ -136,6 +140,8 @@ def group_vs_rest(values: Sequence[float] | np.ndarray, in_group: Sequence[bool]
     mask = np.asarray(in_group, dtype=bool).ravel()
     if data.shape != mask.shape:
         raise ValueError("values and in_group must have the same length")
+    if np.isfinite(data).all():  # no copy to leave out missing values: there are none
+        return _welch(data[mask], data[~mask], level)
     return welch_difference(data[mask], data[~mask], level)
 
 
