@@ -38,10 +38,11 @@ from __future__ import annotations
 
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 ORGANISATION = "__organisation__"
 MANAGERS = "__managers__"
@@ -150,12 +151,13 @@ def hide_groups(counts: dict[str, int], threshold: int) -> dict[str, HiddenGroup
 
 
 def decide(register: Register, threshold: int, protection: bool = True,
-           earlier: dict[str, list[tuple[frozenset[int], frozenset[int]]]] | None = None,
+           earlier: Mapping[str, list[tuple[np.ndarray, np.ndarray]]] | None = None,
            ids: np.ndarray | None = None) -> Decision:
     """Rule over the whole register at once; returns the ids of the figures outputs may show.
 
     `earlier` holds, per variable, the (people behind the figure, people of its group) sets of
-    response ids it was published on in earlier editions (`ids` maps positions to response ids).
+    response ids it was published on in earlier editions, as sorted int64 arrays (any
+    collection of ids is taken too); `ids` maps positions to response ids.
     `protection=False` allows every registered figure: for tests of the audit only."""
     figures = register.figures
     if not protection:
@@ -165,6 +167,7 @@ def decide(register: Register, threshold: int, protection: bool = True,
     by_variable: dict[str, list[Figure]] = {}
     groups = register.groups
     counts: dict[str, list[Figure]] = {}
+    people = _People(ids) if ids is not None else None  # shared by the variables: mostly the same groups
     for f in figures:
         if f.kind == "count":
             counts.setdefault(f.variable, []).append(f)
@@ -175,7 +178,8 @@ def decide(register: Register, threshold: int, protection: bool = True,
         # against an earlier edition, would tell a new person's band: checked across editions
         live = family
         if earlier and ids is not None and all(f.members is not None for f in family):
-            live = _across_editions(variable, family, earlier.get(variable, []), groups, ids, threshold, log)
+            live = _across_editions(variable, family, earlier.get(variable, []), groups, ids, threshold, log,
+                                    people)
         allowed.update(f.id for f in live)
     for variable, family in by_variable.items():
         live = []
@@ -187,7 +191,7 @@ def decide(register: Register, threshold: int, protection: bool = True,
             live.append(f)
         live = _secondary(variable, live, groups, threshold, log)
         if earlier and ids is not None and all(f.members is not None for f in live):
-            live = _across_editions(variable, live, earlier.get(variable, []), groups, ids, threshold, log)
+            live = _across_editions(variable, live, earlier.get(variable, []), groups, ids, threshold, log, people)
         allowed.update(f.id for f in live)
     for f in figures:  # composites, in registration order (parts come first)
         if f.kind == "composite":
@@ -198,11 +202,90 @@ def decide(register: Register, threshold: int, protection: bool = True,
     return Decision(allowed, log)
 
 
-Published = tuple[frozenset[int], frozenset[int]]  # (the people behind a figure, its group's people)
+Published = tuple[np.ndarray, np.ndarray]  # (the people behind a figure, its group's people): sorted int64 ids
+
+
+def _sorted_ids(values) -> np.ndarray:
+    """Sorted unique int64 ids from an id array (as stored: sorted already) or any collection."""
+    if isinstance(values, np.ndarray):
+        found = values.astype(np.int64, copy=False)
+        if len(found) < 2 or bool((found[1:] > found[:-1]).all()):
+            return found
+        return np.unique(found)
+    return np.array(sorted(values), dtype=np.int64)
+
+
+class _People:
+    """Everyone in the sets of one check, and where each set's people are among them. Found
+    once per distinct array (a group's ids serve all its figures, and the same arrays come
+    back for every variable), by a dense table from id to position where ids are compact."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self.ids = ids  # response id of every position in the analysed frame
+        self._people: tuple[tuple[int, ...], np.ndarray, list[np.ndarray]] | None = None
+        self._at: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._frame_at: np.ndarray | None = None
+        self._lookup: np.ndarray | None = None
+        self._groups: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def union(self, arrays: list[np.ndarray]) -> np.ndarray:
+        distinct = list({id(a): a for a in arrays}.values())
+        key = tuple(sorted(id(a) for a in distinct))
+        if self._people is None or self._people[0] != key:  # the last union only: memory stays flat
+            people = np.unique(np.concatenate(distinct)) if distinct else np.zeros(0, dtype=np.int64)
+            self._people = (key, people, distinct)  # the arrays are kept: their ids stay theirs
+            self._at, self._frame_at = {}, None  # positions depend on the people; groups' ids do not
+            self._lookup = None
+            if len(people) and people[0] >= 0 and people[-1] < 4 * len(people) + 1_000_000:
+                self._lookup = np.full(int(people[-1]) + 1, -1, dtype=np.int64)
+                self._lookup[people] = np.arange(len(people))
+        return self._people[1]
+
+    def at(self, ids: np.ndarray, cache: bool = False) -> np.ndarray | None:
+        """Positions of `ids` (sorted) among the people of the last union; None when one of
+        them is not there."""
+        if cache and id(ids) in self._at and self._at[id(ids)][1] is ids:
+            return self._at[id(ids)][0]
+        people = self._people[1]
+        if not len(ids):
+            found = np.zeros(0, dtype=np.int64)
+        elif self._lookup is not None:
+            if ids[0] < 0 or ids[-1] >= len(self._lookup):
+                return None
+            found = self._lookup[ids]
+            if (found < 0).any():
+                return None
+        else:
+            found = np.searchsorted(people, ids)
+            if found[-1] >= len(people) or not np.array_equal(people[found], ids):
+                return None
+        if cache:
+            self._at[id(ids)] = (found, ids)
+        return found
+
+    def frame_at(self) -> np.ndarray:
+        """Per position of the analysed frame its position among the people (-1: not there)."""
+        if self._frame_at is None:
+            people = self._people[1]
+            if self._lookup is not None:
+                inside = (self.ids >= 0) & (self.ids < len(self._lookup))
+                self._frame_at = np.where(inside, self._lookup[np.where(inside, self.ids, 0)], -1)
+            else:
+                at = np.searchsorted(people, self.ids).clip(max=max(len(people) - 1, 0))
+                self._frame_at = np.where(people[at] == self.ids, at, -1) if len(people) else \
+                    np.full(len(self.ids), -1)
+        return self._frame_at
+
+    def group(self, key: str, groups: dict[str, Group]) -> np.ndarray:
+        """A group's sorted response ids, once per check."""
+        if key not in self._groups:
+            self._groups[key] = (_sorted_ids(self.ids[groups[key].members]), groups[key].members)
+        return self._groups[key][0]
 
 
 def _across_editions(variable: str, live: list[Figure], earlier: list[Published], groups: dict[str, Group],
-                     ids: np.ndarray, threshold: int, log: list[Suppression]) -> list[Figure]:
+                     ids: np.ndarray, threshold: int, log: list[Suppression],
+                     people_cache: _People | None = None) -> list[Figure]:
     """Published outputs stay in readers' hands, so a new figure is checked against everything
     this variable was published on before, in every earlier edition and under any group name.
     A figure tells a reader two sums: the variable over the people behind it, and how many of
@@ -211,38 +294,101 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[Published]
     holds 0 or at least k people. Then every sum a reader can derive, by any combination of
     figures, covers at least k people. New figures (a figure is new unless both its sets were
     published before) are withdrawn, the one whose withdrawal leaves the fewest people in small
-    cells first, then the smallest, until that holds; earlier figures cannot be withdrawn."""
+    cells first, then the smallest, until that holds; earlier figures cannot be withdrawn.
+
+    Sets are sorted id arrays; a person's cell is the set of sets they are in, written as a
+    random-weighted sum (equal sums mean the same sets, with negligible chance of a collision)."""
     if not earlier:
         return live
-    old = set(earlier)
-    current = {f.id: (frozenset(ids[f.members].tolist()), frozenset(ids[groups[f.group].members].tolist()))
-               for f in live}
-    fixed = [s for pair in earlier for s in pair]
-    people = np.unique(np.fromiter((p for s in fixed for p in s), dtype=np.int64)
-                       if fixed else np.zeros(0, dtype=np.int64))
-    people = np.union1d(people, np.fromiter((p for pair in current.values() for s in pair for p in s),
-                                            dtype=np.int64))
+    cache = people_cache if people_cache is not None and people_cache.ids is ids else _People(ids)
+    bases = {f.id: cache.group(f.group, groups) for f in live}
+    fixed = [(_sorted_ids(s), _sorted_ids(r)) for s, r in earlier]
+    by_size: dict[tuple[int, int], list[Published]] = {}
+    for s, r in fixed:
+        by_size.setdefault((len(s), len(r)), []).append((s, r))
+
+    def is_old(f: Figure) -> bool:
+        r = bases[f.id]
+        same_size = by_size.get((len(f.members), len(r)), ())
+        if not same_size:
+            return False
+        s = _sorted_ids(ids[f.members])
+        return any(np.array_equal(s, s0) and np.array_equal(r, r0) for s0, r0 in same_size)
+
+    old = {f.id for f in live if is_old(f)}
+    # a figure's people are members of its group: the union of the bases is everyone
+    cache.union([r for _, r in fixed] + list(bases.values()))
+    found: dict[int, np.ndarray] = {}
+    frame_at = cache.frame_at()
+    where: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    complete = True
+    for s, r in fixed:
+        for members in (s, r):
+            at = cache.at(members, cache=members is r)
+            if at is None:
+                complete = False
+                break
+            found[id(members)] = at
+    for f in live if complete else ():
+        s_at = frame_at[f.members]
+        r_at = frame_at[groups[f.group].members]
+        if (len(s_at) and s_at.min() < 0) or (len(r_at) and r_at.min() < 0):
+            complete = False
+            break
+        where[f.id] = (s_at, r_at)
+    if not complete:  # a set outside the bases (not made by the analysis): everyone, the slow way
+        sets = [m for pair in fixed for m in pair] + [_sorted_ids(ids[f.members]) for f in live] + list(bases.values())
+        people = np.unique(np.concatenate(sets))
+        found = {id(m): np.searchsorted(people, m) for pair in fixed for m in pair}
+        where = {f.id: (np.searchsorted(people, _sorted_ids(ids[f.members])), np.searchsorted(people, bases[f.id]))
+                 for f in live}
+        size = len(people)
+    else:
+        size = len(cache.union([r for _, r in fixed] + list(bases.values())))
     rng = np.random.default_rng(0)
+    base = np.zeros(size, dtype=np.int64)  # the earlier sets' part of each person's signature
+    for s, r in fixed:
+        for members in (s, r):
+            base[found[id(members)]] += int(rng.integers(1, 2**62))
+    weights = {f.id: (int(rng.integers(1, 2**62)), int(rng.integers(1, 2**62))) for f in live}
+    labels, _ = pd.factorize(base)
+    labels = labels.astype(np.int64)
+    sizes = np.bincount(labels)
 
-    def row(members: frozenset[int]) -> np.ndarray:
-        mask = np.zeros(len(people), dtype=np.int64)
-        mask[np.searchsorted(people, np.fromiter(members, dtype=np.int64, count=len(members)))] = 1
-        return mask
+    def small(counts: np.ndarray) -> int:
+        return int(counts[(counts > 0) & (counts < threshold)].sum())
 
-    base = np.zeros(len(people), dtype=np.int64)  # the earlier sets' part of each person's signature
-    for members in fixed:
-        base += row(members) * int(rng.integers(1, 2**62))
-    parts = {fid: row(s) * int(rng.integers(1, 2**62)) + row(r) * int(rng.integers(1, 2**62))
-             for fid, (s, r) in current.items()}
+    base_small = small(sizes)
+
+    def small_alone(f: Figure) -> int:
+        """People in small cells with the earlier sets and this figure's two: only the cells
+        of the people in its group change (its members lie in its group)."""
+        s_at, r_at = where[f.id]
+        inside = np.searchsorted(r_at, s_at)
+        if len(s_at) and (inside.max() >= len(r_at) or not np.array_equal(r_at[inside], s_at)):
+            return small_cells([f])  # members outside the group, or unsorted (not made by the analysis)
+        in_s = np.zeros(len(r_at), dtype=np.int64)
+        in_s[inside] = 1
+        touched = labels[r_at]
+        if len(sizes) <= 4 * len(r_at) + 1024:  # few cells: count by label, no sorting
+            inside_counts = np.bincount(touched, minlength=len(sizes))
+            cells = np.flatnonzero(inside_counts)
+            split = np.bincount(touched * 2 + in_s, minlength=2 * len(sizes))
+            rest = sizes[cells] - inside_counts[cells]
+        else:
+            split = np.unique(touched * 2 + in_s, return_counts=True)[1]
+            cells, inside_counts = np.unique(touched, return_counts=True)
+            rest = sizes[cells] - inside_counts
+        return base_small - small(sizes[cells]) + small(rest) + small(split)
 
     def small_cells(figures: list[Figure]) -> int:
-        """People in Venn cells of 1..k-1 (a signature is a random-weighted sum of the sets a
-        person is in: equal sums mean the same sets, with negligible chance of a collision)."""
+        """People in Venn cells of 1..k-1, with the earlier sets and these figures' sets."""
         signature = base.copy()
         for f in figures:
-            signature += parts[f.id]
-        _, counts = np.unique(signature, return_counts=True)
-        return int(counts[counts < threshold].sum())
+            (w_s, w_r), (s_at, r_at) = weights[f.id], where[f.id]
+            signature[s_at] += w_s
+            signature[r_at] += w_r
+        return small(np.bincount(pd.factorize(signature)[0]))
 
     def withdraw(victim: Figure) -> None:
         log.append(Suppression(variable, victim.group, "hidden too, so that it cannot be compared with results "
@@ -252,18 +398,18 @@ def _across_editions(variable: str, live: list[Figure], earlier: list[Published]
     # here, cheaply), then the greedy search over the rest together
     kept = []
     for f in live:
-        if current[f.id] not in old and small_cells([f]):
+        if f.id not in old and small_alone(f):
             withdraw(f)
         else:
             kept.append(f)
     live = kept
     while True:
+        new = [f for f in live if f.id not in old]
+        if not new:
+            return live  # only what was published before: nothing new to check or withdraw
         bad = small_cells(live)
         if not bad:
             return live
-        new = [f for f in live if current[f.id] not in old]
-        if not new:
-            return live  # only what was published before: nothing left to withdraw
         victim = min(new, key=lambda f: (small_cells([g for g in live if g is not f]), f.n, f.group))
         withdraw(victim)
         live = [f for f in live if f is not victim]

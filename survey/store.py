@@ -9,8 +9,9 @@ file is refused rather than written into.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from filelock import FileLock, Timeout
 from survey.errors import Location, ScanError
 
 APPLICATION_ID = 0x53525659  # 'SRVY'
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 OUTCOMES = ("accepted", "duplicate", "superseded", "rejected")
 
 # Version 1: the first store (no version number yet).
@@ -220,6 +221,146 @@ def _v6(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE answers")
 
 
+# Version 7: the register of editions as sets, each distinct set once. At a million respondents
+# an edition holds thousands of figures whose member lists would be gigabytes as id lists (and
+# many repeat: every figure of a group has the group's ids as its base). `edition_sets` holds
+# each distinct set once, found by the SHA-256 of its sorted int64 ids: a group's ids as they
+# are (`within` NULL: sorted int64), a figure's members as a bitmap over the set they lie in
+# (`within`: its group's set; np.packbits over that set's ids in order), an eighth of a byte
+# per group member. `edition_figures` refers to them. And a partial index that makes counting
+# the unverified responses (every analysis does) a look-up instead of a pass over all rows.
+_V7_TABLES = """
+CREATE TABLE edition_sets (
+    id INTEGER PRIMARY KEY,
+    digest BLOB NOT NULL UNIQUE,
+    within INTEGER REFERENCES edition_sets(id),
+    data BLOB NOT NULL
+);
+CREATE INDEX responses_unverified ON responses (counted) WHERE verified = 0;
+CREATE TABLE edition_figures_v7 (
+    edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
+    variable TEXT NOT NULL,
+    members INTEGER NOT NULL REFERENCES edition_sets(id),
+    base INTEGER NOT NULL REFERENCES edition_sets(id)
+)
+"""
+
+
+def _v7(db: sqlite3.Connection) -> None:
+    """Edition figures with their id lists inline become references to distinct sets."""
+    _script(db, _V7_TABLES)
+    writer = _SetWriter(db, "edition_figures_v7")
+    rows = db.execute("SELECT edition_id, variable, members, base FROM edition_figures ORDER BY rowid").fetchall()
+    for edition, variable, members, base in rows:
+        writer.figure(edition, variable, np.unique(np.frombuffer(members, dtype=np.int64)),
+                      np.unique(np.frombuffer(base, dtype=np.int64)))
+    db.execute("DROP TABLE edition_figures")
+    db.execute("ALTER TABLE edition_figures_v7 RENAME TO edition_figures")
+
+
+def _digest(ids: np.ndarray) -> bytes:
+    return hashlib.sha256(np.ascontiguousarray(ids, dtype="<i8").tobytes()).digest()
+
+
+class _SetWriter:
+    """Writes edition figures, each distinct set once (see version 7). Sets already stored are
+    found by their digest; a base passed again as the same array object is hashed once."""
+
+    def __init__(self, db: sqlite3.Connection, table: str = "edition_figures"):
+        self.db, self.table = db, table  # the migration writes into the new table under its own name
+        self._bases: dict[int, tuple[np.ndarray, int]] = {}  # id(array) -> (array, set id)
+        self._table = np.zeros(0, dtype=bool)  # scratch: id -> in the members (all False between uses)
+
+    def _set(self, ids: np.ndarray, within: tuple[int, np.ndarray] | None) -> int:
+        """The set's number: found by digest, else stored (as ids, or as the bitmap `within`
+        gives: (the set it lies in, per member of that set whether it is in this one))."""
+        digest = _digest(ids)
+        found = self.db.execute("SELECT id FROM edition_sets WHERE digest = ?", (digest,)).fetchone()
+        if found:
+            return found[0]
+        if within is None:
+            data, parent = np.ascontiguousarray(ids, dtype="<i8").tobytes(), None
+        else:
+            data, parent = np.packbits(within[1]).tobytes(), within[0]
+        return self.db.execute("INSERT INTO edition_sets (digest, within, data) VALUES (?, ?, ?)",
+                               (digest, parent, data)).lastrowid
+
+    def base(self, ids: np.ndarray) -> int:
+        known = self._bases.get(id(ids))
+        if known is not None and known[0] is ids:
+            return known[1]
+        number = self._set(ids, None)
+        self._bases[id(ids)] = (ids, number)
+        return number
+
+    def _inside(self, members: np.ndarray, base: np.ndarray) -> np.ndarray | None:
+        """Per member of `base` whether it is in `members`; None when a member is not in base.
+        A table over the ids where they are compact (no search per member)."""
+        if not len(members):
+            return np.zeros(len(base), dtype=bool)
+        if not len(base):
+            return None
+        if min(members[0], base[0]) >= 0 and max(members[-1], base[-1]) < 8 * len(base) + 1_000_000:
+            top = int(max(members[-1], base[-1])) + 1
+            if len(self._table) < top:
+                self._table = np.zeros(top, dtype=bool)
+            self._table[members] = True
+            inside = self._table[base]
+            self._table[members] = False
+            return inside if int(inside.sum()) == len(members) else None
+        at = np.searchsorted(base, members)
+        if at[-1] >= len(base) or not np.array_equal(base[at], members):
+            return None
+        inside = np.zeros(len(base), dtype=bool)
+        inside[at] = True
+        return inside
+
+    def figure(self, edition: int, variable: str, members: np.ndarray, base: np.ndarray,
+               known: set[tuple[str, int, int]] | None = None) -> None:
+        """One figure (sorted unique int64 ids), unless `known` holds it already."""
+        base_id = self.base(base)
+        inside = self._inside(members, base)
+        members_id = self._set(members, (base_id, inside) if inside is not None else None)
+        if known is not None:
+            if (variable, members_id, base_id) in known:
+                return
+            known.add((variable, members_id, base_id))
+        self.db.execute(f"INSERT INTO {self.table} (edition_id, variable, members, base) VALUES (?, ?, ?, ?)",
+                        (edition, variable, members_id, base_id))
+
+
+class EarlierSets(Mapping):
+    """Per variable, every distinct (people behind a figure, people of its group) published in
+    an earlier edition, as sorted int64 response ids. Read from the store at once in its
+    compact form (bitmaps, each set once) and decoded per variable when asked (a million
+    respondents' editions would not fit in memory as id lists); a group's ids are decoded once."""
+
+    def __init__(self, sets: dict[int, tuple[int | None, bytes]], figures: dict[str, list[tuple[int, int]]]):
+        self._sets, self._figures = sets, figures
+        self._decoded: dict[int, np.ndarray] = {}
+
+    def ids(self, number: int) -> np.ndarray:
+        if number in self._decoded:
+            return self._decoded[number]
+        within, data = self._sets[number]
+        if within is None:
+            found = np.frombuffer(data, dtype="<i8").astype(np.int64)
+            self._decoded[number] = found  # a group's set: shared by many figures
+            return found
+        parent = self.ids(within)
+        inside = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=len(parent)).view(bool)
+        return parent[inside]
+
+    def __getitem__(self, variable: str) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(self.ids(members), self.ids(base)) for members, base in self._figures[variable]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._figures)
+
+    def __len__(self) -> int:
+        return len(self._figures)
+
+
 def _script(db: sqlite3.Connection, script: str) -> None:
     for statement in script.split(";\n"):
         if statement.strip():
@@ -228,7 +369,7 @@ def _script(db: sqlite3.Connection, script: str) -> None:
 
 # MIGRATIONS[i] takes a store from version i to i + 1: SQL, or a function for what SQL cannot
 # do (building the BLOBs of version 6).
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _V4, _V5, _v6)
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _V4, _V5, _v6, _v7)
 
 AnswerTuple = tuple[str, float | None, str | None]  # (field, value_num, value_text)
 # Answers are whole numbers (marks, scale codes, ticks, text code numbers): float32 holds them
@@ -295,7 +436,7 @@ class AnswerColumns:
 
     ids: np.ndarray  # response ids, ascending
     number_fields: list[str]
-    numbers: np.ndarray  # (responses, number_fields) float64, NaN = no number
+    numbers: np.ndarray  # (responses, number_fields) float32 as stored (exact: whole numbers), NaN = no number
     text_fields: list[str]
     codes: np.ndarray  # (responses, text_fields) int32: position in texts[j], -1 = no text
     texts: list[list[str]]  # per text field its distinct texts
@@ -490,29 +631,29 @@ class Store:
             "WHERE r.outcome = 'accepted' ORDER BY r.id").fetchall()
 
     # -- published editions
-    def earlier_sets(self) -> dict[str, list[tuple[frozenset[int], frozenset[int]]]]:
-        """Per variable, every distinct (people behind a figure, people of its group) published."""
-        found: dict[str, set[tuple[frozenset[int], frozenset[int]]]] = {}
-        for variable, members, base in self.db.execute("SELECT variable, members, base FROM edition_figures"):
-            found.setdefault(variable, set()).add((frozenset(np.frombuffer(members, dtype=np.int64).tolist()),
-                                                   frozenset(np.frombuffer(base, dtype=np.int64).tolist())))
-        return {variable: sorted(pairs, key=lambda p: (len(p[0]), len(p[1]), min(p[0], default=0)))
-                for variable, pairs in found.items()}
+    def earlier_sets(self) -> EarlierSets:
+        """Per variable, every distinct (people behind a figure, people of its group) published,
+        as sorted int64 response ids (decoded per variable when asked, see `EarlierSets`)."""
+        sets = {number: (within, data) for number, within, data in
+                self.db.execute("SELECT id, within, data FROM edition_sets")}
+        figures: dict[str, list[tuple[int, int]]] = {}
+        for variable, members, base in self.db.execute(
+                "SELECT DISTINCT variable, members, base FROM edition_figures ORDER BY variable, members, base"):
+            figures.setdefault(variable, []).append((members, base))
+        return EarlierSets(sets, figures)
 
-    def record_edition(self, figures: dict[str, list[tuple[frozenset[int], frozenset[int]]]], outputs: str) -> None:
+    def record_edition(self, figures: Iterable[tuple[str, np.ndarray, np.ndarray]], outputs: str) -> None:
         """Record what is about to be published (before the files are written: a file written
-        half is published as far as a reader is concerned)."""
-        known = {variable: set(pairs) for variable, pairs in self.earlier_sets().items()}
-
-        def blob(ids: frozenset[int]) -> bytes:
-            return np.array(sorted(ids), dtype=np.int64).tobytes()
-
-        rows = [(variable, blob(members), blob(base)) for variable, pairs in figures.items()
-                for members, base in set(pairs) if (members, base) not in known.get(variable, set())]
+        half is published as far as a reader is concerned): per figure its variable, the sorted
+        response ids behind it and those of its group (int64). `figures` may be a generator:
+        one figure's ids are in memory at a time, and a group's ids passed as the same array
+        object are hashed once."""
         with self.transaction() as db:  # an edition row even when nothing is new: it is what was written last
             edition = db.execute("INSERT INTO editions (outputs) VALUES (?)", (outputs,)).lastrowid
-            db.executemany("INSERT INTO edition_figures (edition_id, variable, members, base) VALUES (?, ?, ?, ?)",
-                           [(edition, *row) for row in rows])
+            known = set(db.execute("SELECT variable, members, base FROM edition_figures").fetchall())
+            writer = _SetWriter(db)
+            for variable, members, base in figures:
+                writer.figure(edition, variable, members, base, known)
 
     def forget_last_edition(self) -> None:
         """The results written last were never shared: forget them (only them)."""
@@ -521,6 +662,7 @@ class Store:
             if last is not None:
                 db.execute("DELETE FROM edition_figures WHERE edition_id = ?", (last,))
                 db.execute("DELETE FROM editions WHERE id = ?", (last,))
+                _drop_unused_sets(db)
 
     # -- the end of a scan
     def closed_on(self) -> str | None:
@@ -543,13 +685,7 @@ class Store:
                 "SELECT r.id, k.rowid FROM responses r JOIN responses c ON c.form_id = r.form_id AND c.counted = 1 "
                 "JOIN kept k ON k.old = c.id").fetchall())
 
-            def renumbered(blob: bytes) -> bytes:
-                ids = {renumber[i] for i in np.frombuffer(blob, dtype=np.int64).tolist() if i in renumber}
-                return np.array(sorted(ids), dtype=np.int64).tobytes()
-
-            for rowid, members, base in db.execute("SELECT rowid, members, base FROM edition_figures").fetchall():
-                db.execute("UPDATE edition_figures SET members = ?, base = ? WHERE rowid = ?",
-                           (renumbered(members), renumbered(base), rowid))
+            _renumber_editions(db, renumber)
             kept_rows = _kept_answers(db)
             for table in ("answer_rows", "issues", "responses", "received", "decisions", "issued_forms"):
                 db.execute(f"DELETE FROM {table}")
@@ -606,7 +742,7 @@ class Store:
         n = len(ids)
         number_at = [p for p, _, coded in layout if not coded]
         text_at = [p for p, _, coded in layout if coded]
-        numbers = np.full((n, len(number_at)), np.nan, order="F")
+        numbers = np.full((n, len(number_at)), np.nan, dtype=VALUE_TYPE, order="F")  # half of float64
         codes = np.full((n, len(text_at)), -1, dtype=np.int32, order="F")
         last = self.db.execute("SELECT max(response_id) FROM answer_rows").fetchone()[0] or 0
         # both concatenations are fed row by row by the same scan: they are in the same order
@@ -660,6 +796,39 @@ class Store:
                 if c.codes[row, j] >= 0:
                     found.append(Answer(response_id, field, None, c.texts[j][c.codes[row, j]]))
         return found
+
+
+def _drop_unused_sets(db: sqlite3.Connection) -> None:
+    """Sets no figure refers to any more (bitmaps before the sets they lie in)."""
+    while db.execute("DELETE FROM edition_sets WHERE id NOT IN (SELECT members FROM edition_figures) "
+                     "AND id NOT IN (SELECT base FROM edition_figures) "
+                     "AND id NOT IN (SELECT within FROM edition_sets WHERE within IS NOT NULL)").rowcount:
+        pass
+
+
+def _renumber_editions(db: sqlite3.Connection, renumber: dict[int, int]) -> None:
+    """The register of editions in new response ids (closing a scan renumbers them): every
+    figure decoded, renumbered and written again (digests change with the ids)."""
+    earlier = Store.__new__(Store)
+    earlier.db = db
+    sets = earlier.earlier_sets()
+    rows = db.execute("SELECT edition_id, variable, members, base FROM edition_figures ORDER BY rowid").fetchall()
+    old = np.array(sorted(renumber), dtype=np.int64)
+    new = np.array([renumber[i] for i in old.tolist()], dtype=np.int64)
+
+    def mapped(ids: np.ndarray) -> np.ndarray:
+        at = np.searchsorted(old, ids).clip(max=max(len(old) - 1, 0))
+        kept = (old[at] == ids) if len(old) else np.zeros(len(ids), dtype=bool)
+        return np.unique(new[at[kept]])
+
+    db.execute("DELETE FROM edition_figures")
+    db.execute("DELETE FROM edition_sets")
+    writer = _SetWriter(db)
+    bases: dict[int, np.ndarray] = {}
+    for edition, variable, members, base in rows:
+        if base not in bases:
+            bases[base] = mapped(sets.ids(base))
+        writer.figure(edition, variable, mapped(sets.ids(members)), bases[base])
 
 
 def _int_list(text: str | None) -> np.ndarray:

@@ -142,3 +142,25 @@ def test_batched_bootstrap_equals_one_resample_at_a_time(monkeypatch):
         expected_raw, expected_r2 = drivers._relative_weights(values[rows])
         assert raw[b] == pytest.approx(expected_raw, abs=1e-10)
         assert r2[b] == pytest.approx(expected_r2, abs=1e-10)
+
+
+def test_block_bootstrap_of_large_groups_agrees_with_the_case_bootstrap(monkeypatch):
+    """Above reliability.BOOT_CASES complete cases the drivers' bootstrap resamples blocks of
+    cases (a million respondents take seconds, not minutes); its intervals must be the case
+    bootstrap's on the same data."""
+    from survey.stats import reliability
+
+    data = survey_like(3000, 21)
+    blocks = relative_weights(data, "outcome", PREDICTORS, min_n=50, n_boot=400, seed=5)
+    monkeypatch.setattr(reliability, "BOOT_CASES", 3000)
+    cases = relative_weights(data, "outcome", PREDICTORS, min_n=50, n_boot=400, seed=5)
+    assert blocks.n_boot == cases.n_boot == 400
+    assert blocks.r_squared == cases.r_squared
+    for b, c in zip(blocks.weights, cases.weights, strict=True):
+        assert b.rescaled == c.rescaled  # the estimate itself is not resampled
+        width = c.rescaled_interval.high - c.rescaled_interval.low
+        assert b.rescaled_interval.low == pytest.approx(c.rescaled_interval.low, abs=0.15 * width + 0.3)
+        assert b.rescaled_interval.high == pytest.approx(c.rescaled_interval.high, abs=0.15 * width + 0.3)
+        assert b.rescaled_interval.high - b.rescaled_interval.low == pytest.approx(width, rel=0.25)
+    assert blocks.r_squared_interval.low == pytest.approx(cases.r_squared_interval.low, abs=0.01)
+    assert blocks.r_squared_interval.high == pytest.approx(cases.r_squared_interval.high, abs=0.01)

@@ -186,3 +186,22 @@ def test_degenerate_inputs():
     both_zero = share_difference(0, 5, 0, 9)
     assert both_zero.p == 1.0 and both_zero.interval.contains(0.0)
     assert isinstance(welch_difference([1.0, 2.0, 3.0], [2.0, 2.5, 4.0]), MeanDifference)
+
+
+def test_fisher_for_large_tables_matches_scipy():
+    """Above FISHER_SCIPY_UP_TO people the p comes from the probabilities' ratios: the same p
+    as scipy's (department against the rest of an organisation of 20,000 to a million)."""
+    from survey.stats.inference import FISHER_SCIPY_UP_TO, fisher_two_sided
+
+    rng = np.random.default_rng(11)
+    for total in (20_000, 150_000, 1_000_000):
+        assert total > FISHER_SCIPY_UP_TO
+        for _ in range(8):
+            n1 = int(rng.integers(50, total // 5))
+            share = rng.uniform(0.02, 0.6)
+            x1 = int(rng.binomial(n1, share * rng.uniform(0.9, 1.1)))
+            x2 = int(rng.binomial(total - n1, share))
+            want = stats.fisher_exact([[x1, n1 - x1], [x2, total - n1 - x2]]).pvalue
+            assert fisher_two_sided(x1, n1 - x1, x2, total - n1 - x2) == pytest.approx(want, rel=1e-8, abs=1e-300)
+            assert share_difference(x1, n1, x2, total - n1).p == pytest.approx(want, rel=1e-8, abs=1e-300)
+    assert fisher_two_sided(0, 30_000, 0, 40_000) == 1.0  # nobody gave the answer

@@ -147,17 +147,18 @@ class ClaimsSubject(Subject):
                             for var, values in person.items()}
         self.pairs = {}
         for item in (i for i in a.numeric if i.desired):
-            now = a.score[item.id]
-            want = a.scorer.item_score(item, f"{item.id}.desired").to_numpy(dtype=float)
-            both = ~np.isnan(now) & ~np.isnan(want)
+            want = a.desired[item.id][3]  # the 'how it should be' scores (the core's)
+            now_given, want_given = ~np.isnan(a.raw[item.id]), ~np.isnan(want)
+            both = now_given & want_given
             # the gap over those who answered both, beside 'now' and 'desired' each over its own
             # people, gives away whoever answered one half only unless they are 0 or at least k
             keys = [key for key in a.employee_groups
-                    if not a.protection or disclosure.apart(int(both[a.groups[key].members].sum()),
-                                        int((~np.isnan(now[a.groups[key].members])).sum()), a.k)
-                    and disclosure.apart(int(both[a.groups[key].members].sum()),
-                                         int((~np.isnan(want[a.groups[key].members])).sum()), a.k)]
-            self.pairs[item.id] = (now, want, a._add(f"gap:{item.id}", both, "mean", keys))
+                    if not a.protection or (
+                        disclosure.apart(int(both[a.groups[key].members].sum()),
+                                         int(now_given[a.groups[key].members].sum()), a.k)
+                        and disclosure.apart(int(both[a.groups[key].members].sum()),
+                                             int(want_given[a.groups[key].members].sum()), a.k))]
+            self.pairs[item.id] = (want, a._add(f"gap:{item.id}", both, "mean", keys))
 
     def resolve(self, a: Analysis, results: dict[str, GroupResult]) -> None:
         """Each kind of claim is one Holm family over everything of that kind the report may
@@ -176,10 +177,14 @@ class ClaimsSubject(Subject):
             org = figs.get(ORGANISATION)
             if not ok(org):
                 continue
+            org_values = values[org.members]
+            org_units = a.unit_code[org.members]
             for d in departments:
                 f = figs.get(d)
                 if ok(f):
-                    versus.append(((var, d), group_vs_rest(values[org.members], np.isin(org.members, f.members))))
+                    # the department's figure: its members with a score, all inside the
+                    # organisation's figure (which holds everyone with a score)
+                    versus.append(((var, d), group_vs_rest(org_values, a.in_group(d, org.members, org_units))))
             mgr = figs.get(MANAGERS)
             if ok(mgr):
                 managers.append((var, welch_difference(values[mgr.members], values[org.members])))
@@ -188,26 +193,30 @@ class ClaimsSubject(Subject):
         for var, verdict in _holm_verdicts(managers, ALPHA).items():
             found.managers[var] = self._manager_gap(var, results, verdict)
         shares: list[tuple[tuple[str, str], object]] = []
-        for sid, (_, _, eff, eff_figs) in a.pace_figs.items():
+        for sid, (_, _, _, eff_figs) in a.pace_figs.items():
             org = eff_figs.get(ORGANISATION)
             if not ok(org):
                 continue
+            eff_at = a.pace_codes[sid][1]  # position in PACE_EFFECT_CODES, -1 none
             for outcome in SHARE_OUTCOMES:
-                total = int((eff[org.members] == outcome).sum())
+                # who gave the outcome, counted per unit once; a department's figure holds its
+                # members who answered, all inside the organisation's figure
+                per_unit = a.unit_totals(org.members, eff_at[org.members] == m.PACE_EFFECT_CODES.index(outcome))
+                total = int(per_unit.sum())
                 for d in departments:
                     f = eff_figs.get(d)
                     if ok(f):
-                        x = int((eff[f.members] == outcome).sum())
+                        x = a.group_total(d, per_unit)
                         shares.append(((f"{sid}.{outcome}", d), share_difference(x, f.n, total - x, org.n - f.n)))
         for (label, d), verdict in _holm_verdicts(shares, ALPHA).items():
             found.shares_versus_rest.setdefault(label, {})[d] = verdict
         for label in (f"{sid}.{outcome}" for sid in a.pace_figs for outcome in SHARE_OUTCOMES):
             found.shares_versus_rest.setdefault(label, {})
         gaps: list[tuple[tuple[str, str], object]] = []
-        for item_id, (now, want, figs) in self.pairs.items():
+        for item_id, (want, figs) in self.pairs.items():
             for key, f in figs.items():
                 if ok(f):
-                    gaps.append(((key, item_id), paired_difference(now[f.members], want[f.members])))
+                    gaps.append(((key, item_id), paired_difference(a.score.of(item_id, f.members), want[f.members])))
         for (key, item_id), verdict in _holm_verdicts(gaps, ALPHA).items():
             found.desired.setdefault(key, {})[item_id] = verdict
         self.found = found

@@ -17,6 +17,7 @@ result model that the report, the results workbook and `survey status` render.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -33,43 +34,60 @@ from survey.scan import Scan
 from survey.store import Store
 
 
-def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False) -> AnalysisResult:
+def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False,
+                 bootstrap: bool = True) -> AnalysisResult:
+    started = time.perf_counter()
     responses, wide = load_frame(scan)
     with Store(scan.store_path) as store:
         if replace_earlier:
             store.forget_last_edition()
         earlier = store.earlier_sets() if protection else {}
         n_unverified = store.unverified_count()
-    result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier)
+    loaded = time.perf_counter()
+    result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier, bootstrap=bootstrap)
     result.n_unverified = n_unverified
+    result.timings = {"load": loaded - started, **result.timings}
     return result
 
 
 def publish(result: AnalysisResult, output: str) -> None:
     """Record, before an output is written, the response ids behind every figure it may show:
-    later editions are checked against them (`disclosure.decide`)."""
+    later editions are checked against them (`disclosure.decide`). One figure's ids at a time
+    (a generator), a group's ids once."""
     if not result.protection or result.register is None or result.decision is None or result.ids is None:
         return
-    figures: dict[str, list[tuple[frozenset[int], frozenset[int]]]] = {}
+    ids = result.ids
+    if len(ids) > 1 and not (np.diff(ids) > 0).all():
+        raise ValueError("response ids must be ascending in the analysed frame")  # load_frame's order
     groups = result.register.groups
-    for f in result.register.figures:
-        if f.kind == "composite" or f.members is None or not result.decision.ok(f):
-            continue
-        figures.setdefault(f.variable, []).append((frozenset(result.ids[f.members].tolist()),
-                                                   frozenset(result.ids[groups[f.group].members].tolist())))
+    group_ids: dict[str, np.ndarray] = {}
+
+    def figures():
+        for f in result.register.figures:
+            if f.kind == "composite" or f.members is None or not result.decision.ok(f):
+                continue
+            if f.group not in group_ids:
+                group_ids[f.group] = ids[groups[f.group].members]
+            yield f.variable, ids[f.members], group_ids[f.group]  # positions ascending: ids sorted
+
     with Store(result.scan.store_path) as store:
-        store.record_edition(figures, output)
+        store.record_edition(figures(), output)
 
 
 def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
-                  protection: bool = True, earlier: dict[str, list[tuple[frozenset[int], frozenset[int]]]] | None = None) -> AnalysisResult:
+                  protection: bool = True, earlier: Mapping[str, list[disclosure.Published]] | None = None,
+                  bootstrap: bool = True) -> AnalysisResult:
     """The analysis of one response frame (`load_frame`'s output).
+
+    `bootstrap=False` leaves out every bootstrap resampling (omega's and the drivers'
+    intervals are then absent; every other figure is the same): for the scale benchmark, whose
+    target excludes bootstrap sampling (issue 10, point 5). No command offers it.
 
     `protection=False` turns disclosure control off (no hidden groups, no suppression, the old
     naive bases: desired table on those who answered both, person-weighted scores, breakdown
     scores per band). It exists only so the tests can show that `survey audit` finds those
     leaks; no command offers it."""
-    result = Analysis(scan, responses, wide, protection, earlier or {}).run()
+    result = Analysis(scan, responses, wide, protection, earlier or {}, bootstrap).run()
     result.ids = responses.index.to_numpy(dtype=np.int64)
     return result
 
@@ -96,9 +114,13 @@ class _Scores(Mapping):
 
     def of(self, item_id: str, rows: np.ndarray) -> np.ndarray:
         """The scores of `rows` only: the same numbers, computed for those people alone."""
+        return self.on_scale(item_id, self.raw[item_id][rows].astype(float))
+
+    def on_scale(self, item_id: str, answers: np.ndarray) -> np.ndarray:
+        """Answers (float64) of the item as scores (`Scorer.item_score`'s arithmetic)."""
         item = self.items[item_id]
         low, high = self.scorer.q.scales[item.scale].numeric_range
-        values = (self.raw[item_id][rows] - low) / (high - low) * 100
+        values = (answers - low) / (high - low) * 100
         return 100 - values if getattr(item, "pole", None) == m.Pole.traditional else values
 
 
@@ -136,8 +158,9 @@ SUBJECTS: list[type[Subject]] = []
 
 class Analysis:
     def __init__(self, scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, protection: bool,
-                 earlier: dict[str, list[tuple[frozenset[int], frozenset[int]]]]):
+                 earlier: Mapping[str, list[disclosure.Published]], bootstrap: bool = True):
         self.scan, self.q, self.k, self.protection = scan, scan.questionnaire, scan.anonymity_threshold, protection
+        self.bootstrap = bootstrap  # False: no resampling (subjects then give no bootstrap intervals)
         self.earlier = earlier
         self.responses = responses
         self.scorer = Scorer(self.q, wide)
@@ -222,6 +245,24 @@ class Analysis:
         self.register = Register(groups)
         self.employee_groups = [g for g in groups if g != MANAGERS]
 
+    def in_group(self, key: str, rows: np.ndarray, row_units: np.ndarray | None = None) -> np.ndarray:
+        """Per position in `rows`: is that person a member of group `key`? From the people's
+        units (an integer comparison), not a set operation on member lists. `row_units`:
+        `unit_code[rows]`, when the caller asks for several groups."""
+        units = self._group_units[key]
+        codes = self.unit_code[rows] if row_units is None else row_units
+        if len(units) == 1:
+            return codes == units[0]
+        return np.isin(codes, units)
+
+    def unit_totals(self, rows: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """Per unit (position in `unit_names`): how many of `rows` have `where` true."""
+        return np.bincount(self.unit_code[rows[where]], minlength=len(self.unit_names))
+
+    def group_total(self, key: str, per_unit: np.ndarray) -> int:
+        """The sum of `per_unit` (from `unit_totals`) over the units of group `key`."""
+        return int(per_unit[self._group_units[key]].sum())
+
     # -- registering candidate figures
     def _unit_counts(self, rows: np.ndarray) -> dict[str, int]:
         counted = np.bincount(self.unit_code[rows], minlength=len(self.unit_names))
@@ -251,11 +292,21 @@ class Analysis:
                 figures[key] = self.register.add(variable, key, kind, rows, counts, outputs)
         return figures
 
+    def _timed(self, step: str, started: float) -> float:
+        """Add the time since `started` to `step`; returns now."""
+        now = time.perf_counter()
+        self.timings[step] = self.timings.get(step, 0.0) + now - started
+        return now
+
     def run(self) -> AnalysisResult:
+        self.timings: dict[str, float] = {}
+        clock = time.perf_counter()
         self._groups()
         q, sc, reg = self.q, self.scorer, self.register
         numeric = [i for i in q.items if isinstance(i, (m.StatementItem, m.ScoreItem))]
-        raw = {i.id: sc.column(i.id).to_numpy(dtype=float) for i in numeric}
+        # the answers as loaded (float32 from the store: half the memory, exact); every
+        # computation takes its members' values as float64 (`estimate`, `_Scores.of`)
+        raw = {i.id: sc.column(i.id).to_numpy() for i in numeric}
         score = _Scores(sc, numeric, raw)
         item_figs = {i.id: self._add(f"item:{i.id}", ~np.isnan(raw[i.id]), "mean") for i in numeric}
         desired: dict[str, tuple[dict[str, Figure], dict[str, Figure], np.ndarray, np.ndarray]] = {}
@@ -305,8 +356,6 @@ class Analysis:
             for s in grid.situations:
                 ini_key, eff_key = f"{grid.id}.{s.id}.initiative", f"{grid.id}.{s.id}.effect"
                 ini_coded, eff_coded = sc._coded(ini_key), sc._coded(eff_key)
-                ini = sc.codes(ini_key, ini_coded).to_numpy(dtype=object)
-                eff = sc.codes(eff_key, eff_coded).to_numpy(dtype=object)
                 ini_at = sc.code_index(ini_key, list(m.INITIATIVE_CODES), ini_coded)
                 eff_at = sc.code_index(eff_key, list(m.PACE_EFFECT_CODES), eff_coded)
                 pace_codes[s.id] = (ini_at, eff_at)
@@ -314,8 +363,10 @@ class Analysis:
                 eff_ok = eff_at >= 0
                 if not self.protection:
                     ini_ok = eff_ok = ini_ok & eff_ok
-                pace_figs[s.id] = (ini, self._add(f"pace:{s.id}.initiative", ini_ok, "shares", self.employee_groups),
-                                   eff, self._add(f"pace:{s.id}.effect", eff_ok, "shares", self.employee_groups))
+                # (initiative codes, figures, effect codes, figures): the codes as positions in
+                # INITIATIVE_CODES / PACE_EFFECT_CODES (-1 none), not a string per person
+                pace_figs[s.id] = (ini_at, self._add(f"pace:{s.id}.initiative", ini_ok, "shares", self.employee_groups),
+                                   eff_at, self._add(f"pace:{s.id}.effect", eff_ok, "shares", self.employee_groups))
         choice_figs = {}
         for item in (i for i in q.items if isinstance(i, m.ChoiceItem)):
             codes = [str(o.code) for o in q.scales[item.scale].options]
@@ -333,13 +384,17 @@ class Analysis:
             reg.add("responses", h.name, "count", n=h.n, outputs=("status",))
         breakdown_figs = self._breakdown_figures(person_derived)
         self.numeric, self.raw, self.score, self.item_figs = numeric, raw, score, item_figs
+        self.desired, self.pace_codes = desired, pace_codes
         self.dim_figs, self.derived_figs, self.pace_figs, self.choice_figs = dim_figs, derived_figs, pace_figs, choice_figs
         for subject in self.subjects:
+            clock = self._timed("core", clock)
             subject.register(self)
-
+            clock = self._timed(type(subject).__name__, clock)
+        clock = self._timed("core", clock)
         self.decision = decision = disclosure.decide(reg, self.k, self.protection, self.earlier,
                                                      self.responses.index.to_numpy(dtype=np.int64))
         self.log += decision.log
+        clock = self._timed("decision", clock)
         ok = decision.ok
 
         results = {key: GroupResult(key, len(g.members), self._expected(key, g)) for key, g in self.groups.items()}
@@ -348,8 +403,9 @@ class Analysis:
         for i in numeric:
             for key, f in item_figs[i.id].items():
                 if ok(f):
-                    results[key].items[i.id] = estimate(raw[i.id][f.members], span[i.id])
-                    score_mean[(i.id, key)] = float(score.of(i.id, f.members).mean())
+                    values = raw[i.id][f.members].astype(float)  # gathered once for both
+                    results[key].items[i.id] = estimate(values, span[i.id])
+                    score_mean[(i.id, key)] = float(score.on_scale(i.id, values).mean())
         for item_id, (now_figs, want_figs, raw_d, score_d) in desired.items():
             for key, want in want_figs.items():
                 now = now_figs.get(key)
@@ -385,7 +441,7 @@ class Analysis:
                 value = disclosure.mean_of(values, f.min_parts)
                 if value is not None:
                     results[key].derived[d.id] = Estimate(value, math.nan, math.nan, None)
-        for sid, (ini, ini_figs, eff, eff_figs) in pace_figs.items():
+        for sid, (_, ini_figs, _, eff_figs) in pace_figs.items():
             ini_at, eff_at = pace_codes[sid]
             for key in set(ini_figs) | set(eff_figs):
                 fi, fe = ini_figs.get(key), eff_figs.get(key)
@@ -402,7 +458,9 @@ class Analysis:
                         item_id, f.n, {c: float(chosen[:, j].mean()) for j, c in enumerate(codes)})
         self._open_answers(results)
         for subject in self.subjects:
+            clock = self._timed("core", clock)
             subject.resolve(self, results)
+            clock = self._timed(type(subject).__name__, clock)
 
         breakdowns = [BreakdownRow(question, option, f.n,
                                    estimate(pd.Series(index_values[index.members])) if index is not None
@@ -418,7 +476,11 @@ class Analysis:
             breakdowns=breakdowns, suppressed=self.log, headline=q_headline, register=reg, decision=decision,
             protection=self.protection)
         for subject in self.subjects:
+            clock = self._timed("core", clock)
             subject.finish(self, result)
+            clock = self._timed(type(subject).__name__, clock)
+        self._timed("core", clock)
+        result.timings = dict(self.timings)
         return result
 
     def _expected(self, key: str, g: disclosure.Group) -> int | None:

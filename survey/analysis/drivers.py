@@ -10,7 +10,8 @@ cases are the people with a value for the outcome and every predictor (a score c
 least half of its parts were answered, as everywhere). From `MIN_ORGANISATION` complete cases
 for the organisation and `MIN_DEPARTMENT` for a department, Johnson's relative weights split the
 explained variance over the predictors, with seeded bootstrap intervals
-(`survey.stats.relative_weights`). Relative importance is association, not cause.
+(`survey.stats.relative_weights`; above 2,000 complete cases a bootstrap of blocks of cases,
+as for omega). Relative importance is association, not cause.
 
 Disclosure: the complete cases of a group are a new set of people, so each gets its own figure
 `drivers:<outcome>` in the register; the weights are computed only when the one decision
@@ -33,19 +34,16 @@ from survey.stats import MIN_N_DEPARTMENT, MIN_N_ORGANISATION, RelativeWeights, 
 
 MIN_ORGANISATION = MIN_N_ORGANISATION  # complete cases needed for the organisation's drivers
 MIN_DEPARTMENT = MIN_N_DEPARTMENT  # ... and for a department's
-N_BOOT = 1000  # bootstrap resamples (0: no intervals, e.g. for a benchmark that leaves the bootstrap out)
-# Resampled people per group at most: fewer resamples for huge groups, never fewer than MIN_BOOT.
-# Time grows with resamples x people: about 0.05 s per group for 250 people and 1000 resamples;
-# at hundreds of thousands of people a group's intervals take tens of seconds.
-BOOT_BUDGET = 20_000_000
-MIN_BOOT = 200
+N_BOOT = 1000  # bootstrap resamples (the analysis' bootstrap=False: none, and no intervals)
 PACE_CODING = {"speeds_up": 1.0, "no_effect": 0.0, "brakes": -1.0}
 
 
 def resamples(n: int) -> int:
-    """Bootstrap resamples for `n` complete cases: N_BOOT, fewer (not below MIN_BOOT) when a
-    group is so large that the intervals are narrow anyway and time would grow with n."""
-    return int(min(N_BOOT, max(MIN_BOOT, BOOT_BUDGET // max(n, 1))))
+    """Bootstrap resamples for `n` complete cases: N_BOOT at every n. Above
+    `reliability.BOOT_CASES` cases the bootstrap resamples blocks of cases (see
+    `survey.stats.drivers._bootstrap`), so its time does not grow with resamples x people
+    and a million respondents get all N_BOOT resamples too."""
+    return N_BOOT
 
 
 def outcomes(q: m.Questionnaire) -> list[m.DerivedScore]:
@@ -83,7 +81,9 @@ def seed_for(outcome: str, group: str) -> int:
 
 class Drivers(Subject):
     def __init__(self) -> None:
-        self.frames: dict[str, pd.DataFrame] = {}  # outcome -> person-level outcome + predictors
+        # outcome -> person-level columns (outcome, then predictors): shared arrays, a frame
+        # is made of a figure's members only
+        self.frames: dict[str, dict[str, np.ndarray]] = {}
         self.figures: dict[tuple[str, str], Figure] = {}  # (outcome, group) -> drivers:<outcome> figure
         self.setup: DriverSetup | None = None
         self.refused: dict[str, str] = {}
@@ -96,16 +96,19 @@ class Drivers(Subject):
         columns: dict[tuple[str, str], np.ndarray] = {}
         for name in a.q.dimensions:
             columns[("dimension", name)] = a.scorer.dimension(name).to_numpy(dtype=float)
-        for sid, (_, _, effect, _) in a.pace_figs.items():
-            columns[("pace", sid)] = pace_coded(effect)
+        coding = np.array([PACE_CODING.get(c, np.nan) for c in m.PACE_EFFECT_CODES] + [np.nan])
+        for sid in a.pace_figs:
+            columns[("pace", sid)] = coding[a.pace_codes[sid][1]]  # = pace_coded(effect), on integer codes
         keys = [ORGANISATION] + [key for key, g in a.groups.items() if g.kind == "department"]
         chosen = {}
         for outcome in wanted:
             chosen[outcome.id] = tuple(predictors(a.q, outcome))
-            frame = pd.DataFrame({"outcome": derived[outcome.id],
-                                  **{f"{kind}:{pid}": columns[(kind, pid)] for kind, pid in chosen[outcome.id]}})
+            frame = {"outcome": derived[outcome.id],
+                     **{f"{kind}:{pid}": columns[(kind, pid)] for kind, pid in chosen[outcome.id]}}
             self.frames[outcome.id] = frame
-            complete = np.isfinite(frame.to_numpy()).all(axis=1)
+            complete = np.ones(len(a.responses), dtype=bool)
+            for values in frame.values():
+                complete &= np.isfinite(values)
             for key in keys:
                 g = a.groups[key]
                 rows = g.members[complete[g.members]]
@@ -115,7 +118,8 @@ class Drivers(Subject):
                         f"drivers:{outcome.id}", key, "mean", rows, a._unit_counts(rows), ("report", "workbook"))
                 elif key == ORGANISATION:
                     self.refused[outcome.id] = "too_few"
-        self.setup = DriverSetup(tuple(o.id for o in wanted), chosen, MIN_ORGANISATION, MIN_DEPARTMENT, N_BOOT)
+        self.setup = DriverSetup(tuple(o.id for o in wanted), chosen, MIN_ORGANISATION, MIN_DEPARTMENT,
+                                 N_BOOT if a.bootstrap else 0)
 
     def resolve(self, a: Analysis, results: dict[str, GroupResult]) -> None:
         for (outcome, key), figure in self.figures.items():
@@ -123,9 +127,9 @@ class Drivers(Subject):
                 if key == ORGANISATION:
                     self.refused[outcome] = "withheld"
                 continue
-            frame = self.frames[outcome].iloc[figure.members]
+            frame = pd.DataFrame({name: values[figure.members] for name, values in self.frames[outcome].items()})
             names = [c for c in frame.columns if c != "outcome"]
-            got = relative_weights(frame, "outcome", names, min_n=1, n_boot=resamples(len(frame)),
+            got = relative_weights(frame, "outcome", names, min_n=1, n_boot=resamples(len(frame)) if a.bootstrap else 0,
                                    seed=seed_for(outcome, key))
             if not isinstance(got, RelativeWeights):
                 if key == ORGANISATION:

@@ -18,7 +18,9 @@ from survey.store import Store, collect_running
 
 def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(responses, answers wide): one row per counted response (index: response id), with
-    department, role and wave (categorical); the answers as columns ("num", field) of float64
+    department, role and wave (categorical); the answers as columns ("num", field) of float32
+    (the store's type; every answer is a whole number, so exact: take `to_numpy(dtype=float)`
+    before computing, which `Scorer` does)
     and ("text", field) of code text (None = no text answer). Read as columns from the store's
     BLOBs: no Python object per answer, nor per response."""
     if not scan.store_path.exists():
@@ -74,6 +76,8 @@ class Scorer:
         self.index = wide.index
         self.num = wide["num"] if "num" in wide else pd.DataFrame(index=wide.index)
         self.text = wide["text"] if "text" in wide else pd.DataFrame(index=wide.index)
+        self._dimensions: dict[str, pd.Series] = {}
+        self._derived: dict[str, pd.Series] | None = None
 
     def column(self, key: str, frame: str = "num") -> pd.Series:
         source = self.num if frame == "num" else self.text
@@ -96,8 +100,21 @@ class Scorer:
         `coded`: `_coded(key)` when the caller has it already."""
         distinct, at = coded or self._coded(key)
         where = {c: i for i, c in enumerate(codes)}
-        table = np.array([where.get(d, -1) for d in distinct] + [-1], dtype=np.int64)
+        # positions are small numbers: int16 takes a quarter of int64 per respondent
+        table = np.array([where.get(d, -1) for d in distinct] + [-1],
+                         dtype=np.int16 if len(codes) < 2**15 else np.int64)
         return table[at]
+
+    def text_in(self, key: str, texts: tuple[str, ...]) -> np.ndarray:
+        """Per respondent: is their text answer one of `texts`? On the store's categorical
+        codes (an integer comparison), not a string comparison per answer."""
+        if key not in self.text.columns:
+            return np.zeros(len(self.index), dtype=bool)  # no text answer was ever given
+        text = self.text[key]
+        if isinstance(text.dtype, pd.CategoricalDtype):
+            table = np.array([t in texts for t in text.cat.categories] + [False])  # code -1 (none) last
+            return table[text.cat.codes.to_numpy()]
+        return np.isin(text.to_numpy(dtype=object), texts)
 
     def _coded(self, key: str) -> tuple[list[str], np.ndarray]:
         """(distinct code texts, per respondent the position in them or -1): the text answer
@@ -130,12 +147,22 @@ class Scorer:
         return pd.Series(score, index=self.index)
 
     def dimension(self, name: str) -> pd.Series:
-        items = self.q.dimension_items(name)
-        scores = pd.concat([self.item_score(i) for i in items], axis=1)
-        enough = scores.notna().sum(axis=1) >= max(1, math.ceil(len(items) / 2))
-        return scores.mean(axis=1).where(enough)
+        """Per person the mean of their scores on the dimension's statements (from half of
+        them). Computed once per scorer: claims, drivers and the naive mode all ask for it."""
+        if name not in self._dimensions:
+            items = self.q.dimension_items(name)
+            scores = pd.concat([self.item_score(i) for i in items], axis=1)
+            enough = scores.notna().sum(axis=1) >= max(1, math.ceil(len(items) / 2))
+            self._dimensions[name] = scores.mean(axis=1).where(enough)
+        return self._dimensions[name]
 
     def derived(self) -> dict[str, pd.Series]:
+        """Per person every derived score (computed once per scorer, like `dimension`)."""
+        if self._derived is None:
+            self._derived = self._compute_derived()
+        return dict(self._derived)
+
+    def _compute_derived(self) -> dict[str, pd.Series]:
         values: dict[str, pd.Series] = {}
         for score in self.q.derived:
             parts = []
@@ -145,7 +172,7 @@ class Scorer:
                 elif ref in self.q.dimensions:
                     parts.append(self.dimension(ref))
                 else:
-                    parts.append(self.column(ref))
+                    parts.append(self.column(ref).astype(float))  # a mean in float64, not float32
             frame = pd.concat(parts, axis=1)
             enough = frame.notna().sum(axis=1) >= max(1, math.ceil(len(parts) / 2))
             values[score.id] = frame.mean(axis=1).where(enough)

@@ -202,7 +202,7 @@ class DriverSetup:
     predictors: dict[str, tuple[tuple[str, str], ...]]  # outcome -> ((kind, id), ...)
     min_organisation: int
     min_department: int
-    n_boot: int  # resamples asked for (fewer for very large groups, see drivers.resamples)
+    n_boot: int  # resamples asked for (0: the analysis ran without bootstrap)
     refused: dict[str, str] = field(default_factory=dict)  # outcome -> why the organisation has no result
 
 
@@ -262,6 +262,8 @@ class AnalysisResult:
     item_quality: dict[str, list[ItemQuality]] = field(default_factory=dict)  # group key -> items
     claims: Claims | None = None  # which differences the data support (survey/analysis/claims.py)
     drivers: DriverSetup | None = None  # None: the questionnaire declares no outcome
+    # seconds per step of the analysis (load, core, decision, each subject): for the benchmark
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def questionnaire(self) -> m.Questionnaire:

@@ -59,6 +59,7 @@ from scipy import stats
 
 from survey import collect, disclosure
 from survey.analysis.core import SUBJECTS, Analysis, Subject
+from survey.analysis.frame import _t975
 from survey.analysis.model import (AnalysisResult, DimensionQuality, DimensionScore, Estimate, GroupResult,
                                    ItemQuality, ItemShares, Share)
 from survey.disclosure import MANAGERS, ORGANISATION, Figure
@@ -131,11 +132,14 @@ def item_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, values: np.
     favourable = insufficient = good = None
     top = favourable_values(item, scale)
     if top is not None:
-        favourable = share(int(np.isin(values, top).sum()), n)
+        favourable = share(sum(int((values == v).sum()) for v in top), n)  # distinct values: a count each
     if is_mark(scale):
         insufficient = share(int((values < MARK_INSUFFICIENT_BELOW).sum()), n)
         good = share(int((values >= MARK_GOOD_FROM).sum()), n)
     return ItemShares(item.id, n, counts, on_0_100(figure, item, scale), favourable, insufficient, good)
+
+
+_ROWS = 1 << 17  # rows per block in composite_interval
 
 
 def composite_interval(columns: list[np.ndarray], low: float = 0.0, high: float = 100.0,
@@ -143,26 +147,34 @@ def composite_interval(columns: list[np.ndarray], low: float = 0.0, high: float 
     """(mean, low, high) of the mean of statement means, each over the people who answered it
     (NaN = not answered); see the module docstring. None when a statement has fewer than two
     answers."""
-    data = np.column_stack(columns).astype(float)
-    present = ~np.isnan(data)
-    n_j = present.sum(axis=0)
+    columns = [np.asarray(c, dtype=float) for c in columns]
+    j_count = len(columns)
+    n_j = np.array([int((~np.isnan(c)).sum()) for c in columns])
     if (n_j < 2).any():
         return None
-    j_count = data.shape[1]
-    means = np.nanmean(data, axis=0)
-    variance = 0.0
-    for j in range(j_count):
-        for k in range(j, j_count):
-            both = present[:, j] & present[:, k]
-            n_jk = int(both.sum())
-            if n_jk < 2:
-                continue
-            x, y = data[both, j], data[both, k]
-            cov = float(((x - x.mean()) * (y - y.mean())).sum()) / (n_jk - 1)
-            variance += (1 if j == k else 2) * cov * n_jk / (n_j[j] * n_j[k])
+    means = np.array([np.nanmean(c) for c in columns])
+    # every pair at once (a loop over pairs would pass over all people J^2 / 2 times): with
+    # x the answers shifted by their column mean (a covariance does not change with a shift;
+    # the shift keeps the sums small) and 0 where missing, p the answered indicators, the
+    # pair's n, its sums over those who answered both, and its cross products are one matrix
+    # product of [x, p] with itself; cov_jk = (sum xy - sum x * sum y / n_jk) / (n_jk - 1).
+    # In blocks of rows: a million people need no copy of all their answers at once.
+    gram = np.zeros((2 * j_count, 2 * j_count))
+    for start in range(0, len(columns[0]), _ROWS):
+        block = np.column_stack([c[start:start + _ROWS] for c in columns])
+        present = ~np.isnan(block)
+        both = np.concatenate([np.where(present, block - means, 0.0), present], axis=1)
+        gram += both.T @ both
+    cross, sums, n_jk = gram[:j_count, :j_count], gram[:j_count, j_count:], gram[j_count:, j_count:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = (cross - sums * sums.T / n_jk) / (n_jk - 1)
+    terms = np.where(n_jk >= 2, cov * n_jk / np.outer(n_j, n_j), 0.0)
+    variance = float(terms.sum())
     variance /= j_count**2
     mean = float(means.mean())
-    half = float(stats.t.ppf(0.5 + level / 2, int(n_j.min()) - 1)) * math.sqrt(max(variance, 0.0))
+    df = int(n_j.min()) - 1
+    quantile = _t975(df) if level == 0.95 else float(stats.t.ppf(0.5 + level / 2, df))
+    half = quantile * math.sqrt(max(variance, 0.0))
     return mean, max(low, mean - half), min(high, mean + half)
 
 
@@ -221,12 +233,12 @@ class Quality(Subject):
     def register(self, a: Analysis) -> None:
         q, reg = a.q, a.register
         self.numeric = [i for i in a.numeric if isinstance(i, (m.StatementItem, m.ScoreItem))]
-        self.dont_know: dict[str, np.ndarray] = {}
-        self.declined: dict[str, np.ndarray] = {}
+        dont_know: dict[str, np.ndarray] = {}  # per person, only while registering (a million
+        declined: dict[str, np.ndarray] = {}  # bytes per statement each)
         for item in self.numeric:
-            text = a.scorer.column(item.id, "text").to_numpy(dtype=object)
-            self.dont_know[item.id] = np.isin(text, DONT_KNOW_CODES)
-            self.declined[item.id] = np.isin(text, DECLINE_CODES) if DECLINE_CODES else np.zeros(len(text), bool)
+            dont_know[item.id] = a.scorer.text_in(item.id, DONT_KNOW_CODES)
+            declined[item.id] = (a.scorer.text_in(item.id, DECLINE_CODES) if DECLINE_CODES
+                                      else np.zeros(len(a.responses), bool))
         self.groups = [key for key in RELIABILITY_GROUPS if key in a.groups]
         outputs = ("report", "workbook")
         # counts of "don't know" (and declines) per item: indicators over the group (counts)
@@ -236,11 +248,11 @@ class Quality(Subject):
         for key in self.groups:
             members = a.groups[key].members
             for item in self.numeric:
-                rows = members[self.dont_know[item.id][members]]
+                rows = members[dont_know[item.id][members]]
                 self.dk_figs[(item.id, key)] = reg.add(f"dont_know:{item.id}", key, "count", rows, n=len(rows),
                                                        outputs=("workbook",))
                 if DECLINE_CODES:
-                    rows = members[self.declined[item.id][members]]
+                    rows = members[declined[item.id][members]]
                     self.declined_figs[(item.id, key)] = reg.add(f"declined:{item.id}", key, "count", rows,
                                                                  n=len(rows), outputs=("workbook",))
             for name in q.dimensions:
@@ -249,7 +261,7 @@ class Quality(Subject):
                     continue
                 complete = np.ones(len(members), dtype=bool)
                 for item in items:
-                    complete &= ~np.isnan(a.score[item.id][members])
+                    complete &= ~np.isnan(a.raw[item.id][members])  # a score where an answer
                 rows = members[complete]
                 # beside each statement's own figure the complete cases must not leave out 1..k-1
                 # people (alpha and item-rest give second moments over them: disclosure.apart)
@@ -263,7 +275,7 @@ class Quality(Subject):
         for name in q.dimensions:
             answered = np.zeros(len(a.responses), dtype=bool)
             for item in q.dimension_items(name):
-                answered |= ~np.isnan(a.score[item.id])
+                answered |= ~np.isnan(a.raw[item.id])
             for key, fig in a._add(f"dimension_n:{name}", answered, "mean").items():
                 self.base_figs[(name, key)] = fig
 
@@ -273,7 +285,7 @@ class Quality(Subject):
             scale = q.scales[item.scale]
             for key, f in a.item_figs[item.id].items():
                 if ok(f):
-                    results[key].item_shares[item.id] = item_shares(item, scale, a.raw[item.id][f.members],
+                    results[key].item_shares[item.id] = item_shares(item, scale, a.raw[item.id][f.members].astype(float),
                                                                     results[key].items.get(item.id))
         for name in q.dimensions:
             items = q.dimension_items(name)
@@ -291,8 +303,10 @@ class Quality(Subject):
                     n = base.n
                     figs = [a.item_figs[i.id][key] for i in items]
                     if min(f.n for f in figs) >= 2 * a.k:  # the 2k rule, for every statement
-                        columns = [np.where(np.isin(base.members, f.members), a.score[i.id][base.members], np.nan)
-                                   for i, f in zip(items, figs)]
+                        # each statement's figure rests on the group's members who answered it
+                        # (one base per variable): within the dimension's base, exactly those
+                        # with a score for it, so its column is their scores (NaN elsewhere)
+                        columns = [a.score.of(i.id, base.members) for i in items]
                         found = composite_interval(columns)
                         if found is not None:
                             _, low, high = found
@@ -335,8 +349,8 @@ class Quality(Subject):
             return DimensionQuality(name, key, len(dim_items), None, None, None, None, None, None, ("withheld",),
                                     f"fewer than {a.k} people answered all statements" if n < a.k else
                                     "withheld by the anonymity rules")
-        scores = pd.DataFrame({i.id: a.score[i.id][members] for i in dim_items})
-        found = rel.dimension_reliability(scores, dimension=name, n_boot=N_BOOT, seed=SEED)
+        scores = pd.DataFrame({i.id: a.score.of(i.id, members) for i in dim_items})
+        found = rel.dimension_reliability(scores, dimension=name, n_boot=N_BOOT if a.bootstrap else 0, seed=SEED)
         assert found.n_complete == fig.n  # the registered set is the set used
         with_ci = found.n_complete >= 2 * a.k
 

@@ -149,10 +149,15 @@ def cronbach_alpha(complete: np.ndarray, level: float = LEVEL) -> Coefficient | 
     n, k = data.shape
     if n < 3 or np.isnan(data).any():
         return CannotCompute("alpha needs at least three respondents who answered every statement", n)
-    total_var = float(np.var(data.sum(axis=1), ddof=1))
+    return _alpha(n, k, float(np.var(data, axis=0, ddof=1).sum()), float(np.var(data.sum(axis=1), ddof=1)), level)
+
+
+def _alpha(n: int, k: int, item_var_sum: float, total_var: float, level: float) -> Coefficient | CannotCompute:
+    """Alpha and Feldt's interval from the sum of the item variances and the variance of the sum
+    score (see `cronbach_alpha`)."""
     if not total_var > 1e-12:
         return CannotCompute("everyone gave the same total score, so consistency cannot be measured", n)
-    alpha = k / (k - 1) * (1 - float(np.var(data, axis=0, ddof=1).sum()) / total_var)
+    alpha = k / (k - 1) * (1 - item_var_sum / total_var)
     df1, df2 = n - 1, (n - 1) * (k - 1)
     tail = (1 - level) / 2
     low = 1 - (1 - alpha) * float(stats.f.isf(tail, df1, df2))
@@ -322,7 +327,7 @@ def _bootstrap_covariances(data: np.ndarray, n_boot: int, rng: np.random.Generat
     weights = rng.multinomial(BOOT_BLOCKS, np.full(BOOT_BLOCKS, 1 / BOOT_BLOCKS), size=n_boot).astype(float)
     total = weights @ counts
     s1 = weights @ sums
-    s2 = np.einsum("bg,gij->bij", weights, cross)
+    s2 = (weights @ cross.reshape(BOOT_BLOCKS, k * k)).reshape(n_boot, k, k)  # one matrix product
     return s2 - s1[:, :, None] * s1[:, None, :] / total[:, None, None]
 
 
@@ -357,14 +362,19 @@ def dimension_reliability(
     Alpha (Feldt interval) and omega total (bootstrap interval) use the complete cases; see
     the module docstring for the flag rules. The result states the n behind every figure."""
     items = [str(c) for c in scores.columns]
-    data = scores.astype(float).copy()
-    data.columns = items
+    # numpy, not frames: a million respondents' scores are copied as few times as possible
+    data = scores.to_numpy(dtype=float, copy=True)
     n_resp, k = data.shape
-    dk = (dont_know.reindex(index=scores.index, columns=scores.columns).fillna(False).astype(bool)
-          if dont_know is not None else pd.DataFrame(False, index=scores.index, columns=scores.columns))
-    dk.columns = items
-    data = data.mask(dk)
-    complete = data.dropna(axis=0, how="any").to_numpy(dtype=float)
+    if dont_know is not None:
+        dk = dont_know.reindex(index=scores.index, columns=scores.columns).fillna(False).to_numpy(dtype=bool)
+        data[dk] = np.nan
+        dk_counts = dk.sum(axis=0)
+    else:
+        dk_counts = np.zeros(k, dtype=int)
+    scored = ~np.isnan(data)
+    answered_counts = scored.sum(axis=0)
+    complete = data[scored.all(axis=1)]
+    del data, scored
     n_complete = complete.shape[0]
     needed = max(min_complete, MIN_COMPLETE_PER_ITEM * k)
     flags: list[Flag] = []
@@ -408,21 +418,27 @@ def dimension_reliability(
                           "about 1); omega may be overstated"))
 
     item_results = []
+    if k >= 2 and n_complete >= 3:
+        # per statement "the others": their sum score is the total minus the statement, so no
+        # copy of the data without it (a pass over the cases instead of k - 1 per statement)
+        total = complete.sum(axis=1)
+        item_vars = np.var(complete, axis=0, ddof=1)
     for j, item in enumerate(items):
-        answered = int(data[item].notna().sum())
-        n_dk = int(dk[item].sum())
+        answered = int(answered_counts[j])
+        n_dk = int(dk_counts[j])
         n_missing = n_resp - answered - n_dk
         rest: Coefficient | CannotCompute
         deleted: Coefficient | CannotCompute
         if k < 2 or n_complete < 3:
             rest = deleted = CannotCompute("too few respondents answered all statements", n_complete)
         else:
-            others = np.delete(complete, j, axis=1)
-            r = _pearson(complete[:, j], others.mean(axis=1))
+            others_sum = total - complete[:, j]
+            r = _pearson(complete[:, j], others_sum / (k - 1))
             rest = (Coefficient(r, n_complete, "item-rest correlation (Pearson)") if r is not None else
                     CannotCompute("no spread in this statement or in the others", n_complete))
-            if others.shape[1] >= 2:
-                a = cronbach_alpha(others, level)
+            if k - 1 >= 2:
+                a = _alpha(n_complete, k - 1, float(np.delete(item_vars, j).sum()),
+                           float(np.var(others_sum, ddof=1)), level)
                 deleted = a if isinstance(a, CannotCompute) else Coefficient(
                     a.value, a.n, "Cronbach's alpha without this statement")
             else:
