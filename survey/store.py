@@ -236,7 +236,7 @@ CREATE TABLE edition_sets (
     within INTEGER REFERENCES edition_sets(id),
     data BLOB NOT NULL
 );
-CREATE INDEX responses_unverified ON responses (counted) WHERE verified = 0;
+CREATE INDEX IF NOT EXISTS responses_unverified ON responses (counted) WHERE verified = 0;
 CREATE TABLE edition_figures_v7 (
     edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE,
     variable TEXT NOT NULL,

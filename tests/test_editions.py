@@ -225,7 +225,8 @@ def test_a_version_6_register_of_editions_migrates_to_distinct_sets(tmp_path):
     figures = [("item:a", group[::2], group), ("item:a", group[::3], group), ("item:b", group[::2], group),
                ("item:b", np.array([7, 8, 9, 10, 11], dtype=np.int64), np.array([7, 8, 9, 10, 11, 12], dtype=np.int64))]
     db = sqlite3.connect(path)
-    db.executescript("DROP TABLE edition_figures; DROP TABLE edition_sets; CREATE TABLE edition_figures ("
+    db.executescript("DROP INDEX responses_unverified; DROP TABLE edition_figures; DROP TABLE edition_sets; "
+                     "CREATE TABLE edition_figures ("
                      "edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE, variable TEXT NOT NULL, "
                      "members BLOB NOT NULL, base BLOB NOT NULL); INSERT INTO editions (id, outputs) VALUES (1, 'report');")
     db.executemany("INSERT INTO edition_figures VALUES (1, ?, ?, ?)",
