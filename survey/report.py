@@ -101,17 +101,6 @@ class Chart:
     data_ref: str = ""
 
 
-def drivers_explain(r_squared: float, n: int, predictors: int, alpha: float = 0.05) -> bool:
-    """The overall F-test of a linear model's R² (n people, `predictors` predictors)."""
-    from scipy import stats
-
-    rest = n - predictors - 1
-    if rest <= 0 or predictors <= 0 or r_squared >= 1:
-        return False
-    f = (r_squared / predictors) / ((1 - r_squared) / rest)
-    return float(stats.f.sf(f, predictors, rest)) < alpha
-
-
 @dataclass
 class DriverView:
     """One outcome's priority matrix for one group (survey/analysis/drivers.py)."""
@@ -451,9 +440,7 @@ class _Builder:
             name = self.t(self.q_derived(outcome).name)
             var = f"drivers:{outcome}"
             split = 100 / len(d.weights)  # an equal share
-            # nothing is named unless the model as a whole explains more than chance would
-            # (the F-test of R²): weights always add up to 100 %, also of nothing
-            explains = drivers_explain(d.r_squared, d.n, len(d.weights))
+            explains = d.beats_chance  # weights always add up to 100 %, also of nothing
             shown = [wt for wt in d.weights if wt.current is not None]
             middle = float(np.mean([wt.current for wt in shown])) if shown else 50.0
             rows, first = [], []

@@ -152,12 +152,11 @@ class ClaimsSubject(Subject):
             both = now_given & want_given
             # the gap over those who answered both, beside 'now' and 'desired' each over its own
             # people, gives away whoever answered one half only unless they are 0 or at least k
-            keys = [key for key in a.employee_groups
-                    if not a.protection or (
-                        disclosure.apart(int(both[a.groups[key].members].sum()),
-                                         int(now_given[a.groups[key].members].sum()), a.k)
-                        and disclosure.apart(int(both[a.groups[key].members].sum()),
-                                             int(want_given[a.groups[key].members].sum()), a.k))]
+            def separate(members: np.ndarray) -> bool:
+                paired = int(both[members].sum())
+                return all(disclosure.apart(paired, int(given[members].sum()), a.k) for given in (now_given, want_given))
+
+            keys = [key for key in a.employee_groups if not a.protection or separate(a.groups[key].members)]
             self.pairs[item.id] = (want, a._add(f"gap:{item.id}", both, "mean", keys))
 
     def resolve(self, a: Analysis, results: dict[str, GroupResult]) -> None:

@@ -193,6 +193,20 @@ class DriverResult:
     n_boot: int  # bootstrap resamples used
     seed: int
 
+    @property
+    def beats_chance(self) -> bool:
+        """Whether the model explains more than chance would: the overall F-test of R² at
+        `ALPHA` (the report names nothing to work on first otherwise)."""
+        from scipy import stats
+
+        from survey.stats.inference import ALPHA
+
+        predictors, rest = len(self.weights), self.n - len(self.weights) - 1
+        if rest <= 0 or predictors == 0 or self.r_squared >= 1:
+            return False
+        f = (self.r_squared / predictors) / ((1 - self.r_squared) / rest)
+        return float(stats.f.sf(f, predictors, rest)) < ALPHA
+
 
 @dataclass(frozen=True)
 class DriverSetup:

@@ -260,13 +260,15 @@ class Quality(Subject):
                 if len(items) < 2:
                     continue
                 complete = np.ones(len(members), dtype=bool)
+                answered = []  # per statement, the people of its own figure
                 for item in items:
-                    complete &= ~np.isnan(a.raw[item.id][members])  # a score where an answer
+                    given = ~np.isnan(a.raw[item.id][members])  # a score where an answer
+                    answered.append(int(given.sum()))
+                    complete &= given
                 rows = members[complete]
                 # beside each statement's own figure the complete cases must not leave out 1..k-1
                 # people (alpha and item-rest give second moments over them: disclosure.apart)
-                separate = not a.protection or all(disclosure.apart(len(rows), int((~np.isnan(a.score[item.id][members])).sum()), a.k)
-                               for item in items)
+                separate = not a.protection or all(disclosure.apart(len(rows), n, a.k) for n in answered)
                 if len(rows) and separate:  # the complete cases: a new set of people, its own figure
                     self.reliability_figs[(name, key)] = reg.add(f"reliability:{name}", key, "mean", rows,
                                                                  a._unit_counts(rows), outputs)
