@@ -227,6 +227,15 @@ def pct(value: float | None) -> str:
     return percent(value, _LANG.get())
 
 
+def shown(value: object) -> str:
+    """What a reader sees of anything in the report model, in the language being rendered.
+    Every output (HTML, PDF, team sheets, deck) turns model values into text through this
+    one function (Jinja filter `shown`), so formatting lives in one place."""
+    if value is None:
+        return "–"
+    return str(value)
+
+
 def _chart_number(value: float, digits: int, is_signed: bool = False) -> str:
     return signed(value, digits) if is_signed else fmt(value, digits)
 
@@ -1059,9 +1068,11 @@ def environment(scan: Scan) -> ImmutableSandboxedEnvironment:
     if scan_templates is not None:
         loaders.append(_ContainedLoader(str(scan_templates)))
     loaders.append(_ContainedLoader(str(reports_dir() / "templates")))
-    return ImmutableSandboxedEnvironment(
+    env = ImmutableSandboxedEnvironment(
         loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]), undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True)
+    env.filters["shown"] = shown
+    return env
 
 
 class _ContainedLoader(FileSystemLoader):
