@@ -483,16 +483,20 @@ def quotes(scan_dir: Path) -> None:
               help="Language of the demo's forms and report.")
 @friendly_errors
 def demo(out: Path, lang: str) -> None:
-    """Run the whole pipeline on the bundled sample organisation and write the reports."""
+    """Run the whole pipeline on the bundled sample organisation, in two linked waves (OUT/2025
+    and OUT/2026), and write the reports."""
     from survey.demo import run_demo
 
     def step(name: str, seconds: float) -> None:
-        echo(f"  {name:<34} {seconds:6.1f} s")
+        echo(f"  {name:<40} {seconds:6.1f} s")
 
-    echo(f"Demo: Zorg & Welzijn sample organisation in {out}")
+    echo(f"Demo: Zorg & Welzijn sample organisation in {out}, two waves")
     started = time.perf_counter()
     result = run_demo(out, on_step=step, progress=_progress, language=lang)
     echo(f"Done in {time.perf_counter() - started:.1f} s.")
+    for folder in result.waves[:-1]:
+        echo(f"Earlier wave: {folder} (report: {folder / 'output' / 'report.html'})")
+    echo(f"This wave:    {result.scan.folder} (linked to the earlier one in {result.scan.folder / 'waves.yaml'})")
     echo(f"HTML report: {result.html}")
     echo(f"PDF report:  {result.pdf}")
 
