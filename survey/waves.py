@@ -443,9 +443,11 @@ def start_next_wave(folder: Path, previous: Path, questionnaire: str | Path | No
         raise ScanError(f"wave '{label}' is already the label of an earlier wave ({', '.join(labels)})",
                         fix="give this wave its own label with --wave, e.g. --wave "
                             f"{label}-2 or the year it runs")
-    carried = ["organisation", "language", "anonymity threshold", "return_to", "contact",
-               "questionnaire" if questionnaire is None else "", "departments"]
     given = handout or Handout()
+    carried = [name for name, value in (("organisation", organisation), ("language", language),
+                                        ("anonymity threshold", anonymity_threshold),
+                                        ("return_to", given.return_to), ("contact", given.contact),
+                                        ("questionnaire", questionnaire)) if not value] + ["departments"]
     settings = Handout(given.deadline, given.return_to or old.handout.return_to, given.contact or old.handout.contact)
     source = questionnaire if questionnaire is not None else Path(old.questionnaire.sources[-1])
     departments = [Department(d.name, d.expected_headcount, d.managers, d.key, d.language) for d in old.departments]
