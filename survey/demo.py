@@ -247,7 +247,7 @@ class PackageFiller:
                 return b'<c r="%s"%s t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>' % (
                     match.group(1), match.group(2) or b"", xml_text(str(value)))
             pattern = re.compile(rb'<c r="(' + b"|".join(re.escape(c.encode()) for c in written) +
-                                 rb')"( s="\d+")?(?: t="\w+")?\s*/>')
+                                 rb')"( s="\d+")?(?: t="\w+")?\s*(?:/>|></c>)')  # openpyxl 3.1.5 writes empty cells as <c ...></c>
             return pattern.sub(cell, xml) if written else xml
 
         def modified(xml: bytes) -> bytes:
