@@ -14,7 +14,7 @@ from survey.analysis import quality
 from survey.disclosure import ORGANISATION
 from survey.questionnaire import model as m
 from survey.report.base import Wording
-from survey.report.model import NUMBER, PERCENT, RANGE, DriverView, Row, Sentence, Table, Value
+from survey.report.model import NUMBER, PERCENT, RANGE, DriverView, FigureRef, Row, Sentence, Table, Value
 from survey.report.texts import Texts
 
 
@@ -108,14 +108,12 @@ class Measures(Texts):
         lines: list[Sentence] = []
         for d in (d for d in self.r.reliability if d.group == ORGANISATION):
             found = quality.dimension_flag_lines(d, self.t(self.q.dimensions[d.dimension].name), w, _number2)
-            refs = (self.ref(f"reliability:{d.dimension}", ORGANISATION),)
+            refs = self.shown_refs(f"reliability:{d.dimension}")  # none: the line says it was not computed
             lines += [dataclasses.replace(s, rests_on=refs) for s in found]
         for iq in self.r.item_quality.get(ORGANISATION, []):
             name = self.t(self.q.dimensions[iq.dimension].name) if iq.dimension else self.t(self.q.title)
             found = quality.item_flag_lines(iq, self.t(self.q.item(iq.item_id).text), name, w, _number2, _percent)
-            refs = tuple(self.ref(var, ORGANISATION) for var in (f"item:{iq.item_id}", f"dont_know:{iq.item_id}",
-                                                                  f"declined:{iq.item_id}")
-                         if self.allowed is None or (var, ORGANISATION) in self.allowed)
+            refs = self.shown_refs(f"item:{iq.item_id}", f"dont_know:{iq.item_id}", f"declined:{iq.item_id}")
             lines += [dataclasses.replace(s, rests_on=refs) for s in found]
         assessed = {d.dimension for d in self.r.reliability if d.group == ORGANISATION}
         for key, dim in self.q.dimensions.items():
@@ -125,14 +123,20 @@ class Measures(Texts):
             lines.append(self.say("quality_all_good", threshold=_number2(quality.rel.QUESTIONABLE)))
         return lines
 
-    def methods_quality(self) -> list[str | Sentence]:
+    def shown_refs(self, *variables: str) -> tuple[FigureRef, ...]:
+        """The organisation's figures of `variables` that a quality line speaks of: those the
+        decision allowed (a line about a withheld figure says only that it is not there)."""
+        return tuple(FigureRef(var, ORGANISATION) for var in variables
+                     if self.allowed is None or (var, ORGANISATION) in self.allowed)
+
+    def methods_quality(self) -> list[Sentence]:
         """The definitions, filled from the constants the analysis uses."""
         # counts come back as text (the workbook's way): numbers again, written at rendering
         values = {k: int(v) if isinstance(v, str) and v.isdigit() else v
                   for k, v in quality.methods_values(_number2, _percent).items()}
         scale = self.mark_scale()
         low, high = (scale.min, scale.max) if scale else (1, 10)
-        return [self.w["methods_margin"], self.w["methods_part_score"],
+        return [self.say("methods_margin"), self.say("methods_part_score"),  # wording, with '95%' in it
                 self.say("methods_favourable", **values, low=low, high=high),
                 self.say("methods_reliability", **values)]
 

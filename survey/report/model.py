@@ -283,7 +283,7 @@ class ReportModel:
     marks_intro: Sentence | None = None
     quality: Table | None = None
     quality_lines: list[Sentence] = field(default_factory=list)
-    methods_quality: list[str | Sentence] = field(default_factory=list)
+    methods_quality: list[Sentence] = field(default_factory=list)
     # wording filled from the questionnaire (names and counts are never in the templates)
     partnership_map_intro: Sentence | None = None
     werkgeluk_name: str = ""
