@@ -167,7 +167,7 @@ class Table:
     rests_on: list[FigureRef] = field(default_factory=list)  # figures shown without a cell (a gap's people)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its arguments may be arrays: charts compare by identity
 class Drawing:
     """A chart's recipe: the function of survey/charts.py and its arguments (labels as text,
     figures as numbers). Drawn when an output renders it, so its numbers are written in the
@@ -374,7 +374,10 @@ def shown(value: object) -> str:
     if isinstance(value, float):  # a bare number: as many decimals as it has, up to two
         if math.isnan(value):
             return DASH
-        return _number(value, 0) if value == round(value) else number(value, 2, _LANG.get()).rstrip("0")
+        if value == round(value):
+            return _number(value, 0)
+        text = number(value, 2, _LANG.get()).rstrip("0")
+        return text if text[-1].isdigit() else text[:-1]
     if isinstance(value, date):
         return long_date(value, _LANG.get())
     return str(value)
