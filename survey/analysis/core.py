@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
@@ -50,10 +50,12 @@ def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool =
     return result
 
 
-def publish(result: AnalysisResult, output: str) -> None:
-    """Record, before an output is written, the response ids behind every figure it may show:
-    later editions are checked against them (`disclosure.decide`). One figure's ids at a time
-    (a generator), a group's ids once."""
+def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, str]] | None = None) -> None:
+    """Record, before an output is written, the response ids behind every figure it shows:
+    later editions are checked against them (`disclosure.decide`). `shown`: the (variable,
+    group) of the figures the output shows (the report model lists them; a composite score
+    stands for the figures it is the mean of); None: every allowed figure (the results
+    workbook). One figure's ids at a time (a generator), a group's ids once."""
     if not result.protection or result.register is None or result.decision is None or result.ids is None:
         return
     ids = result.ids
@@ -61,10 +63,13 @@ def publish(result: AnalysisResult, output: str) -> None:
         raise ValueError("response ids must be ascending in the analysed frame")  # load_frame's order
     groups = result.register.groups
     group_ids: dict[str, np.ndarray] = {}
+    chosen = None if shown is None else shown_figures(result, shown)
 
     def figures():
         for f in result.register.figures:
             if f.kind == "composite" or f.members is None or not result.decision.ok(f):
+                continue
+            if chosen is not None and f.id not in chosen:
                 continue
             if f.group not in group_ids:
                 group_ids[f.group] = ids[groups[f.group].members]
@@ -72,6 +77,23 @@ def publish(result: AnalysisResult, output: str) -> None:
 
     with Store(result.scan.store_path) as store:
         store.record_edition(figures(), output)
+
+
+def shown_figures(result: AnalysisResult, shown: Collection[tuple[str, str]]) -> set[int]:
+    """The ids of the allowed register figures behind `shown` ((variable, group) pairs), a
+    composite's parts included (recursively: a derived score of dimension scores)."""
+    by_key: dict[tuple[str, str], list] = {}
+    for f in result.register.figures:
+        by_key.setdefault((f.variable, f.group), []).append(f)
+    figures, chosen = result.register.figures, set()
+    todo = [f for key in shown for f in by_key.get(tuple(key), ()) if result.decision.ok(f)]
+    while todo:
+        f = todo.pop()
+        if f.id in chosen:
+            continue
+        chosen.add(f.id)
+        todo += [figures[p] for p in f.parts if result.decision.ok(figures[p])]
+    return chosen
 
 
 def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
