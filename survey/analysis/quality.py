@@ -154,27 +154,6 @@ def counted_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, distinct
     return ItemShares(item.id, n, per_value, on_0_100(figure, item, scale), favourable, insufficient, good)
 
 
-def unit_value_counts(units: np.ndarray, n_units: int, answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct answers ascending, counts per unit x distinct answer) of `answers` (NaN = not
-    answered), `units` the unit (position) of each person: one pass over everyone. Answers are
-    whole numbers (the store's), so they index a small table directly; anything else is
-    counted by its distinct values."""
-    given = ~np.isnan(answers)
-    values = answers[given].astype(float)
-    if not len(values):
-        return np.zeros(0), np.zeros((n_units, 0), dtype=np.int64)
-    low, high = float(values.min()), float(values.max())
-    if (np.floor(values) == values).all() and high - low < 4096:
-        at = (values - low).astype(np.int64)
-        width = int(high - low) + 1
-        table = np.bincount(units[given] * width + at, minlength=n_units * width).reshape(n_units, width)
-        used = table.any(axis=0)
-        return np.arange(width, dtype=float)[used] + low, table[:, used]
-    distinct, at = np.unique(values, return_inverse=True)
-    table = np.bincount(units[given] * len(distinct) + at, minlength=n_units * len(distinct))
-    return distinct, table.reshape(n_units, len(distinct))
-
-
 _ROWS = 1 << 17  # rows per block in composite_interval
 
 
@@ -367,7 +346,7 @@ class Quality(Subject):
             scale = q.scales[item.scale]
             # a statement's figure of a group holds every member of the group's units who
             # answered it (`Analysis._add`): its counts are the sum of those units' counts
-            distinct, per_unit = unit_value_counts(a.unit_code, len(a.unit_names), a.raw[item.id])
+            distinct, per_unit = a.value_counts[item.id]  # the core's, per unit
             for key, f in a.item_figs[item.id].items():
                 if ok(f):
                     counts = per_unit[a._group_units[key]].sum(axis=0)
