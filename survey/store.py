@@ -717,8 +717,9 @@ class Store:
         (code per response, names): one query per distinct combination, not a string per row."""
         combos = self.db.execute("SELECT department, role, wave, count(*) FROM responses WHERE counted = 1 "
                                  "GROUP BY department, role, wave ORDER BY department, role, wave").fetchall()
-        ids = np.fromiter((row[0] for row in self.db.execute(
-            "SELECT id FROM responses WHERE counted = 1 ORDER BY department, role, wave, id")), dtype=np.int64)
+        # one text of every id (SQLite's group_concat), parsed at once: no Python object per row
+        ids = _int_list(self.db.execute("SELECT group_concat(id) FROM (SELECT id FROM responses WHERE counted = 1 "
+                                        "ORDER BY department, role, wave, id)").fetchone()[0])
         combo = np.repeat(np.arange(len(combos)), [row[3] for row in combos])[np.argsort(ids, kind="stable")]
         found = {}
         for column, name in enumerate(("department", "role", "wave")):
