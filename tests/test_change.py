@@ -236,3 +236,104 @@ def test_a_planted_change_in_a_share_matches_newcombe_and_fisher(planted):
     assert c.claimed and c.estimate < -0.4
     assert result.change.families["shares"] == 4 * 2 * 2  # groups x situations x (brakes, speeds up)
     assert result.change.previous == "2025" and result.change.waves == ("2025", "2026")
+
+
+def _refill(scan, crowd) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        scan.store_path.with_name(scan.store_path.name + suffix).unlink(missing_ok=True)
+    fill(scan, crowd)
+
+
+def test_no_change_is_claimed_on_data_without_change_at_more_than_the_stated_rate(tmp_path):
+    # 100 pairs of waves from one distribution, 3 departments of 8: each Holm family (scores;
+    # shares) keeps the chance of any false claim per report at 5 %. Allow 10 of 100 per
+    # family (the binomial 99th percentile at 5 % is 11); the claims must also be there to
+    # count (every group has its changes).
+    sizes = {"A": 8, "B": 8, "C": 8}
+    before, after = make_scan(tmp_path, "2025", sizes), make_scan(tmp_path, "2026", sizes)
+    wave = wave_of(before, after)
+    false = {"scores": 0, "shares": 0}
+    for seed in range(100):
+        rng = np.random.default_rng(2000 + seed)
+        _refill(before, people(rng, sizes))
+        _refill(after, people(rng, sizes))
+        result = analyse_scan(after, earlier_waves=[wave], bootstrap=False)
+        changes = [c for g in result.groups for c in g.change.values()]
+        assert len(changes) == 4 * (len(SCORES) + 2 * 2)
+        false["scores"] += any(c.claimed for c in changes if not c.variable.startswith("pace:"))
+        false["shares"] += any(c.claimed for c in changes if c.variable.startswith("pace:"))
+    print("false claims per 100:", false)
+    assert false["scores"] <= 10 and false["shares"] <= 10, false
+
+
+def test_a_renamed_department_gets_a_change_a_merged_one_does_not_the_organisation_does(tmp_path):
+    before = make_scan(tmp_path, "2025", {"A": 10, "B": 6, "C": 6, "D": 10})
+    after = make_scan(tmp_path, "2026", {"Alpha": 10, "BC": 12, "D": 10})
+    rng = np.random.default_rng(3)
+    fill(before, people(rng, {"A": 10, "B": 6, "C": 6, "D": 10}))
+    fill(after, people(rng, {"Alpha": 10, "BC": 12, "D": 10}))
+    wave = wave_of(before, after, {"Alpha": (Continuity.renamed, ("A",)), "BC": (Continuity.merged, ("B", "C"))})
+    result = analyse_scan(after, earlier_waves=[wave])
+    by_group = {g.key: g for g in result.groups}
+    assert set(by_group) == {ORGANISATION, "Alpha", "BC", "D"}
+    assert by_group[ORGANISATION].change and by_group["D"].change
+    assert by_group["BC"].change == {}
+    alpha = by_group["Alpha"].change["dim:drives"]
+    # Alpha's earlier figure is department A's of 2025, as 2025's own analysis shows it
+    a_2025 = next(g for g in analyse_scan(before).groups if g.key == "A")
+    assert alpha.earlier == pytest.approx(a_2025.dimensions["drives"].mean) and alpha.n_earlier == 10
+    left = [x for x in result.change.left_out if x.group == "BC"]
+    assert [(x.reason, x.items) for x in left] == [("merged", ("B", "C"))]
+    assert result.change.links == {"Alpha": ("renamed", ("A",)), "BC": ("merged", ("B", "C")), "D": ("same", ("D",))}
+    # the organisation's earlier figure covers all of 2025's employees
+    assert by_group[ORGANISATION].change["dim:drives"].n_earlier == 32
+
+
+def test_a_changed_question_has_no_change_or_trend_and_is_named(tmp_path):
+    sizes = {"A": 10, "B": 10}
+    reworded = QUESTIONNAIRE.replace("P1TEXT", "P1 asked another way")
+    scans = [make_scan(tmp_path, "2024", sizes), make_scan(tmp_path, "2025", sizes),
+             make_scan(tmp_path, "2026", sizes, reworded)]
+    rng = np.random.default_rng(4)
+    for scan in scans:
+        fill(scan, people(rng, sizes))
+    waves = [wave_of(s, scans[2]) for s in scans[:2]]
+    result = analyse_scan(scans[2], earlier_waves=waves)
+    assert result.change.changed_items == {"2024": ("p1",), "2025": ("p1",)}
+    for g in result.groups:
+        # pace and the index rest on p1: no change, no trend; drives and the marks do change
+        assert "dim:pace" not in g.change and "derived:index" not in g.change
+        assert "dim:pace" not in g.trend and "derived:index" not in g.trend
+        assert "dim:drives" in g.change and "derived:happy" in g.change and "dim:drives" in g.trend
+    named = {(x.wave, x.variable, x.reason, x.items) for x in result.change.left_out if x.group is None}
+    assert named == {(w, v, "changed", ("p1",)) for w in ("2024", "2025") for v in ("dim:pace", "derived:index")}
+
+
+def test_three_waves_give_a_series_per_group(tmp_path):
+    sizes = {"A": 12, "B": 10}
+    scans = [make_scan(tmp_path, w, sizes) for w in ("2024", "2025", "2026")]
+    crowds = []
+    for number, scan in enumerate(scans):
+        crowds.append(people(np.random.default_rng(10 + number), sizes, shift={"A": 0.5 * number}))
+        fill(scan, crowds[-1])
+    result = analyse_scan(scans[2], earlier_waves=[wave_of(s, scans[2]) for s in scans[:2]])
+    by_group = {g.key: g for g in result.groups}
+    series = by_group["A"].trend["dim:drives"]
+    assert [p.wave for p in series] == ["2024", "2025", "2026"]
+    for point, crowd in zip(series, crowds):
+        values = scores(crowd, "dim:drives", "A")
+        assert point.value == pytest.approx(values.mean()) and point.n == 12
+        half = stats.t.ppf(0.975, 11) * values.std(ddof=1) / math.sqrt(12)
+        assert (point.low, point.high) == (round(values.mean() - half, 1), round(values.mean() + half, 1))
+    assert series[0].value < series[2].value
+    # B has 10 people: exactly 2k, so intervals are shown; shares get Wilson's interval
+    assert all(p.low is not None for p in by_group["B"].trend["dim:drives"])
+    brakes = by_group[ORGANISATION].trend["pace:talk.brakes"]
+    assert [p.n for p in brakes] == [22, 22, 22] and all(p.low <= p.value <= p.high for p in brakes)
+    # the change is against the previous wave only
+    assert by_group["A"].change["dim:drives"].earlier_wave == "2025"
+    assert by_group["A"].change["dim:drives"].earlier == pytest.approx(series[1].value)
+
+
+def test_no_series_from_two_waves(planted):
+    assert all(g.trend == {} for g in planted[4].groups)
