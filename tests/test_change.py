@@ -95,6 +95,7 @@ K = 5
 
 
 def make_scan(root, wave: str, sizes: dict[str, int], questionnaire: str = QUESTIONNAIRE):
+    root.mkdir(parents=True, exist_ok=True)
     (root / f"q{wave}.yaml").write_text(questionnaire, encoding="utf-8")
     return init_scan(root / f"scan{wave}", "Org", root / f"q{wave}.yaml", "en", wave, K,
                      [Department(d, n, 0) for d, n in sizes.items()])
@@ -337,3 +338,154 @@ def test_three_waves_give_a_series_per_group(tmp_path):
 
 def test_no_series_from_two_waves(planted):
     assert all(g.trend == {} for g in planted[4].groups)
+
+
+# --------------------------------------------------------------------------- anonymity across waves
+
+
+def published(scan):
+    """The scan analysed and its report published (the register of editions records it)."""
+    result = analyse_scan(scan)
+    publish(result, "report")
+    return result
+
+
+def test_last_years_merged_group_beside_last_years_published_department_is_refused(tmp_path):
+    # 2025: A (6) shown; B (3) and C (2) hidden, together 'other departments' (5); D (5) shown
+    sizes = {"A": 6, "B": 3, "C": 2, "D": 5}
+    before = make_scan(tmp_path, "2025", sizes)
+    crowd = people(np.random.default_rng(6), sizes)
+    fill(before, crowd)
+    first = published(before)
+    assert [g.key for g in first.departments] == ["A", "D"] and first.others is not None
+    after = make_scan(tmp_path, "2026", {"AB": 9, "C": 2, "D": 5})
+    fill(after, people(np.random.default_rng(7), {"AB": 9, "D": 6}))
+    wave = wave_of(before, after, {"AB": (Continuity.merged, ("A", "B"))})
+    # 2025's AB (9) beside 2025's published A (6) gives B's three answers: refused, with the reason
+    figures = EarlierFigures(wave, K)
+    figures.decide({ORGANISATION: frozenset(), "AB": frozenset({"A", "B"})},
+                   {ORGANISATION: ["dim:drives"], "AB": ["dim:drives"]})
+    assert (ORGANISATION, "dim:drives") in figures.values and ("AB", "dim:drives") not in figures.values
+    assert "compared with results written earlier" in figures.withheld[("AB", "dim:drives")]
+    # the same people with nothing published before: 2025's AB is allowed (the refusal is the
+    # earlier edition's doing; the organisation minus AB is C and D, 7 people)
+    fresh = make_scan(tmp_path / "fresh", "2025", sizes)
+    fill(fresh, crowd)
+    control = EarlierFigures(wave_of(fresh, after, {"AB": (Continuity.merged, ("A", "B"))}), K)
+    control.decide({ORGANISATION: frozenset(), "AB": frozenset({"A", "B"})}, {"AB": ["dim:drives"]})
+    assert ("AB", "dim:drives") in control.values
+    # and the analysis itself: the merged department gets no change, the organisation does
+    result = analyse_scan(after, earlier_waves=[wave])
+    by_group = {g.key: g for g in result.groups}
+    assert by_group["AB"].change == {} and by_group[ORGANISATION].change["dim:drives"].n_earlier == 16
+
+
+def test_a_group_hidden_in_one_wave_and_shown_in_the_other_gets_no_change(tmp_path):
+    # 2025: B (3) is too small, so A (6) was hidden too (else the organisation minus C gives B)
+    before = make_scan(tmp_path, "2025", {"A": 6, "B": 3, "C": 6})
+    fill(before, people(np.random.default_rng(8), {"A": 6, "B": 3, "C": 6}))
+    first = published(before)
+    assert [g.key for g in first.departments] == ["C"]
+    after = make_scan(tmp_path, "2026", {"A": 10, "C": 10})
+    fill(after, people(np.random.default_rng(9), {"A": 10, "C": 10}))
+    wave = wave_of(before, after)
+    result = analyse_scan(after, earlier_waves=[wave])
+    by_group = {g.key: g for g in result.groups}
+    assert by_group["A"].change == {} and by_group["C"].change
+    assert [(x.reason, x.items) for x in result.change.left_out if x.group == "A"] == [("hidden", ("A",))]
+    # the disclosure rule alone refuses it too: 2025's A beside 2025's published 'other departments' (A, B)
+    figures = EarlierFigures(wave, K)
+    figures.decide({ORGANISATION: frozenset(), "A": frozenset({"A"})}, {"A": ["dim:drives"]})
+    assert ("A", "dim:drives") not in figures.values
+    # the other way round: shown in 2025, hidden in 2026 (too few answers): no group, no change
+    later = make_scan(tmp_path, "2027", {"A": 3, "C": 10, "D": 10})
+    fill(later, people(np.random.default_rng(10), {"A": 3, "C": 10, "D": 10}))
+    result = analyse_scan(later, earlier_waves=[wave_of(after, later)])
+    assert "A" not in {g.key for g in result.groups} and any(g.change for g in result.groups)
+
+
+def add_one(scan, dept: str, answers: dict[str, object]) -> None:
+    """One more (late) form in a scan's store."""
+    with Store(scan.store_path) as store, store.transaction() as db:
+        number = db.execute("SELECT count(*) FROM responses").fetchone()[0] + 1000
+        received = db.execute("INSERT INTO received (path, sha256, size, outcome, form_id) VALUES "
+                              "(?, ?, 1, 'accepted', ?)", (f"late{number}", f"late{number}", f"L{number}")).lastrowid
+        response = db.execute("INSERT INTO responses (received_id, form_id, department_key, department, role, wave, "
+                              "language) VALUES (?, ?, ?, ?, 'employee', ?, 'en')",
+                              (received, f"L{number}", dept.lower(), dept, scan.wave)).lastrowid
+        store.write_answers(db, response, [(k, v, None) if isinstance(v, float) else (k, None, v)
+                                           for k, v in answers.items()])
+
+
+def test_what_a_later_wave_shows_of_an_earlier_wave_is_recorded_there_and_checked(tmp_path):
+    sizes = {"A": 10, "B": 10}
+    before, after = make_scan(tmp_path, "2025", sizes), make_scan(tmp_path, "2026", sizes)
+    crowd = people(np.random.default_rng(12), sizes)
+    fill(before, crowd)  # 2025 itself never published: only 2026's record is in its store
+    fill(after, people(np.random.default_rng(13), sizes))
+    wave = wave_of(before, after)
+    result = analyse_scan(after, earlier_waves=[wave])
+    happy = result.organisation_result.change["derived:happy"]
+    publish(result, "report")
+    with Store(before.store_path) as store:
+        by = store.db.execute("SELECT written_by, outputs FROM editions").fetchall()
+        recorded = store.earlier_sets()["claims:derived:happy"]
+    assert len(by) == 1 and "2026" in by[0][0] and by[0][1] == "report of wave 2026"
+    assert sorted(len(members) for members, _ in recorded) == [10, 10, 20]
+    # a late 2025 form: 2025's organisation figure would now rest on 21 people, one more than
+    # the 20 that 2026 showed: refused (the difference is that person's answer)
+    add_one(before, "A", crowd[0][1])
+    again = analyse_scan(after, earlier_waves=[wave])
+    assert "derived:happy" not in again.organisation_result.change
+    assert any(x.variable == "derived:happy" and x.group == ORGANISATION and x.reason == "withheld"
+               and "written earlier" in x.detail for x in again.change.left_out)
+    # --replace-earlier: 2026's last record in 2025's store is forgotten (never shared), so the
+    # 21-person figure is allowed again; 2025's own editions are not touched
+    replaced = analyse_scan(after, earlier_waves=[wave], replace_earlier=True)
+    assert replaced.organisation_result.change["derived:happy"].n_earlier == 21
+    assert happy.n_earlier == 20
+
+
+def test_the_record_survives_closing_the_earlier_wave(tmp_path):
+    sizes = {"A": 10, "B": 10}
+    before, after = make_scan(tmp_path, "2025", sizes), make_scan(tmp_path, "2026", sizes)
+    fill(before, people(np.random.default_rng(14), sizes))
+    fill(after, people(np.random.default_rng(15), sizes))
+    published(before)
+    wave = wave_of(before, after)
+    first = analyse_scan(after, earlier_waves=[wave])
+    publish(first, "report")
+    with Store(before.store_path) as store:
+        assert store.close_scan() == 20  # new ids in random order; the register follows them
+        recorded = store.earlier_sets()["claims:derived:happy"]
+        ids = dict(store.db.execute("SELECT department, group_concat(id) FROM responses GROUP BY department"))
+    a_ids = np.array(sorted(int(i) for i in ids["A"].split(",")))
+    assert any(np.array_equal(members, a_ids) for members, _ in recorded)
+    # analysed again after the close: the very same figures, all still allowed
+    second = analyse_scan(after, earlier_waves=[wave])
+    for g1, g2 in zip(first.groups, second.groups):
+        assert g1.change == g2.change and g1.change
+
+
+def test_a_version_7_store_migrates_with_its_editions(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "scan.db"
+    group = np.arange(1, 11, dtype=np.int64)
+    with Store(path) as store:
+        store.record_edition([("item:x", group[:6], group)], "report")
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE editions DROP COLUMN written_by")  # as version 7 had it
+    db.execute("PRAGMA user_version = 7")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 8
+        assert store.db.execute("SELECT outputs, written_by FROM editions").fetchall() == [("report", None)]
+        assert [(m.tolist(), b.tolist()) for m, b in store.earlier_sets()["item:x"]] == [(list(range(1, 7)),
+                                                                                          list(range(1, 11)))]
+        store.record_edition([("item:x", group[:5], group)], "report of wave 2026", written_by="2026")
+        store.forget_last_edition()  # this scan's own last edition; the later wave's stays
+        assert store.db.execute("SELECT outputs FROM editions").fetchall() == [("report of wave 2026",)]
+        store.forget_last_edition(written_by="2026")
+        assert store.db.execute("SELECT count(*) FROM editions").fetchone()[0] == 0
