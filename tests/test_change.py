@@ -489,3 +489,42 @@ def test_a_version_7_store_migrates_with_its_editions(tmp_path):
         assert store.db.execute("SELECT outputs FROM editions").fetchall() == [("report of wave 2026",)]
         store.forget_last_edition(written_by="2026")
         assert store.db.execute("SELECT count(*) FROM editions").fetchone()[0] == 0
+
+
+def test_the_workbook_has_the_change_with_the_n_of_both_waves_and_the_trend(tmp_path):
+    from openpyxl import load_workbook
+
+    from survey.analysis import write_results_workbook
+
+    sizes = {"A": 12, "B": 6}
+    reworded = QUESTIONNAIRE.replace("P1TEXT", "P1 asked another way")
+    scans = [make_scan(tmp_path, "2024", sizes), make_scan(tmp_path, "2025", sizes),
+             make_scan(tmp_path, "2026", sizes, reworded)]
+    for number, scan in enumerate(scans):
+        fill(scan, people(np.random.default_rng(20 + number), sizes, shift={"A": 0.5 * number}))
+    result = analyse_scan(scans[2], earlier_waves=[wave_of(s, scans[2]) for s in scans[:2]])
+    book = load_workbook(write_results_workbook(result, tmp_path / "results.xlsx"))
+
+    def rows(sheet):
+        values = list(book[sheet].iter_rows(values_only=True))
+        return [dict(zip(values[0], row)) for row in values[1:]]
+
+    change = {(r["group"], r["variable"]): r for r in rows("change")}
+    a = result.departments[0]
+    assert a.key == "A"
+    drives = change[("A", "dim:drives")]
+    c = a.change["dim:drives"]
+    assert (drives["earlier_wave"], drives["n_earlier"], drives["wave"], drives["n_now"]) == ("2025", 12, "2026", 12)
+    assert drives["change"] == round(c.estimate, 2) and drives["claimed"] == ("yes" if c.claimed else "no")
+    assert (drives["ci_low"], drives["ci_high"]) == c.shown(K) == (round(c.low, 1), round(c.high, 1))
+    # B has 6 people in each wave: its change has no interval (fewer than 2k), a share always has one
+    assert change[("B", "dim:drives")]["ci_low"] is None and change[("B", "pace:talk.brakes")]["ci_low"] is not None
+    brakes = a.change["pace:talk.brakes"]
+    assert change[("A", "pace:talk.brakes")]["change"] == round(100 * brakes.estimate, 1)
+    assert ("A", "dim:pace") not in change
+    left = rows("change_left_out")
+    assert {(r["variable"], r["reason"], r["questions_or_departments"]) for r in left if r["group"] is None} == {
+        ("dim:pace", "changed", "p1"), ("derived:index", "changed", "p1")}
+    trend = [r for r in rows("trend") if r["group"] == "A" and r["variable"] == "dim:drives"]
+    assert [(r["wave"], r["n"]) for r in trend] == [("2024", 12), ("2025", 12), ("2026", 12)]
+    assert trend[1]["value"] == round(c.earlier, 2)
