@@ -528,3 +528,12 @@ def test_the_workbook_has_the_change_with_the_n_of_both_waves_and_the_trend(tmp_
     trend = [r for r in rows("trend") if r["group"] == "A" and r["variable"] == "dim:drives"]
     assert [(r["wave"], r["n"]) for r in trend] == [("2024", 12), ("2025", 12), ("2026", 12)]
     assert trend[1]["value"] == round(c.earlier, 2)
+
+
+def test_an_earlier_wave_without_answers_is_named_not_fatal(tmp_path):
+    before, after = make_scan(tmp_path, "2025", {"A": 10}), make_scan(tmp_path, "2026", {"A": 10})
+    fill(after, people(np.random.default_rng(30), {"A": 10}))
+    result = analyse_scan(after, earlier_waves=[wave_of(before, after)])  # 2025 collected nothing
+    assert all(g.change == {} for g in result.groups)
+    assert [(x.wave, x.reason) for x in result.change.left_out] == [("2025", "not_computable")]
+    assert "no responses collected yet" in result.change.left_out[0].detail

@@ -56,6 +56,7 @@ from survey.analysis.core import PUBLISHERS, SUBJECTS, Subject
 from survey.analysis.frame import Scorer, _t975, load_frame
 from survey.analysis.model import AnalysisResult, Change, ChangeResult, GroupResult, LeftOut, WavePoint
 from survey.disclosure import ORGANISATION, Figure, Group, Register, Suppression
+from survey.errors import ReportError
 from survey.questionnaire import model as m
 from survey.stats import CannotCompute, claims, share_difference, welch_difference, wilson_interval
 from survey.stats.inference import ALPHA
@@ -386,9 +387,14 @@ class ChangeSubject(Subject):
         left: list[LeftOut] = []
         self.earlier: list[EarlierFigures] = []
         links: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.previous: EarlierFigures | None = None
         for wave in self.waves:
             k = max(a.k, wave.scan.anonymity_threshold)
-            figures = EarlierFigures(wave, k, a.protection, me if getattr(a, "replace_earlier", False) else None)
+            try:
+                figures = EarlierFigures(wave, k, a.protection, me if getattr(a, "replace_earlier", False) else None)
+            except ReportError as exc:  # e.g. its store is gone: that wave has nothing to compare with
+                left.append(LeftOut(wave.wave, None, None, "not_computable", detail=exc.message))
+                continue
             usable = []
             for var in variables(q):
                 why = comparable(q, wave, var)
@@ -417,6 +423,8 @@ class ChangeSubject(Subject):
             for (key, var), reason in figures.withheld.items():
                 left.append(LeftOut(wave.wave, var, key, "withheld", detail=reason))
             self.earlier.append(figures)
+            if wave is self.waves[-1]:
+                self.previous = figures
         self.left = left
         self.links = links
         self._changes(a, results)
@@ -424,7 +432,10 @@ class ChangeSubject(Subject):
 
     def _changes(self, a: Analysis, results: dict[str, GroupResult]) -> None:
         """Since the previous wave: the differences, then one Holm family per kind."""
-        previous = self.earlier[-1]
+        previous = self.previous
+        self.families = {"scores": 0, "shares": 0}
+        if previous is None:
+            return
         label = previous.wave.wave
         scores: list[tuple[tuple[str, str], object, float, _Value, _Value]] = []
         shares: list[tuple[tuple[str, str], object, float, _Value, _Value]] = []
