@@ -219,9 +219,9 @@ class EarlierFigures:
         self._figures_of: dict[tuple[str, str], list[int]] = {}  # (group, variable) -> the figures it rests on
 
     def decide(self, groups: dict[str, frozenset[str]], wanted: dict[str, list[str]]) -> None:
-        """Register the figures of `wanted` (group key -> variables) over `groups` (group key
-        -> this wave's department names; ORGANISATION: every employee), decide once, and keep
-        the allowed values in `self.values`."""
+        """Register the figures of `wanted` (group key -> variables) over `groups` (this wave's
+        group key -> the EARLIER wave's department names it continues; ORGANISATION: every
+        employee of that wave), decide once, and keep the allowed values in `self.values`."""
         q, sc = self.q, self.scorer
         members: dict[str, np.ndarray] = {}
         reg_groups: dict[str, Group] = {}
