@@ -134,8 +134,14 @@ def _change_sheets(results: AnalysisResult, name, labels: "_Labels") -> dict[str
     groups = results.groups
 
     def text(variable: str) -> str:
-        key = variable.split(":", 1)[1].split(".")[0] if variable else ""
-        return labels.item(key) or labels.situation(key)
+        kind, _, key = variable.partition(":")
+        if kind != "pace":
+            return labels.item(key)
+        situation, _, outcome = key.partition(".")
+        grid = next((g for g in labels.q.grids if any(x.id == situation for x in g.situations)), None)
+        option = next((o.text(labels.lang) for o in labels.q.scales[grid.effect_scale].options
+                       if str(o.code) == outcome), "") if grid is not None else ""
+        return f"{labels.situation(situation)}: {option}" if option else labels.situation(situation)
 
     def unit(variable: str) -> tuple[str, float, int]:
         return ("%", 100.0, 1) if variable.startswith("pace:") else ("score", 1.0, 2)
