@@ -35,7 +35,7 @@ from survey.store import Store
 
 
 def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False,
-                 bootstrap: bool = True) -> AnalysisResult:
+                 bootstrap: bool = True, earlier_waves: list | None = None) -> AnalysisResult:
     started = time.perf_counter()
     responses, wide = load_frame(scan)
     with Store(scan.store_path) as store:
@@ -44,7 +44,8 @@ def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool =
         earlier = store.earlier_sets() if protection else {}
         n_unverified = store.unverified_count()
     loaded = time.perf_counter()
-    result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier, bootstrap=bootstrap)
+    result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier, bootstrap=bootstrap,
+                           earlier_waves=earlier_waves, replace_earlier=replace_earlier)
     result.n_unverified = n_unverified
     result.timings = {"load": loaded - started, **result.timings}
     return result
@@ -77,6 +78,12 @@ def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, st
 
     with Store(result.scan.store_path) as store:
         store.record_edition(figures(), output)
+    for hook in PUBLISHERS:  # e.g. earlier waves' figures shown beside this wave's (change.py)
+        hook(result, output)
+
+
+# Subjects that publish figures outside this scan's register record them here (called by `publish`).
+PUBLISHERS: list = []
 
 
 def shown_figures(result: AnalysisResult, shown: Collection[tuple[str, str]]) -> set[int]:
@@ -98,8 +105,12 @@ def shown_figures(result: AnalysisResult, shown: Collection[tuple[str, str]]) ->
 
 def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
                   protection: bool = True, earlier: Mapping[str, list[disclosure.Published]] | None = None,
-                  bootstrap: bool = True) -> AnalysisResult:
+                  bootstrap: bool = True, earlier_waves: list | None = None,
+                  replace_earlier: bool = False) -> AnalysisResult:
     """The analysis of one response frame (`load_frame`'s output).
+
+    `earlier_waves`: the scan's earlier waves (`survey.waves.EarlierWave`, oldest first) for the
+    change since the previous wave; None reads them from the scan folder (survey/analysis/change.py).
 
     `bootstrap=False` leaves out every bootstrap resampling (omega's and the drivers'
     intervals are then absent; every other figure is the same): for the scale benchmark, whose
@@ -109,7 +120,9 @@ def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
     naive bases: desired table on those who answered both, person-weighted scores, breakdown
     scores per band). It exists only so the tests can show that `survey audit` finds those
     leaks; no command offers it."""
-    result = Analysis(scan, responses, wide, protection, earlier or {}, bootstrap).run()
+    analysis = Analysis(scan, responses, wide, protection, earlier or {}, bootstrap)
+    analysis.waves, analysis.replace_earlier = earlier_waves, replace_earlier  # for change.py
+    result = analysis.run()
     result.ids = responses.index.to_numpy(dtype=np.int64)
     return result
 
