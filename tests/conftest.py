@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,12 @@ class DemoRun:
     folder: Path  # the demo's last wave (its earlier wave is beside it)
     output: str  # what `survey demo` printed
     exit_code: int
+
+    def copy(self, to: Path, ignore=None) -> Path:
+        """A copy of both waves under `to` (a wave's folder alone would miss the earlier wave it
+        links to); returns the copied last wave."""
+        shutil.copytree(self.folder.parent, to, ignore=ignore)
+        return to / self.folder.name
 
     @property
     def html(self) -> Path:

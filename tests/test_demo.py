@@ -100,8 +100,7 @@ def test_quotes_review_through_the_commands(demo_run, tmp_path):
 
     from openpyxl import load_workbook
 
-    folder = tmp_path / "scan"
-    shutil.copytree(demo_run.folder, folder, ignore=shutil.ignore_patterns("forms", "inbox"))
+    folder = demo_run.copy(tmp_path / "waves", ignore=shutil.ignore_patterns("forms", "inbox"))
     made = CliRunner().invoke(cli, ["quotes", str(folder)])
     assert made.exit_code == 0, made.output
     book = load_workbook(folder / "quotes.xlsx")
