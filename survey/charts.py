@@ -171,9 +171,11 @@ def partnership_map(groups: Sequence[str], index: Sequence[float | None], dimens
             if all(math.isnan(v) for v in xs):
                 continue
             ax.scatter(xs, y, s=38, facecolors="none", edgecolors=colour if luminance(colour) < 0.6 else INK,
-                       marker=marker, linewidths=1.0, zorder=3,
-                       label=None if labelled_earlier else earlier_label)
-            labelled_earlier = True
+                       marker=marker, linewidths=1.0, zorder=3)
+            if not labelled_earlier:  # one legend entry for every hollow marker: a neutral open circle
+                ax.scatter([], [], s=38, facecolors="none", edgecolors=INK, marker="o", linewidths=1.0,
+                           label=earlier_label)
+                labelled_earlier = True
         ax.set_yticks(y, [wrap(g, 24) for g in groups])
         ax.set_xlim(0, 100)
         ax.set_ylim(-0.6, len(groups) - 0.4)

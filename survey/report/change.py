@@ -276,7 +276,8 @@ class Changes(Tables):
                 cells.append(self.earlier_cell(g, wave, var, Value(c.earlier, NUMBER, 0), c.n_earlier)
                              if c is not None else "–")
             rows.append(Row(self.group_name(g), cells))
-        description = self.say("partnership_map_earlier", intro=chart.description, wave=wave, marker=marker)
+        description = self.say("partnership_map_earlier_index" if shown_index else "partnership_map_earlier_dims",
+                               intro=chart.description, wave=wave)
         return Chart(chart.id, chart.title, description, drawing, Table(headers, rows), "")
 
     def pace_moves(self, groups: list[GroupResult]) -> dict[tuple[str, str], int]:
