@@ -102,6 +102,9 @@ def test_quotes_review_through_the_commands(demo_run, tmp_path):
 
     folder = tmp_path / "scan"
     shutil.copytree(demo_run.folder, folder, ignore=shutil.ignore_patterns("forms", "inbox"))
+    # its earlier wave beside it, where waves.yaml points
+    earlier = demo_run.folder.parent / "2025"
+    shutil.copytree(earlier, tmp_path / earlier.name, ignore=shutil.ignore_patterns("forms", "inbox"))
     made = CliRunner().invoke(cli, ["quotes", str(folder)])
     assert made.exit_code == 0, made.output
     book = load_workbook(folder / "quotes.xlsx")

@@ -22,6 +22,8 @@ def demo(demo_run, tmp_path_factory):
     assert demo_run.exit_code == 0, demo_run.output
     folder = tmp_path_factory.mktemp("model") / "scan"
     shutil.copytree(demo_run.folder, folder)
+    earlier = demo_run.folder.parent / "2025"  # where waves.yaml points (its store gets editions too)
+    shutil.copytree(earlier, folder.parent / earlier.name, ignore=shutil.ignore_patterns("forms", "inbox"))
     scan = load_scan(folder)
     return scan, analyse_scan(scan)
 
@@ -78,7 +80,8 @@ def test_shown_keeps_text_and_writes_each_kind():
 TEXT_FIELDS = {"words", "template", "var", "group", "key", "id", "data_ref", "organisation", "wave",
                "questionnaire", "version", "lang", "names", "open_answers", "manager_answers", "label",
                "outcome", "heading", "first", "name", "dimensions", "dialogue", "headers", "drivers_title",
-               "headline_name", "werkgeluk_name", "quotes_note", "title", "description"}
+               "headline_name", "werkgeluk_name", "quotes_note", "title", "description",
+               "earlier_wave", "waves", "units"}  # wave labels and department names (change.py)
 
 
 def stored_text(value, field: str = "") -> list[tuple[str, str]]:
@@ -119,8 +122,10 @@ def test_no_figure_is_stored_as_formatted_text(demo):
         for row in table.rows:
             for c in row.cells:
                 assert isinstance(c, (Cell, Value, Sentence)) or not re.search(r"\d", c), (row.label, c)
+    waves = set(model.change.waves) if model.change else set()  # wave labels ('2025') are names
     for s in (v for v in walk(model) if isinstance(v, Sentence)):  # names only as text
-        assert not [p for _, p in s.values if isinstance(p, str) and re.fullmatch(r"[-+]?[\d.,%]+", p)], s
+        assert not [p for _, p in s.values if isinstance(p, str) and p not in waves
+                    and re.fullmatch(r"[-+]?[\d.,%]+", p)], s
 
 
 def test_the_model_lists_what_it_shows_and_publish_records_only_that(demo, monkeypatch):
@@ -131,10 +136,10 @@ def test_the_model_lists_what_it_shows_and_publish_records_only_that(demo, monke
     recorded: dict[str, list[str]] = {}
     original = core.Store.record_edition
 
-    def record(self, figures, outputs):
+    def record(self, figures, outputs, **kwargs):
         figures = list(figures)
         recorded[outputs] = [variable for variable, _, _ in figures]
-        return original(self, iter(figures), outputs)
+        return original(self, iter(figures), outputs, **kwargs)
 
     monkeypatch.setattr(core.Store, "record_edition", record)
     write_report(scan, scan.folder / "out", results=results, pdf=False)
@@ -157,6 +162,15 @@ def test_the_model_lists_what_it_shows_and_publish_records_only_that(demo, monke
     assert (dim.variable, department) in shown_pairs
     assert {p for p in dim.parts if decision.ok(register.figures[p])} <= chosen
     assert len(recorded["report"]) < len(recorded["results workbook"])
+    # the earlier wave's store: the report records what its model shows of that wave (the
+    # tested people and statements of its score rows, the shares of its marked situations),
+    # the workbook every value the change uses
+    earlier = model.earlier_figures()
+    report, workbook = set(recorded["report of wave 2026"]), set(recorded["results workbook of wave 2026"])
+    assert {v for _, v, _ in earlier if v.startswith(("claims:", "pace:"))} == \
+        {v for v in report if v.startswith(("claims:", "pace:"))}
+    assert all(v.startswith("item:") for v in report - {v for _, v, _ in earlier})
+    assert report < workbook
 
 
 def test_a_figure_the_decision_withheld_cannot_enter_the_model(demo):
