@@ -36,8 +36,18 @@ statement's own base, so the same figure as in `items`).
 Shares of 0% or 100% tell every member's answer (group disclosure); they are listed as notes,
 not failures (DISCLOSURE.md). Limits: sums are the reader's means; spreads (confidence
 intervals) and charts are not read (the charts show the same figures as the tables);
-quotes cannot be traced to their writers from the outputs; several folders (waves) are
-audited one by one, not linked across waves.
+quotes cannot be traced to their writers from the outputs.
+
+Across waves (`audit_folders` with several folders of linked waves). A later wave's report
+shows figures of an earlier wave's people (the change since the previous wave): those cells
+carry `data-wave` (the wave whose people they rest on) and `data-units` (that wave's
+departments the group covers: a merged department names all of them; empty: the whole
+organisation). Every folder's own figures belong to its own wave (scan.yaml), its departments
+are that wave's, its combined group is the departments it did not show. Per wave and variable,
+all the sets published in any of the folders form one family, and the same subtraction is
+tried on it: last year's A in the 2025 report beside last year's A + B as the 'earlier' value
+of the merged AB in the 2026 report gives B. Crossing sets (A + B beside B + C) are not
+subtracted (no laminar family).
 """
 
 from __future__ import annotations
@@ -79,6 +89,19 @@ class Finding:
         return f"{self.where}: {self.variable}: {self.what}{who}"
 
 
+@dataclass(frozen=True)
+class WaveSet:
+    """A published figure as a set of one wave's people: the wave, the variable, that wave's
+    departments it covers (`units`; None: the whole organisation of that wave), n."""
+
+    wave: str
+    variable: str
+    units: frozenset[str] | None
+    n: int
+    source: str
+    label: str
+
+
 @dataclass
 class AuditResult:
     folder: Path
@@ -86,6 +109,9 @@ class AuditResult:
     figures: int = 0
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    wave: str = ""  # the folder's own wave (scan.yaml)
+    wave_sets: list[WaveSet] = field(default_factory=list)  # its figures as sets of a wave's people
+    departments: set[str] = field(default_factory=set)  # its wave's departments (shown, hidden)
 
     @property
     def ok(self) -> bool:
@@ -156,6 +182,8 @@ class _Outputs:
     items: dict[tuple[str, str], Published] = field(default_factory=dict)  # (group, item id) -> figure
     shares: list[tuple[str, str, str, float]] = field(default_factory=list)  # group, variable, option, %
     quotes: list[tuple[str, str]] = field(default_factory=list)  # (where, text)
+    earlier: list[tuple[str, str, str, tuple[str, ...], int | None, str]] = field(default_factory=list)
+    # ^ an earlier wave's figures: (wave, variable, group, units, n, source)
     status_departments: dict[str, tuple[int, str]] = field(default_factory=dict)  # name -> (accepted, reportable)
 
 
@@ -234,6 +262,11 @@ def read_report(path: Path, out: _Outputs, headline: str) -> None:
             continue  # counts of people per group or band (see DISCLOSURE.md on counts)
         group = attributes.get("data-group", "")
         n = _int(attributes.get("data-n"))
+        if attributes.get("data-wave"):  # another wave's people: held against that wave's figures
+            units = tuple(u for u in attributes.get("data-units", "").split("|") if u)
+            out.earlier.append((attributes["data-wave"], variable, group, units, n,
+                                f"{path.name} table cell {number} (wave {attributes['data-wave']})"))
+            continue
         if group.startswith("band:"):
             out.kinds[group] = "band"
             variable = headline
@@ -434,7 +467,9 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
     if report.is_file():
         read_report(report, out, headline)
     read_status(status_text, out)
-    result = AuditResult(folder, threshold, figures=len(out.figures) + len(out.composites))
+    result = AuditResult(folder, threshold, figures=len(out.figures) + len(out.composites) + len(out.earlier))
+    result.wave = str(scan.wave) if (scan_folder / "scan.yaml").is_file() else ""
+    _wave_sets(result, out)
     shown = {g for g, k in out.kinds.items() if k == "department"}
     hidden_with_answers = [name for name, (accepted, _) in out.status_departments.items()
                            if accepted > 0 and name not in shown]
@@ -478,6 +513,88 @@ def _quotes(scan_folder: Path, out: _Outputs) -> list[Finding]:
     return findings
 
 
+def _wave_sets(result: AuditResult, out: _Outputs) -> None:
+    """The folder's figures as sets of its own wave's people, and the earlier waves' figures
+    its report shows as sets of theirs."""
+    shown = {g for g, k in out.kinds.items() if k == "department"}
+    result.departments = shown | set(out.status_departments)
+    hidden = frozenset(set(out.status_departments) - shown) if out.status_departments else None
+    for f in out.figures:
+        kind = out.kinds.get(f.group)
+        if f.n is None or kind not in ("organisation", "department", "combined"):
+            continue
+        units = (None if kind == "organisation" else frozenset({f.group}) if kind == "department" else hidden)
+        if kind == "combined" and units is None:
+            continue  # the hidden departments are not named (no status): not placed in the wave
+        result.wave_sets.append(WaveSet(result.wave, f.variable, units, f.n, f"{result.folder}: {f.source}", f.group))
+    for wave, variable, group, units, n, source in out.earlier:
+        if n is None:
+            result.findings.append(Finding(source, variable, None, f"figure of wave {wave} for {group} without the "
+                                                                   "number of people behind it"))
+            continue
+        result.wave_sets.append(WaveSet(wave, variable, frozenset(units) if units else None, n,
+                                        f"{result.folder}: {source}", f"{group} ({wave})"))
+
+
+def across_waves(results: list[AuditResult], threshold: int) -> list[Finding]:
+    """Per wave and variable, every set any of the folders published of that wave's people:
+    a set of 1..k-1 people left when the published sets inside another are taken from it."""
+    departments: dict[str, set[str]] = defaultdict(set)
+    for r in results:
+        departments[r.wave] |= r.departments
+        for s in r.wave_sets:
+            departments[s.wave] |= set(s.units or ())
+    families: dict[tuple[str, str], dict[tuple[frozenset[str], int], WaveSet]] = defaultdict(dict)
+    for r in results:
+        for s in r.wave_sets:
+            units = frozenset(departments[s.wave]) | {"\x00rest"} if s.units is None else s.units
+            families[(s.wave, s.variable)].setdefault((units, s.n), s)
+    findings: list[Finding] = []
+    for (wave, variable), found in sorted(families.items(), key=lambda item: item[0]):
+        sources = {s.source.split(": ", 1)[0] for s in found.values()}
+        if len(sources) < 2:
+            continue  # one folder's own family: its own audit covers it
+        sets = [(s.label, n, units, s.source) for (units, n), s in found.items()]
+        for f in _subtractions(sets, threshold):
+            findings.append(Finding(f.where, f"{variable} (wave {wave})", f.people, f.what))
+    return findings
+
+
+def _subtractions(sets: list[tuple[str, int, frozenset[str], str]], threshold: int) -> list[Finding]:
+    """Nested sets (units inside units, or the same units on fewer people): a set minus the
+    published sets directly inside it, when that leaves 1..k-1 people."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for b, (_, n_b, units_b, _) in enumerate(sets):
+        best = None
+        for a, (_, n_a, units_a, _) in enumerate(sets):
+            if a == b or not (units_b < units_a or (units_b == units_a and n_a > n_b)) or n_a < n_b:
+                continue
+            if best is None or (len(sets[a][2]), sets[a][1]) < (len(sets[best][2]), sets[best][1]):
+                best = a
+        if best is not None:
+            children[best].append(b)
+    findings = []
+    for a, (label, n, units, source) in enumerate(sets):
+        inside = children.get(a, [])
+        if not inside:
+            continue
+        atom = n - sum(sets[c][1] for c in inside)
+        if 0 < atom < threshold:
+            names = ", ".join(sorted(f"{sets[c][0]} (n={sets[c][1]}, {sets[c][3]})" for c in inside))
+            findings.append(Finding(source, "", atom, f"{label} (n={n}) minus {names} leaves a set whose sum is "
+                                                      "determined"))
+    return findings
+
+
 def audit_folders(folders: list[Path], threshold: int | None = None) -> list[AuditResult]:
-    """Several folders (for instance the outputs of earlier waves) are each audited."""
-    return [audit(folder, threshold) for folder in folders]
+    """Each folder is audited; with several, their figures are also held against each other per
+    wave (an earlier wave's figures shown in a later wave's report, `across_waves`), reported
+    as one more result."""
+    results = [audit(folder, threshold) for folder in folders]
+    if len(results) > 1:
+        k = threshold or max(r.threshold for r in results)
+        combined = AuditResult(Path(" + ".join(str(r.folder) for r in results)), k,
+                               figures=sum(len(r.wave_sets) for r in results))
+        combined.findings = across_waves(results, k)
+        results.append(combined)
+    return results

@@ -134,9 +134,15 @@ def labelled(svg: str, title_id: str, description_id: str) -> str:
 
 
 def partnership_map(groups: Sequence[str], index: Sequence[float | None], dimensions: dict[str, Sequence[float | None]],
-                    left_label: str, right_label: str, index_label: str, fmt: Formatter = _plain) -> str:
+                    left_label: str, right_label: str, index_label: str, fmt: Formatter = _plain,
+                    earlier_index: Sequence[float | None] | None = None,
+                    earlier_dimensions: dict[str, Sequence[float | None]] | None = None,
+                    earlier_label: str = "") -> str:
     """Each group on the traditional (0) <-> partnership (100) axis: a bar for the index,
-    a marker (own shape and colour) per dimension, the index written beside its bar."""
+    a marker (own shape and colour) per dimension, the index written beside its bar. Where
+    the group stood in the previous wave: a thin black line across the bar at last wave's
+    index (`earlier_index`), or, when the index has no comparison, hollow markers of each
+    dimension's shape (`earlier_dimensions`); named in the legend (`earlier_label`)."""
     height = 1.3 + 0.42 * len(groups) + 0.2 * math.ceil((len(dimensions) + 1) / 3)
     with _figure(PRINT_WIDTH, height) as (fig, ax):
         y = np.arange(len(groups))[::-1]
@@ -153,6 +159,23 @@ def partnership_map(groups: Sequence[str], index: Sequence[float | None], dimens
             if not math.isnan(value):
                 ax.text(min(value + 1.0, 94), yi + 0.2, fmt(value, 0, False), fontsize=MIN_FONT, color=INK,
                         weight="bold", va="bottom")
+        labelled_earlier = False
+        for yi, value in zip(y, earlier_index or ()):
+            if value is not None:
+                ax.plot([value, value], [yi - 0.22, yi + 0.22], color=BLACK, lw=1.6, zorder=4,
+                        label=None if labelled_earlier else earlier_label, solid_capstyle="butt")
+                labelled_earlier = True
+        for (name, series), colour, marker in zip((earlier_dimensions or {}).items(), DIMENSION_COLOURS,
+                                                  DIMENSION_MARKERS):
+            xs = [v if v is not None else math.nan for v in series]
+            if all(math.isnan(v) for v in xs):
+                continue
+            ax.scatter(xs, y, s=38, facecolors="none", edgecolors=colour if luminance(colour) < 0.6 else INK,
+                       marker=marker, linewidths=1.0, zorder=3)
+            if not labelled_earlier:  # one legend entry for every hollow marker: a neutral open circle
+                ax.scatter([], [], s=38, facecolors="none", edgecolors=INK, marker="o", linewidths=1.0,
+                           label=earlier_label)
+                labelled_earlier = True
         ax.set_yticks(y, [wrap(g, 24) for g in groups])
         ax.set_xlim(0, 100)
         ax.set_ylim(-0.6, len(groups) - 0.4)
@@ -165,9 +188,11 @@ def partnership_map(groups: Sequence[str], index: Sequence[float | None], dimens
 
 
 def pace_heatmap(situations: Sequence[str], groups: Sequence[str], balance: np.ndarray, hidden_label: str,
-                 fmt: Formatter = _plain) -> str:
+                 fmt: Formatter = _plain, marks: Sequence[Sequence[str]] | None = None) -> str:
     """Situation x group: percentage points 'speeds me up' minus 'brakes me', the number in
-    every cell (the colour only repeats it)."""
+    every cell (the colour only repeats it). `marks`: a sign per cell written after its number
+    with a black frame around the cell (a situation that moved since the previous wave), so
+    the mark does not rely on colour."""
     longest = max((len(g) for g in groups), default=10)
     with _figure(PRINT_WIDTH, 1.0 + 0.42 * len(situations) + 0.07 * min(longest, 24)) as (fig, ax):
         norm = Normalize(-60, 60, clip=True)
@@ -186,6 +211,11 @@ def pace_heatmap(situations: Sequence[str], groups: Sequence[str], balance: np.n
                 value = balance[i, j]
                 fill = HIDDEN_FILL if math.isnan(value) else cmap(norm(value))
                 text = hidden_label if math.isnan(value) else fmt(value, 0, True)
+                mark = marks[i][j] if marks else ""
+                if mark:
+                    text += f" {mark}"
+                    ax.add_patch(plt.Rectangle((j - 0.46, i - 0.44), 0.92, 0.88, fill=False, edgecolor=BLACK,
+                                               linewidth=1.6, zorder=3))
                 ax.text(j, i, text, ha="center", va="center", fontsize=FONT, color=ink_on(fill))
         ax.set_xticks(np.arange(-0.5, len(groups)), minor=True)
         ax.set_yticks(np.arange(-0.5, len(situations)), minor=True)
@@ -326,6 +356,45 @@ def priority_matrix(labels: Sequence[str], markers: Sequence[str], current: Sequ
         ax.text(0, 1.015, y_label, transform=ax.transAxes, ha="left", va="bottom", fontsize=8.5)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(legend), frameon=False, fontsize=8)
         return _svg(fig)
+
+
+def trend_lines(groups: Sequence[str], waves: Sequence[str], values: Sequence[Sequence[float]],
+                lows: Sequence[Sequence[float | None]], highs: Sequence[Sequence[float | None]],
+                point_waves: Sequence[Sequence[str]], digits: int, bounds: tuple[float, float],
+                fmt: Formatter = _plain) -> str:
+    """Small multiples: one panel per group (the organisation first), the waves along the
+    x axis, each wave's value as a point on a line with its 95% interval as a bar (where it
+    is shown), the value written beside every point; all panels on the same scale."""
+    columns = min(3, len(groups))
+    rows = math.ceil(len(groups) / columns)
+    found = [v for series in values for v in series] + [v for s in lows for v in s if v is not None] + \
+        [v for s in highs for v in s if v is not None]
+    span = bounds[1] - bounds[0]
+    low = max(bounds[0], math.floor((min(found) - span * 0.08) / (span / 20)) * (span / 20))
+    high = min(bounds[1], math.ceil((max(found) + span * 0.08) / (span / 20)) * (span / 20))
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(rows, columns, figsize=(PRINT_WIDTH, 0.4 + 1.75 * rows), layout="constrained",
+                                 sharey=True, squeeze=False)
+        try:
+            for number_, ax in enumerate(axes.flat):
+                if number_ >= len(groups):
+                    ax.set_visible(False)
+                    continue
+                xs = [waves.index(w) for w in point_waves[number_]]
+                ys = list(values[number_])
+                ax.plot(xs, ys, color=TEAL, lw=1.6, marker="o", markersize=4, zorder=3)
+                for x, y, lo, hi in zip(xs, ys, lows[number_], highs[number_]):
+                    if lo is not None and hi is not None:
+                        ax.plot([x, x], [lo, hi], color="#7FA6AE", lw=2.2, zorder=2, solid_capstyle="butt")
+                    ax.text(x + 0.08, y, fmt(y, digits, False), fontsize=MIN_FONT, color=INK, va="center", zorder=4)
+                ax.set_title(wrap(groups[number_], 28), fontsize=FONT, loc="left")
+                ax.set_xticks(range(len(waves)), list(waves))
+                ax.set_xlim(-0.3, len(waves) - 0.4)
+                ax.set_ylim(low, high)
+                ax.tick_params(labelsize=MIN_FONT)
+            return _svg(fig)
+        finally:
+            plt.close(fig)
 
 
 def _direct_labels(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[str], x_range: tuple[float, float],

@@ -76,7 +76,8 @@ def test_shown_keeps_text_and_writes_each_kind():
 TEXT_FIELDS = {"words", "template", "var", "group", "key", "id", "data_ref", "organisation", "wave",
                "questionnaire", "version", "lang", "names", "open_answers", "manager_answers", "label",
                "outcome", "heading", "first", "name", "dimensions", "dialogue", "headers", "drivers_title",
-               "headline_name", "werkgeluk_name", "quotes_note", "title", "description"}
+               "headline_name", "werkgeluk_name", "quotes_note", "title", "description",
+               "earlier_wave", "waves", "units"}  # wave labels and department names (change.py)
 
 
 def stored_text(value, field: str = "") -> list[tuple[str, str]]:
@@ -117,8 +118,10 @@ def test_no_figure_is_stored_as_formatted_text(demo):
         for row in table.rows:
             for c in row.cells:
                 assert isinstance(c, (Cell, Value, Sentence)) or not re.search(r"\d", c), (row.label, c)
+    waves = set(model.change.waves) if model.change else set()  # wave labels ('2025') are names
     for s in (v for v in walk(model) if isinstance(v, Sentence)):  # names only as text
-        assert not [p for _, p in s.values if isinstance(p, str) and re.fullmatch(r"[-+]?[\d.,%]+", p)], s
+        assert not [p for _, p in s.values if isinstance(p, str) and p not in waves
+                    and re.fullmatch(r"[-+]?[\d.,%]+", p)], s
 
 
 def test_the_model_lists_what_it_shows_and_publish_records_only_that(demo, monkeypatch):
@@ -156,6 +159,15 @@ def test_the_model_lists_what_it_shows_and_publish_records_only_that(demo, monke
     assert (dim.variable, department) in shown_pairs
     assert {p for p in dim.parts if decision.ok(register.figures[p])} <= chosen
     assert len(recorded["report"]) < len(recorded["results workbook"])
+    # the earlier wave's store: the report records what its model shows of that wave (the
+    # tested people and statements of its score rows, the shares of its marked situations),
+    # the workbook every value the change uses
+    earlier = model.earlier_figures()
+    report, workbook = set(recorded["report of wave 2026"]), set(recorded["results workbook of wave 2026"])
+    assert {v for _, v, _ in earlier if v.startswith(("claims:", "pace:"))} == \
+        {v for v in report if v.startswith(("claims:", "pace:"))}
+    assert all(v.startswith("item:") for v in report - {v for _, v, _ in earlier})
+    assert report < workbook
 
 
 def test_a_figure_the_decision_withheld_cannot_enter_the_model(demo):

@@ -306,13 +306,34 @@ class EarlierFigures:
         """Mark a value as shown: its figures are recorded when this wave publishes."""
         self.used.update(self._figures_of.get((key, var), ()))
 
-    def publications(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
-        """(variable, sorted response ids behind it, its group's ids) of every figure shown."""
+    def allowed(self) -> frozenset[tuple[str, str]]:
+        """(variable, group key) of every figure the decision allowed and a value rests on."""
+        if not hasattr(self, "register"):
+            return frozenset()
+        figures = self.register.figures
+        kept = {i for ids in self._figures_of.values() for i in ids}
+        kept |= {f.id for f in figures if f.kind == "composite" and self.decision.ok(f)
+                 and all(p in kept for p in f.parts)}
+        return frozenset((figures[i].variable, figures[i].group) for i in kept)
+
+    def publications(self, shown: set[tuple[str, str]] | None = None) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """(variable, sorted response ids behind it, its group's ids) of every figure shown:
+        `shown` (variable, group key) as an output lists them, a composite standing for its
+        parts; None: every value used (the results workbook shows them all)."""
         if not hasattr(self, "register"):
             return []
+        figures = self.register.figures
+        chosen = self.used
+        if shown is not None:
+            chosen, todo = set(), [f for f in figures if (f.variable, f.group) in shown and self.decision.ok(f)]
+            while todo:
+                f = todo.pop()
+                if f.id not in chosen:
+                    chosen.add(f.id)
+                    todo += [figures[p] for p in f.parts]
         found = []
-        for f in self.register.figures:
-            if f.id in self.used and f.members is not None:
+        for f in figures:
+            if f.id in chosen and f.members is not None:
                 found.append((f.variable, np.sort(self.ids[f.members]),
                               np.sort(self.ids[self.register.groups[f.group].members])))
         return found
@@ -502,9 +523,10 @@ class ChangeSubject(Subject):
         result.change = ChangeResult(
             waves=tuple(w.wave for w in self.waves) + (a.scan.wave,), previous=self.waves[-1].wave, alpha=ALPHA,
             families=self.families, changed_items={w.wave: tuple(w.changed) for w in self.waves},
-            left_out=self.left, links=self.links, suppressed=suppressed)
+            left_out=self.left, links=self.links, suppressed=suppressed,
+            allowed={f.wave.wave: f.allowed() for f in self.earlier})
         # what this wave shows of each earlier wave's people, recorded there when it publishes
-        result.change_publications = [(f.wave.scan.store_path, f.publications()) for f in self.earlier]
+        result.change_publications = [(f.wave.scan.store_path, f) for f in self.earlier]
 
 
 def _mean_point(wave: str, v: _Value, threshold: int, bounds: tuple[float, float]) -> WavePoint:
@@ -524,13 +546,18 @@ def _share_point(wave: str, v: _Value, outcome: str) -> WavePoint:
     return WavePoint(wave, s.share, s.interval.low, s.interval.high, v.n)
 
 
-def publish_earlier(result: AnalysisResult, output: str) -> None:
+def publish_earlier(result: AnalysisResult, output: str,
+                    earlier_shown: set[tuple[str, str, str]] | None = None) -> None:
     """Record in each earlier wave's store the figures of its people this output shows (before
-    the output is written), as a later wave's edition (`written_by`)."""
+    the output is written), as a later wave's edition (`written_by`). `earlier_shown`: (wave,
+    variable, group key) as the output lists them (the report model); None: every value the
+    change and the series use (the results workbook)."""
     if not result.protection or result.change is None:
         return
     me = writer_id(result.scan)
-    for store_path, figures in getattr(result, "change_publications", []):
+    for store_path, earlier in getattr(result, "change_publications", []):
+        shown = None if earlier_shown is None else {(v, k) for w, v, k in earlier_shown if w == earlier.wave.wave}
+        figures = earlier.publications(shown)
         if figures:
             with Store(store_path) as store:
                 store.record_edition(iter(figures), f"{output} of wave {result.scan.wave}", written_by=me)

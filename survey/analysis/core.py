@@ -51,12 +51,15 @@ def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool =
     return result
 
 
-def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, str]] | None = None) -> None:
+def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, str]] | None = None,
+            earlier_shown: Collection[tuple[str, str, str]] | None = None) -> None:
     """Record, before an output is written, the response ids behind every figure it shows:
     later editions are checked against them (`disclosure.decide`). `shown`: the (variable,
     group) of the figures the output shows (the report model lists them; a composite score
     stands for the figures it is the mean of); None: every allowed figure (the results
-    workbook). One figure's ids at a time (a generator), a group's ids once."""
+    workbook). `earlier_shown`: (wave, variable, group key) of the earlier waves' figures it
+    shows (None with `shown`: none; without `shown`: all the change uses). One figure's ids at
+    a time (a generator), a group's ids once."""
     if not result.protection or result.register is None or result.decision is None or result.ids is None:
         return
     ids = result.ids
@@ -79,7 +82,7 @@ def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, st
     with Store(result.scan.store_path) as store:
         store.record_edition(figures(), output)
     for hook in PUBLISHERS:  # e.g. earlier waves' figures shown beside this wave's (change.py)
-        hook(result, output)
+        hook(result, output, set(earlier_shown or ()) if shown is not None else None)
 
 
 # Subjects that publish figures outside this scan's register record them here (called by `publish`).

@@ -293,6 +293,9 @@ class ChangeResult:
     left_out: list[LeftOut] = field(default_factory=list)
     links: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # department -> (continuity, earlier names)
     suppressed: list[Suppression] = field(default_factory=list)  # the earlier waves' decisions
+    # earlier wave -> (variable, group key) of every figure of that wave its decision allowed:
+    # what the report builder may show of that wave (survey/report/change.py)
+    allowed: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
 
 
 @dataclass

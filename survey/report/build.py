@@ -8,13 +8,15 @@ from survey import __version__
 from survey.analysis import AnalysisResult, group_label
 from survey.bases import Response, response
 from survey.disclosure import MANAGERS
+from survey.report.change import Changes
 from survey.report.measures import Measures
 from survey.report.model import COUNT, PERCENT, Counted, DepartmentPage, ReportModel, Row, Sentence, Table, Value
 
 
-class _Builder(Measures):
+class _Builder(Measures, Changes):
     """The report model's sections: tables and charts (tables.py), sentences over the claims
-    (texts.py), measurement quality and drivers (measures.py); here the pages and the whole."""
+    (texts.py), measurement quality and drivers (measures.py), the change since the previous
+    wave (change.py); here the pages and the whole."""
 
     def hidden_lines(self) -> list[Sentence]:
         lines = []
@@ -57,7 +59,8 @@ class _Builder(Measures):
                 highlights=self.highlights(g), drivers=self.driver_views(g),
                 base=self.say("dept_base", employees=Value(g.n, COUNT),
                               expected=Value(g.expected, COUNT) if g.expected else "–",
-                              rate=Value(g.response_rate, PERCENT))))
+                              rate=Value(g.response_rate, PERCENT)),
+                change=self.change_view(g)))
         return pages
 
     def build(self) -> ReportModel:
@@ -105,6 +108,7 @@ class _Builder(Measures):
                         for k, d in self.q.dimensions.items()],
             statements=self.statements_table(), marks=self.marks_table(), quality=self.quality_table(),
             quality_lines=self.quality_lines(), methods_quality=self.methods_quality(),
+            change=self.change_section(),
             **self.questionnaire_wording())
 
     def open_answers(self, group) -> list[tuple[str, list[str]]]:

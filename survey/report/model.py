@@ -86,6 +86,11 @@ class Cell:
     n: int | None = None
     show_n: bool = False
     key: str = ""  # the group's key in the disclosure register (ORGANISATION, a department, ...)
+    # an earlier wave's figure (survey/report/change.py): the wave (data-wave) and the departments
+    # of that wave it covers (data-units; empty: the whole organisation of that wave)
+    wave: str = ""
+    units: tuple[str, ...] = ()
+    mark: str = ""  # a sign written after the figure ('▲' moved up since the previous wave)
 
     @property
     def text(self) -> str:
@@ -119,6 +124,7 @@ class FigureRef:
 
     var: str
     key: str
+    wave: str = ""  # an earlier wave's figure (recorded in that wave's store)
 
 
 @dataclass(frozen=True)
@@ -220,6 +226,33 @@ class DriverView:
 
 
 @dataclass
+class ChangeView:
+    """One group's change since the previous wave (survey/report/change.py): a table (earlier
+    value, this wave's, the change with its interval, n of both waves), sentences that claim a
+    change only where the rule claims one, and what has no comparison and why."""
+
+    group: str
+    table: Table | None
+    sentences: list[Sentence]
+    left_out: list[Sentence] = field(default_factory=list)
+    shares: Table | None = None  # pace shares that changed clearly
+
+
+@dataclass
+class ChangeSection:
+    """'What changed': the organisation's change, what has no comparison, the series from three
+    waves on, and how change is tested."""
+
+    earlier_wave: str
+    waves: tuple[str, ...]
+    intro: Sentence
+    organisation: ChangeView
+    left_out: list[Sentence]
+    trend_charts: list[Chart] = field(default_factory=list)
+    methods: list[Sentence] = field(default_factory=list)
+
+
+@dataclass
 class DepartmentPage:
     name: str
     n: int
@@ -232,6 +265,7 @@ class DepartmentPage:
     highlights: list[Sentence]
     base: Sentence | None = None  # '54 van de 57 medewerkers vulden de vragenlijst in (respons 95%)'
     drivers: list[DriverView] = field(default_factory=list)
+    change: "ChangeView | None" = None  # since the previous wave (survey/report/change.py)
 
 
 @dataclass
@@ -294,11 +328,17 @@ class ReportModel:
     drivers: list[DriverView] = field(default_factory=list)
     drivers_notes: list[Sentence] = field(default_factory=list)  # outcomes without an organisation result, why
     drivers_methods: list[Sentence] = field(default_factory=list)
+    change: ChangeSection | None = None  # since the previous wave (survey/report/change.py)
 
     def figures(self) -> set[tuple[str, str]]:
-        """Every registered figure the report shows, as (variable, group key): its cells and
-        what its sentences and tables rest on. `analysis.publish` records these."""
-        return {(f.var, f.key) for f in walk(self) if isinstance(f, (Cell, FigureRef))}
+        """Every registered figure of this wave the report shows, as (variable, group key): its
+        cells and what its sentences and tables rest on. `analysis.publish` records these."""
+        return {(f.var, f.key) for f in walk(self) if isinstance(f, (Cell, FigureRef)) and not f.wave}
+
+    def earlier_figures(self) -> set[tuple[str, str, str]]:
+        """Every earlier wave's figure the report shows, as (wave, variable, group key): recorded
+        in that wave's store when this report is published (survey/analysis/change.py)."""
+        return {(f.wave, f.var, f.key) for f in walk(self) if isinstance(f, (Cell, FigureRef)) and f.wave}
 
 
 def walk(value: object) -> Iterator[object]:

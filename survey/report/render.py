@@ -144,7 +144,7 @@ def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult
     results = results or analyse_scan(scan, replace_earlier=replace_earlier)
     model = build_report_model(results)
     # what the model shows, recorded before writing: a half-written file is published too
-    publish(results, "report", model.figures())
+    publish(results, "report", model.figures(), model.earlier_figures())
     html = render_html(scan, model)
     folder = out or scan.output_dir
     folder.mkdir(parents=True, exist_ok=True)

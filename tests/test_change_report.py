@@ -1,0 +1,218 @@
+"""'What changed' as a reader sees it (survey/report/change.py): a claimed change is a sentence
+with its direction and the table's numbers are the analysis' change; an unclaimed change is
+never worded as a change; the changed question, a renamed and a merged department are named;
+three waves give series charts; both languages render; and `survey audit` holds the figures of
+one wave published in several folders against each other."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from survey.analysis import ORGANISATION, analyse_scan
+from survey.cli import cli
+from survey.i18n import number, percent
+from survey.report.build import build_report_model
+from survey.report.render import render_html, write_report
+from survey.scan import load_scan
+from survey.waves import Continuity
+from tests.test_change import fill, make_scan, people, wave_of
+
+
+def article(page: str, name: str) -> str:
+    """One department's article of the report."""
+    start = page.index(f"<h2>{html.escape(name)}</h2>")
+    return page[start:page.index("</article>", start)]
+
+
+def text_of(fragment: str) -> str:
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", fragment)))
+
+
+@pytest.fixture(scope="module")
+def demo(demo_run):
+    scan = load_scan(demo_run.folder)
+    result = analyse_scan(scan, bootstrap=False)
+    return scan, result, demo_run.html.read_text(encoding="utf-8")
+
+
+def test_a_claimed_change_is_a_sentence_with_its_direction_and_the_table_shows_its_numbers(demo):
+    scan, result, page = demo
+    seen = 0
+    for g in result.departments:
+        part = article(page, g.key)
+        words = text_of(part)
+        for var, c in g.change.items():
+            if var.startswith("pace:") or c.low is None:
+                continue
+            digits = 0 if var.startswith("dim:") else 1
+            name = (scan.questionnaire.dimensions[var[4:]].name["nl"] if var.startswith("dim:")
+                    else next(d for d in scan.questionnaire.derived if d.id == var[8:]).name["nl"])
+            # the table row: earlier (an earlier wave's cell), now, change with its margin, n of both waves
+            low, high = c.shown(scan.anonymity_threshold)
+            change = number(c.estimate, digits, "nl", signed=True)
+            if low is not None:
+                change += f" ({number(low, digits, 'nl')}–{number(high, digits, 'nl')})"
+            row = re.search(rf'<th scope="row">{re.escape(html.escape(name))}</th>(<td data-var="{var}"[^>]*'
+                            rf'data-wave="2025"[^>]*>[^<]*</td><td data-var="{var}"[^>]*>[^<]*</td><td>[^<]*</td>'
+                            r"<td>\d+</td><td>\d+</td>)", part)
+            assert row, (g.key, var)
+            cells = [html.unescape(t) for t in re.findall(r">([^<]*)</td>", row.group(1))]
+            assert cells == [number(c.earlier, digits, "nl"), number(c.now, digits, "nl"), change,
+                             str(c.n_earlier), str(c.n_now)]
+            sentence = (f"De score ‘{name}’ is duidelijk {'hoger' if c.estimate > 0 else 'lager'} dan in 2025: "
+                        f"van {number(c.earlier, digits, 'nl')} naar {number(c.now, digits, 'nl')}.")
+            if c.claimed:
+                seen += 1
+                assert sentence in words
+            else:  # never worded as a change, either way
+                assert f"De score ‘{name}’ is duidelijk" not in words
+        if not any(c.claimed for c in g.change.values()):
+            assert "geen duidelijke verandering zien sinds 2025" in words and "duidelijk hoger" not in \
+                words.split("Sinds 2025", 1)[1]
+    assert seen >= 3  # the demo plants change in two departments
+    assert "geen verandering" not in text_of(page)
+
+
+def test_a_claimed_share_change_is_named_and_the_pace_map_marks_it_without_colour(demo):
+    scan, result, page = demo
+    claimed = [(g, c) for g in result.groups for v, c in g.change.items() if v.startswith("pace:") and c.claimed]
+    assert claimed
+    for g, c in claimed:
+        situation = c.variable[5:].rsplit(".", 1)[0]
+        fewer = "Minder" if c.estimate < 0 else "Meer"
+        words = text_of(article(page, g.key)) if g.key != ORGANISATION else text_of(page)
+        assert f"{fewer} mensen zeggen dat" in words
+        assert f"van {percent(c.earlier, 'nl')} in 2025 naar {percent(c.now, 'nl')}" in words
+        # the pace map's data table: the balance cell carries the sign (here: fewer braked, better)
+        chart = page[page.index('id="chart-pace"'):]
+        cell = re.search(rf'<td data-var="pace:{situation}.effect" data-group="{re.escape(g.key)}"[^>]*>[^<]*'
+                         r'<span class="mark">(.)</span>', chart)
+        assert cell and cell.group(1) == ("▲" if c.variable.endswith("brakes") == (c.estimate < 0) else "▼")
+    assert "▲ met een zwarte rand: duidelijk beter dan in 2025" in text_of(page)
+
+
+def test_the_changed_question_and_the_renamed_department_are_named(demo):
+    scan, result, page = demo
+    words = text_of(page)
+    item = next(i for i in scan.questionnaire.items if getattr(i, "id", None) == "kar_05")
+    assert f"De vraag ‘{item.text['nl']}’ is anders gesteld dan in 2025" in words
+    assert "Daarom is er geen vergelijking voor: Wie trekt de kar? en Partnershipindex" in words
+    assert 'data-var="dim:drives"' in page and not re.search(r'data-var="dim:drives"[^>]*data-wave', page)
+    assert "Thuishulp heette in 2025 Huishoudelijke Hulp" in text_of(article(page, "Thuishulp"))
+    assert 'data-group="Thuishulp" data-n="34" data-wave="2025" data-units="Huishoudelijke Hulp"' in page
+    # the methods say how change is tested, with the family sizes of this report
+    assert (f"één keer voor alle scores van alle groepen samen ({result.change.families['scores']} vergelijkingen)"
+            in words)
+
+
+@pytest.fixture(scope="module")
+def merged(tmp_path_factory):
+    root = tmp_path_factory.mktemp("merged")
+    before = make_scan(root, "2025", {"A": 10, "B": 6, "C": 6, "D": 10})
+    after = make_scan(root, "2026", {"Alpha": 12, "BC": 12, "D": 10})
+    rng = np.random.default_rng(3)
+    fill(before, people(rng, {"A": 10, "B": 6, "C": 6, "D": 10}))
+    fill(after, people(rng, {"Alpha": 12, "BC": 12, "D": 10}, shift={"Alpha": 1.2}))
+    wave = wave_of(before, after, {"Alpha": (Continuity.renamed, ("A",)), "BC": (Continuity.merged, ("B", "C"))})
+    return after, analyse_scan(after, earlier_waves=[wave], bootstrap=False)
+
+
+def test_a_merged_department_gets_no_change_row_but_its_mapping_is_named_in_both_languages(merged):
+    scan, result = merged
+    model = build_report_model(result)
+    pages = {p.name: p for p in model.departments}
+    assert pages["BC"].change.table is None
+    assert [s.text for s in pages["BC"].change.left_out] == [
+        "BC was formed from B and C (in 2025). It has no comparison of its own; its people are in the comparison "
+        "of the whole organisation."]
+    alpha = pages["Alpha"].change
+    assert alpha.table is not None and any(s.kind == "change_up" for s in alpha.sentences)
+    for lang in ("en", "nl"):
+        page = render_html(scan, model, lang)
+        bc = article(page, "BC")
+        assert "data-wave" not in bc and "was formed from B and C" in text_of(bc)
+        assert 'data-wave="2025" data-units="A"' in article(page, "Alpha")
+        drives = result.groups[1].change["dim:drives"] if result.groups[1].key == "Alpha" else None
+        change = next(g for g in result.groups if g.key == "Alpha").change["dim:drives"]
+        assert number(change.now, 0, lang) in text_of(article(page, "Alpha"))
+        del drives
+    # the report's edition in the earlier wave's store records exactly the earlier figures it shows
+    assert {w for w, _, _ in model.earlier_figures()} == {"2025"}
+    assert not {k for _, _, k in model.earlier_figures()} & {"BC"}
+
+
+def test_three_waves_give_a_small_multiples_chart_with_its_table(tmp_path):
+    sizes = {"A": 12, "B": 10}
+    scans = [make_scan(tmp_path, w, sizes) for w in ("2024", "2025", "2026")]
+    for number_, scan in enumerate(scans):
+        fill(scan, people(np.random.default_rng(20 + number_), sizes, shift={"A": 0.5 * number_}))
+    result = analyse_scan(scans[2], earlier_waves=[wave_of(s, scans[2]) for s in scans[:2]], bootstrap=False)
+    model = build_report_model(result)
+    charts = model.change.trend_charts
+    assert [c.title.text for c in charts] == [f"{name} over the years" for name in ("Index", "Drives", "Pace", "Happy")]
+    drives = charts[1]
+    assert drives.data.headers == ["Group", "2024", "2025", "2026"]
+    a = next(g for g in result.groups if g.key == "A").trend["dim:drives"]
+    row = next(r for r in drives.data.rows if r.label == "A")
+    assert [c.wave for c in row.cells] == ["2024", "2025", ""]
+    assert [c.value.value for c in row.cells] == [p.value for p in a]
+    page = render_html(scans[2], model, "en")
+    assert 'id="chart-trend-2"' in page and 'data-var="dim:drives" data-group="A" data-n="12" data-wave="2024"' in page
+    assert 'aria-labelledby="chart-trend-2-title"' in page
+
+
+def copy_outputs(folder, to):
+    shutil.copytree(folder, to, ignore=shutil.ignore_patterns("forms", "inbox", "*.pdf"))
+    return to
+
+
+def test_the_audit_holds_one_waves_figures_from_several_reports_against_each_other(demo_run, tmp_path):
+    earlier, later = demo_run.folder.parent / "2025", demo_run.folder
+    clean = CliRunner().invoke(cli, ["audit", str(earlier), str(later)])
+    assert clean.exit_code == 0, clean.output
+    assert "+ " in clean.output  # the across-waves result
+    # crafted: the 2026 report shows a 2025 share of Wijkverpleging Zuid together with 2025's
+    # 'Facilitair' (3 more people) as the earlier value of a merged department, beside 2025's own
+    # figure of Wijkverpleging Zuid in the 2025 report
+    first = copy_outputs(earlier, tmp_path / "2025")
+    second = copy_outputs(later, tmp_path / "2026")
+    report = second / "output" / "report.html"
+    text = report.read_text(encoding="utf-8")
+    cell = re.search(r'data-var="(pace:[\w.]+)" data-group="Wijkverpleging Zuid" data-n="(\d+)" data-wave="2025" '
+                     r'data-units="Wijkverpleging Zuid"', text)
+    assert cell, "the demo claims a changed share in Wijkverpleging Zuid"
+    own = (earlier / "output" / "report.html").read_text(encoding="utf-8")
+    assert f'data-var="{cell.group(1)}" data-group="Wijkverpleging Zuid" data-n="{cell.group(2)}"' in own
+    report.write_text(text.replace(cell.group(0), f'data-var="{cell.group(1)}" data-group="Wijkverpleging Zuid" '
+                                                  f'data-n="{int(cell.group(2)) + 3}" data-wave="2025" '
+                                                  'data-units="Wijkverpleging Zuid|Facilitair"'), encoding="utf-8")
+    # each folder alone sees nothing: the leak is only in the two together
+    assert CliRunner().invoke(cli, ["audit", str(second)]).exit_code == 0
+    found = CliRunner().invoke(cli, ["audit", str(first), str(second)])
+    assert found.exit_code == 1
+    assert f"{cell.group(1)} (wave 2025)" in found.output and "(3 people)" in found.output
+
+
+def test_the_report_records_in_the_earlier_store_what_it_shows_of_that_wave(merged, tmp_path):
+    from survey.store import Store
+
+    scan, result = merged
+    model = build_report_model(result)
+    earlier_store = result.change_publications[0][0]
+    with Store(earlier_store) as store:
+        before = set(store.earlier_sets())
+    write_report(scan, tmp_path / "out", results=result, pdf=False)
+    with Store(earlier_store) as store:
+        after = set(store.earlier_sets())
+    shown = {v for _, v, _ in model.earlier_figures()}
+    recorded = after - before
+    # the scores' statements and the tested people; the merged department's are not there
+    assert {"claims:dim:drives", "item:d1"} <= recorded
+    assert recorded <= {v for v in recorded if v.startswith(("item:", "claims:", "pace:"))}
+    assert {v for v in shown if v.startswith("claims:")} <= recorded
