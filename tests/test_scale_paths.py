@@ -131,3 +131,76 @@ def test_department_against_the_rest_from_sums_equals_welch_over_the_people(seed
         assert (found.interval.low, found.interval.high) == pytest.approx(
             (expected.interval.low, expected.interval.high), rel=1e-8, abs=1e-9)
         assert math.isclose(found.p, expected.p, rel_tol=1e-8, abs_tol=1e-12)
+
+
+def factor_scan(seed: int, n: int = 400, units: int = 6, items: int = 5):
+    """Answers 1..5 driven by one common factor (so the coefficients are not all about 0),
+    a fifth missing, unit 0 one person, the last unit nobody."""
+    rng = np.random.default_rng(seed)
+    unit = np.concatenate([[0], rng.integers(1, units - 1, n - 1)])
+    factor = rng.normal(size=(n, 1))
+    answers = np.clip(np.round(3 + factor + rng.normal(size=(n, items))), 1, 5)
+    answers[rng.random((n, items)) < 0.2] = np.nan
+    return unit, answers
+
+
+def straightforward_reliability(complete: np.ndarray):
+    """Alpha, item-rest correlations, alpha if deleted and omega as computed before the
+    covariance-matrix path: variances and correlations over the people themselves."""
+    from survey.stats.reliability import one_factor_minres
+
+    n, k = complete.shape
+    total = complete.sum(axis=1)
+    alpha = k / (k - 1) * (1 - np.var(complete, axis=0, ddof=1).sum() / np.var(total, ddof=1))
+    rest, deleted = [], []
+    for j in range(k):
+        others = total - complete[:, j]
+        spread = complete[:, j].std() > 1e-12 and (others / (k - 1)).std() > 1e-12
+        rest.append(float(np.corrcoef(complete[:, j], others)[0, 1]) if spread else None)
+        var = np.var(np.delete(complete, j, axis=1), axis=0, ddof=1).sum()
+        deleted.append((k - 1) / (k - 2) * (1 - var / np.var(others, ddof=1)) if k > 2 else None)
+    sd = complete.std(axis=0, ddof=1)
+    model = one_factor_minres(np.corrcoef(complete, rowvar=False)) if (sd > 1e-12).all() else None
+    return alpha, rest, deleted, model
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("flat", [False, True])
+def test_reliability_from_department_sums_equals_the_computation_over_the_people(seed, flat):
+    from survey.stats import reliability as rel
+
+    unit, answers = factor_scan(seed)
+    if flat:
+        answers[~np.isnan(answers[:, 2]), 2] = 3.0  # ties: one statement answered alike by all
+    units, k = 6, answers.shape[1]
+    slopes = np.array([25.0, 25.0, -25.0, 100 / 6, 25.0])  # statement 2 traditional-keyed, 3 on 1-7
+    offsets = np.array([-25.0, -25.0, 125.0, -100 / 6, -25.0])
+    per_unit = np.stack([quality.complete_sums(answers[unit == u]) for u in range(units)])
+    for g in groups(units):
+        rows = answers[np.isin(unit, g)]
+        complete = offsets + slopes * rows[~np.isnan(rows).any(axis=1)]
+        gram = per_unit[g].sum(axis=0)
+        moments = rel.moments_from_sums(int(gram[k, k]), gram[:k, k], gram[:k, :k], slopes)
+        assert moments.n == len(complete)
+        from_sums = rel.reliability_from_moments([f"s{j}" for j in range(k)], moments, n_boot=0)
+        over_people = rel.dimension_reliability(pd.DataFrame(offsets + slopes * rows), n_boot=0)
+        if len(complete) < k + 2:
+            for found in (from_sums, over_people):
+                assert isinstance(found.alpha, CannotCompute) and isinstance(found.omega, CannotCompute)
+            continue
+        alpha, rest, deleted, model = straightforward_reliability(complete)
+        for found in (from_sums, over_people):
+            assert found.n_complete == len(complete)
+            assert found.alpha.value == pytest.approx(alpha, rel=1e-9, abs=1e-12)
+            for j, r in enumerate(found.items):
+                if rest[j] is None:
+                    assert isinstance(r.item_rest, CannotCompute)
+                else:
+                    assert r.item_rest.value == pytest.approx(rest[j], rel=1e-9, abs=1e-12)
+                assert r.alpha_if_deleted.value == pytest.approx(deleted[j], rel=1e-9, abs=1e-12)
+            if model is None:
+                assert isinstance(found.omega, CannotCompute)
+            else:
+                assert found.omega.value == pytest.approx(model.omega_total, rel=1e-8)
+                assert [r.loading for r in found.items] == pytest.approx(model.loadings, rel=1e-6, abs=1e-9)
+                assert [f.code for f in found.flags] == [f.code for f in over_people.flags]
