@@ -320,6 +320,18 @@ class Analysis:
             return codes == units[0]
         return np.isin(codes, units)
 
+    def rows_where(self, key: str, where: np.ndarray) -> np.ndarray:
+        """The members of group `key` for whom `where` (per person) holds, ascending like
+        `members`: a department's stretch of `_by_unit`, else a mask of the group's units (no
+        gather of a large group's members)."""
+        units = self._group_units[key]
+        if len(units) == 1:
+            rows = self._by_unit[self._unit_start[units[0]]:self._unit_start[units[0] + 1]]
+            return rows[where[rows]]
+        inside = np.zeros(len(self.unit_names), dtype=bool)
+        inside[units] = True
+        return np.flatnonzero(where & inside[self.unit_code]).astype(_POSITION)
+
     def unit_totals(self, rows: np.ndarray, where: np.ndarray) -> np.ndarray:
         """Per unit (position in `unit_names`): how many of `rows` have `where` true."""
         return np.bincount(self.unit_code[rows[where]], minlength=len(self.unit_names))

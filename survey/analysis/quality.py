@@ -332,14 +332,8 @@ class Quality(Subject):
                 complete &= ~np.isnan(a.raw[item.id])  # a score where an answer
             complete_of[name] = (complete, np.bincount(a.unit_code[complete], minlength=len(a.unit_names)))
         for key in self.groups:
-            # positions ascending, as the group's members (a mask of the group, then flatnonzero:
-            # no gather of every member per statement)
-            inside = np.zeros(len(a.unit_names), dtype=bool)
-            inside[a._group_units[key]] = True
-            in_group = inside[a.unit_code]
-
             def rows_of(where: np.ndarray) -> np.ndarray:
-                return np.flatnonzero(where & in_group).astype(a.groups[key].members.dtype)
+                return a.rows_where(key, where)  # noqa: B023 - used within the iteration
 
             for item in self.numeric:
                 rows = rows_of(dont_know[item.id])
