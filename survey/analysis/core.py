@@ -37,7 +37,7 @@ from survey.store import Store
 def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False,
                  bootstrap: bool = True) -> AnalysisResult:
     started = time.perf_counter()
-    responses, wide = load_frame(scan)
+    responses, wide = load_frame(scan, grouped=True)  # each department's people one stretch of rows
     with Store(scan.store_path) as store:
         if replace_earlier:
             store.forget_last_edition()
@@ -58,9 +58,7 @@ def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, st
     workbook). One figure's ids at a time (a generator), a group's ids once."""
     if not result.protection or result.register is None or result.decision is None or result.ids is None:
         return
-    ids = result.ids
-    if len(ids) > 1 and not (np.diff(ids) > 0).all():
-        raise ValueError("response ids must be ascending in the analysed frame")  # load_frame's order
+    sorted_ids = _sorted_ids(result.ids)
     groups = result.register.groups
     group_ids: dict[str, np.ndarray] = {}
     chosen = None if shown is None else shown_figures(result, shown)
@@ -72,11 +70,33 @@ def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, st
             if chosen is not None and f.id not in chosen:
                 continue
             if f.group not in group_ids:
-                group_ids[f.group] = ids[groups[f.group].members]
-            yield f.variable, ids[f.members], group_ids[f.group]  # positions ascending: ids sorted
+                group_ids[f.group] = sorted_ids(groups[f.group].members)
+            yield f.variable, sorted_ids(f.members), group_ids[f.group]
 
     with Store(result.scan.store_path) as store:
         store.record_edition(figures(), output)
+
+
+def _sorted_ids(ids: np.ndarray):
+    """A function from positions (ascending) to their response ids, ascending, as the
+    register of editions stores them. The analysis orders people by department
+    (`load_frame(grouped=True)`), so ids are ascending within a department only: a large set
+    is sorted through a mask over everyone in id order (one pass), a small one by a sort."""
+    if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
+        return lambda positions: ids[positions]
+    by_id = np.argsort(ids, kind="stable")
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[by_id] = np.arange(len(ids))
+    in_order = ids[by_id]
+
+    def found(positions: np.ndarray) -> np.ndarray:
+        if len(positions) * 16 < len(ids):
+            return np.sort(ids[positions])
+        mask = np.zeros(len(ids), dtype=bool)
+        mask[rank[positions]] = True
+        return in_order[mask]
+
+    return found
 
 
 def shown_figures(result: AnalysisResult, shown: Collection[tuple[str, str]]) -> set[int]:
@@ -584,6 +604,9 @@ class Analysis:
         sources = {ORGANISATION: org_members}
         if MANAGERS in self.groups:
             sources[MANAGERS] = self.groups[MANAGERS].members
+        # in the order of the response ids (as collected), whatever the frame's order
+        ids = self.responses.index.to_numpy()
+        sources = {key: rows[np.argsort(ids[rows], kind="stable")] for key, rows in sources.items()}
         for item in (i for i in self.q.items if isinstance(i, m.OpenItem)):
             # each distinct text is cleaned once; the answers are references to those texts
             coded, distinct = pd.factorize(self.scorer.column(item.id, "text"), use_na_sentinel=True)

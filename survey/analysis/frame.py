@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 
@@ -16,13 +17,18 @@ from survey.scan import Scan
 from survey.store import Store, collect_running
 
 
-def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_frame(scan: Scan, grouped: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(responses, answers wide): one row per counted response (index: response id), with
     department, role and wave (categorical); the answers as columns ("num", field) of float32
     (the store's type; every answer is a whole number, so exact: take `to_numpy(dtype=float)`
     before computing, which `Scorer` does)
     and ("text", field) of code text (None = no text answer). Read as columns from the store's
-    BLOBs: no Python object per answer, nor per response."""
+    BLOBs: no Python object per answer, nor per response.
+
+    Rows in the order of the response ids; `grouped`: by role, then department, then id
+    instead (the analysis): every department's people, and the managers, are then one
+    stretch of rows, so what is computed per department reads memory in order (at a million
+    respondents a gather in random order costs several times one in order)."""
     if not scan.store_path.exists():
         raise ReportError(f"no responses collected yet ({scan.store_path} is missing)",
                           fix=f"put returned forms in {scan.inbox} and run: survey collect {scan.folder}")
@@ -32,6 +38,17 @@ def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
     with Store(scan.store_path) as store:
         c = store.answer_columns()
         people = store.response_groups()
+    if grouped and len(c.ids) > 1:
+        role, department = people["role"], people["department"]
+        order = np.argsort(role[0].astype(np.int64) * (len(department[1]) + 1) + department[0], kind="stable")
+        # column by column in place (each column is contiguous: Fortran order), so the
+        # reordering needs memory for one column, not a second copy of all answers
+        for matrix in (c.numbers, c.codes):
+            for j in range(matrix.shape[1]):
+                column = matrix[:, j]
+                column[:] = column[order]
+        c = dataclasses.replace(c, ids=c.ids[order])
+        people = {name: (codes[order], names) for name, (codes, names) in people.items()}
     index = pd.Index(c.ids, name="id")
     responses = pd.DataFrame({name: pd.Categorical.from_codes(codes, names) for name, (codes, names) in people.items()},
                              index=index)
