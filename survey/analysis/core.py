@@ -280,6 +280,17 @@ class Analysis:
         self._by_unit = np.argsort(self.unit_code, kind="stable").astype(_POSITION)
         self._unit_start = np.concatenate([[0], np.cumsum(np.bincount(self.unit_code,
                                                                       minlength=len(self.unit_names)))])
+        # where each unit's people are one stretch of rows (`load_frame(grouped=True)`): per
+        # unit its first and past-the-end row, so a unit's people are a slice (None: not so)
+        self._frame_start = self._frame_end = None
+        if len(self.unit_code):
+            first = np.flatnonzero(np.concatenate([[True], self.unit_code[1:] != self.unit_code[:-1]]))
+            if len(first) == len(present):  # one stretch per unit
+                # positions' type: a searchsorted in positions then needs no converted copy
+                self._frame_start = np.zeros(len(self.unit_names), dtype=_POSITION)
+                self._frame_end = np.zeros(len(self.unit_names), dtype=_POSITION)
+                self._frame_start[self.unit_code[first]] = first
+                self._frame_end[self.unit_code[first]] = np.append(first[1:], len(self.unit_code))
         self.log: list[Suppression] = []
         self.subjects = [subject() for subject in SUBJECTS]
 
@@ -301,9 +312,13 @@ class Analysis:
         index = {str(name): i for i, name in enumerate(self.unit_names)}
         self._group_units: dict[str, list[int]] = {}
 
+        self._group_spans: dict[str, np.ndarray] = {}  # (stretches x 2) of positions' type
+
         def add(key: str, kind: str, units: set[str], usefulness: float) -> None:
             codes = sorted(index[u] for u in units if u in index)
             self._group_units[key] = codes
+            if self._frame_start is not None:
+                self._group_spans[key] = np.array(self._spans(codes), dtype=_POSITION).reshape(-1, 2)
             if len(codes) == 1:
                 members = self._by_unit[self._unit_start[codes[0]]:self._unit_start[codes[0] + 1]]
             else:
@@ -340,10 +355,33 @@ class Analysis:
             return codes == units[0]
         return np.isin(codes, units)
 
+    def _spans(self, units: list[int]) -> list[tuple[int, int]]:
+        """The stretches of rows (start, end) of `units`' people, ascending, adjacent ones
+        merged (the organisation's departments are one stretch)."""
+        spans: list[tuple[int, int]] = []
+        for start, end in sorted((int(self._frame_start[u]), int(self._frame_end[u])) for u in units):
+            if end > start:
+                if spans and spans[-1][1] == start:
+                    spans[-1] = (spans[-1][0], end)
+                else:
+                    spans.append((start, end))
+        return spans
+
+    def unit_rows(self, unit: int) -> slice | np.ndarray:
+        """The rows of a unit's people, ascending: a slice where each unit is one stretch of
+        rows (no gather: a view), else their positions."""
+        if self._frame_start is not None:
+            return slice(int(self._frame_start[unit]), int(self._frame_end[unit]))
+        return self._by_unit[self._unit_start[unit]:self._unit_start[unit + 1]]
+
     def rows_where(self, key: str, where: np.ndarray) -> np.ndarray:
         """The members of group `key` for whom `where` (per person) holds, ascending like
-        `members`: a department's stretch of `_by_unit`, else a mask of the group's units (no
-        gather of a large group's members)."""
+        `members`: from the group's stretches of rows, or a department's stretch of
+        `_by_unit`, else a mask of the group's units (no gather of a large group's members)."""
+        if self._frame_start is not None:
+            parts = [start + np.flatnonzero(where[start:end]).astype(_POSITION)
+                     for start, end in self._group_spans[key]]
+            return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, _POSITION)
         units = self._group_units[key]
         if len(units) == 1:
             rows = self._by_unit[self._unit_start[units[0]]:self._unit_start[units[0] + 1]]
@@ -368,6 +406,20 @@ class Analysis:
     def _add(self, variable: str, answered: np.ndarray, kind: str, keys: list[str] | None = None,
              outputs: tuple[str, ...] = ("report", "workbook")) -> dict[str, Figure]:
         figures = {}
+        if self._frame_start is not None:
+            # each unit one stretch of rows: who answered, ascending, once; a group's rows are
+            # the slices of that within its stretches (a view where it is one stretch)
+            answering = np.flatnonzero(answered).astype(_POSITION)
+            per_unit = (np.searchsorted(answering, self._frame_end) - np.searchsorted(answering, self._frame_start))
+            for key in keys if keys is not None else list(self._group_units):
+                spans = np.searchsorted(answering, self._group_spans[key])
+                parts = [answering[lo:hi] for lo, hi in spans]
+                rows = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else answering[:0]
+                if len(rows):
+                    counts = {str(self.unit_names[u]): int(per_unit[u]) for u in self._group_units[key]
+                              if per_unit[u]}
+                    figures[key] = self.register.add(variable, key, kind, rows, counts, outputs)
+            return figures
         # who answered, per unit: one pass over everyone (positions sorted by unit), then a
         # slice per department
         # the answering people in unit order (a department's figure is a view of one stretch)

@@ -88,21 +88,21 @@ def unit_moments(a: Analysis, columns: list[np.ndarray], complete: np.ndarray) -
     the corner); and (units x 3 x P) each column's largest absolute value, largest and
     smallest value (for the "no spread" rule). A group's complete cases are those of its
     units, so their sums add up. One pass over everyone, a unit's people at a time
-    (`Analysis._by_unit`)."""
+    (`Analysis.unit_rows`)."""
     width = len(columns)
     shift = np.array([float(c[complete].mean()) if complete.any() else 0.0 for c in columns])
     gram = np.zeros((len(a.unit_names), width + 1, width + 1))
     ends = np.zeros((len(a.unit_names), 3, width))
     ends[:, 1], ends[:, 2] = -np.inf, np.inf
-    starts = a._unit_start
     for u in range(len(a.unit_names)):
-        rows = a._by_unit[starts[u]:starts[u + 1]]
-        rows = rows[complete[rows]]
-        if not len(rows):
+        rows = a.unit_rows(u)  # one stretch of rows, or positions
+        keep = complete[rows]
+        count = int(keep.sum())
+        if not count:
             continue
-        block = np.empty((len(rows), width + 1))
+        block = np.empty((count, width + 1))
         for j, c in enumerate(columns):
-            np.take(c, rows, out=block[:, j])
+            block[:, j] = c[rows][keep]
         values = block[:, :width]
         ends[u] = np.abs(values).max(axis=0), values.max(axis=0), values.min(axis=0)
         values -= shift

@@ -410,17 +410,14 @@ class Quality(Subject):
 
     def _unit_sums(self, a: Analysis, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Per unit (department, managers) `block_pair_sums` and `complete_sums` of the
-        dimension's answers: the answers gathered once in unit order (`Analysis._by_unit`), so
-        each unit's people are one stretch of rows, then a matrix product per unit."""
+        dimension's answers: a unit's people at a time (`Analysis.unit_rows`: one stretch of
+        rows, read in memory order), a matrix product per unit."""
         if name not in self._sums:
             items = a.q.dimension_items(name)
-            ordered = np.empty((len(a._by_unit), len(items)), dtype=np.result_type(*(a.raw[i.id] for i in items)))
-            for j, item in enumerate(items):
-                np.take(a.raw[item.id], a._by_unit, out=ordered[:, j])
-            starts = a._unit_start
             pairs, complete = [], []
             for u in range(len(a.unit_names)):
-                block = ordered[starts[u]:starts[u + 1]].astype(float)
+                rows = a.unit_rows(u)
+                block = np.column_stack([a.raw[i.id][rows] for i in items]).astype(float)
                 pairs.append(block_pair_sums(block))
                 complete.append(complete_sums(block))
             self._sums[name] = (np.stack(pairs), np.stack(complete))
