@@ -204,3 +204,115 @@ def test_reliability_from_department_sums_equals_the_computation_over_the_people
                 assert found.omega.value == pytest.approx(model.omega_total, rel=1e-8)
                 assert [r.loading for r in found.items] == pytest.approx(model.loadings, rel=1e-6, abs=1e-9)
                 assert [f.code for f in found.flags] == [f.code for f in over_people.flags]
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("order", ["stretches", "positions"])
+def test_driver_weights_from_department_sums_equal_the_weights_over_the_people(seed, order):
+    from survey.analysis.drivers import moments_from_shifted, unit_moments
+    from survey.stats import RelativeWeights, relative_weights
+    from survey.stats.drivers import weights_from_moments
+
+    rng = np.random.default_rng(seed)
+    units, n = 6, 500
+    unit = np.sort(np.concatenate([[0], rng.integers(1, units - 1, n - 1)]))  # unit 0: one person; 5: nobody
+    if order == "positions":  # people in any order: each unit's rows as positions
+        unit = rng.permutation(unit)
+        rows = [np.flatnonzero(unit == u) for u in range(units)]
+    else:  # each unit one stretch of rows (`load_frame(grouped=True)`)
+        rows = [slice(int(np.searchsorted(unit, u)), int(np.searchsorted(unit, u, side="right"))) for u in range(units)]
+    factor = rng.normal(size=n)
+    # person scores on 0-100 (means of statement scores: ties) and a pace code -1/0/1
+    columns = [np.round(np.clip(50 + 15 * factor + 10 * rng.normal(size=n), 0, 100) / 12.5) * 12.5
+               for _ in range(4)] + [rng.integers(-1, 2, n).astype(float)]
+    columns[0] = columns[0] + 0.3 * columns[4]  # the outcome goes with the others
+    for c in columns:
+        c[rng.random(n) < 0.1] = np.nan
+    columns[3][unit == 2] = 37.5  # no spread in one department
+    complete = np.isfinite(np.column_stack(columns)).all(axis=1)
+    gram, ends = unit_moments(rows, columns, complete)
+    names = ["outcome", "a", "b", "c", "d"]
+    for g in groups(units):
+        inside = np.isin(unit, g)
+        frame = pd.DataFrame({name: c[inside] for name, c in zip(names, columns)})
+        expected = relative_weights(frame, "outcome", names[1:], min_n=3, n_boot=0)
+        summed = gram[g].sum(axis=0)
+        count = int(summed[-1, -1])
+        assert count == int((complete & inside).sum())
+        found = weights_from_moments("outcome", names[1:], moments_from_shifted(count, summed[:-1, -1], summed[:-1, :-1]),
+                                     max(1.0, float(ends[g, 0].max())),
+                                     constant=ends[g, 1].max(axis=0) == ends[g, 2].min(axis=0), min_n=3, n_boot=0)
+        if not isinstance(expected, RelativeWeights):
+            assert isinstance(found, CannotCompute) and found.reason == expected.reason
+            continue
+        assert isinstance(found, RelativeWeights) and found.n == expected.n
+        assert found.r_squared == pytest.approx(expected.r_squared, rel=1e-9)
+        for w, e in zip(found.weights, expected.weights, strict=True):
+            assert (w.raw, w.rescaled, w.correlation) == pytest.approx((e.raw, e.rescaled, e.correlation),
+                                                                       rel=1e-8, abs=1e-12)
+
+
+def test_ids_of_positions_are_sorted_whatever_the_frame_order():
+    from survey.analysis.core import _sorted_ids
+
+    rng = np.random.default_rng(4)
+    ids = rng.permutation(np.arange(1, 5001) * 3).astype(np.int64)  # any order, gaps
+    ids_of = _sorted_ids(ids)
+    for size in (0, 1, 100, 4000):  # a sort, or the mask over everyone
+        positions = np.sort(rng.choice(len(ids), size, replace=False)).astype(np.int32)
+        assert np.array_equal(ids_of(positions), np.sort(ids[positions]))
+    ascending = np.sort(ids)
+    assert _sorted_ids(ascending)(np.arange(10)) is not None
+    assert np.array_equal(_sorted_ids(ascending)(np.arange(10)), ascending[:10])
+
+
+def _same(found, expected, where: str = "") -> None:
+    """Two result models equal, floats up to rounding (recursively through dataclasses)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(found) and not isinstance(found, type):
+        assert type(found) is type(expected), where
+        for f in dataclasses.fields(found):
+            _same(getattr(found, f.name), getattr(expected, f.name), f"{where}.{f.name}")
+    elif isinstance(found, dict):
+        assert set(found) == set(expected), where
+        for key in found:
+            _same(found[key], expected[key], f"{where}[{key}]")
+    elif isinstance(found, (list, tuple)):
+        assert len(found) == len(expected), where
+        for i, (a, b) in enumerate(zip(found, expected)):
+            _same(a, b, f"{where}[{i}]")
+    elif isinstance(found, float) and isinstance(expected, float):
+        assert (math.isnan(found) and math.isnan(expected)) or found == pytest.approx(expected, rel=1e-9, abs=1e-9), where
+    else:
+        assert found == expected, where
+
+
+def test_analysis_of_people_ordered_by_department_equals_the_one_in_id_order(demo_run):
+    """`analyse_scan` reads the people ordered by role and department (each department one
+    stretch of rows: figures are slices); every figure, its people and every result must be
+    those of the analysis of the same people in the order of their ids."""
+    from survey.analysis import analyse_frame
+    from survey.analysis.core import _sorted_ids
+    from survey.analysis.frame import load_frame
+    from survey.scan import load_scan
+
+    scan = load_scan(demo_run.folder)
+    by_id = analyse_frame(scan, *load_frame(scan), bootstrap=False)
+    responses, wide = load_frame(scan, grouped=True)
+    assert not (np.diff(responses.index.to_numpy()) > 0).all()  # another order indeed
+    grouped = analyse_frame(scan, responses, wide, bootstrap=False)
+    assert len(grouped.register.figures) == len(by_id.register.figures)
+    ids_of = _sorted_ids(grouped.ids)
+    for f, g in zip(by_id.register.figures, grouped.register.figures, strict=True):
+        assert (g.variable, g.group, g.kind, g.n, g.unit_counts, g.parts) == \
+            (f.variable, f.group, f.kind, f.n, f.unit_counts, f.parts)
+        if f.members is not None:
+            assert (np.diff(g.members) > 0).all()  # positions ascending, as everywhere
+            assert np.array_equal(ids_of(g.members), by_id.ids[f.members]), (f.variable, f.group)
+    assert grouped.decision.allowed == by_id.decision.allowed
+    for name in ("organisation_result", "managers", "departments", "hidden", "others", "breakdowns", "suppressed",
+                 "reliability", "item_quality", "claims", "drivers"):
+        _same(getattr(grouped, name), getattr(by_id, name), name)
+    assert grouped.drivers.refused == {} and grouped.organisation_result.drivers  # the drivers were computed
+    assert any(r.alpha is not None for r in grouped.reliability)

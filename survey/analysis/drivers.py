@@ -80,22 +80,22 @@ def seed_for(outcome: str, group: str) -> int:
     return zlib.crc32(f"drivers:{outcome}:{group}".encode("utf-8"))
 
 
-def unit_moments(a: Analysis, columns: list[np.ndarray], complete: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per unit (department, managers) the sums of the complete cases' values of `columns`,
-    shifted by the columns' means over everyone complete (a covariance ignores a shift; it
-    keeps the sums small, so little is lost to cancellation): (units x (P+1) x (P+1)), per unit
-    the matrix of [x, 1] with itself (cross products, sums in the last column, the count in
-    the corner); and (units x 3 x P) each column's largest absolute value, largest and
-    smallest value (for the "no spread" rule). A group's complete cases are those of its
-    units, so their sums add up. One pass over everyone, a unit's people at a time
-    (`Analysis.unit_rows`)."""
+def unit_moments(unit_rows: list[slice | np.ndarray], columns: list[np.ndarray], complete: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit (department, managers; `unit_rows`: each unit's rows, `Analysis.unit_rows`) the
+    sums of the complete cases' values of `columns`, shifted by the columns' means over everyone
+    complete (a covariance ignores a shift; it keeps the sums small, so little is lost to
+    cancellation): (units x (P+1) x (P+1)), per unit the matrix of [x, 1] with itself (cross
+    products, sums in the last column, the count in the corner); and (units x 3 x P) each
+    column's largest absolute value, largest and smallest value (for the "no spread" rule).
+    A group's complete cases are those of its units, so their sums add up
+    (`moments_from_shifted`). One pass over everyone, a unit's people at a time."""
     width = len(columns)
     shift = np.array([float(c[complete].mean()) if complete.any() else 0.0 for c in columns])
-    gram = np.zeros((len(a.unit_names), width + 1, width + 1))
-    ends = np.zeros((len(a.unit_names), 3, width))
+    gram = np.zeros((len(unit_rows), width + 1, width + 1))
+    ends = np.zeros((len(unit_rows), 3, width))
     ends[:, 1], ends[:, 2] = -np.inf, np.inf
-    for u in range(len(a.unit_names)):
-        rows = a.unit_rows(u)  # one stretch of rows, or positions
+    for u, rows in enumerate(unit_rows):
         keep = complete[rows]
         count = int(keep.sum())
         if not count:
@@ -151,7 +151,8 @@ class Drivers(Subject):
             complete = np.ones(len(a.responses), dtype=bool)
             for values in frame.values():
                 complete &= np.isfinite(values)
-            self.sums[outcome.id] = unit_moments(a, list(frame.values()), complete)
+            self.sums[outcome.id] = unit_moments([a.unit_rows(u) for u in range(len(a.unit_names))],
+                                                 list(frame.values()), complete)
             per_unit = self.sums[outcome.id][0][:, -1, -1].astype(np.int64)  # complete cases per unit
             for key in keys:
                 units = a._group_units[key]
