@@ -298,8 +298,23 @@ def test_analysis_of_people_ordered_by_department_equals_the_one_in_id_order(dem
     from survey.scan import load_scan
 
     scan = load_scan(demo_run.folder)
-    by_id = analyse_frame(scan, *load_frame(scan), bootstrap=False)
-    responses, wide = load_frame(scan, grouped=True)
+    responses, wide = load_frame(scan)
+    # load_frame(grouped=True): the same rows, each role's department one stretch, ids ascending in it
+    g_responses, g_wide = load_frame(scan, grouped=True)
+    assert sorted(g_responses.index) == list(responses.index)
+    pd.testing.assert_frame_equal(g_wide.loc[responses.index], wide)
+    pd.testing.assert_frame_equal(g_responses.loc[responses.index], responses)
+    key = g_responses["role"].astype(str) + "/" + g_responses["department"].astype(str)
+    assert (key != key.shift()).sum() == key.nunique()  # one stretch each
+    assert all((np.diff(group.index.to_numpy()) > 0).all() for _, group in g_responses.groupby(key.to_numpy()))
+    # the demo's ids follow its departments: renumber the people in a random order, so that the
+    # departments interleave in id order, then order them as load_frame(grouped=True) does
+    order = np.random.default_rng(7).permutation(len(responses))
+    ids = pd.Index(np.arange(1, len(responses) + 1) * 2, name="id")
+    responses, wide = responses.iloc[order].set_axis(ids), wide.iloc[order].set_axis(ids)
+    by_id = analyse_frame(scan, responses, wide, bootstrap=False)
+    grouping = np.lexsort((responses["department"].cat.codes.to_numpy(), responses["role"].cat.codes.to_numpy()))
+    responses, wide = responses.iloc[grouping], wide.iloc[grouping]
     assert not (np.diff(responses.index.to_numpy()) > 0).all()  # another order indeed
     grouped = analyse_frame(scan, responses, wide, bootstrap=False)
     assert len(grouped.register.figures) == len(by_id.register.figures)
