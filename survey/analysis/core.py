@@ -179,16 +179,18 @@ def unit_value_counts(units: np.ndarray, n_units: int, answers: np.ndarray) -> t
     whole numbers (the store's), so they index a small table directly; anything else is
     counted by its distinct values."""
     given = ~np.isnan(answers)
-    values = answers[given].astype(float)
+    values = answers[given]  # in the answers' own type (the store's float32: whole numbers, exact)
     if not len(values):
         return np.zeros(0), np.zeros((n_units, 0), dtype=np.int64)
     low, high = float(values.min()), float(values.max())
-    if (np.floor(values) == values).all() and high - low < 4096:
-        at = (values - low).astype(np.int64)
+    if high - low < 4096 and (np.floor(values) == values).all():
         width = int(high - low) + 1
-        table = np.bincount(units[given] * width + at, minlength=n_units * width).reshape(n_units, width)
+        key = np.multiply(units[given], width, dtype=np.int64)
+        key += (values - values.dtype.type(low)).astype(np.int64)  # exact: whole numbers
+        table = np.bincount(key, minlength=n_units * width).reshape(n_units, width)
         used = table.any(axis=0)
         return np.arange(width, dtype=float)[used] + low, table[:, used]
+    values = values.astype(float)
     distinct, at = np.unique(values, return_inverse=True)
     table = np.bincount(units[given] * len(distinct) + at, minlength=n_units * len(distinct))
     return distinct, table.reshape(n_units, len(distinct))
