@@ -331,3 +331,16 @@ def test_analysis_of_people_ordered_by_department_equals_the_one_in_id_order(dem
         _same(getattr(grouped, name), getattr(by_id, name), name)
     assert grouped.drivers.refused == {} and grouped.organisation_result.drivers  # the drivers were computed
     assert any(r.alpha is not None for r in grouped.reliability)
+
+
+@pytest.mark.parametrize("values", [[3.0, 1.0, 3.0, 7.0, 1.0], [2.0], [0.5, 0.5, -1.0], [-4.0, 5000.0, 2.0],
+                                    [1e6, 1e6 + 2]])
+def test_distinct_answer_codes_are_numpys_unique(values):
+    from survey.analysis.frame import _distinct
+
+    for dtype in (np.float32, np.float64):
+        data = np.array(values, dtype=dtype)
+        expected, inverse = np.unique(data, return_inverse=True)
+        found, at = _distinct(data)
+        assert np.array_equal(found, expected) and found.dtype == expected.dtype
+        assert np.array_equal(at, inverse)

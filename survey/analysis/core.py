@@ -256,6 +256,7 @@ class Analysis:
         dept_code, dept_names = pd.factorize(responses["department"])
         dept_names = np.array([str(d) for d in dept_names], dtype=object)
         self.dept = dept_names[dept_code]
+        self._dept_code, self._dept_names = dept_code, dept_names
         role_code, role_names = pd.factorize(responses["role"])
         role_names = [str(r) for r in role_names]
         self.is_emp = role_code == (role_names.index("employee") if "employee" in role_names else -2)
@@ -301,8 +302,12 @@ class Analysis:
         scan, k = self.scan, self.k
         self.expected = {d.name: d.employees for d in scan.departments}
         counts = {name: 0 for name in self.expected}
-        names, sizes = np.unique(self.dept[self.is_emp].astype(str), return_counts=True)
-        counts.update({str(n): int(c) for n, c in zip(names, sizes)})
+        # employees per department from the integer codes (as `self.dept` reads them: a code
+        # of -1 is the last name), not a sort of a million names
+        codes = self._dept_code[self.is_emp]
+        sizes = np.bincount(np.where(codes < 0, codes + len(self._dept_names), codes),
+                            minlength=len(self._dept_names))
+        counts.update({str(n): int(c) for n, c in zip(self._dept_names, sizes) if c})
         self.counts = counts
         hidden = disclosure.hide_groups(counts, k) if self.protection else {}
         order = _department_order(scan, counts)
@@ -391,6 +396,14 @@ class Analysis:
         inside = np.zeros(len(self.unit_names), dtype=bool)
         inside[units] = True
         return np.flatnonzero(where & inside[self.unit_code]).astype(_POSITION)
+
+    def unit_code_counts(self, at: np.ndarray, n_codes: int) -> np.ndarray:
+        """(units x codes): per unit how many people have each code (`at`: per person the
+        position of their code, -1 none)."""
+        given = at >= 0
+        key = np.multiply(self.unit_code[given], n_codes, dtype=np.int64)
+        key += at[given]
+        return np.bincount(key, minlength=len(self.unit_names) * n_codes).reshape(len(self.unit_names), n_codes)
 
     def unit_totals(self, rows: np.ndarray, where: np.ndarray) -> np.ndarray:
         """Per unit (position in `unit_names`): how many of `rows` have `where` true."""
@@ -602,15 +615,30 @@ class Analysis:
                 value = disclosure.mean_of(values, f.min_parts)
                 if value is not None:
                     results[key].derived[d.id] = Estimate(value, math.nan, math.nan, None)
+        # a pace figure of a group holds its units' members who gave a code (`_add`; the
+        # unprotected mode: who gave both): with protection its counts are the sum of the
+        # units' counts per code (one pass per situation, not one per group)
+        self.pace_unit_counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for sid, (_, ini_figs, _, eff_figs) in pace_figs.items():
             ini_at, eff_at = pace_codes[sid]
+            if self.protection:
+                self.pace_unit_counts[sid] = (self.unit_code_counts(ini_at, len(m.INITIATIVE_CODES)),
+                                              self.unit_code_counts(eff_at, len(m.PACE_EFFECT_CODES)))
+
+            def shares(at: np.ndarray, f: Figure, codes: tuple[str, ...], which: int) -> dict[str, float]:
+                if not self.protection:
+                    return _shares(at, f.members, codes)
+                counted = self.pace_unit_counts[sid][which][self._group_units[f.group]].sum(axis=0)  # noqa: B023
+                assert counted.sum() == f.n  # the figure's people, no one else
+                return {c: float(counted[j] / f.n) for j, c in enumerate(codes)}
+
             for key in set(ini_figs) | set(eff_figs):
                 fi, fe = ini_figs.get(key), eff_figs.get(key)
                 if not (ok(fi) or ok(fe)):
                     continue
                 results[key].pace[sid] = PaceCell(
-                    sid, fi.n if ok(fi) else 0, _shares(ini_at, fi.members, m.INITIATIVE_CODES) if ok(fi) else None,
-                    fe.n if ok(fe) else 0, _shares(eff_at, fe.members, m.PACE_EFFECT_CODES) if ok(fe) else None)
+                    sid, fi.n if ok(fi) else 0, shares(ini_at, fi, m.INITIATIVE_CODES, 0) if ok(fi) else None,
+                    fe.n if ok(fe) else 0, shares(eff_at, fe, m.PACE_EFFECT_CODES, 1) if ok(fe) else None)
         for item_id, (codes, ticks, figs) in choice_figs.items():
             for key, f in figs.items():
                 if ok(f):
