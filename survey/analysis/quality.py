@@ -135,21 +135,17 @@ def counted_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, distinct
     """`item_shares` from how often each distinct answer was given (`distinct` ascending, its
     `counts`): the analysis counts per department once and adds the counts of a group's
     departments, instead of a pass over each group's answers per scale value."""
-    distinct = np.asarray(distinct, dtype=float)
-    counts = np.asarray(counts, dtype=np.int64)
-    n = int(counts.sum())
-
-    def count(where: np.ndarray) -> int:
-        return int(counts[where].sum())
-
-    per_value = {int(v): count(distinct == v) for v in scale.values}  # type: ignore[arg-type]
+    # a handful of distinct answers: plain Python counts (an analysis makes thousands of these)
+    given = dict(zip(np.asarray(distinct, dtype=float).tolist(), np.asarray(counts, dtype=np.int64).tolist()))
+    n = sum(given.values())
+    per_value = {int(v): given.get(float(v), 0) for v in scale.values}  # type: ignore[arg-type]
     favourable = insufficient = good = None
     top = favourable_values(item, scale)
     if top is not None:
-        favourable = share(count(np.isin(distinct, top)), n)
+        favourable = share(sum(c for v, c in given.items() if v in top), n)
     if is_mark(scale):
-        insufficient = share(count(distinct < MARK_INSUFFICIENT_BELOW), n)
-        good = share(count(distinct >= MARK_GOOD_FROM), n)
+        insufficient = share(sum(c for v, c in given.items() if v < MARK_INSUFFICIENT_BELOW), n)
+        good = share(sum(c for v, c in given.items() if v >= MARK_GOOD_FROM), n)
     return ItemShares(item.id, n, per_value, on_0_100(figure, item, scale), favourable, insufficient, good)
 
 
