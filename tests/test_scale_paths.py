@@ -344,3 +344,20 @@ def test_distinct_answer_codes_are_numpys_unique(values):
         found, at = _distinct(data)
         assert np.array_equal(found, expected) and found.dtype == expected.dtype
         assert np.array_equal(at, inverse)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("strength", [0.0, 0.3, 1.0])
+def test_one_factor_fit_of_one_matrix_equals_the_batched_fit(seed, strength):
+    """omega's point estimate fits its one matrix in plain Python numbers; the bootstrap fits
+    batches with numpy: the same coordinate steps, the same loadings (weakly related
+    statements included, which take thousands of sweeps)."""
+    from survey.stats.reliability import _minres_batch, _minres_one
+
+    rng = np.random.default_rng(seed)
+    data = strength * rng.normal(size=(300, 1)) + rng.normal(size=(300, 6))
+    corr = np.corrcoef(data, rowvar=False)
+    batch, converged = _minres_batch(corr[None])
+    one, one_converged = _minres_one(corr)
+    assert one_converged == bool(converged[0])
+    assert one == pytest.approx(batch[0], abs=1e-9)

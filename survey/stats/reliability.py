@@ -264,9 +264,34 @@ def one_factor_minres(corr: np.ndarray) -> OneFactor | CannotCompute:
         loadings = np.array([lam, lam if r[0, 1] >= 0 else -lam])
         converged = True
     else:
-        stack, ok = _minres_batch(r[None, :, :])
-        loadings, converged = stack[0], bool(ok[0])
+        loadings, converged = _minres_one(r)
     return _one_factor(loadings, converged)
+
+
+def _minres_one(corr: np.ndarray, tol: float = 1e-11, max_iter: int = 20_000) -> tuple[np.ndarray, bool]:
+    """`_minres_batch` for one matrix: the same start and coordinate steps, in plain Python
+    numbers (a dozen statements: numpy's per-call cost would be most of the time, and weakly
+    related statements take thousands of sweeps)."""
+    k = corr.shape[0]
+    bound = math.sqrt(1 - _HEYWOOD_BOUND)
+    values, vectors = np.linalg.eigh(corr)
+    start = vectors[:, -1] * math.sqrt(max(float(values[-1]), 1e-6))
+    if start.sum() < 0:
+        start = -start
+    load = [min(max(float(x), -bound), bound) for x in start]
+    off = [[0.0 if i == j else float(corr[i, j]) for j in range(k)] for i in range(k)]
+    for _ in range(max_iter):
+        change = 0.0
+        for i in range(k):
+            row = off[i]
+            denom = sum(x * x for x in load) - load[i] ** 2
+            numer = sum(row[j] * load[j] for j in range(k))
+            new = min(max(numer / max(denom, 1e-12), -bound), bound)
+            change = max(change, abs(new - load[i]))
+            load[i] = new
+        if change < tol:
+            return np.array(load), True
+    return np.array(load), False
 
 
 def _one_factor(loadings: np.ndarray, converged: bool) -> OneFactor:
