@@ -34,6 +34,7 @@ Rules for the plain-language flags (chosen, with the usual conventions behind th
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -283,9 +284,8 @@ def _minres_one(corr: np.ndarray, tol: float = 1e-11, max_iter: int = 20_000) ->
     for _ in range(max_iter):
         change = 0.0
         for i in range(k):
-            row = off[i]
-            denom = sum(x * x for x in load) - load[i] ** 2
-            numer = sum(row[j] * load[j] for j in range(k))
+            denom = sum(map(operator.mul, load, load)) - load[i] ** 2
+            numer = sum(map(operator.mul, off[i], load))
             new = min(max(numer / max(denom, 1e-12), -bound), bound)
             change = max(change, abs(new - load[i]))
             load[i] = new
