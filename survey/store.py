@@ -758,8 +758,11 @@ class Store:
         n = len(ids)
         number_at = [p for p, _, coded in layout if not coded]
         text_at = [p for p, _, coded in layout if coded]
-        numbers = np.full((n, len(number_at)), np.nan, dtype=VALUE_TYPE, order="F")  # half of float64
-        codes = np.full((n, len(text_at)), -1, dtype=np.int32, order="F")
+        # filled by the chunks below (every counted response has its row of answers; a row
+        # without one is filled with "no answer" at the end): not written twice
+        numbers = np.empty((n, len(number_at)), dtype=VALUE_TYPE, order="F")  # half of float64
+        codes = np.empty((n, len(text_at)), dtype=np.int32, order="F")
+        filled = np.zeros(n, dtype=bool)
         last = self.db.execute("SELECT max(response_id) FROM answer_rows").fetchone()[0] or 0
         # both concatenations are fed row by row by the same scan: they are in the same order
         query = ("SELECT group_concat(response_id), CAST(group_concat(answers, '') AS BLOB), sum(length(answers)) "
@@ -788,11 +791,15 @@ class Store:
                 rows: slice | np.ndarray = slice(int(where[0]), int(where[-1]) + 1)  # the usual case
             else:
                 values, rows = values[counted], where[counted]
+            filled[rows] = True
             for target, source in _runs(number_at):  # slices copy fast; a fancy column index does not
                 numbers[rows, target] = values[:, source]
             for target, source in _runs(text_at):
                 block = values[:, source]
                 codes[rows, target] = np.where(np.isnan(block), -1, block)
+        if not filled.all():  # a counted response without answers: no answer to anything
+            numbers[~filled] = np.nan
+            codes[~filled] = -1
         texts: dict[int, list[str]] = {p: [] for p in text_at}
         for position, code, text in self.db.execute("SELECT position, code, text FROM answer_codes "
                                                     "ORDER BY position, code"):

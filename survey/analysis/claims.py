@@ -258,7 +258,12 @@ class ClaimsSubject(Subject):
             for outcome in SHARE_OUTCOMES:
                 # who gave the outcome, counted per unit once; a department's figure holds its
                 # members who answered, all inside the organisation's figure
-                per_unit = a.unit_totals(org.members, eff_at[org.members] == m.PACE_EFFECT_CODES.index(outcome))
+                if sid in a.pace_unit_counts:  # the core's counts per unit and code: the organisation's units
+                    per_unit = np.zeros(len(a.unit_names), dtype=np.int64)
+                    units = a._group_units[ORGANISATION]
+                    per_unit[units] = a.pace_unit_counts[sid][1][units, m.PACE_EFFECT_CODES.index(outcome)]
+                else:
+                    per_unit = a.unit_totals(org.members, eff_at[org.members] == m.PACE_EFFECT_CODES.index(outcome))
                 total = int(per_unit.sum())
                 for d in departments:
                     f = eff_figs.get(d)

@@ -37,7 +37,7 @@ from survey.store import Store
 def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False,
                  bootstrap: bool = True, earlier_waves: list | None = None) -> AnalysisResult:
     started = time.perf_counter()
-    responses, wide = load_frame(scan)
+    responses, wide = load_frame(scan, grouped=True)  # each department's people one stretch of rows
     with Store(scan.store_path) as store:
         if replace_earlier:
             store.forget_last_edition()
@@ -62,9 +62,7 @@ def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, st
     a time (a generator), a group's ids once."""
     if not result.protection or result.register is None or result.decision is None or result.ids is None:
         return
-    ids = result.ids
-    if len(ids) > 1 and not (np.diff(ids) > 0).all():
-        raise ValueError("response ids must be ascending in the analysed frame")  # load_frame's order
+    sorted_ids = _sorted_ids(result.ids)
     groups = result.register.groups
     group_ids: dict[str, np.ndarray] = {}
     chosen = None if shown is None else shown_figures(result, shown)
@@ -76,8 +74,8 @@ def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, st
             if chosen is not None and f.id not in chosen:
                 continue
             if f.group not in group_ids:
-                group_ids[f.group] = ids[groups[f.group].members]
-            yield f.variable, ids[f.members], group_ids[f.group]  # positions ascending: ids sorted
+                group_ids[f.group] = sorted_ids(groups[f.group].members)
+            yield f.variable, sorted_ids(f.members), group_ids[f.group]
 
     with Store(result.scan.store_path) as store:
         store.record_edition(figures(), output)
@@ -87,6 +85,28 @@ def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, st
 
 # Subjects that publish figures outside this scan's register record them here (called by `publish`).
 PUBLISHERS: list = []
+
+
+def _sorted_ids(ids: np.ndarray):
+    """A function from positions (ascending) to their response ids, ascending, as the
+    register of editions stores them. The analysis orders people by department
+    (`load_frame(grouped=True)`), so ids are ascending within a department only: a large set
+    is sorted through a mask over everyone in id order (one pass), a small one by a sort."""
+    if len(ids) < 2 or bool((ids[1:] > ids[:-1]).all()):
+        return lambda positions: ids[positions]
+    by_id = np.argsort(ids, kind="stable")
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[by_id] = np.arange(len(ids))
+    in_order = ids[by_id]
+
+    def found(positions: np.ndarray) -> np.ndarray:
+        if len(positions) * 16 < len(ids):
+            return np.sort(ids[positions])
+        mask = np.zeros(len(ids), dtype=bool)
+        mask[rank[positions]] = True
+        return in_order[mask]
+
+    return found
 
 
 def shown_figures(result: AnalysisResult, shown: Collection[tuple[str, str]]) -> set[int]:
@@ -175,16 +195,18 @@ def unit_value_counts(units: np.ndarray, n_units: int, answers: np.ndarray) -> t
     whole numbers (the store's), so they index a small table directly; anything else is
     counted by its distinct values."""
     given = ~np.isnan(answers)
-    values = answers[given].astype(float)
+    values = answers[given]  # in the answers' own type (the store's float32: whole numbers, exact)
     if not len(values):
         return np.zeros(0), np.zeros((n_units, 0), dtype=np.int64)
     low, high = float(values.min()), float(values.max())
-    if (np.floor(values) == values).all() and high - low < 4096:
-        at = (values - low).astype(np.int64)
+    if high - low < 4096 and (np.floor(values) == values).all():
         width = int(high - low) + 1
-        table = np.bincount(units[given] * width + at, minlength=n_units * width).reshape(n_units, width)
+        key = np.multiply(units[given], width, dtype=np.int64)
+        key += (values - values.dtype.type(low)).astype(np.int64)  # exact: whole numbers
+        table = np.bincount(key, minlength=n_units * width).reshape(n_units, width)
         used = table.any(axis=0)
         return np.arange(width, dtype=float)[used] + low, table[:, used]
+    values = values.astype(float)
     distinct, at = np.unique(values, return_inverse=True)
     table = np.bincount(units[given] * len(distinct) + at, minlength=n_units * len(distinct))
     return distinct, table.reshape(n_units, len(distinct))
@@ -250,6 +272,7 @@ class Analysis:
         dept_code, dept_names = pd.factorize(responses["department"])
         dept_names = np.array([str(d) for d in dept_names], dtype=object)
         self.dept = dept_names[dept_code]
+        self._dept_code, self._dept_names = dept_code, dept_names
         role_code, role_names = pd.factorize(responses["role"])
         role_names = [str(r) for r in role_names]
         self.is_emp = role_code == (role_names.index("employee") if "employee" in role_names else -2)
@@ -276,6 +299,17 @@ class Analysis:
         self._by_unit = np.argsort(self.unit_code, kind="stable").astype(_POSITION)
         self._unit_start = np.concatenate([[0], np.cumsum(np.bincount(self.unit_code,
                                                                       minlength=len(self.unit_names)))])
+        # where each unit's people are one stretch of rows (`load_frame(grouped=True)`): per
+        # unit its first and past-the-end row, so a unit's people are a slice (None: not so)
+        self._frame_start = self._frame_end = None
+        if len(self.unit_code):
+            first = np.flatnonzero(np.concatenate([[True], self.unit_code[1:] != self.unit_code[:-1]]))
+            if len(first) == len(present):  # one stretch per unit
+                # positions' type: a searchsorted in positions then needs no converted copy
+                self._frame_start = np.zeros(len(self.unit_names), dtype=_POSITION)
+                self._frame_end = np.zeros(len(self.unit_names), dtype=_POSITION)
+                self._frame_start[self.unit_code[first]] = first
+                self._frame_end[self.unit_code[first]] = np.append(first[1:], len(self.unit_code))
         self.log: list[Suppression] = []
         self.subjects = [subject() for subject in SUBJECTS]
 
@@ -284,8 +318,12 @@ class Analysis:
         scan, k = self.scan, self.k
         self.expected = {d.name: d.employees for d in scan.departments}
         counts = {name: 0 for name in self.expected}
-        names, sizes = np.unique(self.dept[self.is_emp].astype(str), return_counts=True)
-        counts.update({str(n): int(c) for n, c in zip(names, sizes)})
+        # employees per department from the integer codes (as `self.dept` reads them: a code
+        # of -1 is the last name), not a sort of a million names
+        codes = self._dept_code[self.is_emp]
+        sizes = np.bincount(np.where(codes < 0, codes + len(self._dept_names), codes),
+                            minlength=len(self._dept_names))
+        counts.update({str(n): int(c) for n, c in zip(self._dept_names, sizes) if c})
         self.counts = counts
         hidden = disclosure.hide_groups(counts, k) if self.protection else {}
         order = _department_order(scan, counts)
@@ -297,9 +335,13 @@ class Analysis:
         index = {str(name): i for i, name in enumerate(self.unit_names)}
         self._group_units: dict[str, list[int]] = {}
 
+        self._group_spans: dict[str, np.ndarray] = {}  # (stretches x 2) of positions' type
+
         def add(key: str, kind: str, units: set[str], usefulness: float) -> None:
             codes = sorted(index[u] for u in units if u in index)
             self._group_units[key] = codes
+            if self._frame_start is not None:
+                self._group_spans[key] = np.array(self._spans(codes), dtype=_POSITION).reshape(-1, 2)
             if len(codes) == 1:
                 members = self._by_unit[self._unit_start[codes[0]]:self._unit_start[codes[0] + 1]]
             else:
@@ -336,6 +378,49 @@ class Analysis:
             return codes == units[0]
         return np.isin(codes, units)
 
+    def _spans(self, units: list[int]) -> list[tuple[int, int]]:
+        """The stretches of rows (start, end) of `units`' people, ascending, adjacent ones
+        merged (the organisation's departments are one stretch)."""
+        spans: list[tuple[int, int]] = []
+        for start, end in sorted((int(self._frame_start[u]), int(self._frame_end[u])) for u in units):
+            if end > start:
+                if spans and spans[-1][1] == start:
+                    spans[-1] = (spans[-1][0], end)
+                else:
+                    spans.append((start, end))
+        return spans
+
+    def unit_rows(self, unit: int) -> slice | np.ndarray:
+        """The rows of a unit's people, ascending: a slice where each unit is one stretch of
+        rows (no gather: a view), else their positions."""
+        if self._frame_start is not None:
+            return slice(int(self._frame_start[unit]), int(self._frame_end[unit]))
+        return self._by_unit[self._unit_start[unit]:self._unit_start[unit + 1]]
+
+    def rows_where(self, key: str, where: np.ndarray) -> np.ndarray:
+        """The members of group `key` for whom `where` (per person) holds, ascending like
+        `members`: from the group's stretches of rows, or a department's stretch of
+        `_by_unit`, else a mask of the group's units (no gather of a large group's members)."""
+        if self._frame_start is not None:
+            parts = [start + np.flatnonzero(where[start:end]).astype(_POSITION)
+                     for start, end in self._group_spans[key]]
+            return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, _POSITION)
+        units = self._group_units[key]
+        if len(units) == 1:
+            rows = self._by_unit[self._unit_start[units[0]]:self._unit_start[units[0] + 1]]
+            return rows[where[rows]]
+        inside = np.zeros(len(self.unit_names), dtype=bool)
+        inside[units] = True
+        return np.flatnonzero(where & inside[self.unit_code]).astype(_POSITION)
+
+    def unit_code_counts(self, at: np.ndarray, n_codes: int) -> np.ndarray:
+        """(units x codes): per unit how many people have each code (`at`: per person the
+        position of their code, -1 none)."""
+        given = at >= 0
+        key = np.multiply(self.unit_code[given], n_codes, dtype=np.int64)
+        key += at[given]
+        return np.bincount(key, minlength=len(self.unit_names) * n_codes).reshape(len(self.unit_names), n_codes)
+
     def unit_totals(self, rows: np.ndarray, where: np.ndarray) -> np.ndarray:
         """Per unit (position in `unit_names`): how many of `rows` have `where` true."""
         return np.bincount(self.unit_code[rows[where]], minlength=len(self.unit_names))
@@ -352,6 +437,20 @@ class Analysis:
     def _add(self, variable: str, answered: np.ndarray, kind: str, keys: list[str] | None = None,
              outputs: tuple[str, ...] = ("report", "workbook")) -> dict[str, Figure]:
         figures = {}
+        if self._frame_start is not None:
+            # each unit one stretch of rows: who answered, ascending, once; a group's rows are
+            # the slices of that within its stretches (a view where it is one stretch)
+            answering = np.flatnonzero(answered).astype(_POSITION)
+            per_unit = (np.searchsorted(answering, self._frame_end) - np.searchsorted(answering, self._frame_start))
+            for key in keys if keys is not None else list(self._group_units):
+                spans = np.searchsorted(answering, self._group_spans[key])
+                parts = [answering[lo:hi] for lo, hi in spans]
+                rows = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else answering[:0]
+                if len(rows):
+                    counts = {str(self.unit_names[u]): int(per_unit[u]) for u in self._group_units[key]
+                              if per_unit[u]}
+                    figures[key] = self.register.add(variable, key, kind, rows, counts, outputs)
+            return figures
         # who answered, per unit: one pass over everyone (positions sorted by unit), then a
         # slice per department
         # the answering people in unit order (a department's figure is a view of one stretch)
@@ -532,15 +631,30 @@ class Analysis:
                 value = disclosure.mean_of(values, f.min_parts)
                 if value is not None:
                     results[key].derived[d.id] = Estimate(value, math.nan, math.nan, None)
+        # a pace figure of a group holds its units' members who gave a code (`_add`; the
+        # unprotected mode: who gave both): with protection its counts are the sum of the
+        # units' counts per code (one pass per situation, not one per group)
+        self.pace_unit_counts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for sid, (_, ini_figs, _, eff_figs) in pace_figs.items():
             ini_at, eff_at = pace_codes[sid]
+            if self.protection:
+                self.pace_unit_counts[sid] = (self.unit_code_counts(ini_at, len(m.INITIATIVE_CODES)),
+                                              self.unit_code_counts(eff_at, len(m.PACE_EFFECT_CODES)))
+
+            def shares(at: np.ndarray, f: Figure, codes: tuple[str, ...], which: int) -> dict[str, float]:
+                if not self.protection:
+                    return _shares(at, f.members, codes)
+                counted = self.pace_unit_counts[sid][which][self._group_units[f.group]].sum(axis=0)  # noqa: B023
+                assert counted.sum() == f.n  # the figure's people, no one else
+                return {c: float(counted[j] / f.n) for j, c in enumerate(codes)}
+
             for key in set(ini_figs) | set(eff_figs):
                 fi, fe = ini_figs.get(key), eff_figs.get(key)
                 if not (ok(fi) or ok(fe)):
                     continue
                 results[key].pace[sid] = PaceCell(
-                    sid, fi.n if ok(fi) else 0, _shares(ini_at, fi.members, m.INITIATIVE_CODES) if ok(fi) else None,
-                    fe.n if ok(fe) else 0, _shares(eff_at, fe.members, m.PACE_EFFECT_CODES) if ok(fe) else None)
+                    sid, fi.n if ok(fi) else 0, shares(ini_at, fi, m.INITIATIVE_CODES, 0) if ok(fi) else None,
+                    fe.n if ok(fe) else 0, shares(eff_at, fe, m.PACE_EFFECT_CODES, 1) if ok(fe) else None)
         for item_id, (codes, ticks, figs) in choice_figs.items():
             for key, f in figs.items():
                 if ok(f):
@@ -588,6 +702,9 @@ class Analysis:
         sources = {ORGANISATION: org_members}
         if MANAGERS in self.groups:
             sources[MANAGERS] = self.groups[MANAGERS].members
+        # in the order of the response ids (as collected), whatever the frame's order
+        ids = self.responses.index.to_numpy()
+        sources = {key: rows[np.argsort(ids[rows], kind="stable")] for key, rows in sources.items()}
         for item in (i for i in self.q.items if isinstance(i, m.OpenItem)):
             # each distinct text is cleaned once; the answers are references to those texts
             coded, distinct = pd.factorize(self.scorer.column(item.id, "text"), use_na_sentinel=True)

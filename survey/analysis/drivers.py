@@ -24,13 +24,14 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-import pandas as pd
 
 from survey.analysis.core import SUBJECTS, Analysis, Subject
 from survey.analysis.model import AnalysisResult, DriverResult, DriverSetup, DriverWeight, GroupResult
 from survey.disclosure import ORGANISATION, Figure
 from survey.questionnaire import model as m
-from survey.stats import MIN_N_DEPARTMENT, MIN_N_ORGANISATION, RelativeWeights, relative_weights
+from survey.stats import MIN_N_DEPARTMENT, MIN_N_ORGANISATION, RelativeWeights
+from survey.stats.drivers import weights_from_moments
+from survey.stats.reliability import Moments
 
 MIN_ORGANISATION = MIN_N_ORGANISATION  # complete cases needed for the organisation's drivers
 MIN_DEPARTMENT = MIN_N_DEPARTMENT  # ... and for a department's
@@ -79,8 +80,49 @@ def seed_for(outcome: str, group: str) -> int:
     return zlib.crc32(f"drivers:{outcome}:{group}".encode("utf-8"))
 
 
+def unit_moments(unit_rows: list[slice | np.ndarray], columns: list[np.ndarray], complete: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Per unit (department, managers; `unit_rows`: each unit's rows, `Analysis.unit_rows`) the
+    sums of the complete cases' values of `columns`, shifted by the columns' means over everyone
+    complete (a covariance ignores a shift; it keeps the sums small, so little is lost to
+    cancellation): (units x (P+1) x (P+1)), per unit the matrix of [x, 1] with itself (cross
+    products, sums in the last column, the count in the corner); and (units x 3 x P) each
+    column's largest absolute value, largest and smallest value (for the "no spread" rule).
+    A group's complete cases are those of its units, so their sums add up
+    (`moments_from_shifted`). One pass over everyone, a unit's people at a time."""
+    width = len(columns)
+    shift = np.array([float(c[complete].mean()) if complete.any() else 0.0 for c in columns])
+    gram = np.zeros((len(unit_rows), width + 1, width + 1))
+    ends = np.zeros((len(unit_rows), 3, width))
+    ends[:, 1], ends[:, 2] = -np.inf, np.inf
+    for u, rows in enumerate(unit_rows):
+        keep = complete[rows]
+        count = int(keep.sum())
+        if not count:
+            continue
+        block = np.empty((count, width + 1))
+        for j, c in enumerate(columns):
+            block[:, j] = c[rows][keep]
+        values = block[:, :width]
+        ends[u] = np.abs(values).max(axis=0), values.max(axis=0), values.min(axis=0)
+        values -= shift
+        block[:, width] = 1.0
+        gram[u] = block.T @ block
+    return gram, ends
+
+
+def moments_from_shifted(n: int, sums: np.ndarray, cross: np.ndarray) -> Moments:
+    """`Moments` (count and covariance matrix) from the sums and cross products of shifted
+    values (`unit_moments`)."""
+    if n < 2:
+        return Moments(n, np.full(cross.shape, np.nan))
+    return Moments(n, (cross - np.outer(sums, sums) / n) / (n - 1))
+
+
 class Drivers(Subject):
     def __init__(self) -> None:
+        # outcome -> per unit the complete cases' sums and extremes (`unit_moments`)
+        self.sums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         # outcome -> person-level columns (outcome, then predictors): shared arrays, a frame
         # is made of a figure's members only
         self.frames: dict[str, dict[str, np.ndarray]] = {}
@@ -109,13 +151,17 @@ class Drivers(Subject):
             complete = np.ones(len(a.responses), dtype=bool)
             for values in frame.values():
                 complete &= np.isfinite(values)
+            self.sums[outcome.id] = unit_moments([a.unit_rows(u) for u in range(len(a.unit_names))],
+                                                 list(frame.values()), complete)
+            per_unit = self.sums[outcome.id][0][:, -1, -1].astype(np.int64)  # complete cases per unit
             for key in keys:
-                g = a.groups[key]
-                rows = g.members[complete[g.members]]
+                units = a._group_units[key]
                 need = max(MIN_ORGANISATION if key == ORGANISATION else MIN_DEPARTMENT, a.k)
-                if len(rows) >= need:
+                if per_unit[units].sum() >= need:
+                    rows = a.rows_where(key, complete)
+                    counts = {str(a.unit_names[u]): int(per_unit[u]) for u in units if per_unit[u]}
                     self.figures[(outcome.id, key)] = a.register.add(
-                        f"drivers:{outcome.id}", key, "mean", rows, a._unit_counts(rows), ("report", "workbook"))
+                        f"drivers:{outcome.id}", key, "mean", rows, counts, ("report", "workbook"))
                 elif key == ORGANISATION:
                     self.refused[outcome.id] = "too_few"
         self.setup = DriverSetup(tuple(o.id for o in wanted), chosen, MIN_ORGANISATION, MIN_DEPARTMENT,
@@ -127,10 +173,22 @@ class Drivers(Subject):
                 if key == ORGANISATION:
                     self.refused[outcome] = "withheld"
                 continue
-            frame = pd.DataFrame({name: values[figure.members] for name, values in self.frames[outcome].items()})
-            names = [c for c in frame.columns if c != "outcome"]
-            got = relative_weights(frame, "outcome", names, min_n=1, n_boot=resamples(len(frame)) if a.bootstrap else 0,
-                                   seed=seed_for(outcome, key))
+            # the complete cases' moments from their departments' sums (`unit_moments`): the
+            # weights are a function of the correlation matrix; only the bootstrap reads people
+            names = [c for c in self.frames[outcome] if c != "outcome"]
+            units = a._group_units[key]
+            gram = self.sums[outcome][0][units].sum(axis=0)
+            ends = self.sums[outcome][1][units]
+            width = len(names) + 1
+            n = int(gram[width, width])
+            assert n == figure.n  # the registered set is the set used
+            moments = moments_from_shifted(n, gram[:width, width], gram[:width, :width])
+            largest = max(1.0, float(ends[:, 0].max()))
+            constant = ends[:, 1].max(axis=0) == ends[:, 2].min(axis=0)
+            values = (np.column_stack([v[figure.members] for v in self.frames[outcome].values()])
+                      if a.bootstrap else None)
+            got = weights_from_moments("outcome", names, moments, largest, values, constant=constant, min_n=1,
+                                       n_boot=resamples(n) if a.bootstrap else 0, seed=seed_for(outcome, key))
             if not isinstance(got, RelativeWeights):
                 if key == ORGANISATION:
                     self.refused[outcome] = got.reason

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 
@@ -16,13 +17,18 @@ from survey.scan import Scan
 from survey.store import Store, collect_running
 
 
-def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_frame(scan: Scan, grouped: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(responses, answers wide): one row per counted response (index: response id), with
     department, role and wave (categorical); the answers as columns ("num", field) of float32
     (the store's type; every answer is a whole number, so exact: take `to_numpy(dtype=float)`
     before computing, which `Scorer` does)
     and ("text", field) of code text (None = no text answer). Read as columns from the store's
-    BLOBs: no Python object per answer, nor per response."""
+    BLOBs: no Python object per answer, nor per response.
+
+    Rows in the order of the response ids; `grouped`: by role, then department, then id
+    instead (the analysis): every department's people, and the managers, are then one
+    stretch of rows, so what is computed per department reads memory in order (at a million
+    respondents a gather in random order costs several times one in order)."""
     if not scan.store_path.exists():
         raise ReportError(f"no responses collected yet ({scan.store_path} is missing)",
                           fix=f"put returned forms in {scan.inbox} and run: survey collect {scan.folder}")
@@ -32,6 +38,17 @@ def load_frame(scan: Scan) -> tuple[pd.DataFrame, pd.DataFrame]:
     with Store(scan.store_path) as store:
         c = store.answer_columns()
         people = store.response_groups()
+    if grouped and len(c.ids) > 1:
+        role, department = people["role"], people["department"]
+        order = np.argsort(role[0].astype(np.int64) * (len(department[1]) + 1) + department[0], kind="stable")
+        # column by column in place (each column is contiguous: Fortran order), so the
+        # reordering needs memory for one column, not a second copy of all answers
+        for matrix in (c.numbers, c.codes):
+            for j in range(matrix.shape[1]):
+                column = matrix[:, j]
+                column[:] = column[order]
+        c = dataclasses.replace(c, ids=c.ids[order])
+        people = {name: (codes[order], names) for name, (codes, names) in people.items()}
     index = pd.Index(c.ids, name="id")
     responses = pd.DataFrame({name: pd.Categorical.from_codes(codes, names) for name, (codes, names) in people.items()},
                              index=index)
@@ -124,7 +141,7 @@ class Scorer:
         answered = ~np.isnan(number)
         distinct: list[str] = []
         if answered.any():
-            values, where = np.unique(number[answered], return_inverse=True)
+            values, where = _distinct(number[answered])
             distinct = [str(int(v)) for v in values]
             at[answered] = where
         text = self.column(key, "text")
@@ -141,10 +158,14 @@ class Scorer:
     def item_score(self, item: m.StatementItem | m.ScoreItem, key: str | None = None) -> pd.Series:
         """0-100 with the partnership end high."""
         low, high = self.q.scales[item.scale].numeric_range  # type: ignore[misc]
-        score = (self.column(key or item.id).to_numpy(dtype=float) - low) / (high - low) * 100
+        # (answer - low) / (high - low) * 100, step by step in one new float64 array (the same
+        # operations in the same order: the same numbers, without a temporary per step)
+        score = np.subtract(self.column(key or item.id).to_numpy(), low, dtype=np.float64)
+        score /= high - low
+        score *= 100
         if getattr(item, "pole", None) == m.Pole.traditional:
-            score = 100 - score
-        return pd.Series(score, index=self.index)
+            np.subtract(100, score, out=score)
+        return pd.Series(score, index=self.index, copy=False)
 
     def dimension(self, name: str) -> pd.Series:
         """Per person the mean of their scores on the dimension's statements (from half of
@@ -177,6 +198,18 @@ class Scorer:
         return values
 
 
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(values, return_inverse=True)`: on whole numbers in a small range (answer
+    codes) from a table of the values present, without sorting a million answers."""
+    low, high = float(values.min()), float(values.max())
+    if high - low < 4096 and (np.floor(values) == values).all():
+        at = (values - low).astype(np.int64)
+        present = np.bincount(at, minlength=int(high - low) + 1) > 0
+        rank = np.cumsum(present) - 1
+        return (np.flatnonzero(present) + low).astype(values.dtype), rank[at]
+    return np.unique(values, return_inverse=True)
+
+
 def _row_mean(columns: list[np.ndarray], least: int) -> np.ndarray:
     """Per row the mean of the columns' non-NaN values, NaN where fewer than `least` are there.
     The arithmetic of pandas' `concat(columns, axis=1).mean(axis=1)` (NaN as 0, the columns
@@ -186,7 +219,7 @@ def _row_mean(columns: list[np.ndarray], least: int) -> np.ndarray:
     count = np.zeros(len(total), dtype=np.int64)
     for column in columns:
         given = ~np.isnan(column)
-        total += np.where(given, column, 0.0)
+        np.add(total, column, out=total, where=given)  # += where(given, column, 0.0), in place
         count += given
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = total / count

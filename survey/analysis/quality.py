@@ -54,7 +54,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from survey import collect, disclosure
@@ -136,21 +135,17 @@ def counted_shares(item: m.StatementItem | m.ScoreItem, scale: m.Scale, distinct
     """`item_shares` from how often each distinct answer was given (`distinct` ascending, its
     `counts`): the analysis counts per department once and adds the counts of a group's
     departments, instead of a pass over each group's answers per scale value."""
-    distinct = np.asarray(distinct, dtype=float)
-    counts = np.asarray(counts, dtype=np.int64)
-    n = int(counts.sum())
-
-    def count(where: np.ndarray) -> int:
-        return int(counts[where].sum())
-
-    per_value = {int(v): count(distinct == v) for v in scale.values}  # type: ignore[arg-type]
+    # a handful of distinct answers: plain Python counts (an analysis makes thousands of these)
+    given = dict(zip(np.asarray(distinct, dtype=float).tolist(), np.asarray(counts, dtype=np.int64).tolist()))
+    n = sum(given.values())
+    per_value = {int(v): given.get(float(v), 0) for v in scale.values}  # type: ignore[arg-type]
     favourable = insufficient = good = None
     top = favourable_values(item, scale)
     if top is not None:
-        favourable = share(count(np.isin(distinct, top)), n)
+        favourable = share(sum(c for v, c in given.items() if v in top), n)
     if is_mark(scale):
-        insufficient = share(count(distinct < MARK_INSUFFICIENT_BELOW), n)
-        good = share(count(distinct >= MARK_GOOD_FROM), n)
+        insufficient = share(sum(c for v, c in given.items() if v < MARK_INSUFFICIENT_BELOW), n)
+        good = share(sum(c for v, c in given.items() if v >= MARK_GOOD_FROM), n)
     return ItemShares(item.id, n, per_value, on_0_100(figure, item, scale), favourable, insufficient, good)
 
 
@@ -200,8 +195,26 @@ def pair_sums(columns: list[np.ndarray]) -> np.ndarray:
     disjoint sets of people, so a group's matrix is the sum of its departments'. On whole
     answers every entry is a whole number, exact in float64 in any order of summation."""
     block = np.column_stack([np.asarray(c, dtype=float) for c in columns]) if columns else np.zeros((0, 0))
+    return block_pair_sums(block)
+
+
+def block_pair_sums(block: np.ndarray) -> np.ndarray:
+    """`pair_sums` of a people x statements block (NaN = not answered)."""
+    block = np.asarray(block, dtype=float)
     present = ~np.isnan(block)
     both = np.concatenate([np.where(present, block, 0.0), present], axis=1)
+    return both.T @ both
+
+
+def complete_sums(block: np.ndarray) -> np.ndarray:
+    """The ((J+1) x (J+1)) matrix of [x, 1] with itself over the complete cases of a people x
+    statements block (those who answered every statement; NaN = not answered): their cross
+    products, sums (last column) and number (last entry). Sums add up over disjoint sets of
+    people: the complete cases of a group are those of its departments, so its reliability
+    comes from the departments' sums (`reliability.moments_from_sums`). Exact on whole answers."""
+    block = np.asarray(block, dtype=float)
+    rows = block[~np.isnan(block).any(axis=1)]
+    both = np.concatenate([rows, np.ones((len(rows), 1))], axis=1)
     return both.T @ both
 
 
@@ -303,33 +316,41 @@ class Quality(Subject):
         self.dk_figs: dict[tuple[str, str], Figure] = {}
         self.declined_figs: dict[tuple[str, str], Figure] = {}
         self.reliability_figs: dict[tuple[str, str], Figure] = {}
+        # per dimension, who answered every statement (everyone, once; a group's complete
+        # cases are its members among them) and how many of them each unit has
+        complete_of: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for name in q.dimensions:
+            items = q.dimension_items(name)
+            if len(items) < 2:
+                continue
+            complete = np.ones(len(a.responses), dtype=bool)
+            for item in items:
+                complete &= ~np.isnan(a.raw[item.id])  # a score where an answer
+            complete_of[name] = (complete, np.bincount(a.unit_code[complete], minlength=len(a.unit_names)))
         for key in self.groups:
-            members = a.groups[key].members
+            def rows_of(where: np.ndarray) -> np.ndarray:
+                return a.rows_where(key, where)  # noqa: B023 - used within the iteration
+
             for item in self.numeric:
-                rows = members[dont_know[item.id][members]]
+                rows = rows_of(dont_know[item.id])
                 self.dk_figs[(item.id, key)] = reg.add(f"dont_know:{item.id}", key, "count", rows, n=len(rows),
                                                        outputs=("workbook",))
                 if DECLINE_CODES:
-                    rows = members[declined[item.id][members]]
+                    rows = rows_of(declined[item.id])
                     self.declined_figs[(item.id, key)] = reg.add(f"declined:{item.id}", key, "count", rows,
                                                                  n=len(rows), outputs=("workbook",))
-            for name in q.dimensions:
-                items = q.dimension_items(name)
-                if len(items) < 2:
-                    continue
-                complete = np.ones(len(members), dtype=bool)
-                answered = []  # per statement, the people of its own figure
-                for item in items:
-                    given = ~np.isnan(a.raw[item.id][members])  # a score where an answer
-                    answered.append(int(given.sum()))
-                    complete &= given
-                rows = members[complete]
+            for name, (complete, per_unit) in complete_of.items():
+                # per statement, the people of its own figure (the group's members who answered it)
+                answered = [a.item_figs[i.id][key].n if key in a.item_figs[i.id] else 0
+                            for i in q.dimension_items(name)]
+                rows = rows_of(complete)
                 # beside each statement's own figure the complete cases must not leave out 1..k-1
                 # people (alpha and item-rest give second moments over them: disclosure.apart)
                 separate = not a.protection or all(disclosure.apart(len(rows), n, a.k) for n in answered)
                 if len(rows) and separate:  # the complete cases: a new set of people, its own figure
+                    counts = {str(a.unit_names[u]): int(per_unit[u]) for u in a._group_units[key] if per_unit[u]}
                     self.reliability_figs[(name, key)] = reg.add(f"reliability:{name}", key, "mean", rows,
-                                                                 a._unit_counts(rows), outputs)
+                                                                 counts, outputs)
         # the people behind a dimension score: everyone in the group who answered one of its statements
         self.base_figs: dict[tuple[str, str], Figure] = {}
         for name in q.dimensions:
@@ -374,7 +395,7 @@ class Quality(Subject):
                         # with a score for it, so its column is their scores (NaN elsewhere)
                         # from the sums of the group's departments (`pair_sums`): the same
                         # people (the base adds only people without an answer, who add 0)
-                        gram = self._unit_sums(a, name)[a._group_units[key]].sum(axis=0)
+                        gram = self._unit_sums(a, name)[0][a._group_units[key]].sum(axis=0)
                         assert int(gram[len(items):, len(items):].trace()) == sum(f.n for f in figs)
                         lines = np.array([score_line(i, q.scales[i.scale]) for i in items])
                         found = composite_interval_from_sums(gram, lines[:, 1], lines[:, 0])
@@ -383,17 +404,19 @@ class Quality(Subject):
                 result.dimension_scores[name] = DimensionScore(name, score.mean, n, low, high, favourable, len(parts))
         self.results = results
 
-    def _unit_sums(self, a: Analysis, name: str) -> np.ndarray:
-        """Per unit (department, managers) `pair_sums` of the dimension's answers: one pass over
-        everyone per dimension, a department's people at a time (`Analysis._by_unit`)."""
+    def _unit_sums(self, a: Analysis, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Per unit (department, managers) `block_pair_sums` and `complete_sums` of the
+        dimension's answers: a unit's people at a time (`Analysis.unit_rows`: one stretch of
+        rows, read in memory order), a matrix product per unit."""
         if name not in self._sums:
             items = a.q.dimension_items(name)
-            starts = a._unit_start
-            found = []
+            pairs, complete = [], []
             for u in range(len(a.unit_names)):
-                rows = a._by_unit[starts[u]:starts[u + 1]]
-                found.append(pair_sums([a.raw[i.id][rows] for i in items]))
-            self._sums[name] = np.stack(found)
+                rows = a.unit_rows(u)
+                block = np.column_stack([a.raw[i.id][rows] for i in items]).astype(float)
+                pairs.append(block_pair_sums(block))
+                complete.append(complete_sums(block))
+            self._sums[name] = (np.stack(pairs), np.stack(complete))
         return self._sums[name]
 
     def finish(self, a: Analysis, result: AnalysisResult) -> None:
@@ -432,11 +455,17 @@ class Quality(Subject):
             return DimensionQuality(name, key, len(dim_items), None, None, None, None, None, None, ("withheld",),
                                     f"fewer than {a.k} people answered all statements" if n < a.k else
                                     "withheld by the anonymity rules")
-        # the complete cases alone (the registered figure's people, in the group's order):
-        # alpha, omega and item-rest rest on exactly these rows, so the others need not be
-        # copied (a million people's scores per dimension)
-        scores = pd.DataFrame({i.id: a.score.of(i.id, fig.members) for i in dim_items})
-        found = rel.dimension_reliability(scores, dimension=name, n_boot=N_BOOT if a.bootstrap else 0, seed=SEED)
+        # alpha, omega and item-rest rest on the complete cases (the registered figure's
+        # people): their count, sums and cross products are those of the group's units
+        # (`complete_sums`), so no one's scores are copied; only omega's bootstrap reads them
+        gram = self._unit_sums(a, name)[1][a._group_units[key]].sum(axis=0)
+        j = len(dim_items)
+        slopes = np.array([score_line(i, a.q.scales[i.scale])[1] for i in dim_items])
+        moments = rel.moments_from_sums(int(gram[j, j]), gram[:j, j], gram[:j, :j], slopes)
+        complete = (np.column_stack([a.score.of(i.id, fig.members) for i in dim_items]) if a.bootstrap
+                    else None)
+        found = rel.reliability_from_moments([i.id for i in dim_items], moments, complete, dimension=name,
+                                             n_boot=N_BOOT if a.bootstrap else 0, seed=SEED)
         assert found.n_complete == fig.n  # the registered set is the set used
         with_ci = found.n_complete >= 2 * a.k
 

@@ -50,7 +50,11 @@ class RelativeWeights:
 
 def _relative_weights(data: np.ndarray) -> tuple[np.ndarray, float] | None:
     """Raw relative weights and R^2 for columns [outcome, predictors...]; None when singular."""
-    corr = np.corrcoef(data, rowvar=False)
+    return _weights_from_corr(np.corrcoef(data, rowvar=False))
+
+
+def _weights_from_corr(corr: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """`_relative_weights` from the correlation matrix of [outcome, predictors...]."""
     rxx, rxy = corr[1:, 1:], corr[1:, 0]
     values, vectors = np.linalg.eigh(rxx)
     if values.min() <= 1e-10 * max(1.0, values.max()):
@@ -162,26 +166,61 @@ def relative_weights(
     values = frame.to_numpy(dtype=float)
     values = values[np.isfinite(values).all(axis=1)]
     n = len(values)
+    moments = reliability.complete_moments(values)
+    largest = max(1.0, float(np.abs(values).max())) if n else 1.0
+    constant = (values.max(axis=0) == values.min(axis=0)) if n else None
+    return weights_from_moments(outcome, names, moments, largest, values if n_boot > 0 else None,
+                                constant=constant, min_n=min_n, n_boot=n_boot, seed=seed, level=level)
+
+
+def weights_from_moments(
+    outcome: str,
+    predictors: Sequence[str],
+    moments: reliability.Moments,
+    largest: float,
+    values: np.ndarray | None = None,
+    *,
+    constant: Sequence[bool] | None = None,
+    min_n: int,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = LEVEL,
+) -> RelativeWeights | CannotCompute:
+    """`relative_weights` from the complete cases' `Moments` of [outcome, predictors...]
+    (their number and covariance matrix): the weights are a function of the correlation
+    matrix alone, so the people need not be copied; the analysis adds the moments up from
+    per-department sums. `largest`: max(1, the largest absolute value among the complete
+    cases), the scale of the "no spread" rule. `values`: the complete cases themselves, read
+    only by the bootstrap (`n_boot` > 0). `constant`: per column, whether all its values are
+    equal (a covariance from sums can leave rounding noise where there is no spread). The same
+    numbers as over the people, up to floating-point rounding (tested)."""
+    names = list(predictors)
+    n = moments.n
     if n < min_n:
         return CannotCompute(f"only {n} respondents answered the outcome and every predictor; at least "
                              f"{min_n} are needed for a stable driver analysis", n)
-    sd = values.std(axis=0)
-    largest = max(1.0, float(np.abs(values).max())) if n else 1.0
-    flat = [c for c, s in zip([outcome, *names], sd, strict=True) if not s > 1e-12 * largest]
+    cov = moments.cov
+    sd = np.sqrt(np.maximum(np.diag(cov) * ((n - 1) / n if n else 0.0), 0.0))  # as np.std: ddof 0
+    same = [False] * len(sd) if constant is None else list(constant)
+    flat = [c for c, s, f in zip([outcome, *names], sd, same, strict=True) if f or not s > 1e-12 * largest]
     if flat:
         return CannotCompute(f"no spread in {', '.join(flat)}: everyone gave the same answer", n)
-    fitted = _relative_weights(values)
+    root = np.sqrt(np.diag(cov))
+    corr = np.clip(cov / root[:, None] / root[None, :], -1.0, 1.0)  # as np.corrcoef
+    fitted = _weights_from_corr(corr)
     if fitted is None:
         return CannotCompute("some predictors are (almost) perfectly related to each other, so their "
                              "contributions cannot be separated", n)
     raw, r2 = fitted
-    corr_y = np.corrcoef(values, rowvar=False)[0, 1:]
+    corr_y = corr[0, 1:]
 
     raw_iv: list[Interval | None] = [None] * len(names)
     res_iv: list[Interval | None] = [None] * len(names)
     r2_iv = None
     used = 0
     if n_boot > 0:
+        if values is None:
+            raise ValueError("a bootstrap interval needs the complete cases themselves")
         b_raw, b_r2 = _bootstrap(values, n_boot, seed)
         used = len(b_raw)
         if used >= n_boot / 2:

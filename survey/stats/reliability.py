@@ -34,6 +34,7 @@ Rules for the plain-language flags (chosen, with the usual conventions behind th
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -149,7 +150,50 @@ def cronbach_alpha(complete: np.ndarray, level: float = LEVEL) -> Coefficient | 
     n, k = data.shape
     if n < 3 or np.isnan(data).any():
         return CannotCompute("alpha needs at least three respondents who answered every statement", n)
-    return _alpha(n, k, float(np.var(data, axis=0, ddof=1).sum()), float(np.var(data.sum(axis=1), ddof=1)), level)
+    return _alpha_of(complete_moments(data), level)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """The complete cases reduced to what alpha, item-rest and omega need: their number and
+    their covariance matrix (k x k, ddof 1). Computed once per dimension with one matrix
+    product (`complete_moments`), or added up from per-department sums (the analysis,
+    `moments_from_sums`): no copy of the people's scores per coefficient."""
+
+    n: int
+    cov: np.ndarray
+
+
+def complete_moments(complete: np.ndarray) -> Moments:
+    """`Moments` of complete cases (rows x statements, no NaN): centred on the column means,
+    one matrix product."""
+    data = np.asarray(complete, dtype=float)
+    n = data.shape[0]
+    if n < 2:
+        return Moments(n, np.full((data.shape[1], data.shape[1]), np.nan))
+    centred = data - data.mean(axis=0)
+    return Moments(n, centred.T @ centred / (n - 1))
+
+
+def moments_from_sums(n: int, sums: np.ndarray, cross: np.ndarray, slopes: np.ndarray | None = None) -> Moments:
+    """`Moments` of scores slope_j * answer_j + offset_j from the answers' count, sums and
+    cross products (sums add up over departments). cov = (n S_xy - S_x S_y) / (n (n - 1)):
+    on whole answers n S_xy and S_x S_y are exact whole numbers, so one rounding; an offset
+    does not change a covariance, a slope scales it."""
+    sums = np.asarray(sums, dtype=float)
+    if n < 2:
+        return Moments(n, np.full((len(sums), len(sums)), np.nan))
+    cov = (n * np.asarray(cross, dtype=float) - np.outer(sums, sums)) / (n * (n - 1.0))
+    if slopes is not None:
+        cov = cov * np.outer(slopes, slopes)
+    return Moments(n, cov)
+
+
+def _alpha_of(moments: Moments, level: float) -> Coefficient | CannotCompute:
+    """Alpha from the covariance matrix: item variances on its diagonal, the sum score's
+    variance the sum of all its entries."""
+    cov = moments.cov
+    return _alpha(moments.n, cov.shape[0], float(np.trace(cov)), float(cov.sum()), level)
 
 
 def _alpha(n: int, k: int, item_var_sum: float, total_var: float, level: float) -> Coefficient | CannotCompute:
@@ -221,9 +265,33 @@ def one_factor_minres(corr: np.ndarray) -> OneFactor | CannotCompute:
         loadings = np.array([lam, lam if r[0, 1] >= 0 else -lam])
         converged = True
     else:
-        stack, ok = _minres_batch(r[None, :, :])
-        loadings, converged = stack[0], bool(ok[0])
+        loadings, converged = _minres_one(r)
     return _one_factor(loadings, converged)
+
+
+def _minres_one(corr: np.ndarray, tol: float = 1e-11, max_iter: int = 20_000) -> tuple[np.ndarray, bool]:
+    """`_minres_batch` for one matrix: the same start and coordinate steps, in plain Python
+    numbers (a dozen statements: numpy's per-call cost would be most of the time, and weakly
+    related statements take thousands of sweeps)."""
+    k = corr.shape[0]
+    bound = math.sqrt(1 - _HEYWOOD_BOUND)
+    values, vectors = np.linalg.eigh(corr)
+    start = vectors[:, -1] * math.sqrt(max(float(values[-1]), 1e-6))
+    if start.sum() < 0:
+        start = -start
+    load = [min(max(float(x), -bound), bound) for x in start]
+    off = [[0.0 if i == j else float(corr[i, j]) for j in range(k)] for i in range(k)]
+    for _ in range(max_iter):
+        change = 0.0
+        for i in range(k):
+            denom = sum(map(operator.mul, load, load)) - load[i] ** 2
+            numer = sum(map(operator.mul, off[i], load))
+            new = min(max(numer / max(denom, 1e-12), -bound), bound)
+            change = max(change, abs(new - load[i]))
+            load[i] = new
+        if change < tol:
+            return np.array(load), True
+    return np.array(load), False
 
 
 def _one_factor(loadings: np.ndarray, converged: bool) -> OneFactor:
@@ -237,14 +305,20 @@ def _one_factor(loadings: np.ndarray, converged: bool) -> OneFactor:
 
 
 def _corr(data: np.ndarray) -> np.ndarray | None:
-    sd = data.std(axis=0, ddof=1)
+    return _corr_of(complete_moments(data).cov)
+
+
+def _corr_of(cov: np.ndarray) -> np.ndarray | None:
+    """The correlation matrix of a covariance matrix (as `np.corrcoef`: clipped to +-1); None
+    when a statement has no spread."""
+    sd = np.sqrt(np.maximum(np.diag(cov), 0.0))
     if (sd <= 1e-12).any():
         return None
-    return np.corrcoef(data, rowvar=False)
+    return np.clip(cov / sd[:, None] / sd[None, :], -1.0, 1.0)
 
 
-def mcdonald_omega(complete: np.ndarray, level: float = LEVEL, n_boot: int = 1000,
-                   seed: int = 0) -> tuple[Coefficient | CannotCompute, OneFactor | None]:
+def mcdonald_omega(complete: np.ndarray, level: float = LEVEL, n_boot: int = 1000, seed: int = 0,
+                   moments: Moments | None = None) -> tuple[Coefficient | CannotCompute, OneFactor | None]:
     """McDonald's omega total from a one-factor minres model, with a bootstrap interval.
 
     Method: the Pearson correlation matrix of the complete cases is fitted with one factor
@@ -256,14 +330,24 @@ def mcdonald_omega(complete: np.ndarray, level: float = LEVEL, n_boot: int = 100
     and the 2.5th and 97.5th percentiles are the bounds. Resamples in which a statement has no
     spread are skipped; the interval is left out when fewer than half of them succeed. A
     percentile interval follows the resamples, not the estimate: with few respondents or a
-    weak scale it can sit a little to one side of omega (it is not forced to contain it)."""
-    data = np.asarray(complete, dtype=float)
-    n, k = data.shape
+    weak scale it can sit a little to one side of omega (it is not forced to contain it).
+
+    `moments`: the complete cases' `Moments` when the caller has them (the estimate comes from
+    their covariance matrix; `complete` is then read only by the bootstrap, and may be None
+    without one)."""
+    if moments is None:
+        data = np.asarray(complete, dtype=float)
+        n, k = data.shape
+        if n >= 3 and not np.isnan(data).any():
+            moments = complete_moments(data)
+    else:
+        data = None if complete is None else np.asarray(complete, dtype=float)
+        n, k = moments.n, moments.cov.shape[0]
     if k < 2:
         return CannotCompute("omega needs at least two statements", n), None
-    if n < 3 or np.isnan(data).any():
+    if n < 3 or moments is None:
         return CannotCompute("omega needs at least three respondents who answered every statement", n), None
-    corr = _corr(data)
+    corr = _corr_of(moments.cov)
     if corr is None:
         return CannotCompute("a statement was answered the same way by everyone, so omega cannot be "
                              "computed", n), None
@@ -272,6 +356,8 @@ def mcdonald_omega(complete: np.ndarray, level: float = LEVEL, n_boot: int = 100
         return CannotCompute(model.reason, n), None
     interval = None
     if n_boot > 0:
+        if data is None:
+            raise ValueError("a bootstrap interval needs the complete cases themselves")
         rng = np.random.default_rng(seed)
         cov = _bootstrap_covariances(data, n_boot, rng)
         sd = np.sqrt(np.maximum(np.einsum("bii->bi", cov), 0.0))  # cancellation can leave -0.0
@@ -334,12 +420,6 @@ def _bootstrap_covariances(data: np.ndarray, n_boot: int, rng: np.random.Generat
 # --------------------------------------------------------------------------- dimension
 
 
-def _pearson(x: np.ndarray, y: np.ndarray) -> float | None:
-    if len(x) < 3 or x.std() <= 1e-12 or y.std() <= 1e-12:
-        return None
-    return float(np.corrcoef(x, y)[0, 1])
-
-
 def dimension_reliability(
     scores: pd.DataFrame,
     dont_know: pd.DataFrame | None = None,
@@ -360,7 +440,9 @@ def dimension_reliability(
     own scale and the values that scale offers, for the answer distributions.
 
     Alpha (Feldt interval) and omega total (bootstrap interval) use the complete cases; see
-    the module docstring for the flag rules. The result states the n behind every figure."""
+    the module docstring for the flag rules. The result states the n behind every figure.
+    Every coefficient comes from the complete cases' covariance matrix (`complete_moments`,
+    one matrix product; see `reliability_from_moments`)."""
     items = [str(c) for c in scores.columns]
     # numpy, not frames: a million respondents' scores are copied as few times as possible
     data = scores.to_numpy(dtype=float, copy=True)
@@ -375,9 +457,46 @@ def dimension_reliability(
     answered_counts = scored.sum(axis=0)
     complete = data[scored.all(axis=1)]
     del data, scored
-    n_complete = complete.shape[0]
+    return reliability_from_moments(
+        items, complete_moments(complete), complete if n_boot > 0 else None, n_respondents=n_resp,
+        answered=answered_counts, dont_know=dk_counts, answers=answers, scale_values=scale_values,
+        dimension=dimension, level=level, n_boot=n_boot, seed=seed, min_complete=min_complete)
+
+
+def reliability_from_moments(
+    items: Sequence[str],
+    moments: Moments,
+    complete: np.ndarray | None = None,
+    *,
+    n_respondents: int | None = None,
+    answered: Sequence[int] | None = None,
+    dont_know: Sequence[int] | None = None,
+    answers: pd.DataFrame | None = None,
+    scale_values: Mapping[str, Sequence[int | float]] | None = None,
+    dimension: str = "",
+    level: float = LEVEL,
+    n_boot: int = 1000,
+    seed: int = 0,
+    min_complete: int = MIN_COMPLETE,
+) -> DimensionReliability:
+    """`dimension_reliability` from the complete cases' `Moments` (count and covariance
+    matrix of their keyed scores): alpha = k/(k-1) (1 - trace C / sum C); a statement's
+    item-rest correlation is that of x_j with the rest score R_j = total - x_j, with
+    cov(x_j, R_j) = sum_l C_jl - C_jj and var(R_j) = sum C - 2 sum_l C_jl + C_jj; alpha if
+    deleted from C without row and column j; omega from the correlation matrix of C. The same
+    numbers as the computation over the people, up to floating-point rounding (tested). The
+    analysis adds the moments up from per-department sums (no copy of the people's scores).
+    `complete`: the complete cases themselves, needed only for omega's bootstrap
+    (`n_boot` > 0). Without `n_respondents` the table is the complete cases alone."""
+    items = [str(i) for i in items]
+    k = len(items)
+    n_complete = moments.n
+    n_resp = n_complete if n_respondents is None else n_respondents
+    answered_counts = np.full(k, n_complete) if answered is None else np.asarray(answered)
+    dk_counts = np.zeros(k, dtype=int) if dont_know is None else np.asarray(dont_know)
     needed = max(min_complete, MIN_COMPLETE_PER_ITEM * k)
     flags: list[Flag] = []
+    cov = moments.cov
 
     if k < 2:
         alpha: Coefficient | CannotCompute = CannotCompute("reliability needs at least two statements",
@@ -390,8 +509,8 @@ def dimension_reliability(
             n_complete)
         model = None
     else:
-        alpha = cronbach_alpha(complete, level)
-        omega, model = mcdonald_omega(complete, level, n_boot, seed)
+        alpha = _alpha_of(moments, level)
+        omega, model = mcdonald_omega(complete, level, n_boot, seed, moments=moments)
 
     if k >= 2 and n_complete < needed:
         flags.append(Flag(FlagLevel.warning, "few_cases",
@@ -419,26 +538,32 @@ def dimension_reliability(
 
     item_results = []
     if k >= 2 and n_complete >= 3:
-        # per statement "the others": their sum score is the total minus the statement, so no
-        # copy of the data without it (a pass over the cases instead of k - 1 per statement)
-        total = complete.sum(axis=1)
-        item_vars = np.var(complete, axis=0, ddof=1)
+        # per statement the rest score R_j = total - x_j, all from the covariance matrix
+        row = cov.sum(axis=1)
+        total_var = float(cov.sum())
+        item_var = np.diag(cov)
+        rest_var = total_var - 2 * row + item_var
+        rest_cov = row - item_var
+        # spreads as np.std (ddof 0) gives them, for the same "no spread" rule as before
+        shrink = (n_complete - 1) / n_complete
+        x_sd = np.sqrt(np.maximum(item_var * shrink, 0.0))
+        rest_sd = np.sqrt(np.maximum(rest_var * shrink, 0.0)) / (k - 1)
     for j, item in enumerate(items):
-        answered = int(answered_counts[j])
+        answered_j = int(answered_counts[j])
         n_dk = int(dk_counts[j])
-        n_missing = n_resp - answered - n_dk
+        n_missing = n_resp - answered_j - n_dk
         rest: Coefficient | CannotCompute
         deleted: Coefficient | CannotCompute
         if k < 2 or n_complete < 3:
             rest = deleted = CannotCompute("too few respondents answered all statements", n_complete)
         else:
-            others_sum = total - complete[:, j]
-            r = _pearson(complete[:, j], others_sum / (k - 1))
-            rest = (Coefficient(r, n_complete, "item-rest correlation (Pearson)") if r is not None else
-                    CannotCompute("no spread in this statement or in the others", n_complete))
+            if x_sd[j] <= 1e-12 or rest_sd[j] <= 1e-12:
+                rest = CannotCompute("no spread in this statement or in the others", n_complete)
+            else:
+                r = float(np.clip(rest_cov[j] / math.sqrt(item_var[j] * rest_var[j]), -1.0, 1.0))
+                rest = Coefficient(r, n_complete, "item-rest correlation (Pearson)")
             if k - 1 >= 2:
-                a = _alpha(n_complete, k - 1, float(np.delete(item_vars, j).sum()),
-                           float(np.var(others_sum, ddof=1)), level)
+                a = _alpha(n_complete, k - 1, float(np.trace(cov) - item_var[j]), float(rest_var[j]), level)
                 deleted = a if isinstance(a, CannotCompute) else Coefficient(
                     a.value, a.n, "Cronbach's alpha without this statement")
             else:
@@ -454,7 +579,7 @@ def dimension_reliability(
                                        f"this statement fits weakly with the others (item-rest r = "
                                        f"{rest.value:.2f}, below {ITEM_REST_WEAK:.2f})"))
         item_results.append(ItemReliability(
-            item=item, n_respondents=n_resp, n_answers=answered,
+            item=item, n_respondents=n_resp, n_answers=answered_j,
             missing_rate=n_missing / n_resp if n_resp else 0.0,
             dont_know_rate=n_dk / n_resp if n_resp else 0.0,
             item_rest=rest, alpha_if_deleted=deleted,
