@@ -27,7 +27,7 @@ from survey.forms import form_words, META_KEYS, META_SHEET, FormSpec, write_form
 from survey.i18n import wording
 from survey.questionnaire import model as m
 from survey.quotes import approve_unflagged, write_review
-from survey.report import write_report
+from survey.report import ReportFiles, write_outputs
 from survey.resources import sample_data_dir
 from survey.scan import SCAN_FILE, Department, Scan, init_scan
 from survey.xlsxpkg import Template, xml_text
@@ -71,6 +71,7 @@ class DemoResult:
     pdf: Path
     workbook: Path
     steps: list[tuple[str, float]] = field(default_factory=list)
+    files: ReportFiles | None = None  # everything the report step wrote
 
 
 def load_sample(language: str | None = None) -> SampleOrganisation:
@@ -247,7 +248,7 @@ class PackageFiller:
                 return b'<c r="%s"%s t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>' % (
                     match.group(1), match.group(2) or b"", xml_text(str(value)))
             pattern = re.compile(rb'<c r="(' + b"|".join(re.escape(c.encode()) for c in written) +
-                                 rb')"( s="\d+")?(?: t="\w+")?\s*/>')
+                                 rb')"( s="\d+")?(?: t="\w+")?\s*(?:/>|></c>)')  # openpyxl with lxml writes <c ...></c>
             return pattern.sub(cell, xml) if written else xml
 
         def modified(xml: bytes) -> bytes:
@@ -311,9 +312,9 @@ def run_demo(out: Path, on_step: StepCallback | None = None, progress=None,
     step("results workbook", started)
 
     started = time.perf_counter()
-    html, pdf = write_report(scan, results=results)
-    step("report (HTML and PDF)", started)
-    return DemoResult(scan, html, pdf, workbook, steps)
+    files = write_outputs(scan, results=results)
+    step("report, team sheets, slides, charts", started)
+    return DemoResult(scan, files.html, files.pdf, workbook, steps, files)
 
 
 def _fill_returned(scan: Scan, sample: SampleOrganisation, forms: list[FormSpec], progress) -> int:

@@ -27,7 +27,7 @@ from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from survey import __version__, charts
-from survey.atomic import atomic_path, write_text_atomic
+from survey.atomic import atomic_path, write_bytes_atomic, write_text_atomic
 from survey.analysis import AnalysisResult, Estimate, GroupResult, analyse_scan, group_label, publish, shown_interval
 from survey.analysis import quality
 from survey.analysis.model import Share
@@ -42,6 +42,7 @@ from survey.resources import reports_dir
 from survey.scan import Scan
 
 if TYPE_CHECKING:  # WeasyPrint is imported only when a PDF is made (it needs Pango)
+    from weasyprint.document import Document
     from weasyprint.urls import URLFetcher
 
 
@@ -99,6 +100,7 @@ class Chart:
     svg: str
     data: Table | None = None
     data_ref: str = ""
+    png: bytes | None = None  # drawn only inside charts.raster (chart files, slide deck)
 
 
 @dataclass
@@ -111,6 +113,29 @@ class DriverView:
     table: Table
     caption: str  # n and explained variance
     first: str  # what to work on first, in words
+
+
+@dataclass(frozen=True)
+class SheetSituation:
+    """A situation of the pace map and the share of the department's employees who feel
+    braked (or sped up) there, as the department's pace table shows it."""
+
+    name: str
+    share: str
+
+
+@dataclass(frozen=True)
+class SheetScore:
+    """A derived score of a department (werkgeluk, intent to stay) as its highlights show it,
+    beside the organisation's, with the ends of the scale it is on."""
+
+    id: str
+    name: str
+    value: str
+    organisation: str
+    low: str
+    high: str
+    description: str = ""
 
 
 @dataclass
@@ -126,6 +151,15 @@ class DepartmentPage:
     highlights: list[Sentence]
     base: str = ""  # '54 van de 57 medewerkers vulden de vragenlijst in (respons 95%)'
     drivers: list[DriverView] = field(default_factory=list)
+    # the team sheet and the department's slide (survey/teams.py, survey/deck.py): figures as
+    # the report's tables and sentences show them, nothing of their own
+    index: str = ""  # the headline score as the department's tables show it ('52')
+    index_position: float | None = None  # 0-100: where the sheet's scale graphic marks it
+    index_organisation: str = ""  # the organisation's headline score, as on the cover
+    organisation_position: float | None = None  # 0-100: its mark on the scale graphic
+    brakes_most: list[SheetSituation] = field(default_factory=list)  # up to 3, largest share first
+    helps_most: list[SheetSituation] = field(default_factory=list)
+    scores: list[SheetScore] = field(default_factory=list)  # the other derived scores (werkgeluk, intent to stay)
 
 
 @dataclass
@@ -352,10 +386,10 @@ class _Builder:
                       self.w["gap"], self.w["margin"], self.w["n_both"]], rows)
 
     # -- charts
-    def chart(self, chart_id: str, title: str, description: str, svg: str, data: Table | None = None,
+    def chart(self, chart_id: str, title: str, description: str, drawn: charts.Drawing, data: Table | None = None,
               data_ref: str = "") -> Chart:
         return Chart(chart_id, title, description,
-                     charts.labelled(svg, f"{chart_id}-title", f"{chart_id}-desc"), data, data_ref)
+                     charts.labelled(drawn.svg, f"{chart_id}-title", f"{chart_id}-desc"), data, data_ref, drawn.png)
 
     def partnership_chart(self, groups: list[GroupResult]) -> Chart | None:
         if not self.q.dimensions:
@@ -490,6 +524,36 @@ class _Builder:
             views.append(DriverView(name, heading, self.chart(chart_id, heading, text, chart, data_ref=table.id),
                                     table, caption, text))
         return views
+
+    # -- the team sheet and the department's slide
+    def sheet_fields(self, g: GroupResult) -> dict[str, object]:
+        """What a team sheet shows beyond the department page, each figure formatted as the
+        report shows it: the headline as in the tables, the pace shares as in the pace table,
+        the derived scores as in the highlights."""
+        head, org_head = self.headline(g), self.headline(self.org)
+        names = self.situation_names(short=True)
+        cells = [c for c in g.pace.values() if c.effect is not None and c.situation in names]
+
+        def most(outcome: str) -> list[SheetSituation]:
+            ranked = sorted(cells, key=lambda c: -c.effect.get(outcome, 0.0))  # stable: questionnaire order on ties
+            return [SheetSituation(names[c.situation], pct(c.effect.get(outcome, 0.0))) for c in ranked
+                    if pct(c.effect.get(outcome, 0.0)) != pct(0.0)][:3]
+
+        scores = []
+        for score in self.q.derived:
+            if score.id == self.r.headline or score.id not in g.derived:
+                continue
+            scale = self.q.scales[self.q.item(score.of[0]).scale] if score.of and score.of[0] in {
+                i.id for i in self.q.items} else None
+            low, high = (scale.numeric_range or (None, None)) if scale is not None else (None, None)
+            theirs = self.org.derived.get(score.id)
+            scores.append(SheetScore(score.id, self.t(score.name), fmt(g.derived[score.id].mean, 1),
+                                     fmt(theirs.mean, 1) if theirs is not None else "", fmt(low), fmt(high),
+                                     self.t(score.description)))
+        return dict(index=fmt(head.mean) if head else "", index_position=head.mean if head else None,
+                    index_organisation=fmt(org_head.mean) if org_head else "",
+                    organisation_position=org_head.mean if org_head else None,
+                    brakes_most=most("brakes"), helps_most=most("speeds_up"), scores=scores)
 
     def listing(self, names: list[str]) -> str:
         return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {self.w['and']} " + names[-1]
@@ -1007,7 +1071,8 @@ class _Builder:
                                   for k, d in self.q.dimensions.items()]),
                 pace=pace, pace_chart=self.department_pace_chart(g, number_), desired=self.desired_table(g),
                 highlights=self.highlights(g), drivers=self.driver_views(g),
-                base=w["dept_base"].format(employees=g.n, expected=g.expected or "–", rate=pct(g.response_rate))))
+                base=w["dept_base"].format(employees=g.n, expected=g.expected or "–", rate=pct(g.response_rate)),
+                **self.sheet_fields(g)))
         dimension_table = self.dimension_table(groups) if self.q.dimensions else None
         if dimension_table is not None:
             dimension_table.id = "table-dimensions"
@@ -1160,41 +1225,152 @@ def _template_error(scan: Scan, exc: Exception) -> ReportError | None:
                        where=Location(file=file, line=line))
 
 
+@dataclass
+class ReportFiles:
+    """What `write_outputs` wrote, for the CLI to name, and how long each output took."""
+
+    html: Path
+    pdf: Path | None = None
+    charts: list[Path] = field(default_factory=list)  # output/charts: <chart id>.svg and .png
+    teams: list[Path] = field(default_factory=list)  # output/teams: one PDF per department shown
+    deck: Path | None = None
+    no_sheet: list[str] = field(default_factory=list)  # hidden departments: no team sheet
+    removed: list[Path] = field(default_factory=list)  # team sheets and chart files of an earlier run
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per output (benchmarks/report.py)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.html] + ([self.pdf] if self.pdf else [])
+
+
+CHART_DPI = 200  # PNG chart files and the slide deck's pictures: print quality
+
+
 def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult | None = None,
                  pdf: bool = True, replace_earlier: bool = False) -> list[Path]:
     """Write report.html (self-contained) and report.pdf; returns their paths."""
+    return write_outputs(scan, out, results=results, pdf=pdf, replace_earlier=replace_earlier,
+                         dialogue=False).paths
+
+
+def write_outputs(scan: Scan, out: Path | None = None, *, results: AnalysisResult | None = None,
+                  pdf: bool = True, replace_earlier: bool = False, dialogue: bool = True) -> ReportFiles:
+    """The report (report.html, report.pdf) and, with `dialogue`, what the consultant takes
+    into the team sessions, all from one report model: every chart as SVG and PNG
+    (charts/), a team sheet per department shown (teams/, PDF: not with `pdf=False`) and
+    the slide deck (report.pptx)."""
+    from time import perf_counter
+
     results = results or analyse_scan(scan, replace_earlier=replace_earlier)
+    timings: dict[str, float] = {}
+    started = perf_counter()
     publish(results, "report")  # before writing: a half-written file is published too
-    model = build_report_model(results)
+    timings["publish"] = perf_counter() - started
+    started = perf_counter()
+    if dialogue:
+        with charts.raster(CHART_DPI):
+            model = build_report_model(results)
+    else:
+        model = build_report_model(results)
+    timings["model and charts"] = perf_counter() - started
+    started = perf_counter()
     html = render_html(scan, model)
     folder = out or scan.output_dir
     folder.mkdir(parents=True, exist_ok=True)
-    html_path = folder / "report.html"
-    write_text_atomic(html_path, html)  # complete or not at all, even on a full disk
-    paths = [html_path]
+    files = ReportFiles(folder / "report.html", timings=timings)
+    write_text_atomic(files.html, html)  # complete or not at all, even on a full disk
+    timings["report.html"] = perf_counter() - started
     if pdf:
-        try:
-            from weasyprint import HTML
-        except OSError as exc:  # Pango missing on this system
-            raise ReportError(f"the PDF cannot be made: {exc}",
-                              fix="install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
-                                  "or use --no-pdf")
-        pdf_path = folder / "report.pdf"
-        # WeasyPrint warns about every SVG style property its CSS parser skips; the charts
-        # render correctly, so only real errors are let through.
-        logger = logging.getLogger("weasyprint")
-        level = logger.level
-        logger.setLevel(logging.ERROR)
-        logger.addFilter(_quiet_refusals)
-        base_url, fetcher = _pdf_resources(scan)
-        try:
-            with atomic_path(pdf_path) as partial:
-                HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(partial)
-        finally:
-            logger.removeFilter(_quiet_refusals)
-            logger.setLevel(level)
-        paths.append(pdf_path)
-    return paths
+        started = perf_counter()
+        files.pdf = folder / "report.pdf"
+        document = render_pdf(scan, html)
+        with quiet_weasyprint(), atomic_path(files.pdf) as partial:
+            document.write_pdf(partial)
+        timings["report.pdf"] = perf_counter() - started
+    if not dialogue:
+        return files
+    from survey.deck import write_deck
+    from survey.teams import write_team_sheets
+
+    started = perf_counter()
+    files.charts, removed = write_chart_files(model, folder / "charts")
+    files.removed += removed
+    timings["charts/"] = perf_counter() - started
+    files.no_sheet = list(results.hidden_departments)
+    if pdf:
+        started = perf_counter()
+        sheets = write_team_sheets(scan, model, folder / "teams")
+        files.teams, files.removed = sheets.paths, files.removed + sheets.removed
+        timings["teams/"] = perf_counter() - started
+    started = perf_counter()
+    files.deck = write_deck(model, folder / "report.pptx")
+    timings["report.pptx"] = perf_counter() - started
+    return files
+
+
+def all_charts(model: ReportModel) -> list[Chart]:
+    """Every chart of the report, in the order the report shows them."""
+    found = [model.partnership_chart, model.werkgeluk_chart, model.pace_chart, model.initiative_chart]
+    found += [d.chart for d in model.drivers]
+    for page in model.departments:
+        found.append(page.pace_chart)
+        found += [d.chart for d in page.drivers]
+    return [c for c in found if c is not None]
+
+
+def write_chart_files(model: ReportModel, folder: Path) -> tuple[list[Path], list[Path]]:
+    """Each chart as `<chart id>.svg` and `<chart id>.png` (drawn inside charts.raster), and
+    `charts.txt` naming what each file shows; files of an earlier run's charts are removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    lines = []
+    owner = {id(p.pace_chart): p.name for p in model.departments if p.pace_chart is not None}
+    owner |= {id(d.chart): p.name for p in model.departments for d in p.drivers}
+    for chart in all_charts(model):
+        title = f"{chart.title} – {owner[id(chart)]}" if id(chart) in owner else chart.title
+        svg_path, png_path = folder / f"{chart.id}.svg", folder / f"{chart.id}.png"
+        write_text_atomic(svg_path, charts.standalone(chart.svg, title, chart.description))
+        written.append(svg_path)
+        if chart.png is not None:
+            write_bytes_atomic(png_path, chart.png)
+            written.append(png_path)
+        lines.append(f"{chart.id}\t{title}")
+    index = folder / "charts.txt"
+    write_text_atomic(index, "\n".join(lines) + "\n")
+    keep = {p.name for p in written} | {index.name}
+    removed = [old for old in sorted(folder.iterdir()) if old.suffix in (".svg", ".png") and old.name not in keep]
+    for old in removed:
+        old.unlink()
+    return written, removed
+
+
+def render_pdf(scan: Scan, html: str) -> "Document":
+    """Lay out `html` for paper with WeasyPrint (only local resources, see `_pdf_resources`);
+    the report and the team sheets both go through here. Write it inside `quiet_weasyprint`."""
+    try:
+        from weasyprint import HTML
+    except OSError as exc:  # Pango missing on this system
+        raise ReportError(f"the PDF cannot be made: {exc}",
+                          fix="install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
+                              "or use --no-pdf")
+    base_url, fetcher = _pdf_resources(scan)
+    with quiet_weasyprint():
+        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
+
+
+@contextmanager
+def quiet_weasyprint() -> Iterator[None]:
+    """WeasyPrint warns about every SVG style property its CSS parser skips; the charts
+    render correctly, so only real errors are let through."""
+    logger = logging.getLogger("weasyprint")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    logger.addFilter(_quiet_refusals)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_quiet_refusals)
+        logger.setLevel(level)
 
 
 class RefusedResource(ValueError):
