@@ -76,6 +76,7 @@ class _Deck:
         box = slide.shapes.add_textbox(left, top, width, height)
         frame = box.text_frame
         frame.word_wrap = True
+        frame.margin_left = frame.margin_right = Inches(0.04)
         frame.vertical_anchor = MSO_ANCHOR.TOP
         for number, line in enumerate(lines):
             paragraph = frame.paragraphs[0] if number == 0 else frame.add_paragraph()
@@ -132,7 +133,8 @@ class _Deck:
             return
         slide = self.slide(self.w["summary"])
         lines = [shown(s) for s in self.m.summary]
-        size = BODY if sum(len(line) for line in lines) < 700 else SMALL
+        length = sum(len(line) for line in lines)
+        size = BODY if length < 500 else Pt(16) if length < 800 else SMALL
         self.text(slide, lines, MARGIN, Inches(1.35), WIDTH - 2 * MARGIN, Inches(5.7), size, bullets=True,
                   spacing=10)
 
@@ -143,31 +145,44 @@ class _Deck:
         self.picture(slide, chart, MARGIN, Inches(1.95), WIDTH - 2 * MARGIN, HEIGHT - Inches(2.2))
 
     def department_slide(self, page: DepartmentPage) -> None:
+        """Left: the headline figures as tiles (the department's value big, the organisation's
+        under it), then where the organisation brakes and helps most; right: its pace chart."""
         w, m = self.w, self.m
         slide = self.slide(shown(page.name), kicker=w["per_department"])
-        self.text(slide, [shown(page.base)], MARGIN, Inches(1.55), Inches(12), Inches(0.5), SMALL, colour=GREY)
-        lines: list[str] = []
+        self.text(slide, [shown(page.base)], MARGIN, Inches(1.5), Inches(12), Inches(0.45), SMALL, colour=GREY)
+        tiles = []
         if page.index:
-            lines.append(f"{shown(m.headline_name)}: {shown(page.index)}"
-                         + (f" ({w['team_organisation'].format(value=shown(page.index_organisation))})"
-                            if page.index_organisation else ""))
-        for score in page.scores:
-            lines.append(f"{shown(score.name)}: {shown(score.value)} "
-                         f"({w['team_scale'].format(low=shown(score.low), high=shown(score.high))}"
-                         + (f"; {w['team_organisation'].format(value=shown(score.organisation))}"
-                            if score.organisation else "") + ")")
-        self.text(slide, lines, MARGIN, Inches(2.1), Inches(6.2), Inches(2.0), BODY, spacing=8)
-        top = Inches(2.1) + Inches(0.55) * max(len(lines), 1) + Inches(0.2)
+            tiles.append((shown(m.headline_name), shown(page.index), w["team_scale"].format(low=0, high=100),
+                          page.index_organisation))
+        tiles += [(shown(s.name), shown(s.value), w["team_scale"].format(low=shown(s.low), high=shown(s.high)),
+                   s.organisation) for s in page.scores]
+        left, width = MARGIN, Inches(2.3)
+        for name, value, scale, organisation in tiles[:3]:
+            tile = slide.shapes.add_shape(1, left, Inches(2.05), width, Inches(1.85))
+            tile.fill.solid()
+            tile.fill.fore_color.rgb = SOFT
+            tile.line.fill.background()
+            self.text(slide, [name], left + Inches(0.1), Inches(2.1), width - Inches(0.2), Inches(0.4), SMALL,
+                      colour=TEAL, bold=True)
+            self.text(slide, [value], left + Inches(0.1), Inches(2.45), width - Inches(0.2), Inches(0.6), Pt(32),
+                      colour=TEAL, bold=True)
+            lines = [scale] + ([w["team_organisation"].format(value=shown(organisation))] if organisation else [])
+            self.text(slide, lines, left + Inches(0.1), Inches(3.1), width - Inches(0.2), Inches(0.7), SMALL,
+                      spacing=0)
+            left += width + Inches(0.12)
+        top = Inches(4.15)
         for heading, found, share in ((w["team_brakes"], page.brakes_most, w["team_brakes_share"]),
                                       (w["team_helps"], page.helps_most, w["team_helps_share"])):
-            self.text(slide, [heading], MARGIN, top, Inches(6.2), Inches(0.45), SMALL, colour=TEAL, bold=True)
-            items = [f"{shown(s.name)}: {shown(s.share)} {share}" for s in found] or [w["team_none"]]
-            self.text(slide, items, MARGIN, top + Inches(0.4), Inches(6.2), Inches(1.3), SMALL, bullets=True,
-                      spacing=2)
-            top += Inches(0.5) + Inches(0.34) * len(items) + Inches(0.15)
+            self.text(slide, [heading], MARGIN, top, Inches(6.9), Inches(0.4), SMALL, colour=TEAL, bold=True)
+            items = [f"{shown(s.share)} {share}: {shown(s.name)}" for s in found[:2]] or [w["team_none"]]
+            self.text(slide, items, MARGIN, top + Inches(0.33), Inches(6.9), Inches(0.75), SMALL, bullets=True,
+                      spacing=0)
+            top += Inches(1.5)
         if page.pace_chart is not None and page.pace_chart.png is not None:
             chart = page.pace_chart
-            self.picture(slide, chart, Inches(7.0), Inches(2.1), Inches(5.7), HEIGHT - Inches(2.4),
+            self.text(slide, [chart.title], Inches(8.0), Inches(2.05), Inches(4.9), Inches(0.4), SMALL, colour=TEAL,
+                      bold=True)
+            self.picture(slide, chart, Inches(8.0), Inches(2.5), Inches(4.9), HEIGHT - Inches(2.75),
                          alt=f"{chart.title} ({shown(page.name)}). {chart.description}")
 
     def dialogue_slide(self) -> None:
