@@ -144,12 +144,15 @@ def _svg(fig: plt.Figure) -> Drawing:
     document has no page behind it)."""
     png = None
     dpi = _PNG_DPI.get()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", transparent=True)
     if dpi is not None:
+        # the layout is settled by the first drawing; solving it again for the PNG would cost
+        # as much as the drawing itself and give the same positions
+        fig.set_layout_engine("none")
         raw = io.BytesIO()
         fig.savefig(raw, format="png", dpi=dpi, facecolor=WHITE)
         png = raw.getvalue()
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", transparent=True)
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
     # matplotlib numbers ids per figure ('text_35', clip paths by hash): several charts in one

@@ -1237,6 +1237,7 @@ class ReportFiles:
     no_sheet: list[str] = field(default_factory=list)  # hidden departments: no team sheet
     removed: list[Path] = field(default_factory=list)  # team sheets and chart files of an earlier run
     timings: dict[str, float] = field(default_factory=dict)  # seconds per output (benchmarks/report.py)
+    cpu: dict[str, float] = field(default_factory=dict)  # the same, CPU seconds of this process
 
     @property
     def paths(self) -> list[Path]:
@@ -1259,52 +1260,60 @@ def write_outputs(scan: Scan, out: Path | None = None, *, results: AnalysisResul
     into the team sessions, all from one report model: every chart as SVG and PNG
     (charts/), a team sheet per department shown (teams/, PDF: not with `pdf=False`) and
     the slide deck (report.pptx)."""
-    from time import perf_counter
+    from time import perf_counter, process_time
 
     results = results or analyse_scan(scan, replace_earlier=replace_earlier)
     timings: dict[str, float] = {}
-    started = perf_counter()
+    cpu: dict[str, float] = {}
+    started, used = perf_counter(), process_time()
     publish(results, "report")  # before writing: a half-written file is published too
     timings["publish"] = perf_counter() - started
-    started = perf_counter()
+    cpu["publish"] = process_time() - used
+    started, used = perf_counter(), process_time()
     if dialogue:
         with charts.raster(CHART_DPI):
             model = build_report_model(results)
     else:
         model = build_report_model(results)
     timings["model and charts"] = perf_counter() - started
-    started = perf_counter()
+    cpu["model and charts"] = process_time() - used
+    started, used = perf_counter(), process_time()
     html = render_html(scan, model)
     folder = out or scan.output_dir
     folder.mkdir(parents=True, exist_ok=True)
-    files = ReportFiles(folder / "report.html", timings=timings)
+    files = ReportFiles(folder / "report.html", timings=timings, cpu=cpu)
     write_text_atomic(files.html, html)  # complete or not at all, even on a full disk
     timings["report.html"] = perf_counter() - started
+    cpu["report.html"] = process_time() - used
     if pdf:
-        started = perf_counter()
+        started, used = perf_counter(), process_time()
         files.pdf = folder / "report.pdf"
         document = render_pdf(scan, html)
         with quiet_weasyprint(), atomic_path(files.pdf) as partial:
             document.write_pdf(partial)
         timings["report.pdf"] = perf_counter() - started
+        cpu["report.pdf"] = process_time() - used
     if not dialogue:
         return files
     from survey.deck import write_deck
     from survey.teams import write_team_sheets
 
-    started = perf_counter()
+    started, used = perf_counter(), process_time()
     files.charts, removed = write_chart_files(model, folder / "charts")
     files.removed += removed
     timings["charts/"] = perf_counter() - started
+    cpu["charts/"] = process_time() - used
     files.no_sheet = list(results.hidden_departments)
     if pdf:
-        started = perf_counter()
+        started, used = perf_counter(), process_time()
         sheets = write_team_sheets(scan, model, folder / "teams")
         files.teams, files.removed = sheets.paths, files.removed + sheets.removed
         timings["teams/"] = perf_counter() - started
-    started = perf_counter()
+        cpu["teams/"] = process_time() - used
+    started, used = perf_counter(), process_time()
     files.deck = write_deck(model, folder / "report.pptx")
     timings["report.pptx"] = perf_counter() - started
+    cpu["report.pptx"] = process_time() - used
     return files
 
 
