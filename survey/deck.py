@@ -158,19 +158,20 @@ class _Deck:
                    s.organisation) for s in page.scores]
         left, width = MARGIN, Inches(2.3)
         for name, value, scale, organisation in tiles[:3]:
-            tile = slide.shapes.add_shape(1, left, Inches(2.05), width, Inches(1.85))
+            tile = slide.shapes.add_shape(1, left, Inches(2.05), width, Inches(1.95))
             tile.fill.solid()
             tile.fill.fore_color.rgb = SOFT
             tile.line.fill.background()
-            self.text(slide, [name], left + Inches(0.1), Inches(2.1), width - Inches(0.2), Inches(0.4), SMALL,
-                      colour=TEAL, bold=True)
-            self.text(slide, [value], left + Inches(0.1), Inches(2.45), width - Inches(0.2), Inches(0.6), Pt(32),
+            # a name of two lines ('Happiness at work') still leaves the value its own room
+            self.text(slide, [name], left + Inches(0.1), Inches(2.1), width - Inches(0.2), Inches(0.5), SMALL,
+                      colour=TEAL, bold=True, spacing=0)
+            self.text(slide, [value], left + Inches(0.1), Inches(2.62), width - Inches(0.2), Inches(0.6), Pt(30),
                       colour=TEAL, bold=True)
             lines = [scale] + ([w["team_organisation"].format(value=shown(organisation))] if organisation else [])
-            self.text(slide, lines, left + Inches(0.1), Inches(3.1), width - Inches(0.2), Inches(0.7), SMALL,
+            self.text(slide, lines, left + Inches(0.1), Inches(3.25), width - Inches(0.2), Inches(0.7), SMALL,
                       spacing=0)
             left += width + Inches(0.12)
-        top = Inches(4.15)
+        top = Inches(4.25)
         for heading, found, share in ((w["team_brakes"], page.brakes_most, w["team_brakes_share"]),
                                       (w["team_helps"], page.helps_most, w["team_helps_share"])):
             self.text(slide, [heading], MARGIN, top, Inches(6.9), Inches(0.4), SMALL, colour=TEAL, bold=True)
