@@ -205,6 +205,9 @@ def main() -> None:
     parser.add_argument("--publish", action="store_true",
                         help="also measure publish (the register of editions) and a second edition's decision")
     parser.add_argument("--bootstrap", action="store_true", help="also measure the analysis with its bootstrap")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="keep the synthetic scan in this folder and reuse it when it is there (building a "
+                             "million respondents takes minutes); default: a temporary folder")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -212,10 +215,18 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        folder = build_store(Path(tmp), args.respondents, args.departments)
+        cached = args.store is not None and (args.store / "scan" / "scan.db").exists() and not args.publish
+        if cached:
+            folder = args.store / "scan"
+        else:
+            keep = args.store if args.store is not None and not args.publish else None  # publish changes the store
+            if keep is not None:
+                keep.mkdir(parents=True, exist_ok=True)
+            folder = build_store(keep or Path(tmp), args.respondents, args.departments)
         size = (folder / "scan.db").stat().st_size / 1e6
         print(f"{args.respondents:,} respondents x {STATEMENTS} statements ({args.departments} departments): "
-              f"store built in {time.perf_counter() - started:.1f} s, {size:,.0f} MB")
+              f"store {'reused from ' + str(folder) if cached else 'built'} in {time.perf_counter() - started:.1f} s, "
+              f"{size:,.0f} MB")
         analysis = measure("analysis", folder)
         baseline = measure("pandas", folder)
         print(f"analysis without bootstrap (load + groups + register + decision + figures of every subject): "

@@ -116,9 +116,10 @@ def _figure(width: float, height: float) -> Iterator[tuple[plt.Figure, plt.Axes]
 
 
 @dataclass(frozen=True)
-class Drawing:
+class Picture:
     """A chart as drawn: SVG text (the report), and PNG bytes when asked for (`raster`: the
-    chart files and the slide deck), both from the same figure."""
+    chart files and the slide deck), both from the same figure. (The chart's recipe, drawn
+    when an output renders it, is `report.Drawing`.)"""
 
     svg: str
     png: bytes | None = None
@@ -138,7 +139,7 @@ def raster(dpi: int = 200) -> Iterator[None]:
         _PNG_DPI.reset(token)
 
 
-def _svg(fig: plt.Figure) -> Drawing:
+def _svg(fig: plt.Figure) -> Picture:
     """The figure at its own size (no tight crop beyond the layout: the size is the print size),
     as SVG and, inside `raster`, as PNG on a white ground (a picture on a slide or in a
     document has no page behind it)."""
@@ -160,7 +161,7 @@ def _svg(fig: plt.Figure) -> Drawing:
     prefix = "c" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8] + "-"
     text = re.sub(r'\bid="', f'id="{prefix}', text)
     text = text.replace("url(#", f"url(#{prefix}").replace('xlink:href="#', f'xlink:href="#{prefix}')
-    return Drawing(text, png)
+    return Picture(text, png)
 
 
 def labelled(svg: str, title_id: str, description_id: str) -> str:
@@ -181,7 +182,7 @@ def standalone(svg: str, title: str, description: str) -> str:
 
 
 def partnership_map(groups: Sequence[str], index: Sequence[float | None], dimensions: dict[str, Sequence[float | None]],
-                    left_label: str, right_label: str, index_label: str, fmt: Formatter = _plain) -> Drawing:
+                    left_label: str, right_label: str, index_label: str, fmt: Formatter = _plain) -> Picture:
     """Each group on the traditional (0) <-> partnership (100) axis: a bar for the index,
     a marker (own shape and colour) per dimension, the index written beside its bar."""
     height = 1.3 + 0.42 * len(groups) + 0.2 * math.ceil((len(dimensions) + 1) / 3)
@@ -212,7 +213,7 @@ def partnership_map(groups: Sequence[str], index: Sequence[float | None], dimens
 
 
 def pace_heatmap(situations: Sequence[str], groups: Sequence[str], balance: np.ndarray, hidden_label: str,
-                 fmt: Formatter = _plain) -> Drawing:
+                 fmt: Formatter = _plain) -> Picture:
     """Situation x group: percentage points 'speeds me up' minus 'brakes me', the number in
     every cell (the colour only repeats it)."""
     longest = max((len(g) for g in groups), default=10)
@@ -242,7 +243,7 @@ def pace_heatmap(situations: Sequence[str], groups: Sequence[str], balance: np.n
 
 
 def stacked_shares(rows: Sequence[str], shares: dict[str, Sequence[float]], colours: Sequence[str] = INITIATIVE_COLOURS,
-                   hatches: Sequence[str] = INITIATIVE_HATCHES, fmt: Formatter = _plain) -> Drawing:
+                   hatches: Sequence[str] = INITIATIVE_HATCHES, fmt: Formatter = _plain) -> Picture:
     """Horizontal 100% bars, e.g. who takes the initiative per situation; the options keep
     their order left to right, the organisation's side is hatched as well as coloured."""
     with _figure(PRINT_WIDTH, 1.1 + 0.38 * len(rows) + 0.22 * math.ceil(len(shares) / 2)) as (fig, ax):
@@ -268,7 +269,7 @@ def stacked_shares(rows: Sequence[str], shares: dict[str, Sequence[float]], colo
 
 
 def score_bars(groups: Sequence[str], values: Sequence[float], low: float, high: float, reference: float | None,
-               reference_label: str, fmt: Formatter = _plain) -> Drawing:
+               reference_label: str, fmt: Formatter = _plain) -> Picture:
     """One bar per group on a score scale (e.g. werkgeluk 1-10). The organisation's figure
     is a dashed line named at its top; a value label sits beside its bar, or inside it when
     the line would otherwise cross it."""
@@ -298,7 +299,7 @@ def score_bars(groups: Sequence[str], values: Sequence[float], low: float, high:
 
 
 def balance_bars(situations: Sequence[str], balances: Sequence[float | None], axis_label: str,
-                 hidden_label: str = "·", fmt: Formatter = _plain) -> Drawing:
+                 hidden_label: str = "·", fmt: Formatter = _plain) -> Picture:
     """One department's pace map: per situation, sped up minus braked (percentage points),
     the number beside each bar."""
     with _figure(HALF_WIDTH, 0.75 + 0.3 * len(situations)) as (fig, ax):
@@ -324,7 +325,7 @@ def balance_bars(situations: Sequence[str], balances: Sequence[float | None], ax
 def priority_matrix(labels: Sequence[str], markers: Sequence[str], current: Sequence[float],
                     importance: Sequence[float], low: Sequence[float | None], high: Sequence[float | None],
                     current_split: float, importance_split: float, quadrants: tuple[str, str, str, str],
-                    x_label: str, y_label: str, legend: dict[str, str]) -> Drawing:
+                    x_label: str, y_label: str, legend: dict[str, str]) -> Picture:
     """Importance (y, % of explained variance) against the current score (x, 0-100) per
     predictor: the 'what to work on first' view. Quadrants split at `current_split` and
     `importance_split`; `quadrants` are their labels (top left = important and low: work on

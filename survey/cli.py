@@ -95,14 +95,20 @@ def cli(debug: bool) -> None:
 
 @cli.command()
 @scan_argument
-@click.option("--org", "organisation", required=True, help="Name of the organisation.")
-@click.option("--questionnaire", default="organisatiescan", show_default=True,
-              help="Bundled questionnaire id or path to a questionnaire YAML file.")
-@click.option("--lang", type=click.Choice(["nl", "en"]), default="nl", show_default=True,
-              help="Language of forms and report.")
+@click.option("--org", "organisation", default=None,
+              help="Name of the organisation (required, unless --previous carries it over).")
+@click.option("--previous", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="OLD",
+              help="Start the next wave of the scan in folder OLD: its settings, questionnaire and departments "
+                   "(with their keys) are carried over, and DIR/waves.yaml links the two.")
+@click.option("--questionnaire", default=None,
+              help="Bundled questionnaire id or path to a questionnaire YAML file (default: organisatiescan; "
+                   "with --previous: the previous wave's, else this one is compared with it).")
+@click.option("--lang", type=click.Choice(["nl", "en"]), default=None,
+              help="Language of forms and report (default: nl, or the previous wave's).")
 @click.option("--wave", default=None, help="Name of this wave, e.g. 2026 (default: this year).")
-@click.option("--threshold", type=click.IntRange(min=1), default=5, show_default=True,
-              help="Anonymity threshold: no figure for a group smaller than this.")
+@click.option("--threshold", type=click.IntRange(min=1), default=None,
+              help="Anonymity threshold: no figure for a group smaller than this (default: 5, or the previous "
+                   "wave's).")
 @click.option("--force", is_flag=True, help="Start over in a folder that holds a store, secret or filled "
                                             "departments list (they are replaced).")
 @click.option("--deadline", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
@@ -110,14 +116,25 @@ def cli(debug: bool) -> None:
 @click.option("--return-to", default="", help="Where forms are handed in (a drop box, an address).")
 @click.option("--contact", default="", help="Who answers questions about the scan (name, phone or e-mail).")
 @friendly_errors
-def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave: str | None,
-         threshold: int, force: bool, deadline, return_to: str, contact: str) -> None:
-    """Create a scan folder DIR: settings, frozen questionnaire, departments list, secret and inbox."""
-    from survey.scan import Handout, init_scan, work_in
+def init(scan_dir: Path, organisation: str | None, previous: Path | None, questionnaire: str | None,
+         lang: str | None, wave: str | None, threshold: int | None, force: bool, deadline, return_to: str,
+         contact: str) -> None:
+    """Create a scan folder DIR: settings, frozen questionnaire, departments list, secret and inbox.
+
+    With --previous OLD, DIR is the next wave of the scan in OLD (see DIR/waves.yaml)."""
+    from survey.scan import DEFAULT_QUESTIONNAIRE, DEFAULT_THRESHOLD, Handout, init_scan, work_in
 
     replaced = work_in(scan_dir) if force else []
     handout = Handout(deadline.date() if deadline else None, return_to.strip(), contact.strip())
-    scan = init_scan(scan_dir, organisation, questionnaire, lang, wave, threshold, force=force, handout=handout)
+    if previous is not None:
+        _init_next_wave(scan_dir, previous, organisation, questionnaire, lang, wave, threshold, force, handout,
+                        replaced)
+        return
+    if not organisation:
+        raise click.UsageError("give the organisation's name with --org \"Name\" (or start a next wave with "
+                               "--previous OLD)")
+    scan = init_scan(scan_dir, organisation, questionnaire or DEFAULT_QUESTIONNAIRE, lang or "nl", wave,
+                     threshold or DEFAULT_THRESHOLD, force=force, handout=handout)
     if replaced:
         echo(f"Replaced: {', '.join(replaced)}")
     q = scan.questionnaire
@@ -125,6 +142,37 @@ def init(scan_dir: Path, organisation: str, questionnaire: str, lang: str, wave:
     echo(f"  questionnaire {q.id} {q.version} ({q.content_hash[:12]}), language {scan.language}, "
                f"wave {scan.wave}, anonymity threshold {scan.anonymity_threshold}")
     echo(f"Next: list the departments in {scan_dir / 'departments.csv'}, then run: survey forms {scan_dir}")
+
+
+def _init_next_wave(scan_dir: Path, previous: Path, organisation, questionnaire, lang, wave, threshold, force,
+                    handout, replaced) -> None:
+    from survey.waves import start_next_wave
+
+    result = start_next_wave(scan_dir, previous, questionnaire, wave, organisation, lang, threshold, handout,
+                             force=force)
+    if replaced:
+        echo(f"Replaced: {', '.join(replaced)}")
+    scan, old, q = result.scan, result.previous, result.scan.questionnaire
+    echo(f"Scan folder ready: {scan_dir}: wave {scan.wave}, the next wave after wave {old.wave} ({previous})")
+    echo(f"  questionnaire {q.id} {q.version} ({q.content_hash[:12]}), language {scan.language}, "
+         f"anonymity threshold {scan.anonymity_threshold}")
+    echo(f"  carried over from wave {old.wave}: {', '.join(result.carried)}")
+    if not scan.handout.deadline:
+        echo(f"  not carried over: the deadline (last wave's has passed); set it in {scan_dir / 'scan.yaml'} "
+             "or with --deadline")
+    if result.new_questionnaire:
+        oq = old.questionnaire
+        echo(f"  compared with wave {old.wave}'s questionnaire {oq.id} {oq.version} ({oq.content_hash[:12]}):")
+        for change in result.broken:
+            echo(f"    {change.change.value:<9} {change.key}  (no trend)")
+        kept = len(result.changes) - len(result.broken)
+        echo(f"    {kept} questions comparable, {len(result.broken)} without a trend "
+             f"(kept in {result.waves_file})")
+    echo(f"  {len(scan.departments)} departments carried over with their keys into "
+         f"{scan_dir / 'departments.csv'}: HR should update expected_headcount and managers to this wave's")
+    echo(f"Departments renamed? Change the name in departments.csv and keep its key. Merged or split? "
+         f"Write it in {result.waves_file}.")
+    echo(f"Next: survey forms {scan_dir}")
 
 
 @cli.command()
@@ -457,16 +505,20 @@ def quotes(scan_dir: Path) -> None:
               help="Language of the demo's forms and report.")
 @friendly_errors
 def demo(out: Path, lang: str) -> None:
-    """Run the whole pipeline on the bundled sample organisation and write the reports."""
+    """Run the whole pipeline on the bundled sample organisation, in two linked waves (OUT/2025
+    and OUT/2026), and write the reports."""
     from survey.demo import run_demo
 
     def step(name: str, seconds: float) -> None:
-        echo(f"  {name:<34} {seconds:6.1f} s")
+        echo(f"  {name:<40} {seconds:6.1f} s")
 
-    echo(f"Demo: Zorg & Welzijn sample organisation in {out}")
+    echo(f"Demo: Zorg & Welzijn sample organisation in {out}, two waves")
     started = time.perf_counter()
     result = run_demo(out, on_step=step, progress=_progress, language=lang)
     echo(f"Done in {time.perf_counter() - started:.1f} s.")
+    for folder in result.waves[:-1]:
+        echo(f"Earlier wave: {folder} (report: {folder / 'output' / 'report.html'})")
+    echo(f"This wave:    {result.scan.folder} (linked to the earlier one in {result.scan.folder / 'waves.yaml'})")
     for line in written_lines(result.files):
         echo(line)
 
@@ -477,7 +529,8 @@ def demo(out: Path, lang: str) -> None:
 @click.option("--no-plain", "no_plain", is_flag=True, help="Skip the plain-language check of the texts.")
 @friendly_errors
 def validate(paths: tuple[Path, ...], strict: bool, no_plain: bool) -> None:
-    """Check questionnaire files; exit 0 when all are valid, 1 otherwise.
+    """Check questionnaire files (or scan folders: their questionnaire and the link to earlier
+    waves in waves.yaml); exit 0 when all are valid, 1 otherwise.
 
     Also checks every text a respondent reads (Dutch and English) for B1 readers: long
     sentences, rare or long words, passive voice, two questions in one, double negations and
@@ -487,6 +540,16 @@ def validate(paths: tuple[Path, ...], strict: bool, no_plain: bool) -> None:
 
     failed = 0
     for path in paths:
+        waves = []
+        if path.is_dir() and (path / "scan.yaml").is_file():  # a scan folder: its questionnaire and waves
+            from survey.waves import check_waves
+
+            waves = check_waves(path)
+            for problem in waves:
+                echo(f"{problem.severity}: {problem.message}")
+            if any(p.severity == "error" or strict for p in waves):
+                failed += 1
+            path = path / "questionnaire.yaml"
         report = validate_file(path, plain_language=not no_plain, strict=strict)
         for problem in report.errors:
             echo(f"error: {problem.message}")

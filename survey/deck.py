@@ -4,7 +4,7 @@ department the report shows (its headline figures and its pace chart) and the di
 questions (Verbinden).
 
 Rendered from the report model alone, every value through `report.shown`; the pictures are
-the charts' PNGs (drawn inside `charts.raster`), each with the chart's title and sentence as
+the charts' PNGs (`Chart.png`, drawn in the report's language), each with the chart's title and sentence as
 its alternative text. 16:9, body text at least 14 pt. Hidden departments are not in the
 model's pages, so neither their names nor their figures can appear.
 """
@@ -20,7 +20,7 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from survey.atomic import atomic_path
-from survey.report import Chart, DepartmentPage, ReportModel, shown
+from survey.report import Chart, DepartmentPage, ReportModel, formatting, shown
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)  # 16:9
 MARGIN = Inches(0.6)
@@ -33,15 +33,16 @@ TITLE, BODY, SMALL = Pt(30), Pt(18), Pt(14)  # nothing on a slide is smaller tha
 
 
 def write_deck(model: ReportModel, path: Path) -> Path:
-    deck = _Deck(model)
-    deck.title_slide()
-    deck.summary_slide()
-    for chart in (model.partnership_chart, model.pace_chart, model.werkgeluk_chart):
-        if chart is not None and chart.png is not None:
-            deck.chart_slide(chart)
-    for page in model.departments:
-        deck.department_slide(page)
-    deck.dialogue_slide()
+    with formatting(model.lang):  # figures and chart pictures in the report's language
+        deck = _Deck(model)
+        deck.title_slide()
+        deck.summary_slide()
+        for chart in (model.partnership_chart, model.pace_chart, model.werkgeluk_chart):
+            if chart is not None:
+                deck.chart_slide(chart)
+        for page in model.departments:
+            deck.department_slide(page)
+        deck.dialogue_slide()
     with atomic_path(path) as partial:
         deck.prs.save(str(partial))
     return path
@@ -99,8 +100,8 @@ class _Deck:
         w, h = Emu(int(pixels_w * scale)), Emu(int(pixels_h * scale))
         picture = slide.shapes.add_picture(io.BytesIO(chart.png), left + (width - w) // 2, top, w, h)
         properties = picture._element.nvPicPr.cNvPr
-        properties.set("descr", alt or f"{chart.title}. {chart.description}")
-        properties.set("title", chart.title)
+        properties.set("descr", alt or f"{shown(chart.title)}. {shown(chart.description)}")
+        properties.set("title", shown(chart.title))
         return picture
 
     # -- slides
@@ -139,8 +140,8 @@ class _Deck:
                   spacing=10)
 
     def chart_slide(self, chart: Chart) -> None:
-        slide = self.slide(chart.title)
-        self.text(slide, [chart.description], MARGIN, Inches(1.15), WIDTH - 2 * MARGIN, Inches(0.8), SMALL,
+        slide = self.slide(shown(chart.title))
+        self.text(slide, [shown(chart.description)], MARGIN, Inches(1.15), WIDTH - 2 * MARGIN, Inches(0.8), SMALL,
                   colour=GREY)
         self.picture(slide, chart, MARGIN, Inches(1.95), WIDTH - 2 * MARGIN, HEIGHT - Inches(2.2))
 
@@ -151,7 +152,7 @@ class _Deck:
         slide = self.slide(shown(page.name), kicker=w["per_department"])
         self.text(slide, [shown(page.base)], MARGIN, Inches(1.5), Inches(12), Inches(0.45), SMALL, colour=GREY)
         tiles = []
-        if page.index:
+        if page.index is not None:
             tiles.append((shown(m.headline_name), shown(page.index), w["team_scale"].format(low=0, high=100),
                           page.index_organisation))
         tiles += [(shown(s.name), shown(s.value), w["team_scale"].format(low=shown(s.low), high=shown(s.high)),
@@ -167,7 +168,8 @@ class _Deck:
                       colour=TEAL, bold=True, spacing=0)
             self.text(slide, [value], left + Inches(0.1), Inches(2.62), width - Inches(0.2), Inches(0.6), Pt(30),
                       colour=TEAL, bold=True)
-            lines = [scale] + ([w["team_organisation"].format(value=shown(organisation))] if organisation else [])
+            lines = [scale] + ([w["team_organisation"].format(value=shown(organisation))]
+                               if organisation is not None else [])
             self.text(slide, lines, left + Inches(0.1), Inches(3.25), width - Inches(0.2), Inches(0.7), SMALL,
                       spacing=0)
             left += width + Inches(0.12)
@@ -179,12 +181,12 @@ class _Deck:
             self.text(slide, items, MARGIN, top + Inches(0.33), Inches(6.9), Inches(0.75), SMALL, bullets=True,
                       spacing=0)
             top += Inches(1.5)
-        if page.pace_chart is not None and page.pace_chart.png is not None:
+        if page.pace_chart is not None:
             chart = page.pace_chart
-            self.text(slide, [chart.title], Inches(8.0), Inches(2.05), Inches(4.9), Inches(0.4), SMALL, colour=TEAL,
+            self.text(slide, [shown(chart.title)], Inches(8.0), Inches(2.05), Inches(4.9), Inches(0.4), SMALL, colour=TEAL,
                       bold=True)
             self.picture(slide, chart, Inches(8.0), Inches(2.5), Inches(4.9), HEIGHT - Inches(2.75),
-                         alt=f"{chart.title} ({shown(page.name)}). {chart.description}")
+                         alt=f"{shown(chart.title)} ({shown(page.name)}). {shown(chart.description)}")
 
     def dialogue_slide(self) -> None:
         w = self.w

@@ -1,13 +1,16 @@
-"""`survey demo`: the whole pipeline on the bundled sample organisation.
+"""`survey demo`: the whole pipeline on the bundled sample organisation, in two waves.
 
-The sample organisation (sample_data/organisation.yaml) describes departments with profiles.
-Answers are drawn from those profiles with a fixed seed, written into copies of the real
-forms as a respondent would (labels picked from the dropdowns), and then go through the
-same collect, analyse and report steps as a real scan.
+The sample organisation (sample_data/organisation.yaml) describes departments with profiles,
+and how they differed a wave earlier. Answers are drawn from those profiles with a fixed seed,
+written into copies of the real forms as a respondent would (labels picked from the dropdowns),
+and then go through the same collect, analyse and report steps as a real scan. The earlier
+wave is built first in OUT/<its label>, then the later one in OUT/<its label> with `survey init
+--previous` (a renamed department and one reworded question included).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import time
@@ -29,7 +32,7 @@ from survey.questionnaire import model as m
 from survey.quotes import approve_unflagged, write_review
 from survey.report import ReportFiles, write_outputs
 from survey.resources import sample_data_dir
-from survey.scan import SCAN_FILE, Department, Scan, init_scan
+from survey.scan import DEPARTMENTS_FILE, SCAN_FILE, Department, Scan, init_scan, load_scan, write_departments
 from survey.xlsxpkg import Template, xml_text
 
 StepCallback = Callable[[str, float], None]
@@ -62,16 +65,20 @@ class SampleOrganisation:
     anonymity_threshold: int
     departments: tuple[DepartmentProfile, ...]
     open_answers: dict[str, tuple[str, ...]]  # question id (or 'default') -> answers
+    previous_wave: SampleOrganisation | None = None  # the same organisation a wave earlier
+    renamed: dict[str, str] = field(default_factory=dict)  # name in the previous wave -> name in this one
+    reworded: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)  # item -> text key -> texts
 
 
 @dataclass
 class DemoResult:
-    scan: Scan
+    scan: Scan  # the last wave
     html: Path
     pdf: Path
     workbook: Path
     steps: list[tuple[str, float]] = field(default_factory=list)
-    files: ReportFiles | None = None  # everything the report step wrote
+    waves: tuple[Path, ...] = ()  # every wave's folder, oldest first
+    files: ReportFiles | None = None  # everything the last wave's report step wrote
 
 
 def load_sample(language: str | None = None) -> SampleOrganisation:
@@ -80,17 +87,33 @@ def load_sample(language: str | None = None) -> SampleOrganisation:
     data = yaml.load((folder / "organisation.yaml").read_text(encoding="utf-8"))
     answers = yaml.load((folder / "open_answers.yaml").read_text(encoding="utf-8"))
     lang = language or data["language"]
-    departments = tuple(
-        DepartmentProfile(
-            name=d["name"], headcount=int(d["headcount"]), managers=int(d["managers"]),
-            returned=float(d["returned"]),
-            partnership={k: float(v) for k, v in d["profile"].items() if k not in ("werkgeluk", "stay")},
-            werkgeluk=float(d["profile"]["werkgeluk"]), stay=float(d["profile"]["stay"]),
-            brakes=tuple(d.get("brakes") or ()))
-        for d in data["departments"])
+    departments = tuple(_profile(d) for d in data["departments"])
+    open_answers = {key: tuple(values) for key, values in answers[lang].items()}
+    earlier = data.get("previous_wave")
+    previous, renamed = None, {}
+    if earlier:
+        changed = earlier.get("departments") or {}
+        before = []
+        for d in data["departments"]:  # the later wave's profiles with what differed then
+            then = {**d, **{k: v for k, v in (changed.get(d["name"]) or {}).items() if k != "profile"}}
+            then["profile"] = {**d["profile"], **((changed.get(d["name"]) or {}).get("profile") or {})}
+            if then["name"] != d["name"]:
+                renamed[then["name"]] = d["name"]
+            before.append(_profile(then))
+        previous = SampleOrganisation(data["organisation"], data["questionnaire"], lang, str(earlier["wave"]),
+                                      int(earlier["seed"]), int(data["anonymity_threshold"]), tuple(before),
+                                      open_answers)
     return SampleOrganisation(data["organisation"], data["questionnaire"], lang, str(data["wave"]),
-                              int(data["seed"]), int(data["anonymity_threshold"]), departments,
-                              {key: tuple(values) for key, values in answers[lang].items()})
+                              int(data["seed"]), int(data["anonymity_threshold"]), departments, open_answers,
+                              previous, renamed, dict(data.get("reworded") or {}))
+
+
+def _profile(d: dict) -> DepartmentProfile:
+    return DepartmentProfile(
+        name=d["name"], headcount=int(d["headcount"]), managers=int(d["managers"]), returned=float(d["returned"]),
+        partnership={k: float(v) for k, v in d["profile"].items() if k not in ("werkgeluk", "stay")},
+        werkgeluk=float(d["profile"]["werkgeluk"]), stay=float(d["profile"]["stay"]),
+        brakes=tuple(d.get("brakes") or ()))
 
 
 class Respondent:
@@ -248,7 +271,7 @@ class PackageFiller:
                 return b'<c r="%s"%s t="inlineStr"><is><t xml:space="preserve">%s</t></is></c>' % (
                     match.group(1), match.group(2) or b"", xml_text(str(value)))
             pattern = re.compile(rb'<c r="(' + b"|".join(re.escape(c.encode()) for c in written) +
-                                 rb')"( s="\d+")?(?: t="\w+")?\s*(?:/>|></c>)')  # openpyxl with lxml writes <c ...></c>
+                                 rb')"( s="\d+")?(?: t="\w+")?\s*(?:/>|></c>)')  # empty either way
             return pattern.sub(cell, xml) if written else xml
 
         def modified(xml: bytes) -> bytes:
@@ -259,13 +282,11 @@ class PackageFiller:
 
 def run_demo(out: Path, on_step: StepCallback | None = None, progress=None,
              language: str | None = None) -> DemoResult:
-    """Build a scan of the sample organisation in `out` (made anew) and run every step."""
+    """Build the sample organisation's scans in `out` (made anew): the previous wave in
+    OUT/<label>, then this wave, linked to it, in OUT/<label>; every step of each."""
     sample = load_sample(language)
-    if out.exists():
-        if not (out / SCAN_FILE).is_file():
-            raise ScanError(f"{out} exists and is not a demo scan folder",
-                            fix="pass --out with a new folder name; the demo never overwrites other files")
-        shutil.rmtree(out)
+    waves = [w for w in (sample.previous_wave, sample) if w is not None]
+    _clear(out, [w.wave for w in waves])
     steps: list[tuple[str, float]] = []
 
     def step(name: str, started: float) -> None:
@@ -274,47 +295,120 @@ def run_demo(out: Path, on_step: StepCallback | None = None, progress=None,
         if on_step:
             on_step(name, seconds)
 
+    results: list[DemoResult] = []
+    if sample.previous_wave is not None:
+        started = time.perf_counter()
+        first = init_scan(out / sample.previous_wave.wave, sample.organisation, sample.questionnaire,
+                          sample.language, sample.previous_wave.wave, sample.anonymity_threshold,
+                          [Department(d.name, d.headcount, d.managers) for d in sample.previous_wave.departments])
+        step(f"{first.wave}: init scan folder", started)
+        # the earlier wave's report is read on screen: its PDF would only cost time here
+        results.append(_pipeline(first, sample.previous_wave, step, progress, pdf=False))
+        started = time.perf_counter()
+        scan = _next_wave(out, first, sample)
+        step(f"{scan.wave}: init --previous {first.wave}", started)
+    else:
+        started = time.perf_counter()
+        scan = init_scan(out / sample.wave, sample.organisation, sample.questionnaire, sample.language,
+                         sample.wave, sample.anonymity_threshold,
+                         [Department(d.name, d.headcount, d.managers) for d in sample.departments])
+        step(f"{scan.wave}: init scan folder", started)
+    last = _pipeline(scan, sample, step, progress, pdf=True)
+    return DemoResult(last.scan, last.html, last.pdf, last.workbook, steps,
+                      tuple(r.scan.folder for r in results) + (last.scan.folder,), last.files)
+
+
+def _clear(out: Path, labels: list[str]) -> None:
+    """The demo makes `out` anew, but never removes what it did not write."""
+    if not out.exists():
+        return
+    ours = set(labels) | {REWORDED_FILE}
+    names = {p.name for p in out.iterdir()}
+    is_demo = (out / SCAN_FILE).is_file() or (
+        names <= ours and any((out / label / SCAN_FILE).is_file() for label in labels))
+    if not is_demo:
+        raise ScanError(f"{out} exists and is not a demo folder",
+                        fix="pass --out with a new folder name; the demo never overwrites other files")
+    shutil.rmtree(out)
+
+
+REWORDED_FILE = "organisatiescan-reworded.yaml"
+
+
+def _next_wave(out: Path, first: Scan, sample: SampleOrganisation) -> Scan:
+    """`survey init OUT/<label> --previous OUT/<earlier label>`, as a consultant does it: with the
+    reworded questionnaire, then departments.csv updated by HR (this wave's headcounts; a renamed
+    department keeps its key)."""
+    from survey.waves import start_next_wave
+
+    questionnaire = None
+    if sample.reworded:
+        content = first.questionnaire.content()
+        for section in content["sections"]:
+            for item in section["items"]:
+                for key, texts in sample.reworded.get(item["id"], {}).items():
+                    item[key] = dict(texts)
+        content["version"] = f"{content['version']}-{sample.wave}"
+        questionnaire = out / REWORDED_FILE
+        buffer = io.StringIO()
+        YAML().dump(content, buffer)
+        questionnaire.write_text(f"# The questionnaire of wave {sample.wave}: {', '.join(sample.reworded)} "
+                                 "reworded (sample_data/organisation.yaml).\n" + buffer.getvalue(), encoding="utf-8")
+    scan = start_next_wave(out / sample.wave, first.folder, questionnaire, sample.wave).scan
+    profiles = {d.name: d for d in sample.departments}
+    updated = []
+    for d in scan.departments:
+        name = sample.renamed.get(d.name, d.name)
+        p = profiles[name]
+        updated.append(Department(name, p.headcount, p.managers, d.key, d.language))
+    updated += [Department(p.name, p.headcount, p.managers) for p in sample.departments
+                if p.name not in {d.name for d in updated}]
+    from survey.scan import with_keys
+
+    write_departments(scan.folder / DEPARTMENTS_FILE, with_keys(updated))
+    return load_scan(scan.folder)
+
+
+def _pipeline(scan: Scan, sample: SampleOrganisation, step, progress, pdf: bool) -> DemoResult:
+    """Forms, returned forms, collect, analyse, quotes review, workbook and report of one wave."""
     def bar(label: str):
         return progress(label) if progress else None
 
-    started = time.perf_counter()
-    scan = init_scan(out, sample.organisation, sample.questionnaire, sample.language, sample.wave,
-                     sample.anonymity_threshold,
-                     [Department(d.name, d.headcount, d.managers) for d in sample.departments])
-    step("init scan folder", started)
-
+    label = scan.wave
     started = time.perf_counter()
     forms = write_forms(scan, progress=bar("Writing forms"))
-    step(f"write {len(forms.forms)} forms", started)
+    step(f"{label}: write {len(forms.forms)} forms", started)
 
     started = time.perf_counter()
     returned = _fill_returned(scan, sample, forms.forms, bar("Filling forms"))
-    step(f"fill {returned} returned forms", started)
+    step(f"{label}: fill {returned} returned forms", started)
 
     started = time.perf_counter()
     collected = collect(scan, progress=bar("Reading forms"))
-    step(f"collect ({collected.count('accepted')} accepted)", started)
+    step(f"{label}: collect ({collected.count('accepted')} accepted)", started)
 
     started = time.perf_counter()
     results = analyse_scan(scan)
-    step("analyse", started)
+    step(f"{label}: analyse", started)
 
     started = time.perf_counter()
     # the consultant's review of open answers, as the demo's consultant leaves it: texts flagged
     # as possibly identifying left out, the rest approved (in a real scan: read every text)
     review, _, _ = write_review(scan, results)
     approve_unflagged(review)
-    step("quotes review (quotes.xlsx)", started)
+    step(f"{label}: quotes review (quotes.xlsx)", started)
 
     started = time.perf_counter()
     # after the review: the workbook's open answers are the approved ones
     workbook = write_results_workbook(results, scan.output_dir / "results.xlsx")
-    step("results workbook", started)
+    step(f"{label}: results workbook", started)
 
     started = time.perf_counter()
-    files = write_outputs(scan, results=results)
-    step("report, team sheets, slides, charts", started)
-    return DemoResult(scan, files.html, files.pdf, workbook, steps, files)
+    # the earlier wave (no PDF) gets its report only; the last one also what the team
+    # dialogue needs (team sheets, slides, chart files)
+    files = write_outputs(scan, results=results, pdf=pdf, dialogue=pdf)
+    step(f"{label}: report (HTML{' and PDF' if pdf else ''}){', team sheets, slides, charts' if pdf else ''}", started)
+    return DemoResult(scan, files.html, files.pdf or scan.output_dir / "report.pdf", workbook, files=files)
 
 
 def _fill_returned(scan: Scan, sample: SampleOrganisation, forms: list[FormSpec], progress) -> int:

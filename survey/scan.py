@@ -3,6 +3,8 @@
     DIR/scan.yaml          organisation, language, anonymity threshold, wave, frozen questionnaire
     DIR/questionnaire.yaml the questionnaire as it was when the scan started (resolved, frozen)
     DIR/departments.csv    department, expected headcount, number of managers
+    DIR/waves.yaml         only in a next wave: the previous wave's folder and how departments
+                           continue (survey/waves.py; written by survey init --previous)
     DIR/inbox/             returned forms
     DIR/forms/             forms written by `survey forms`
     DIR/scan.db            the store (`survey collect`)

@@ -38,6 +38,7 @@ class ScanStatus:
     unverified: int = 0  # accepted rows of online exports imported without an issued code
     response: Response | None = None  # everyone who answered over the expected headcount (survey/bases.py)
     language: str = "en"  # numbers are written the scan's way
+    waves: tuple[str, ...] = ()  # the earlier waves and how departments continue, or a warning (waves.py)
 
     def rate(self, d: DepartmentStatus) -> str:
         """Employees and managers over the department's expected headcount: the report's definition."""
@@ -50,7 +51,8 @@ class ScanStatus:
                  f"{outcomes['superseded']} superseded, {outcomes['duplicate']} duplicate, "
                  f"{outcomes['rejected']} rejected"
                   + (f"; {self.unverified} of the accepted were imported as unverified (no issued code)"
-                     if self.unverified else "")), ""]
+                     if self.unverified else ""))]
+        lines += [*self.waves, ""]
         width = max([len(d.name) for d in self.departments] + [10])
         lines.append(f"{'department':<{width}}  expected  issued  employees  managers   rate  reportable")
         for d in self.departments:
@@ -108,7 +110,19 @@ def scan_status(folder: Path) -> ScanStatus:
         "yes" if managers >= k else f"no (fewer than {k} answers: {k - managers} more needed)")
     base = response(scan.departments, sum(employees.values()), managers)
     return ScanStatus(folder, scan.anonymity_threshold, departments, received, issues, manager_line,
-                      tuple(sorted(per_day.items())), unverified, base, scan.language)
+                      tuple(sorted(per_day.items())), unverified, base, scan.language, _waves(scan))
+
+
+def _waves(scan) -> tuple[str, ...]:
+    """One line per earlier wave; a broken link is a warning here (the scan itself works)."""
+    from survey.errors import ScanError
+    from survey.waves import earlier_waves
+
+    try:
+        earlier = earlier_waves(scan)
+    except ScanError as exc:
+        return (f"warning: earlier waves: {exc.message}",)
+    return tuple(f"Earlier {e.describe()}" for e in reversed(earlier))
 
 
 def reportability(employees: dict[str, int], threshold: int) -> dict[str, str]:

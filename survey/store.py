@@ -23,7 +23,7 @@ from filelock import FileLock, Timeout
 from survey.errors import Location, ScanError
 
 APPLICATION_ID = 0x53525659  # 'SRVY'
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 OUTCOMES = ("accepted", "duplicate", "superseded", "rejected")
 
 # Version 1: the first store (no version number yet).
@@ -258,6 +258,17 @@ def _v7(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE edition_figures_v7 RENAME TO edition_figures")
 
 
+# Version 8: editions written by a later wave (issue 12). A later wave shows this wave's figures
+# beside its own (the change since this wave): those are figures over THIS store's people, so
+# they are recorded here, in this store's ids, where this wave's own editions are checked
+# against them and `close_scan` renumbers them with the rest. `written_by` names the later scan
+# (NULL: this scan's own outputs), so that forgetting "the results written last" forgets only
+# one's own edition.
+_V8 = """
+ALTER TABLE editions ADD COLUMN written_by TEXT
+"""
+
+
 def _digest(ids: np.ndarray) -> bytes:
     return hashlib.sha256(np.ascontiguousarray(ids, dtype="<i8").tobytes()).digest()
 
@@ -369,7 +380,7 @@ def _script(db: sqlite3.Connection, script: str) -> None:
 
 # MIGRATIONS[i] takes a store from version i to i + 1: SQL, or a function for what SQL cannot
 # do (building the BLOBs of version 6).
-MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _V4, _V5, _v6, _v7)
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (_V1, _V2, _V3, _V4, _V5, _v6, _v7, _V8)
 
 AnswerTuple = tuple[str, float | None, str | None]  # (field, value_num, value_text)
 # Answers are whole numbers (marks, scale codes, ticks, text code numbers): float32 holds them
@@ -642,23 +653,27 @@ class Store:
             figures.setdefault(variable, []).append((members, base))
         return EarlierSets(sets, figures)
 
-    def record_edition(self, figures: Iterable[tuple[str, np.ndarray, np.ndarray]], outputs: str) -> None:
+    def record_edition(self, figures: Iterable[tuple[str, np.ndarray, np.ndarray]], outputs: str,
+                       written_by: str | None = None) -> None:
         """Record what is about to be published (before the files are written: a file written
         half is published as far as a reader is concerned): per figure its variable, the sorted
         response ids behind it and those of its group (int64). `figures` may be a generator:
         one figure's ids are in memory at a time, and a group's ids passed as the same array
-        object are hashed once."""
+        object are hashed once. `written_by`: the later wave that publishes these figures of
+        this store's people (None: this scan's own output)."""
         with self.transaction() as db:  # an edition row even when nothing is new: it is what was written last
-            edition = db.execute("INSERT INTO editions (outputs) VALUES (?)", (outputs,)).lastrowid
+            edition = db.execute("INSERT INTO editions (outputs, written_by) VALUES (?, ?)",
+                                 (outputs, written_by)).lastrowid
             known = set(db.execute("SELECT variable, members, base FROM edition_figures").fetchall())
             writer = _SetWriter(db)
             for variable, members, base in figures:
                 writer.figure(edition, variable, members, base, known)
 
-    def forget_last_edition(self) -> None:
-        """The results written last were never shared: forget them (only them)."""
+    def forget_last_edition(self, written_by: str | None = None) -> None:
+        """The results written last were never shared: forget them (only them). `written_by`:
+        the last edition a later wave wrote here (None: this scan's own last edition)."""
         with self.transaction() as db:
-            last = db.execute("SELECT max(id) FROM editions").fetchone()[0]
+            last = db.execute("SELECT max(id) FROM editions WHERE written_by IS ?", (written_by,)).fetchone()[0]
             if last is not None:
                 db.execute("DELETE FROM edition_figures WHERE edition_id = ?", (last,))
                 db.execute("DELETE FROM editions WHERE id = ?", (last,))
@@ -717,8 +732,9 @@ class Store:
         (code per response, names): one query per distinct combination, not a string per row."""
         combos = self.db.execute("SELECT department, role, wave, count(*) FROM responses WHERE counted = 1 "
                                  "GROUP BY department, role, wave ORDER BY department, role, wave").fetchall()
-        ids = np.fromiter((row[0] for row in self.db.execute(
-            "SELECT id FROM responses WHERE counted = 1 ORDER BY department, role, wave, id")), dtype=np.int64)
+        # one text of every id (SQLite's group_concat), parsed at once: no Python object per row
+        ids = _int_list(self.db.execute("SELECT group_concat(id) FROM (SELECT id FROM responses WHERE counted = 1 "
+                                        "ORDER BY department, role, wave, id)").fetchone()[0])
         combo = np.repeat(np.arange(len(combos)), [row[3] for row in combos])[np.argsort(ids, kind="stable")]
         found = {}
         for column, name in enumerate(("department", "role", "wave")):

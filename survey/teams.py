@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from survey.atomic import atomic_path
-from survey.report import (DepartmentPage, ReportModel, _template_error, environment, inert_css, quiet_weasyprint,
-                           render_pdf)
+from survey.report import (DepartmentPage, ReportModel, _template_error, environment, formatting, inert_css,
+                           quiet_weasyprint, render_pdf)
 from survey.errors import ReportError
 from survey.scan import Scan
 
@@ -64,8 +64,9 @@ def render_sheets_html(scan: Scan, model: ReportModel) -> str:
     env = environment(scan)
     try:
         css = env.loader.get_source(env, "team_sheet.css")[0]  # type: ignore[union-attr]
-        return env.get_template("team_sheet.html").render(report=model, w=model.words, sheets=model.departments,
-                                                          css=inert_css(css))
+        with formatting(model.lang):
+            return env.get_template("team_sheet.html").render(report=model, w=model.words,
+                                                              sheets=model.departments, css=inert_css(css))
     except ReportError:
         raise
     except Exception as exc:

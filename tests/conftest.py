@@ -12,7 +12,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 @dataclass
 class DemoRun:
-    folder: Path
+    folder: Path  # the demo's last wave (its earlier wave is beside it)
     output: str  # what `survey demo` printed
     exit_code: int
 
@@ -36,9 +36,11 @@ def demo_run(tmp_path_factory) -> DemoRun:
 
     from survey.cli import cli
 
-    folder = tmp_path_factory.mktemp("demo") / "scan"
-    result = CliRunner().invoke(cli, ["demo", "--out", str(folder)])
-    return DemoRun(folder, result.output, result.exit_code)
+    from survey.demo import load_sample
+
+    root = tmp_path_factory.mktemp("demo") / "scan"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(root)])
+    return DemoRun(root / load_sample().wave, result.output, result.exit_code)  # the last wave
 
 
 @pytest.fixture

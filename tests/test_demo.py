@@ -100,8 +100,9 @@ def test_quotes_review_through_the_commands(demo_run, tmp_path):
 
     from openpyxl import load_workbook
 
-    folder = tmp_path / "scan"
-    shutil.copytree(demo_run.folder, folder, ignore=shutil.ignore_patterns("forms", "inbox"))
+    # both waves: the last one's analysis reads the earlier one (waves.yaml: ../2025)
+    shutil.copytree(demo_run.folder.parent, tmp_path / "demo", ignore=shutil.ignore_patterns("forms", "inbox"))
+    folder = tmp_path / "demo" / demo_run.folder.name
     made = CliRunner().invoke(cli, ["quotes", str(folder)])
     assert made.exit_code == 0, made.output
     book = load_workbook(folder / "quotes.xlsx")

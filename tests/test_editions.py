@@ -225,7 +225,8 @@ def test_a_version_6_register_of_editions_migrates_to_distinct_sets(tmp_path):
     figures = [("item:a", group[::2], group), ("item:a", group[::3], group), ("item:b", group[::2], group),
                ("item:b", np.array([7, 8, 9, 10, 11], dtype=np.int64), np.array([7, 8, 9, 10, 11, 12], dtype=np.int64))]
     db = sqlite3.connect(path)
-    db.executescript("DROP INDEX responses_unverified; DROP TABLE edition_figures; DROP TABLE edition_sets; "
+    db.executescript("ALTER TABLE editions DROP COLUMN written_by; "  # as version 6 had it
+                     "DROP INDEX responses_unverified; DROP TABLE edition_figures; DROP TABLE edition_sets; "
                      "CREATE TABLE edition_figures ("
                      "edition_id INTEGER NOT NULL REFERENCES editions(id) ON DELETE CASCADE, variable TEXT NOT NULL, "
                      "members BLOB NOT NULL, base BLOB NOT NULL); INSERT INTO editions (id, outputs) VALUES (1, 'report');")
@@ -235,7 +236,7 @@ def test_a_version_6_register_of_editions_migrates_to_distinct_sets(tmp_path):
     db.commit()
     db.close()
     with Store(path) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
         earlier = store.earlier_sets()
         got = {(v, tuple(m.tolist()), tuple(b.tolist())) for v in earlier for m, b in earlier[v]}
         # the group's ids are stored once; members as bitmaps within it

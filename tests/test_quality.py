@@ -21,7 +21,7 @@ from survey.analysis import ORGANISATION, analyse_frame, quality, write_results_
 from survey.analysis.frame import estimate
 from survey.audit import audit
 from survey.i18n import wording
-from survey.report import build_report_model, write_report
+from survey.report import build_report_model, shown, write_report
 from survey.scan import Department, init_scan
 from survey.stats import reliability as rel
 
@@ -295,15 +295,15 @@ def test_methods_are_rendered_from_the_constants_and_counts_come_from_the_questi
                                                                                         monkeypatch):
     _, _, results, _ = reference_scan
     model = build_report_model(results)
-    methods = " ".join(model.methods_quality)
+    methods = " ".join(map(shown, model.methods_quality))  # rendered in the scan's language
     assert "From 0.70 a part is good enough" in methods and "below 0.60 it is weak" in methods
     assert "below 0.30" in methods and "more than 10%" in methods and "more than 20%" in methods
-    assert "its 3 parts" in model.partnership_map_intro  # the questionnaire has three
+    assert "its 3 parts" in shown(model.partnership_map_intro)  # the questionnaire has three
     monkeypatch.setattr(rel, "QUESTIONABLE", 0.75)
     monkeypatch.setattr(quality, "MISSING_HIGH", 0.05)
     model = build_report_model(results)
-    assert "From 0.75 a part is good enough" in " ".join(model.methods_quality)
-    assert "more than 5%" in " ".join(model.methods_quality)
+    assert "From 0.75 a part is good enough" in " ".join(map(shown, model.methods_quality))
+    assert "more than 5%" in " ".join(map(shown, model.methods_quality))
 
 
 def test_no_count_or_name_of_parts_is_written_into_templates_or_wording():

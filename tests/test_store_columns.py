@@ -116,7 +116,7 @@ def test_a_version_4_store_migrates_to_the_same_analysis(scan):
     responses, wide = pivoted(scan.store_path)
     before = analyse_frame(scan, responses, wide)
     with Store(scan.store_path) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
         tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert "answers" not in tables and "answer_rows" in tables
     after = analyse_scan(scan)

@@ -124,8 +124,9 @@ def test_audit_finds_a_figure_on_a_team_sheet_or_slide_that_the_report_does_not_
     from survey.teams import write_team_sheets
 
     run, _ = demo
-    folder = tmp_path / "scan"
-    shutil.copytree(run.folder, folder, ignore=shutil.ignore_patterns("inbox", "forms"))
+    # both waves: the last one's analysis reads the earlier one (waves.yaml: ../2025)
+    shutil.copytree(run.folder.parent, tmp_path / "demo", ignore=shutil.ignore_patterns("inbox", "forms"))
+    folder = tmp_path / "demo" / run.folder.name
     scan = load_scan(folder)
     results = analyse_scan(scan)
     model = build_report_model(results)
@@ -157,8 +158,8 @@ def test_audit_finds_a_figure_on_a_team_sheet_or_slide_that_the_report_does_not_
 
 def test_report_without_pdf_writes_no_team_sheets_but_slides_and_charts(demo, tmp_path):
     run, _ = demo
-    folder = tmp_path / "scan"
-    shutil.copytree(run.folder, folder, ignore=shutil.ignore_patterns("inbox", "forms", "output"))
+    shutil.copytree(run.folder.parent, tmp_path / "demo", ignore=shutil.ignore_patterns("inbox", "forms", "output"))
+    folder = tmp_path / "demo" / run.folder.name
     result = CliRunner().invoke(cli, ["report", str(folder), "--no-pdf"])
     assert result.exit_code == 0, result.output
     output = folder / "output"

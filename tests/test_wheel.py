@@ -26,7 +26,8 @@ def test_installed_wheel_runs_demo_outside_checkout(tmp_path):
     survey = env_dir / "bin" / "survey"
     run = subprocess.run([str(survey), "demo", "--out", "demo"], check=False, cwd=work, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr + run.stdout
-    assert (work / "demo" / "output" / "report.pdf").stat().st_size > 10_000
+    assert (work / "demo" / "2026" / "output" / "report.pdf").stat().st_size > 10_000
+    assert (work / "demo" / "2025" / "output" / "report.html").is_file()
     # the installed package found its content inside the wheel, not in the checkout
     where = subprocess.run([str(python), "-c", "import survey.resources as r; print(r.questionnaires_dir())"],
                            cwd=work, capture_output=True, text=True, check=True).stdout

@@ -6,6 +6,7 @@
 - `model`: the result model every output renders (`AnalysisResult`, `GroupResult`, ...).
 - `drivers`: what goes together with each outcome (relative weights per group).
 - `workbook`: the results workbook.
+- `change`: the change since the previous wave, and every wave's value from three waves on.
 - `quality`: reliability per dimension, item quality, answer distributions, share favourable and
   the n and interval of dimension scores.
 
@@ -22,6 +23,7 @@ from survey.analysis.model import (GROUP_KINDS, MANAGER_UNIT, AnalysisResult, Br
 from survey.analysis import quality  # noqa: F401  (registers its Subject)
 from survey.analysis.workbook import write_results_workbook
 from survey.analysis import claims as _claims  # noqa: F401  (registers the claims subject)
+from survey.analysis import change as _change  # noqa: F401  (registers the change subject; after claims)
 from survey.disclosure import MANAGERS, ORGANISATION, OTHERS
 
 __all__ = ["analyse_frame", "analyse_scan", "publish", "Scorer", "estimate", "load_frame", "GROUP_KINDS",

@@ -4,7 +4,7 @@ Intervals are for showing; a difference is *claimed* (said in words) only by the
 
 - **Department against the rest of the organisation** (headline score and each dimension):
   Welch's t-test on the person-level scores of the department's employees against all other
-  employees who have that score (`stats.group_vs_rest`). One Holm family (`stats.claims`)
+  employees who have that score (`stats.group_vs_rest`, from per-department sums). One Holm family (`stats.claims`)
   over every department and every score: claimed when the adjusted p is below `ALPHA`.
 - **Shares of a pace situation** ("brakes me", "speeds me up"), department against the rest:
   Fisher's exact test with Newcombe's interval (`stats.share_difference`), one Holm family
@@ -34,19 +34,21 @@ Intervals are published under the 2k rule (`model.shown_interval`, on the smalle
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy import stats as scipy_stats
 
 from survey import disclosure
 from survey.analysis.core import SUBJECTS, Subject
 from survey.analysis.model import AnalysisResult, Estimate, GroupResult, shown_interval
 from survey.disclosure import MANAGERS, ORGANISATION
 from survey.questionnaire import model as m
-from survey.stats import CannotCompute, claims, group_vs_rest, paired_difference, share_difference, welch_difference
-from survey.stats._types import LEVEL
-from survey.stats.inference import ALPHA, Difference
+from survey.stats import CannotCompute, claims, paired_difference, share_difference, welch_difference
+from survey.stats._types import LEVEL, Interval
+from survey.stats.inference import ALPHA, Difference, MeanDifference
 
 if TYPE_CHECKING:
     from survey.analysis.core import Analysis
@@ -128,6 +130,57 @@ def _interval_verdict(d: object) -> Verdict:
                    "the 95% interval excludes 0" if holds else "the 95% interval includes 0")
 
 
+@dataclass(frozen=True)
+class UnitSums:
+    """Per unit: how many scores, their sum and sum of squares after subtracting `shift`
+    (the overall mean: it keeps the sums small, so the variances lose no precision)."""
+
+    shift: float
+    n: np.ndarray
+    total: np.ndarray
+    squares: np.ndarray
+
+    def split(self, units: list[int]) -> tuple[tuple[int, float, float], tuple[int, float, float]]:
+        """(n, sum, sum of squares) of `units` together, and of all other units."""
+        inside = (int(self.n[units].sum()), float(self.total[units].sum()), float(self.squares[units].sum()))
+        every = (int(self.n.sum()), float(self.total.sum()), float(self.squares.sum()))
+        return inside, (every[0] - inside[0], every[1] - inside[1], every[2] - inside[2])
+
+
+def unit_sums(values: np.ndarray, units: np.ndarray, n_units: int) -> UnitSums:
+    """`UnitSums` of finite `values`, `units` the unit (position) of each."""
+    shift = float(values.mean()) if len(values) else 0.0
+    centred = values - shift
+    return UnitSums(shift, np.bincount(units, minlength=n_units),
+                    np.bincount(units, weights=centred, minlength=n_units),
+                    np.bincount(units, weights=centred * centred, minlength=n_units))
+
+
+def welch_from_sums(first: tuple[int, float, float], second: tuple[int, float, float], shift: float = 0.0,
+                    level: float = LEVEL) -> MeanDifference | CannotCompute:
+    """`stats.group_vs_rest` / `stats.welch_difference` (Welch's test and interval, first minus
+    second) from each group's (n, sum, sum of squares) of the scores minus `shift`: the same
+    rule and arithmetic on the sums (mean = shift + sum / n, variance = (squares - sum^2 / n) /
+    (n - 1)), equal to it up to floating-point rounding (tested)."""
+    (n1, s1, q1), (n2, s2, q2) = first, second
+    if n1 < 2 or n2 < 2:
+        return CannotCompute("each group needs at least two answers to compare", min(n1, n2))
+    var1, var2 = max(q1 - s1 * s1 / n1, 0.0) / (n1 - 1), max(q2 - s2 * s2 / n2, 0.0) / (n2 - 1)
+    v1, v2 = var1 / n1, var2 / n2
+    se = math.sqrt(v1 + v2)
+    m1, m2 = shift + s1 / n1, shift + s2 / n2
+    if not se > 1e-12 * max(1.0, abs(m1), abs(m2)):
+        return CannotCompute("everyone in both groups gave the same answer, so there is no spread to "
+                             "test against", min(n1, n2))
+    df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+    diff = m1 - m2
+    t = diff / se
+    p = float(min(1.0, 2 * scipy_stats.t.sf(abs(t), df)))
+    half = float(scipy_stats.t.ppf(0.5 + level / 2, df)) * se
+    return MeanDifference(diff, Interval(diff - half, diff + half, level, "Welch t"), t, df, p,
+                          m1, m2, n1, n2, "independent (Welch)")
+
+
 def headline_id(q: m.Questionnaire) -> str | None:
     """The derived score that heads the report (as in core): the first made of dimensions."""
     return next((d.id for d in q.derived if d.of and all(ref in q.dimensions for ref in d.of)), None)
@@ -177,13 +230,18 @@ class ClaimsSubject(Subject):
             if not ok(org):
                 continue
             org_values = values[org.members]
-            org_units = a.unit_code[org.members]
+            # per unit the count, sum and sum of squares of the scores: a department and the
+            # rest of the organisation from those (`welch_from_sums`), not a pass over
+            # everyone per department
+            sums = unit_sums(org_values, a.unit_code[org.members], len(a.unit_names))
             for d in departments:
                 f = figs.get(d)
                 if ok(f):
                     # the department's figure: its members with a score, all inside the
                     # organisation's figure (which holds everyone with a score)
-                    versus.append(((var, d), group_vs_rest(org_values, a.in_group(d, org.members, org_units))))
+                    inside, rest = sums.split(a._group_units[d])
+                    assert inside[0] == f.n
+                    versus.append(((var, d), welch_from_sums(inside, rest, sums.shift)))
             mgr = figs.get(MANAGERS)
             if ok(mgr):
                 managers.append((var, welch_difference(values[mgr.members], values[org.members])))

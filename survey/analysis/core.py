@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import numpy as np
 import pandas as pd
 
 from survey import disclosure
-from survey.analysis.frame import Scorer, estimate, load_frame
+from survey.analysis.frame import Scorer, _t975, estimate, load_frame
 from survey.analysis.model import (MANAGER_UNIT, AnalysisResult, BreakdownRow, ChoiceShares, DesiredGap,
                                    Estimate, GroupResult, PaceCell)
 from survey.disclosure import MANAGERS, ORGANISATION, OTHERS, Figure, HiddenGroup, Register, Suppression
@@ -35,7 +35,7 @@ from survey.store import Store
 
 
 def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool = False,
-                 bootstrap: bool = True) -> AnalysisResult:
+                 bootstrap: bool = True, earlier_waves: list | None = None) -> AnalysisResult:
     started = time.perf_counter()
     responses, wide = load_frame(scan)
     with Store(scan.store_path) as store:
@@ -44,16 +44,19 @@ def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool =
         earlier = store.earlier_sets() if protection else {}
         n_unverified = store.unverified_count()
     loaded = time.perf_counter()
-    result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier, bootstrap=bootstrap)
+    result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier, bootstrap=bootstrap,
+                           earlier_waves=earlier_waves, replace_earlier=replace_earlier)
     result.n_unverified = n_unverified
     result.timings = {"load": loaded - started, **result.timings}
     return result
 
 
-def publish(result: AnalysisResult, output: str) -> None:
-    """Record, before an output is written, the response ids behind every figure it may show:
-    later editions are checked against them (`disclosure.decide`). One figure's ids at a time
-    (a generator), a group's ids once."""
+def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, str]] | None = None) -> None:
+    """Record, before an output is written, the response ids behind every figure it shows:
+    later editions are checked against them (`disclosure.decide`). `shown`: the (variable,
+    group) of the figures the output shows (the report model lists them; a composite score
+    stands for the figures it is the mean of); None: every allowed figure (the results
+    workbook). One figure's ids at a time (a generator), a group's ids once."""
     if not result.protection or result.register is None or result.decision is None or result.ids is None:
         return
     ids = result.ids
@@ -61,10 +64,13 @@ def publish(result: AnalysisResult, output: str) -> None:
         raise ValueError("response ids must be ascending in the analysed frame")  # load_frame's order
     groups = result.register.groups
     group_ids: dict[str, np.ndarray] = {}
+    chosen = None if shown is None else shown_figures(result, shown)
 
     def figures():
         for f in result.register.figures:
             if f.kind == "composite" or f.members is None or not result.decision.ok(f):
+                continue
+            if chosen is not None and f.id not in chosen:
                 continue
             if f.group not in group_ids:
                 group_ids[f.group] = ids[groups[f.group].members]
@@ -72,12 +78,39 @@ def publish(result: AnalysisResult, output: str) -> None:
 
     with Store(result.scan.store_path) as store:
         store.record_edition(figures(), output)
+    for hook in PUBLISHERS:  # e.g. earlier waves' figures shown beside this wave's (change.py)
+        hook(result, output)
+
+
+# Subjects that publish figures outside this scan's register record them here (called by `publish`).
+PUBLISHERS: list = []
+
+
+def shown_figures(result: AnalysisResult, shown: Collection[tuple[str, str]]) -> set[int]:
+    """The ids of the allowed register figures behind `shown` ((variable, group) pairs), a
+    composite's parts included (recursively: a derived score of dimension scores)."""
+    by_key: dict[tuple[str, str], list] = {}
+    for f in result.register.figures:
+        by_key.setdefault((f.variable, f.group), []).append(f)
+    figures, chosen = result.register.figures, set()
+    todo = [f for key in shown for f in by_key.get(tuple(key), ()) if result.decision.ok(f)]
+    while todo:
+        f = todo.pop()
+        if f.id in chosen:
+            continue
+        chosen.add(f.id)
+        todo += [figures[p] for p in f.parts if result.decision.ok(figures[p])]
+    return chosen
 
 
 def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
                   protection: bool = True, earlier: Mapping[str, list[disclosure.Published]] | None = None,
-                  bootstrap: bool = True) -> AnalysisResult:
+                  bootstrap: bool = True, earlier_waves: list | None = None,
+                  replace_earlier: bool = False) -> AnalysisResult:
     """The analysis of one response frame (`load_frame`'s output).
+
+    `earlier_waves`: the scan's earlier waves (`survey.waves.EarlierWave`, oldest first) for the
+    change since the previous wave; None reads them from the scan folder (survey/analysis/change.py).
 
     `bootstrap=False` leaves out every bootstrap resampling (omega's and the drivers'
     intervals are then absent; every other figure is the same): for the scale benchmark, whose
@@ -87,7 +120,9 @@ def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
     naive bases: desired table on those who answered both, person-weighted scores, breakdown
     scores per band). It exists only so the tests can show that `survey audit` finds those
     leaks; no command offers it."""
-    result = Analysis(scan, responses, wide, protection, earlier or {}, bootstrap).run()
+    analysis = Analysis(scan, responses, wide, protection, earlier or {}, bootstrap)
+    analysis.waves, analysis.replace_earlier = earlier_waves, replace_earlier  # for change.py
+    result = analysis.run()
     result.ids = responses.index.to_numpy(dtype=np.int64)
     return result
 
@@ -129,6 +164,49 @@ def _shares(at: np.ndarray, members: np.ndarray, codes: tuple[str, ...]) -> dict
     chosen = at[members]
     counted = np.bincount(chosen[chosen >= 0], minlength=len(codes))
     return {c: float(counted[j] / len(chosen)) for j, c in enumerate(codes)}
+
+
+def unit_value_counts(units: np.ndarray, n_units: int, answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct answers ascending, counts per unit x distinct answer) of `answers` (NaN = not
+    answered), `units` the unit (position) of each person: one pass over everyone. Answers are
+    whole numbers (the store's), so they index a small table directly; anything else is
+    counted by its distinct values."""
+    given = ~np.isnan(answers)
+    values = answers[given].astype(float)
+    if not len(values):
+        return np.zeros(0), np.zeros((n_units, 0), dtype=np.int64)
+    low, high = float(values.min()), float(values.max())
+    if (np.floor(values) == values).all() and high - low < 4096:
+        at = (values - low).astype(np.int64)
+        width = int(high - low) + 1
+        table = np.bincount(units[given] * width + at, minlength=n_units * width).reshape(n_units, width)
+        used = table.any(axis=0)
+        return np.arange(width, dtype=float)[used] + low, table[:, used]
+    distinct, at = np.unique(values, return_inverse=True)
+    table = np.bincount(units[given] * len(distinct) + at, minlength=n_units * len(distinct))
+    return distinct, table.reshape(n_units, len(distinct))
+
+
+def counted_estimate(distinct: np.ndarray, counts: np.ndarray, bounds: tuple[float, float] | None = None
+                     ) -> Estimate | None:
+    """`frame.estimate` of answers given as how often each distinct answer was given. On whole
+    answers the sum and the sum of squares are exact, so the mean is the very same number
+    and the interval equal up to floating-point rounding: variance = (n Q - S^2) / (n (n - 1))
+    (tested against `estimate`)."""
+    n = int(counts.sum())
+    if n == 0:
+        return None
+    total = float(counts @ distinct)
+    mean = total / n
+    if n < 2:
+        return Estimate(mean, math.nan, math.nan, n)
+    squares = float(counts @ (distinct * distinct))
+    sd = math.sqrt(max(n * squares - total * total, 0.0) / (n * (n - 1)))
+    half = float(_t975(n - 1) * sd / math.sqrt(n))
+    low, high = mean - half, mean + half
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Estimate(mean, low, high, n)
 
 
 def _department_order(scan: Scan, counts: dict[str, int]) -> list[str]:
@@ -400,17 +478,27 @@ class Analysis:
         results = {key: GroupResult(key, len(g.members), self._expected(key, g)) for key, g in self.groups.items()}
         score_mean: dict[tuple[str, str], float] = {}
         span = {i.id: q.scales[i.scale].numeric_range for i in numeric}  # intervals stay on the scale
+        # a statement's figure of a group holds every member of the group's units who answered
+        # it (`_add`): its mean and interval come from the units' counts per answer, added up
+        # (`unit_value_counts`: one pass over everyone per statement, not one per group)
+        self.value_counts = {i.id: unit_value_counts(self.unit_code, len(self.unit_names), raw[i.id])
+                             for i in numeric}
         for i in numeric:
+            distinct, per_unit = self.value_counts[i.id]
+            scores = score.on_scale(i.id, distinct)
             for key, f in item_figs[i.id].items():
                 if ok(f):
-                    values = raw[i.id][f.members].astype(float)  # gathered once for both
-                    results[key].items[i.id] = estimate(values, span[i.id])
-                    score_mean[(i.id, key)] = float(score.on_scale(i.id, values).mean())
+                    counts = per_unit[self._group_units[key]].sum(axis=0)
+                    results[key].items[i.id] = counted_estimate(distinct, counts, span[i.id])
+                    score_mean[(i.id, key)] = float(counts @ scores) / f.n
         for item_id, (now_figs, want_figs, raw_d, score_d) in desired.items():
+            counted = unit_value_counts(self.unit_code, len(self.unit_names), raw_d) if self.protection else None
             for key, want in want_figs.items():
                 now = now_figs.get(key)
                 if ok(want):
-                    results[key].items[f"{item_id}.desired"] = estimate(raw_d[want.members], span[item_id])
+                    results[key].items[f"{item_id}.desired"] = (
+                        counted_estimate(counted[0], counted[1][self._group_units[key]].sum(axis=0), span[item_id])
+                        if counted is not None else estimate(raw_d[want.members], span[item_id]))
                 if ok(now) and ok(want):
                     results[key].desired[item_id] = DesiredGap(
                         item_id, float(score.of(item_id, now.members).mean()), float(score_d[want.members].mean()),

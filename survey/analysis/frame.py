@@ -151,9 +151,9 @@ class Scorer:
         them). Computed once per scorer: claims, drivers and the naive mode all ask for it."""
         if name not in self._dimensions:
             items = self.q.dimension_items(name)
-            scores = pd.concat([self.item_score(i) for i in items], axis=1)
-            enough = scores.notna().sum(axis=1) >= max(1, math.ceil(len(items) / 2))
-            self._dimensions[name] = scores.mean(axis=1).where(enough)
+            self._dimensions[name] = pd.Series(
+                _row_mean([self.item_score(i).to_numpy() for i in items], max(1, math.ceil(len(items) / 2))),
+                index=self.index)
         return self._dimensions[name]
 
     def derived(self) -> dict[str, pd.Series]:
@@ -168,12 +168,27 @@ class Scorer:
             parts = []
             for ref in score.of:
                 if ref in values:
-                    parts.append(values[ref])
+                    parts.append(values[ref].to_numpy())
                 elif ref in self.q.dimensions:
-                    parts.append(self.dimension(ref))
+                    parts.append(self.dimension(ref).to_numpy())
                 else:
-                    parts.append(self.column(ref).astype(float))  # a mean in float64, not float32
-            frame = pd.concat(parts, axis=1)
-            enough = frame.notna().sum(axis=1) >= max(1, math.ceil(len(parts) / 2))
-            values[score.id] = frame.mean(axis=1).where(enough)
+                    parts.append(self.column(ref).to_numpy(dtype=float))  # a mean in float64, not float32
+            values[score.id] = pd.Series(_row_mean(parts, max(1, math.ceil(len(parts) / 2))), index=self.index)
         return values
+
+
+def _row_mean(columns: list[np.ndarray], least: int) -> np.ndarray:
+    """Per row the mean of the columns' non-NaN values, NaN where fewer than `least` are there.
+    The arithmetic of pandas' `concat(columns, axis=1).mean(axis=1)` (NaN as 0, the columns
+    added in order, divided by the count), so the same numbers, without a frame of all of them:
+    a million people's scores on a dimension are a few vectors, not a copy per step."""
+    total = np.zeros(len(columns[0]) if columns else 0)
+    count = np.zeros(len(total), dtype=np.int64)
+    for column in columns:
+        given = ~np.isnan(column)
+        total += np.where(given, column, 0.0)
+        count += given
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / count
+    mean[count < least] = np.nan
+    return mean

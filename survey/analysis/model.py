@@ -220,6 +220,81 @@ class DriverSetup:
     refused: dict[str, str] = field(default_factory=dict)  # outcome -> why the organisation has no result
 
 
+@dataclass(frozen=True)
+class Change:
+    """A group's change since the previous wave on one score or share (survey/analysis/change.py):
+    this wave's shown figure minus the previous wave's figure for the same group, with a 95 %
+    interval (independent samples: Welch's width around the shown difference for scores,
+    Newcombe's interval for shares). `claimed` is the rule's verdict (Holm over the family of
+    its kind). `variable`: 'dim:<name>', 'derived:<id>' or 'pace:<situation>.<brakes|speeds_up>';
+    scores on their own scale (0-100 for dimensions), shares as 0-1."""
+
+    variable: str
+    group: str
+    earlier_wave: str
+    now: float
+    earlier: float
+    n_now: int  # people behind the figure in each wave (scores: those with a score)
+    n_earlier: int
+    estimate: float  # now - earlier
+    low: float | None
+    high: float | None
+    p: float | None
+    p_adjusted: float | None
+    claimed: bool
+    family: int
+    reason: str = ""
+
+    def shown(self, threshold: int) -> tuple[float | None, float | None]:
+        """The interval as published: a share's interval is a function of published counts
+        (shown at any n); a score's only from 2k people in each wave (`shown_interval`)."""
+        if self.low is None or self.high is None:
+            return None, None
+        if self.variable.startswith("pace:"):
+            return self.low, self.high
+        return shown_interval(Estimate(self.estimate, self.low, self.high, min(self.n_now, self.n_earlier)), threshold)
+
+
+@dataclass(frozen=True)
+class WavePoint:
+    """One wave's value of a score or share in a series, with its 95 % interval (None when not
+    shown: fewer than 2k people for a score)."""
+
+    wave: str
+    value: float
+    low: float | None
+    high: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """What has no change or trend, and why, for the report to name: a score or situation
+    whose questions changed (`items`: the changed ones), or a group that cannot be compared
+    (merged, split, new, hidden in one wave, or withheld by the disclosure rule)."""
+
+    wave: str  # the earlier wave it concerns
+    variable: str | None  # None: the whole group
+    group: str | None  # None: every group
+    reason: str  # changed | not_in_both | merged | split | new | hidden | withheld | not_computable
+    items: tuple[str, ...] = ()  # changed questions; for a group: its name(s) in that wave
+    detail: str = ""
+
+
+@dataclass
+class ChangeResult:
+    """Change since the previous wave, scan-wide (survey/analysis/change.py)."""
+
+    waves: tuple[str, ...]  # every wave, oldest first, this one last
+    previous: str  # the wave changes are measured from
+    alpha: float
+    families: dict[str, int]  # kind ('scores', 'shares') -> comparisons in its Holm family
+    changed_items: dict[str, tuple[str, ...]]  # earlier wave -> questions whose fingerprint changed
+    left_out: list[LeftOut] = field(default_factory=list)
+    links: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)  # department -> (continuity, earlier names)
+    suppressed: list[Suppression] = field(default_factory=list)  # the earlier waves' decisions
+
+
 @dataclass
 class GroupResult:
     key: str  # department name, ORGANISATION, MANAGERS or OTHERS
@@ -237,6 +312,9 @@ class GroupResult:
     item_shares: dict[str, ItemShares] = field(default_factory=dict)
     dimension_scores: dict[str, DimensionScore] = field(default_factory=dict)
     drivers: dict[str, DriverResult] = field(default_factory=dict)  # outcome id -> relative importance
+    # survey/analysis/change.py: since the previous wave, and every wave's value (3+ waves)
+    change: dict[str, Change] = field(default_factory=dict)  # variable -> change
+    trend: dict[str, tuple[WavePoint, ...]] = field(default_factory=dict)  # variable -> oldest first
 
     @property
     def response_rate(self) -> float | None:
@@ -276,6 +354,9 @@ class AnalysisResult:
     item_quality: dict[str, list[ItemQuality]] = field(default_factory=dict)  # group key -> items
     claims: Claims | None = None  # which differences the data support (survey/analysis/claims.py)
     drivers: DriverSetup | None = None  # None: the questionnaire declares no outcome
+    change: ChangeResult | None = None  # None: no earlier wave (survey/analysis/change.py)
+    # (earlier wave's store, figures of its people shown here): recorded there by `publish`
+    change_publications: list = field(default_factory=list, repr=False)
     # seconds per step of the analysis (load, core, decision, each subject): for the benchmark
     timings: dict[str, float] = field(default_factory=dict)
 

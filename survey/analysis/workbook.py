@@ -106,6 +106,7 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
                                                           "reason"]),
               "overview": overview, "pace_map": pace, "items": items, "choices": choices, **quality,
               "breakdowns": breakdowns, "suppression_log": suppression, "drivers": drivers,
+              **_change_sheets(results, name, labels),
               "codebook": labels.codebook()}
     quotes = _approved_open_answers(results, labels)
     if quotes is not None:
@@ -120,6 +121,62 @@ def write_results_workbook(results: AnalysisResult, path: Path) -> Path:
         # pandas hands strings to openpyxl, which makes a group named '=...' a live formula
         inert_workbook(book)
     return path
+
+
+def _change_sheets(results: AnalysisResult, name, labels: "_Labels") -> dict[str, pd.DataFrame]:
+    """survey/analysis/change.py: the change since the previous wave per group (with the n of
+    both waves), what has no change and why, and from three waves on every wave's value.
+    Scores on their own scale (2 decimals), shares in percent (1 decimal): `unit` says which."""
+    change = results.change
+    if change is None:
+        return {}
+    k = results.scan.anonymity_threshold
+    groups = results.groups
+
+    def text(variable: str) -> str:
+        kind, _, key = variable.partition(":")
+        if kind != "pace":
+            return labels.item(key)
+        situation, _, outcome = key.partition(".")
+        grid = next((g for g in labels.q.grids if any(x.id == situation for x in g.situations)), None)
+        option = next((o.text(labels.lang) for o in labels.q.scales[grid.effect_scale].options
+                       if str(o.code) == outcome), "") if grid is not None else ""
+        return f"{labels.situation(situation)}: {option}" if option else labels.situation(situation)
+
+    def unit(variable: str) -> tuple[str, float, int]:
+        return ("%", 100.0, 1) if variable.startswith("pace:") else ("score", 1.0, 2)
+
+    rows = []
+    for g in groups:
+        for variable, c in g.change.items():
+            what, scale, digits = unit(variable)
+            low, high = c.shown(k)
+            rows.append({"group": name(g), "variable": variable, "variable_text": text(variable), "unit": what,
+                         "earlier_wave": c.earlier_wave, "earlier": round(scale * c.earlier, digits),
+                         "n_earlier": c.n_earlier, "wave": change.waves[-1], "now": round(scale * c.now, digits),
+                         "n_now": c.n_now, "change": round(scale * c.estimate, digits),
+                         "ci_low": None if low is None else round(scale * low, digits),
+                         "ci_high": None if high is None else round(scale * high, digits),
+                         "p_adjusted": None if c.p_adjusted is None else round(c.p_adjusted, 4),
+                         "claimed": "yes" if c.claimed else "no", "family": c.family})
+    sheets = {"change": pd.DataFrame(rows, columns=["group", "variable", "variable_text", "unit", "earlier_wave",
+                                                    "earlier", "n_earlier", "wave", "now", "n_now", "change",
+                                                    "ci_low", "ci_high", "p_adjusted", "claimed", "family"])}
+    labels_of = {g.key: name(g) for g in groups}
+    sheets["change_left_out"] = pd.DataFrame([{
+        "earlier_wave": x.wave, "group": labels_of.get(x.group, x.group) if x.group else None,
+        "variable": x.variable, "variable_text": text(x.variable) if x.variable else None, "reason": x.reason,
+        "questions_or_departments": ", ".join(x.items), "detail": x.detail,
+    } for x in change.left_out], columns=["earlier_wave", "group", "variable", "variable_text", "reason",
+                                          "questions_or_departments", "detail"])
+    trend = [{"group": name(g), "variable": variable, "variable_text": text(variable), "unit": unit(variable)[0],
+              "wave": p.wave, "value": round(unit(variable)[1] * p.value, unit(variable)[2]),
+              "ci_low": None if p.low is None else round(unit(variable)[1] * p.low, unit(variable)[2]),
+              "ci_high": None if p.high is None else round(unit(variable)[1] * p.high, unit(variable)[2]),
+              "n": p.n} for g in groups for variable, points in g.trend.items() for p in points]
+    if trend:
+        sheets["trend"] = pd.DataFrame(trend)
+    return sheets
 
 
 def _item_extras(shares: ItemShares | None, k: int, share_columns) -> dict[str, float | None]:
@@ -300,6 +357,8 @@ def number_format(sheet: str, column: str) -> str | None:
     """The display format of a column (the cell keeps its number)."""
     if column in COUNTS or column.endswith("_n") or column.startswith("n_"):
         return COUNT
+    if sheet in ("change", "trend"):  # scores and shares in one column: the cells carry their rounding
+        return {"p_adjusted": "0.0000"}.get(column)
     if sheet == "drivers":
         return {"importance": PERCENT, "ci_low": PERCENT, "ci_high": PERCENT, "r_squared": DECIMAL3,
                 "current": DECIMAL1}.get(column)

@@ -1,0 +1,135 @@
+"""Every output of one report model: report.html and report.pdf, and what the consultant
+takes into the team sessions: every chart as SVG and PNG (charts/), a team sheet per
+department shown (teams/, survey/teams.py) and the slide deck (report.pptx, survey/deck.py).
+The model is built once and registered with the disclosure model once; each output renders
+it (`shown`, `Chart.picture`) and recomputes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter, process_time
+
+from survey import charts
+from survey.analysis import AnalysisResult, analyse_scan, publish
+from survey.atomic import atomic_path, write_bytes_atomic, write_text_atomic
+from survey.report.build import build_report_model
+from survey.report.model import Chart, ReportModel, formatting, shown
+from survey.report.render import quiet_weasyprint, render_html, render_pdf
+from survey.scan import Scan
+
+
+@dataclass
+class ReportFiles:
+    """What `write_outputs` wrote, for the CLI to name, and how long each output took."""
+
+    html: Path
+    pdf: Path | None = None
+    charts: list[Path] = field(default_factory=list)  # output/charts: <chart id>.svg and .png
+    teams: list[Path] = field(default_factory=list)  # output/teams: one PDF per department shown
+    deck: Path | None = None
+    no_sheet: list[str] = field(default_factory=list)  # hidden departments: no team sheet
+    removed: list[Path] = field(default_factory=list)  # team sheets and chart files of an earlier run
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per output (benchmarks/report.py)
+    cpu: dict[str, float] = field(default_factory=dict)  # the same, CPU seconds of this process
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.html] + ([self.pdf] if self.pdf else [])
+
+
+class _Clock:
+    """Wall-clock and CPU seconds per step, into a `ReportFiles`."""
+
+    def __init__(self, files: ReportFiles):
+        self.files = files
+        self.wall, self.cpu = perf_counter(), process_time()
+
+    def lap(self, step: str) -> None:
+        wall, cpu = perf_counter(), process_time()
+        self.files.timings[step] = self.files.timings.get(step, 0.0) + wall - self.wall
+        self.files.cpu[step] = self.files.cpu.get(step, 0.0) + cpu - self.cpu
+        self.wall, self.cpu = wall, cpu
+
+
+def write_outputs(scan: Scan, out: Path | None = None, *, results: AnalysisResult | None = None,
+                  pdf: bool = True, replace_earlier: bool = False, dialogue: bool = True) -> ReportFiles:
+    """The report (report.html, report.pdf) and, with `dialogue`, the chart files, the team
+    sheets (not with `pdf=False`: they are PDFs) and the slide deck, all from one model."""
+    results = results or analyse_scan(scan, replace_earlier=replace_earlier)
+    folder = out or scan.output_dir
+    files = ReportFiles(folder / "report.html")
+    clock = _Clock(files)
+    model = build_report_model(results)
+    # what the model shows, recorded before writing: a half-written file is published too
+    publish(results, "report", model.figures())
+    clock.lap("model")
+    if dialogue:
+        with formatting(model.lang):  # the chart files and the deck are in the model's language
+            for chart in all_charts(model):
+                chart.picture(png=True)  # SVG and PNG from one drawing, shared by every output
+        clock.lap("charts (SVG+PNG)")
+    html = render_html(scan, model)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(files.html, html)  # complete or not at all, even on a full disk
+    clock.lap("report.html")
+    if pdf:
+        files.pdf = folder / "report.pdf"
+        document = render_pdf(scan, html)
+        with quiet_weasyprint(), atomic_path(files.pdf) as partial:
+            document.write_pdf(partial)
+        clock.lap("report.pdf")
+    if not dialogue:
+        return files
+    from survey.deck import write_deck
+    from survey.teams import write_team_sheets
+
+    files.charts, removed = write_chart_files(model, folder / "charts")
+    files.removed += removed
+    clock.lap("charts/")
+    files.no_sheet = list(results.hidden_departments)
+    if pdf:
+        sheets = write_team_sheets(scan, model, folder / "teams")
+        files.teams, files.removed = sheets.paths, files.removed + sheets.removed
+        clock.lap("teams/")
+    files.deck = write_deck(model, folder / "report.pptx")
+    clock.lap("report.pptx")
+    return files
+
+
+def all_charts(model: ReportModel) -> list[Chart]:
+    """Every chart of the report, in the order the report shows them."""
+    found = [model.partnership_chart, model.werkgeluk_chart, model.pace_chart, model.initiative_chart]
+    found += [d.chart for d in model.drivers]
+    for page in model.departments:
+        found.append(page.pace_chart)
+        found += [d.chart for d in page.drivers]
+    return [c for c in found if c is not None]
+
+
+def write_chart_files(model: ReportModel, folder: Path) -> tuple[list[Path], list[Path]]:
+    """Each chart as `<chart id>.svg` and `<chart id>.png`, in the model's language, and
+    `charts.txt` naming what each file shows; files of an earlier run's charts are removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    lines = []
+    with formatting(model.lang):
+        owner = {id(p.pace_chart): p.name for p in model.departments if p.pace_chart is not None}
+        owner |= {id(d.chart): p.name for p in model.departments for d in p.drivers}
+        for chart in all_charts(model):
+            title = shown(chart.title)
+            if id(chart) in owner:
+                title = f"{title} – {owner[id(chart)]}"
+            svg_path, png_path = folder / f"{chart.id}.svg", folder / f"{chart.id}.png"
+            picture = chart.picture(png=True)
+            write_text_atomic(svg_path, charts.standalone(chart.svg, title, shown(chart.description)))
+            write_bytes_atomic(png_path, picture.png or b"")
+            written += [svg_path, png_path]
+            lines.append(f"{chart.id}\t{title}")
+    index = folder / "charts.txt"
+    write_text_atomic(index, "\n".join(lines) + "\n")
+    keep = {p.name for p in written} | {index.name}
+    removed = [old for old in sorted(folder.iterdir()) if old.suffix in (".svg", ".png") and old.name not in keep]
+    for old in removed:
+        old.unlink()
+    return written, removed

@@ -1,0 +1,543 @@
+"""Change since the previous wave (survey/analysis/change.py): numbers against scipy and
+statsmodels, no false claims on data without change, renamed/merged departments, changed
+questions, three waves, and anonymity across waves (the subtraction attack, hidden groups, the
+record of what a later wave published of an earlier wave's people)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import confint_proportions_2indep
+
+from survey.analysis import ORGANISATION, analyse_scan, publish
+from survey.analysis.change import EarlierFigures
+from survey.questionnaire.versions import Change as Versioned, compare_versions
+from survey.scan import Department, init_scan
+from survey.store import Store
+from survey.waves import Continuity, DepartmentLink, EarlierWave
+
+QUESTIONNAIRE = """\
+id: change
+version: "1.0"
+languages: [en, nl]
+title: {en: Change, nl: Verandering}
+scales:
+  agree5:
+    kind: ordinal
+    options:
+      - {code: 1, label: {en: Strongly disagree, nl: Helemaal oneens}}
+      - {code: 2, label: {en: Disagree, nl: Oneens}}
+      - {code: 3, label: {en: Neutral, nl: Neutraal}}
+      - {code: 4, label: {en: Agree, nl: Eens}}
+      - {code: 5, label: {en: Strongly agree, nl: Helemaal eens}}
+  mark:
+    kind: score
+    min: 1
+    max: 10
+    anchors:
+      1: {en: very poor, nl: heel slecht}
+      10: {en: excellent, nl: uitstekend}
+  initiative:
+    kind: nominal
+    options:
+      - {code: self, label: {en: I myself, nl: Ikzelf}}
+      - {code: together, label: {en: Together, nl: Samen}}
+      - {code: manager, label: {en: My manager, nl: Mijn leidinggevende}}
+      - {code: organisation, label: {en: The organisation, nl: De organisatie}}
+    not_applicable: {en: Does not happen, nl: Komt niet voor}
+  pace_effect:
+    kind: nominal
+    options:
+      - {code: speeds_up, label: {en: Speeds me up, nl: Helpt mij vooruit}}
+      - {code: no_effect, label: {en: No effect, nl: Geen invloed}}
+      - {code: brakes, label: {en: Brakes me, nl: Remt mij af}}
+  role:
+    kind: nominal
+    options:
+      - {code: employee, label: {en: Employee, nl: Medewerker}}
+      - {code: manager, label: {en: Manager, nl: Leidinggevende}}
+dimensions:
+  drives: {name: {en: Drives, nl: Kar}}
+  pace: {name: {en: Pace, nl: Tempo}}
+sections:
+  - id: s
+    title: {en: S, nl: S}
+    items:
+      - {id: d1, type: statement, scale: agree5, dimension: drives, pole: partnership, text: {en: d1, nl: d1}}
+      - {id: d2, type: statement, scale: agree5, dimension: drives, pole: traditional, text: {en: d2, nl: d2}}
+      - {id: p1, type: statement, scale: agree5, dimension: pace, pole: partnership, text: {en: P1TEXT, nl: p1}}
+      - {id: p2, type: statement, scale: agree5, dimension: pace, pole: partnership, text: {en: p2, nl: p2}}
+      - {id: m1, type: score, scale: mark, text: {en: m1, nl: m1}}
+      - {id: m2, type: score, scale: mark, text: {en: m2, nl: m2}}
+      - id: grid
+        type: situation_grid
+        initiative_scale: initiative
+        effect_scale: pace_effect
+        text: {en: Situations, nl: Situaties}
+        situations:
+          - {id: talk, text: {en: Talk, nl: Gesprek}}
+          - {id: course, text: {en: Course, nl: Cursus}}
+background:
+  - {id: role, text: {en: Role, nl: Rol}, scale: role, source: form, reporting: compare}
+derived:
+  - {id: index, name: {en: Index, nl: Index}, of: [drives, pace]}
+  - {id: happy, name: {en: Happy, nl: Blij}, of: [m1, m2]}
+"""
+
+STATEMENTS = ("d1", "d2", "p1", "p2")
+SITUATIONS = ("talk", "course")
+EFFECTS = ("speeds_up", "no_effect", "brakes")
+K = 5
+
+
+def make_scan(root, wave: str, sizes: dict[str, int], questionnaire: str = QUESTIONNAIRE):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / f"q{wave}.yaml").write_text(questionnaire, encoding="utf-8")
+    return init_scan(root / f"scan{wave}", "Org", root / f"q{wave}.yaml", "en", wave, K,
+                     [Department(d, n, 0) for d, n in sizes.items()])
+
+
+def people(rng, sizes: dict[str, int], shift: dict[str, float] | None = None,
+           brakes: dict[str, float] | None = None) -> list[tuple[str, dict[str, object]]]:
+    """(department, answers) per employee: statements around 3 (+ shift), marks around 6
+    (+ 2 * shift), pace effects at random, 'brakes me' on talks with the given chance."""
+    found = []
+    for dept, n in sizes.items():
+        centre = 3.0 + (shift or {}).get(dept, 0.0)
+        for _ in range(n):
+            answers: dict[str, object] = {}
+            for k in STATEMENTS:
+                c = 6 - centre if k == "d2" else centre
+                answers[k] = float(np.clip(np.rint(rng.normal(c, 1.0)), 1, 5))
+            for k in ("m1", "m2"):
+                answers[k] = float(np.clip(np.rint(rng.normal(2 * centre, 1.5)), 1, 10))
+            for s in SITUATIONS:
+                p = (brakes or {}).get(dept)
+                if s == "talk" and p is not None:
+                    answers[f"grid.{s}.effect"] = "brakes" if rng.random() < p else "speeds_up"
+                else:
+                    answers[f"grid.{s}.effect"] = EFFECTS[int(rng.integers(3))]
+                answers[f"grid.{s}.initiative"] = "self"
+            found.append((dept, answers))
+    return found
+
+
+def fill(scan, crowd) -> None:
+    """The answers into the scan's store, as collect writes them (one response per person)."""
+    with Store(scan.store_path) as store, store.transaction() as db:
+        for number, (dept, answers) in enumerate(crowd, start=1):
+            received = db.execute("INSERT INTO received (path, sha256, size, outcome, form_id) VALUES "
+                                  "(?, ?, 1, 'accepted', ?)", (f"f{number}", f"{scan.wave}-{number}",
+                                                               f"F{number}")).lastrowid
+            response = db.execute(
+                "INSERT INTO responses (received_id, form_id, department_key, department, role, wave, language) "
+                "VALUES (?, ?, ?, ?, 'employee', ?, 'en')",
+                (received, f"F{number}", dept.lower(), dept, scan.wave)).lastrowid
+            store.write_answers(db, response, [(k, v, None) if isinstance(v, float) else (k, None, v)
+                                               for k, v in answers.items()])
+
+
+def wave_of(earlier, now, links: dict[str, tuple[Continuity, tuple[str, ...]]] | None = None) -> EarlierWave:
+    """`EarlierWave` as survey.waves builds it: fingerprints compared, departments linked (same
+    name unless `links` says otherwise)."""
+    changes = compare_versions(earlier.questionnaire, now.questionnaire)
+    links = links or {}
+    made = tuple(DepartmentLink(d.name, links[d.name][1], links[d.name][0]) if d.name in links
+                 else DepartmentLink(d.name, (d.name,), Continuity.same) for d in now.departments)
+    return EarlierWave(earlier.wave, earlier.folder, earlier, made,
+                       frozenset(c.key for c in changes if c.change is Versioned.same),
+                       tuple(c.key for c in changes if c.change is Versioned.reworded))
+
+
+def score(dept_answers, var: str) -> float:
+    """A person's score computed here, independently of the Scorer (complete answers)."""
+    a = dept_answers
+
+    def item(k):
+        s = (a[k] - 1) / 4 * 100
+        return 100 - s if k == "d2" else s
+
+    drives, pace = (item("d1") + item("d2")) / 2, (item("p1") + item("p2")) / 2
+    return {"dim:drives": drives, "dim:pace": pace, "derived:index": (drives + pace) / 2,
+            "derived:happy": (a["m1"] + a["m2"]) / 2}[var]
+
+
+def scores(crowd, var: str, dept: str | None) -> np.ndarray:
+    return np.array([score(a, var) for d, a in crowd if dept is None or d == dept])
+
+
+SCORES = ("dim:drives", "dim:pace", "derived:index", "derived:happy")
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """Two waves of A, B, C (20 each): A moved up by one answer point on every statement and
+    half a mark... and braked far less on talks; B and C did not change."""
+    root = tmp_path_factory.mktemp("planted")
+    sizes = {"A": 20, "B": 20, "C": 20}
+    before, after = make_scan(root, "2025", sizes), make_scan(root, "2026", sizes)
+    rng = np.random.default_rng(5)
+    first = people(rng, sizes, brakes={"A": 0.8, "B": 0.3, "C": 0.3})
+    second = people(rng, sizes, shift={"A": 1.0}, brakes={"A": 0.1, "B": 0.3, "C": 0.3})
+    fill(before, first)
+    fill(after, second)
+    result = analyse_scan(after, earlier_waves=[wave_of(before, after)])
+    return before, after, first, second, result
+
+
+def test_a_planted_change_is_found_with_its_sign_and_size_as_scipy_computes_it(planted):
+    _, _, first, second, result = planted
+    groups = {ORGANISATION: None, "A": "A", "B": "B", "C": "C"}
+    by_group = {g.key: g for g in result.groups}
+    # every score of every group: the shown change and Welch's p as scipy computes them, Holm
+    # over the whole family as statsmodels does
+    labels, raw = [], []
+    for key, dept in groups.items():
+        for var in SCORES:
+            now, then = scores(second, var, dept), scores(first, var, dept)
+            c = by_group[key].change[var]
+            assert c.n_now == len(now) and c.n_earlier == len(then)
+            assert c.estimate == pytest.approx(now.mean() - then.mean(), abs=1e-9)  # complete answers
+            welch = stats.ttest_ind(now, then, equal_var=False)
+            assert c.p == pytest.approx(welch.pvalue, rel=1e-9)
+            v1, v2 = now.var(ddof=1) / len(now), then.var(ddof=1) / len(then)
+            df = (v1 + v2) ** 2 / (v1 ** 2 / (len(now) - 1) + v2 ** 2 / (len(then) - 1))
+            half = stats.t.ppf(0.975, df) * math.sqrt(v1 + v2)
+            assert (c.low, c.high) == pytest.approx((c.estimate - half, c.estimate + half), abs=1e-9)
+            labels.append((key, var))
+            raw.append(welch.pvalue)
+    reject, adjusted, *_ = multipletests(raw, alpha=0.05, method="holm")
+    for (key, var), adj, rej in zip(labels, adjusted, reject):
+        c = by_group[key].change[var]
+        assert c.p_adjusted == pytest.approx(adj, rel=1e-9) and c.family == len(labels)
+        assert c.claimed == (bool(rej) and (c.low > 0 or c.high < 0))
+    # the planted change: A up on every score (1 answer point = 25 on 0-100, 2 marks on 1-10)
+    a = by_group["A"].change
+    assert all(a[var].claimed and a[var].estimate > 0 for var in SCORES)
+    assert a["dim:drives"].estimate == pytest.approx(25, abs=8) and a["derived:happy"].estimate == pytest.approx(2, abs=0.8)
+    assert not any(by_group[d].change[var].claimed for d in ("B", "C") for var in SCORES)
+    # the shown change is the difference of the two shown scores
+    assert a["dim:pace"].now == pytest.approx(by_group["A"].dimensions["pace"].mean)
+
+
+def test_a_planted_change_in_a_share_matches_newcombe_and_fisher(planted):
+    _, _, first, second, result = planted
+    c = next(g for g in result.groups if g.key == "A").change["pace:talk.brakes"]
+    x1 = sum(a["grid.talk.effect"] == "brakes" for d, a in second if d == "A")
+    x0 = sum(a["grid.talk.effect"] == "brakes" for d, a in first if d == "A")
+    assert (c.n_now, c.n_earlier) == (20, 20)
+    assert c.estimate == pytest.approx(x1 / 20 - x0 / 20)
+    low, high = confint_proportions_2indep(x1, 20, x0, 20, method="newcomb", compare="diff")
+    assert (c.low, c.high) == pytest.approx((low, high), abs=1e-9)
+    assert c.p == pytest.approx(stats.fisher_exact([[x1, 20 - x1], [x0, 20 - x0]]).pvalue)
+    assert c.claimed and c.estimate < -0.4
+    assert result.change.families["shares"] == 4 * 2 * 2  # groups x situations x (brakes, speeds up)
+    assert result.change.previous == "2025" and result.change.waves == ("2025", "2026")
+
+
+def _refill(scan, crowd) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        scan.store_path.with_name(scan.store_path.name + suffix).unlink(missing_ok=True)
+    fill(scan, crowd)
+
+
+def test_no_change_is_claimed_on_data_without_change_at_more_than_the_stated_rate(tmp_path):
+    # 100 pairs of waves from one distribution, 3 departments of 8: each Holm family (scores;
+    # shares) keeps the chance of any false claim per report at 5 %. Allow 10 of 100 per
+    # family (the binomial 99th percentile at 5 % is 11); the claims must also be there to
+    # count (every group has its changes).
+    sizes = {"A": 8, "B": 8, "C": 8}
+    before, after = make_scan(tmp_path, "2025", sizes), make_scan(tmp_path, "2026", sizes)
+    wave = wave_of(before, after)
+    false = {"scores": 0, "shares": 0}
+    for seed in range(100):
+        rng = np.random.default_rng(2000 + seed)
+        _refill(before, people(rng, sizes))
+        _refill(after, people(rng, sizes))
+        result = analyse_scan(after, earlier_waves=[wave], bootstrap=False)
+        changes = [c for g in result.groups for c in g.change.values()]
+        assert len(changes) == 4 * (len(SCORES) + 2 * 2)
+        false["scores"] += any(c.claimed for c in changes if not c.variable.startswith("pace:"))
+        false["shares"] += any(c.claimed for c in changes if c.variable.startswith("pace:"))
+    print("false claims per 100:", false)
+    assert false["scores"] <= 10 and false["shares"] <= 10, false
+
+
+def test_a_renamed_department_gets_a_change_a_merged_one_does_not_the_organisation_does(tmp_path):
+    before = make_scan(tmp_path, "2025", {"A": 10, "B": 6, "C": 6, "D": 10})
+    after = make_scan(tmp_path, "2026", {"Alpha": 10, "BC": 12, "D": 10})
+    rng = np.random.default_rng(3)
+    fill(before, people(rng, {"A": 10, "B": 6, "C": 6, "D": 10}))
+    fill(after, people(rng, {"Alpha": 10, "BC": 12, "D": 10}))
+    wave = wave_of(before, after, {"Alpha": (Continuity.renamed, ("A",)), "BC": (Continuity.merged, ("B", "C"))})
+    result = analyse_scan(after, earlier_waves=[wave])
+    by_group = {g.key: g for g in result.groups}
+    assert set(by_group) == {ORGANISATION, "Alpha", "BC", "D"}
+    assert by_group[ORGANISATION].change and by_group["D"].change
+    assert by_group["BC"].change == {}
+    alpha = by_group["Alpha"].change["dim:drives"]
+    # Alpha's earlier figure is department A's of 2025, as 2025's own analysis shows it
+    a_2025 = next(g for g in analyse_scan(before).groups if g.key == "A")
+    assert alpha.earlier == pytest.approx(a_2025.dimensions["drives"].mean) and alpha.n_earlier == 10
+    left = [x for x in result.change.left_out if x.group == "BC"]
+    assert [(x.reason, x.items) for x in left] == [("merged", ("B", "C"))]
+    assert result.change.links == {"Alpha": ("renamed", ("A",)), "BC": ("merged", ("B", "C")), "D": ("same", ("D",))}
+    # the organisation's earlier figure covers all of 2025's employees
+    assert by_group[ORGANISATION].change["dim:drives"].n_earlier == 32
+
+
+def test_a_changed_question_has_no_change_or_trend_and_is_named(tmp_path):
+    sizes = {"A": 10, "B": 10}
+    reworded = QUESTIONNAIRE.replace("P1TEXT", "P1 asked another way")
+    scans = [make_scan(tmp_path, "2024", sizes), make_scan(tmp_path, "2025", sizes),
+             make_scan(tmp_path, "2026", sizes, reworded)]
+    rng = np.random.default_rng(4)
+    for scan in scans:
+        fill(scan, people(rng, sizes))
+    waves = [wave_of(s, scans[2]) for s in scans[:2]]
+    result = analyse_scan(scans[2], earlier_waves=waves)
+    assert result.change.changed_items == {"2024": ("p1",), "2025": ("p1",)}
+    for g in result.groups:
+        # pace and the index rest on p1: no change, no trend; drives and the marks do change
+        assert "dim:pace" not in g.change and "derived:index" not in g.change
+        assert "dim:pace" not in g.trend and "derived:index" not in g.trend
+        assert "dim:drives" in g.change and "derived:happy" in g.change and "dim:drives" in g.trend
+    named = {(x.wave, x.variable, x.reason, x.items) for x in result.change.left_out if x.group is None}
+    assert named == {(w, v, "changed", ("p1",)) for w in ("2024", "2025") for v in ("dim:pace", "derived:index")}
+
+
+def test_three_waves_give_a_series_per_group(tmp_path):
+    sizes = {"A": 12, "B": 10}
+    scans = [make_scan(tmp_path, w, sizes) for w in ("2024", "2025", "2026")]
+    crowds = []
+    for number, scan in enumerate(scans):
+        crowds.append(people(np.random.default_rng(10 + number), sizes, shift={"A": 0.5 * number}))
+        fill(scan, crowds[-1])
+    result = analyse_scan(scans[2], earlier_waves=[wave_of(s, scans[2]) for s in scans[:2]])
+    by_group = {g.key: g for g in result.groups}
+    series = by_group["A"].trend["dim:drives"]
+    assert [p.wave for p in series] == ["2024", "2025", "2026"]
+    for point, crowd in zip(series, crowds):
+        values = scores(crowd, "dim:drives", "A")
+        assert point.value == pytest.approx(values.mean()) and point.n == 12
+        half = stats.t.ppf(0.975, 11) * values.std(ddof=1) / math.sqrt(12)
+        assert (point.low, point.high) == (round(values.mean() - half, 1), round(values.mean() + half, 1))
+    assert series[0].value < series[2].value
+    # B has 10 people: exactly 2k, so intervals are shown; shares get Wilson's interval
+    assert all(p.low is not None for p in by_group["B"].trend["dim:drives"])
+    brakes = by_group[ORGANISATION].trend["pace:talk.brakes"]
+    assert [p.n for p in brakes] == [22, 22, 22] and all(p.low <= p.value <= p.high for p in brakes)
+    # the change is against the previous wave only
+    assert by_group["A"].change["dim:drives"].earlier_wave == "2025"
+    assert by_group["A"].change["dim:drives"].earlier == pytest.approx(series[1].value)
+
+
+def test_no_series_from_two_waves(planted):
+    assert all(g.trend == {} for g in planted[4].groups)
+
+
+# --------------------------------------------------------------------------- anonymity across waves
+
+
+def published(scan):
+    """The scan analysed and its report published (the register of editions records it)."""
+    result = analyse_scan(scan)
+    publish(result, "report")
+    return result
+
+
+def test_last_years_merged_group_beside_last_years_published_department_is_refused(tmp_path):
+    # 2025: A (6) shown; B (3) and C (2) hidden, together 'other departments' (5); D (5) shown
+    sizes = {"A": 6, "B": 3, "C": 2, "D": 5}
+    before = make_scan(tmp_path, "2025", sizes)
+    crowd = people(np.random.default_rng(6), sizes)
+    fill(before, crowd)
+    first = published(before)
+    assert [g.key for g in first.departments] == ["A", "D"] and first.others is not None
+    after = make_scan(tmp_path, "2026", {"AB": 9, "C": 2, "D": 5})
+    fill(after, people(np.random.default_rng(7), {"AB": 9, "D": 6}))
+    wave = wave_of(before, after, {"AB": (Continuity.merged, ("A", "B"))})
+    # 2025's AB (9) beside 2025's published A (6) gives B's three answers: refused, with the reason
+    figures = EarlierFigures(wave, K)
+    figures.decide({ORGANISATION: frozenset(), "AB": frozenset({"A", "B"})},
+                   {ORGANISATION: ["dim:drives"], "AB": ["dim:drives"]})
+    assert (ORGANISATION, "dim:drives") in figures.values and ("AB", "dim:drives") not in figures.values
+    assert "compared with results written earlier" in figures.withheld[("AB", "dim:drives")]
+    # the same people with nothing published before: 2025's AB is allowed (the refusal is the
+    # earlier edition's doing; the organisation minus AB is C and D, 7 people)
+    fresh = make_scan(tmp_path / "fresh", "2025", sizes)
+    fill(fresh, crowd)
+    control = EarlierFigures(wave_of(fresh, after, {"AB": (Continuity.merged, ("A", "B"))}), K)
+    control.decide({ORGANISATION: frozenset(), "AB": frozenset({"A", "B"})}, {"AB": ["dim:drives"]})
+    assert ("AB", "dim:drives") in control.values
+    # and the analysis itself: the merged department gets no change, the organisation does
+    result = analyse_scan(after, earlier_waves=[wave])
+    by_group = {g.key: g for g in result.groups}
+    assert by_group["AB"].change == {} and by_group[ORGANISATION].change["dim:drives"].n_earlier == 16
+
+
+def test_a_group_hidden_in_one_wave_and_shown_in_the_other_gets_no_change(tmp_path):
+    # 2025: B (3) is too small, so A (6) was hidden too (else the organisation minus C gives B)
+    before = make_scan(tmp_path, "2025", {"A": 6, "B": 3, "C": 6})
+    fill(before, people(np.random.default_rng(8), {"A": 6, "B": 3, "C": 6}))
+    first = published(before)
+    assert [g.key for g in first.departments] == ["C"]
+    after = make_scan(tmp_path, "2026", {"A": 10, "C": 10})
+    fill(after, people(np.random.default_rng(9), {"A": 10, "C": 10}))
+    wave = wave_of(before, after)
+    result = analyse_scan(after, earlier_waves=[wave])
+    by_group = {g.key: g for g in result.groups}
+    assert by_group["A"].change == {} and by_group["C"].change
+    assert [(x.reason, x.items) for x in result.change.left_out if x.group == "A"] == [("hidden", ("A",))]
+    # the disclosure rule alone refuses it too: 2025's A beside 2025's published 'other departments' (A, B)
+    figures = EarlierFigures(wave, K)
+    figures.decide({ORGANISATION: frozenset(), "A": frozenset({"A"})}, {"A": ["dim:drives"]})
+    assert ("A", "dim:drives") not in figures.values
+    # the other way round: shown in 2025, hidden in 2026 (too few answers): no group, no change
+    later = make_scan(tmp_path, "2027", {"A": 3, "C": 10, "D": 10})
+    fill(later, people(np.random.default_rng(10), {"A": 3, "C": 10, "D": 10}))
+    result = analyse_scan(later, earlier_waves=[wave_of(after, later)])
+    assert "A" not in {g.key for g in result.groups} and any(g.change for g in result.groups)
+
+
+def add_one(scan, dept: str, answers: dict[str, object]) -> None:
+    """One more (late) form in a scan's store."""
+    with Store(scan.store_path) as store, store.transaction() as db:
+        number = db.execute("SELECT count(*) FROM responses").fetchone()[0] + 1000
+        received = db.execute("INSERT INTO received (path, sha256, size, outcome, form_id) VALUES "
+                              "(?, ?, 1, 'accepted', ?)", (f"late{number}", f"late{number}", f"L{number}")).lastrowid
+        response = db.execute("INSERT INTO responses (received_id, form_id, department_key, department, role, wave, "
+                              "language) VALUES (?, ?, ?, ?, 'employee', ?, 'en')",
+                              (received, f"L{number}", dept.lower(), dept, scan.wave)).lastrowid
+        store.write_answers(db, response, [(k, v, None) if isinstance(v, float) else (k, None, v)
+                                           for k, v in answers.items()])
+
+
+def test_what_a_later_wave_shows_of_an_earlier_wave_is_recorded_there_and_checked(tmp_path):
+    sizes = {"A": 10, "B": 10}
+    before, after = make_scan(tmp_path, "2025", sizes), make_scan(tmp_path, "2026", sizes)
+    crowd = people(np.random.default_rng(12), sizes)
+    fill(before, crowd)  # 2025 itself never published: only 2026's record is in its store
+    fill(after, people(np.random.default_rng(13), sizes))
+    wave = wave_of(before, after)
+    result = analyse_scan(after, earlier_waves=[wave])
+    happy = result.organisation_result.change["derived:happy"]
+    publish(result, "report")
+    with Store(before.store_path) as store:
+        by = store.db.execute("SELECT written_by, outputs FROM editions").fetchall()
+        recorded = store.earlier_sets()["claims:derived:happy"]
+    assert len(by) == 1 and "2026" in by[0][0] and by[0][1] == "report of wave 2026"
+    assert sorted(len(members) for members, _ in recorded) == [10, 10, 20]
+    # a late 2025 form: 2025's organisation figure would now rest on 21 people, one more than
+    # the 20 that 2026 showed: refused (the difference is that person's answer)
+    add_one(before, "A", crowd[0][1])
+    again = analyse_scan(after, earlier_waves=[wave])
+    assert "derived:happy" not in again.organisation_result.change
+    assert any(x.variable == "derived:happy" and x.group == ORGANISATION and x.reason == "withheld"
+               and "written earlier" in x.detail for x in again.change.left_out)
+    # --replace-earlier: 2026's last record in 2025's store is forgotten (never shared), so the
+    # 21-person figure is allowed again; 2025's own editions are not touched
+    replaced = analyse_scan(after, earlier_waves=[wave], replace_earlier=True)
+    assert replaced.organisation_result.change["derived:happy"].n_earlier == 21
+    assert happy.n_earlier == 20
+
+
+def test_the_record_survives_closing_the_earlier_wave(tmp_path):
+    sizes = {"A": 10, "B": 10}
+    before, after = make_scan(tmp_path, "2025", sizes), make_scan(tmp_path, "2026", sizes)
+    fill(before, people(np.random.default_rng(14), sizes))
+    fill(after, people(np.random.default_rng(15), sizes))
+    published(before)
+    wave = wave_of(before, after)
+    first = analyse_scan(after, earlier_waves=[wave])
+    publish(first, "report")
+    with Store(before.store_path) as store:
+        assert store.close_scan() == 20  # new ids in random order; the register follows them
+        recorded = store.earlier_sets()["claims:derived:happy"]
+        ids = dict(store.db.execute("SELECT department, group_concat(id) FROM responses GROUP BY department"))
+    a_ids = np.array(sorted(int(i) for i in ids["A"].split(",")))
+    assert any(np.array_equal(members, a_ids) for members, _ in recorded)
+    # analysed again after the close: the very same figures, all still allowed
+    second = analyse_scan(after, earlier_waves=[wave])
+    for g1, g2 in zip(first.groups, second.groups):
+        assert g1.change.keys() == g2.change.keys() and g1.change
+        for var, c in g1.change.items():  # the same people in another order: sums may differ in the last bit
+            d = g2.change[var]
+            assert (c.n_now, c.n_earlier, c.claimed) == (d.n_now, d.n_earlier, d.claimed)
+            assert (c.earlier, c.estimate, c.low, c.high) == pytest.approx((d.earlier, d.estimate, d.low, d.high))
+
+
+def test_a_version_7_store_migrates_with_its_editions(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "scan.db"
+    group = np.arange(1, 11, dtype=np.int64)
+    with Store(path) as store:
+        store.record_edition([("item:x", group[:6], group)], "report")
+    db = sqlite3.connect(path)
+    db.execute("ALTER TABLE editions DROP COLUMN written_by")  # as version 7 had it
+    db.execute("PRAGMA user_version = 7")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == 8
+        assert store.db.execute("SELECT outputs, written_by FROM editions").fetchall() == [("report", None)]
+        assert [(m.tolist(), b.tolist()) for m, b in store.earlier_sets()["item:x"]] == [(list(range(1, 7)),
+                                                                                          list(range(1, 11)))]
+        store.record_edition([("item:x", group[:5], group)], "report of wave 2026", written_by="2026")
+        store.forget_last_edition()  # this scan's own last edition; the later wave's stays
+        assert store.db.execute("SELECT outputs FROM editions").fetchall() == [("report of wave 2026",)]
+        store.forget_last_edition(written_by="2026")
+        assert store.db.execute("SELECT count(*) FROM editions").fetchone()[0] == 0
+
+
+def test_the_workbook_has_the_change_with_the_n_of_both_waves_and_the_trend(tmp_path):
+    from openpyxl import load_workbook
+
+    from survey.analysis import write_results_workbook
+
+    sizes = {"A": 12, "B": 6}
+    reworded = QUESTIONNAIRE.replace("P1TEXT", "P1 asked another way")
+    scans = [make_scan(tmp_path, "2024", sizes), make_scan(tmp_path, "2025", sizes),
+             make_scan(tmp_path, "2026", sizes, reworded)]
+    for number, scan in enumerate(scans):
+        fill(scan, people(np.random.default_rng(20 + number), sizes, shift={"A": 0.5 * number}))
+    result = analyse_scan(scans[2], earlier_waves=[wave_of(s, scans[2]) for s in scans[:2]])
+    book = load_workbook(write_results_workbook(result, tmp_path / "results.xlsx"))
+
+    def rows(sheet):
+        values = list(book[sheet].iter_rows(values_only=True))
+        return [dict(zip(values[0], row)) for row in values[1:]]
+
+    change = {(r["group"], r["variable"]): r for r in rows("change")}
+    a = result.departments[0]
+    assert a.key == "A"
+    drives = change[("A", "dim:drives")]
+    c = a.change["dim:drives"]
+    assert (drives["earlier_wave"], drives["n_earlier"], drives["wave"], drives["n_now"]) == ("2025", 12, "2026", 12)
+    assert drives["change"] == round(c.estimate, 2) and drives["claimed"] == ("yes" if c.claimed else "no")
+    assert (drives["ci_low"], drives["ci_high"]) == c.shown(K) == (round(c.low, 1), round(c.high, 1))
+    # B has 6 people in each wave: its change has no interval (fewer than 2k), a share always has one
+    assert change[("B", "dim:drives")]["ci_low"] is None and change[("B", "pace:talk.brakes")]["ci_low"] is not None
+    brakes = a.change["pace:talk.brakes"]
+    assert change[("A", "pace:talk.brakes")]["change"] == round(100 * brakes.estimate, 1)
+    assert ("A", "dim:pace") not in change
+    left = rows("change_left_out")
+    assert {(r["variable"], r["reason"], r["questions_or_departments"]) for r in left if r["group"] is None} == {
+        ("dim:pace", "changed", "p1"), ("derived:index", "changed", "p1")}
+    trend = [r for r in rows("trend") if r["group"] == "A" and r["variable"] == "dim:drives"]
+    assert [(r["wave"], r["n"]) for r in trend] == [("2024", 12), ("2025", 12), ("2026", 12)]
+    assert trend[1]["value"] == round(c.earlier, 2)
+
+
+def test_an_earlier_wave_without_answers_is_named_not_fatal(tmp_path):
+    before, after = make_scan(tmp_path, "2025", {"A": 10}), make_scan(tmp_path, "2026", {"A": 10})
+    fill(after, people(np.random.default_rng(30), {"A": 10}))
+    result = analyse_scan(after, earlier_waves=[wave_of(before, after)])  # 2025 collected nothing
+    assert all(g.change == {} for g in result.groups)
+    assert [(x.wave, x.reason) for x in result.change.left_out] == [("2025", "not_computable")]
+    assert "no responses collected yet" in result.change.left_out[0].detail

@@ -1,0 +1,190 @@
+"""One typed report model, many outputs: figures are numbers until an output renders them, in
+the language it renders; the model is what the report registers with the disclosure model."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+
+import pytest
+
+from survey.analysis import analyse_scan
+from survey.analysis import core
+from survey.report import (Cell, Drawing, FigureRef, ReportModelError, Sentence, Value, build_report_model,
+                           formatting, render_html, shown, walk, write_report)
+from survey.scan import load_scan
+
+
+@pytest.fixture(scope="module")
+def demo(demo_run, tmp_path_factory):
+    """A copy of the demo scan (its store gets editions here) and its analysis."""
+    assert demo_run.exit_code == 0, demo_run.output
+    # both waves: the last one's analysis reads the earlier one (waves.yaml: ../2025)
+    root = tmp_path_factory.mktemp("model") / "demo"
+    shutil.copytree(demo_run.folder.parent, root, ignore=shutil.ignore_patterns("inbox", "forms"))
+    scan = load_scan(root / demo_run.folder.name)
+    return scan, analyse_scan(scan)
+
+
+def cells(model) -> list[Cell]:
+    return [v for v in walk(model) if isinstance(v, Cell)]
+
+
+def test_the_model_is_built_once_and_rendered_in_each_language(demo):
+    scan, results = demo
+    model = build_report_model(results)
+    one_decimal = [c for c in cells(model) if c.value.digits == 1 and not c.value.missing]
+    assert one_decimal  # werkgeluk and the stay statements are shown with a decimal
+    with formatting("nl"):
+        dutch = [shown(c) for c in one_decimal]
+    with formatting("en"):
+        english = [shown(c) for c in one_decimal]
+    assert all(re.fullmatch(r"\d+,\d( \(\d+,\d–\d+,\d\))?", t) for t in dutch), dutch  # with its margin
+    assert all(re.fullmatch(r"\d+\.\d( \(\d+\.\d–\d+\.\d\))?", t) for t in english), english
+    assert [t.replace(",", ".") for t in dutch] == english  # the same figures, written two ways
+    nl, en = render_html(scan, model, "nl"), render_html(scan, model, "en")
+    # the same cells (figure, group, n) in both, each written in its language
+    attributes = re.compile(r'<td data-var="([^"]*)" data-group="([^"]*)" data-n="([^"]*)">([^<]*)<')
+    nl_cells, en_cells = attributes.findall(nl), attributes.findall(en)
+    assert [c[:3] for c in nl_cells] == [c[:3] for c in en_cells] and len(nl_cells) > 100
+    decimals = [(a[3], b[3]) for a, b in zip(nl_cells, en_cells) if a[3] != b[3]]
+    assert decimals and all(a == b.replace(".", ",") for a, b in decimals)
+    # sentences and charts too: the organisation's werkgeluk in the summary and on its chart
+    werkgeluk = next(s for s in model.summary if s.kind == "werkgeluk")
+    value = dict(werkgeluk.values)["value"]
+    with formatting("nl"):
+        assert shown(value) in shown(werkgeluk) and "," in shown(value)
+        assert shown(value) in model.werkgeluk_chart.svg
+    with formatting("en"):
+        assert shown(value) in shown(werkgeluk) and "." in shown(value)
+        assert shown(value) in model.werkgeluk_chart.svg
+    assert shown(werkgeluk) in en  # rendering writes what shown writes
+
+
+def test_shown_keeps_text_and_writes_each_kind():
+    with formatting("nl"):
+        assert shown("Wijkverpleging Noord") == "Wijkverpleging Noord" and shown(None) == "–"
+        assert shown(Value(52.04, digits=0, low=49.0, high=55.26)) == "52 (49–55)"
+        assert shown(Value(0.864, "percent", low=0.801, high=0.906)) == "86% (80–91)"
+        assert shown(Value(-4.6, "signed")) == "-5" and shown(Value(0.2, "signed")) == "0"
+        assert shown(Value(7.04, digits=1)) == "7,0" and shown(Value(1234, "count")) == "1234"
+        assert shown(Value(None, "range", low=3.0, high=12.4)) == "3–12"
+    with formatting("en"):
+        assert shown(Value(7.04, digits=1)) == "7.0" and shown(Value(5.0, "signed")) == "+5"
+        assert shown(Sentence("{a} and {b}", (("a", Value(0.5, "percent")), ("b", "text")))) == "50% and text"
+
+
+# Fields that are text by definition: names and words, never a figure written out
+TEXT_FIELDS = {"words", "template", "var", "group", "key", "id", "data_ref", "organisation", "wave",
+               "questionnaire", "version", "lang", "names", "open_answers", "manager_answers", "label",
+               "outcome", "heading", "first", "name", "dimensions", "dialogue", "headers", "drivers_title",
+               "headline_name", "werkgeluk_name", "quotes_note", "title", "description"}
+
+
+def stored_text(value, field: str = "") -> list[tuple[str, str]]:
+    """(field, text) of every str in the model outside TEXT_FIELDS, through dataclass fields,
+    lists, tuples and dicts; a Sentence's values by placeholder (names are values too)."""
+    if isinstance(value, str):
+        return [] if field in TEXT_FIELDS else [(field, value)]
+    if isinstance(value, Drawing):
+        return []  # a chart's recipe: labels are names, numbers are numbers (drawn when rendered)
+    found = []
+    if dataclasses.is_dataclass(value):
+        for f in dataclasses.fields(value):
+            if isinstance(value, Sentence) and f.name == "values":
+                found += [t for _, part in value.values
+                          for t in stored_text(part, "name" if isinstance(part, str) else "")]
+            else:
+                found += stored_text(getattr(value, f.name), f.name)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found += stored_text(item, field)
+    elif isinstance(value, dict):
+        for item in value.values():
+            found += stored_text(item, field)
+    return found
+
+
+def test_no_figure_is_stored_as_formatted_text(demo):
+    """Typed means: every figure a reader sees is a `Value` (in a `Cell` when it is a published
+    figure of a group), or a whole number in a sentence; text in the model is words (a dash for
+    a figure that is not there) and names, and no str outside the name and wording fields holds
+    a digit. Table cells are Cells, Values, Sentences or words."""
+    _, results = demo
+    model = build_report_model(results)
+    texts = stored_text(model)
+    assert texts  # words are there: verdicts, kinds of predictor, dashes
+    assert not [(f, t) for f, t in texts if re.search(r"\d", t)]
+    for table in (v for v in walk(model) if hasattr(v, "rows") and hasattr(v, "headers")):
+        for row in table.rows:
+            for c in row.cells:
+                assert isinstance(c, (Cell, Value, Sentence)) or not re.search(r"\d", c), (row.label, c)
+    for s in (v for v in walk(model) if isinstance(v, Sentence)):  # names only as text
+        assert not [p for _, p in s.values if isinstance(p, str) and re.fullmatch(r"[-+]?[\d.,%]+", p)], s
+    # the team sheet's and slide's figures are the report's published cells
+    for page in model.departments:
+        sheet = [page.index, page.index_organisation] + [s.share for s in page.brakes_most + page.helps_most]
+        sheet += [v for s in page.scores for v in (s.value, s.organisation)]
+        assert page.scores and page.brakes_most and all(isinstance(v, Cell) for v in sheet), page.name
+        assert {(c.var, c.key) for c in sheet} <= model.figures()
+
+
+def test_the_model_lists_what_it_shows_and_publish_records_only_that(demo, monkeypatch):
+    scan, results = demo
+    model = build_report_model(results)
+    shown_pairs = model.figures()
+    assert ("responses", "__organisation__") in shown_pairs and any(v.startswith("claims:") for v, _ in shown_pairs)
+    recorded: dict[str, list[str]] = {}
+    original = core.Store.record_edition
+
+    def record(self, figures, outputs, written_by=None):  # written_by: an earlier wave's store
+        figures = list(figures)
+        recorded[outputs] = [variable for variable, _, _ in figures]
+        return original(self, iter(figures), outputs, written_by=written_by)
+
+    monkeypatch.setattr(core.Store, "record_edition", record)
+    write_report(scan, scan.folder / "out", results=results, pdf=False)
+    core.publish(results, "results workbook")  # the workbook: every allowed figure, as before
+    register, decision = results.register, results.decision
+    chosen = core.shown_figures(results, shown_pairs)
+    expected = [f.variable for f in register.figures
+                if f.id in chosen and f.kind != "composite" and f.members is not None]
+    assert recorded["report"] == expected
+    everything = [f.variable for f in register.figures
+                  if decision.ok(f) and f.kind != "composite" and f.members is not None]
+    assert recorded["results workbook"] == everything
+    # departments' choice shares are in the workbook, not in the report
+    department = results.departments[0].key
+    choice = next(f for f in register.figures if f.variable.startswith("choice:") and f.group == department
+                  and decision.ok(f))
+    assert (choice.variable, department) not in shown_pairs and choice.id not in chosen
+    # a department's dimension score stands for its statement figures: those are recorded
+    dim = next(f for f in register.figures if f.variable.startswith("dim:") and f.group == department)
+    assert (dim.variable, department) in shown_pairs
+    assert {p for p in dim.parts if decision.ok(register.figures[p])} <= chosen
+    assert len(recorded["report"]) < len(recorded["results workbook"])
+
+
+def test_a_figure_the_decision_withheld_cannot_enter_the_model(demo):
+    _, results = demo
+    department = results.departments[0]
+    figure = next(f for f in results.register.figures
+                  if f.variable.startswith("pace:") and f.variable.endswith(".effect") and f.group == department.key)
+    allowed = set(results.decision.allowed)
+    try:
+        results.decision.allowed.discard(figure.id)  # the decision withheld it; the result still has it
+        with pytest.raises(ReportModelError, match=re.escape(f"{figure.variable} for group {department.key}")):
+            build_report_model(results)
+    finally:
+        results.decision.allowed = allowed
+    assert isinstance(build_report_model(results).departments[0].pace.rows[0].cells[2], (Cell, str))
+
+
+def test_sentences_rest_on_allowed_figures(demo):
+    _, results = demo
+    model = build_report_model(results)
+    refs = [r for s in walk(model) if isinstance(s, Sentence) for r in s.rests_on]
+    assert refs and all(isinstance(r, FigureRef) for r in refs)
+    allowed = {(f.variable, f.group) for f in results.register.figures if results.decision.ok(f)}
+    assert {(r.var, r.key) for r in refs} <= allowed
