@@ -167,3 +167,31 @@ def test_report_without_pdf_writes_no_team_sheets_but_slides_and_charts(demo, tm
     assert (output / "report.pptx").is_file() and list((output / "charts").glob("*.png"))
     assert "team sheets:  not written (--no-pdf)" in result.output
     assert f"slides:       {output / 'report.pptx'}" in result.output
+
+
+def test_outputs_drawn_in_two_workers_are_those_drawn_in_turn(demo, tmp_path, monkeypatch):
+    """Charts and outputs are made side by side in forked workers where that is safe; the
+    files are the same as made one after another (the fallback), chart for chart."""
+    import survey.report.outputs as outputs
+
+    run, _ = demo
+    original = outputs.run_isolated
+    written = {}
+    for how, forkable in (("workers", True), ("in turn", False)):
+        root = tmp_path / how
+        shutil.copytree(run.folder.parent, root, ignore=shutil.ignore_patterns("inbox", "forms", "output"))
+        monkeypatch.setattr(outputs, "_forkable", lambda forkable=forkable: forkable)
+        calls = []
+        monkeypatch.setattr(outputs, "run_isolated", lambda *a, **k: calls.append(1) or original(*a, **k))
+        result = CliRunner().invoke(cli, ["report", str(root / run.folder.name), "--no-pdf"])
+        assert result.exit_code == 0, result.output
+        assert bool(calls) == forkable
+        output = root / run.folder.name / "output"
+        # matplotlib dates each SVG; the ids are prefixed with a hash of the SVG, date included
+        written[how] = {p.relative_to(output).as_posix(): re.sub(
+            rb"c[0-9a-f]{8}-", b"c-", re.sub(rb"<dc:date>[^<]*</dc:date>", b"", p.read_bytes()))
+            for p in [output / "report.html", *sorted((output / "charts").iterdir())]}
+        with zipfile.ZipFile(output / "report.pptx") as deck:
+            written[how] |= {name: deck.read(name) for name in deck.namelist() if "docProps" not in name}
+    assert sum(name.endswith(".png") for name in written["workers"]) >= 5
+    assert written["workers"] == written["in turn"]

@@ -211,6 +211,11 @@ class Chart:
             drawn[lang] = picture
         return picture
 
+    def drawn(self, lang: str, png: bool = False) -> bool:
+        """Whether the chart is drawn in `lang` already (with its PNG, with `png`)."""
+        picture = self.__dict__.get("_drawn", {}).get(lang)
+        return picture is not None and (not png or picture.png is not None)
+
     def keep(self, lang: str, picture: "Picture") -> None:
         """Keep a picture drawn elsewhere (another process) as this chart's drawing in `lang`."""
         self.__dict__.setdefault("_drawn", {})[lang] = picture
