@@ -33,6 +33,13 @@ equal the overview's), `reliability` (the complete cases behind alpha and omega,
 `reliability:<part>`, a set of their own), `item_quality` and `distributions` (on the
 statement's own base, so the same figure as in `items`).
 
+6. Team sheets (output/teams/*.pdf) and the slide deck (report.pptx) may only repeat what
+   the report shows: every number on a team sheet, and on a department's slide, must be
+   among the numbers of that department's section of report.html or the organisation's
+   figures (its figure cells and the cover); every number on another slide must be in
+   report.html. Scale ends of the questionnaire and the wave are not figures. A sheet that
+   names no department the report shows is a finding too.
+
 Shares of 0% or 100% tell every member's answer (group disclosure); they are listed as notes,
 not failures (DISCLOSURE.md). Limits: sums are the reader's means; spreads (confidence
 intervals) and charts are not read (the charts show the same figures as the tables);
@@ -279,6 +286,125 @@ def read_report(path: Path, out: _Outputs, headline: str) -> None:
     out.quotes += [(f"{path.name} quotes", text) for text in quotes]
 
 
+ARTICLE = re.compile(r'<article class="department">(.*?)</article>', re.S)
+HEADING = re.compile(r"<h2[^>]*>(.*?)</h2>", re.S)
+COVER = re.compile(r'<header class="cover">(.*?)</header>', re.S)
+NUMBER = re.compile(r"(?<![\w.,])[-+\u2212]?(\d+(?:[.,]\d+)*%?)")
+STYLE_OR_SCRIPT = re.compile(r"<(style|script)\b.*?</\1>", re.S)
+
+
+def _visible(fragment: str) -> str:
+    """The text of an HTML fragment as a reader sees it (chart labels included)."""
+    return html.unescape(TAG.sub(" ", STYLE_OR_SCRIPT.sub(" ", fragment)))
+
+
+def numbers_in(text: str, names: list[str] = ()) -> set[str]:
+    """The numbers in a text, as written ('7,2', '42%', a sign dropped), leaving out those
+    inside names (a department called 'Team 3')."""
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, " ")
+    return set(NUMBER.findall(text))
+
+
+@dataclass
+class _ReportNumbers:
+    """The numbers report.html shows: per department its section, the organisation's figure
+    cells and the cover, and all of them."""
+
+    departments: dict[str, set[str]]
+    organisation: set[str]
+    everything: set[str]
+    names: list[str]
+
+
+def report_numbers(text: str, organisation_label: str, extra_names: list[str]) -> _ReportNumbers:
+    articles = {}
+    for body in ARTICLE.findall(text):
+        heading = HEADING.search(body)
+        if heading:
+            articles[html.unescape(TAG.sub("", heading.group(1))).strip()] = body
+    names = list(articles) + extra_names
+    departments = {name: numbers_in(_visible(body), names) for name, body in articles.items()}
+    cells, _ = parse_report(text)
+    organisation = {n for attributes, value in cells if attributes.get("data-group") == organisation_label
+                    for n in numbers_in(value, names)}
+    cover = COVER.search(text)
+    if cover:
+        organisation |= numbers_in(_visible(cover.group(1)), names)
+    return _ReportNumbers(departments, organisation, numbers_in(_visible(text), names), names)
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    try:
+        return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    except Exception as exc:  # noqa: BLE001
+        raise ReportError(f"the team sheet cannot be read ({exc})", where=Location(file=path),
+                          fix="write the team sheets again with: survey report DIR") from None
+
+
+def _slides(path: Path) -> list[tuple[list[str], list[str]]]:
+    """Per slide of a .pptx: its paragraphs and the descriptions (alternative text) of its
+    pictures, read from the package's XML (no presentation library needed)."""
+    import zipfile
+
+    paragraph = re.compile(r"<a:p>(.*?)</a:p>", re.S)
+    run = re.compile(r"<a:t>(.*?)</a:t>", re.S)
+    description = re.compile(r'<p:cNvPr\b[^>]*\bdescr="([^"]*)"')
+    try:
+        with zipfile.ZipFile(path) as package:
+            members = sorted((n for n in package.namelist() if re.fullmatch(r"ppt/slides/slide\d+\.xml", n)),
+                             key=lambda n: int(re.findall(r"\d+", n)[0]))
+            slides = []
+            for member in members:
+                xml = package.read(member).decode("utf-8")
+                texts = [html.unescape("".join(run.findall(p))) for p in paragraph.findall(xml)]
+                slides.append(([t for t in texts if t.strip()], [html.unescape(d) for d in description.findall(xml)]))
+            return slides
+    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
+        raise ReportError(f"the slide deck cannot be read ({exc})", where=Location(file=path),
+                          fix="write it again with: survey report DIR") from None
+
+
+def audit_dialogue(output: Path, report_text: str, organisation_label: str, not_figures: set[str],
+                   extra_names: list[str]) -> tuple[int, list[Finding]]:
+    """Team sheets and slides against report.html (point 6 of the module's text). Returns
+    how many numbers were read and the findings."""
+    known = report_numbers(report_text, organisation_label, extra_names)
+    findings: list[Finding] = []
+    read = 0
+
+    def check(where: str, department: str | None, text: str) -> None:
+        nonlocal read
+        found = numbers_in(text, known.names)
+        read += len(found)
+        if department is None:
+            allowed, whose = known.everything, "report.html"
+        else:
+            allowed = known.departments[department] | known.organisation
+            whose = f"the report's figures for {department} or the organisation"
+        for number in sorted(found - allowed - not_figures):
+            findings.append(Finding(where, "figure", None, f"{number} is not among {whose}"))
+
+    for sheet in sorted((output / "teams").glob("*.pdf")) if (output / "teams").is_dir() else []:
+        text = _pdf_text(sheet)
+        named = [name for name in known.departments if name in text]
+        if not named:
+            findings.append(Finding(f"teams/{sheet.name}", "team sheet", None,
+                                    "names no department that the report shows"))
+            continue
+        check(f"teams/{sheet.name}", max(named, key=len), text)
+    deck = output / "report.pptx"
+    if deck.is_file():
+        for number, (paragraphs, descriptions) in enumerate(_slides(deck), start=1):
+            # a department's slide has its name as a paragraph of its own (its title)
+            titled = [p.strip() for p in paragraphs if p.strip() in known.departments]
+            check(f"report.pptx slide {number}", titled[0] if titled else None,
+                  "\n".join(paragraphs + descriptions))
+    return read, findings
+
+
 def read_status(text: str, out: _Outputs) -> None:
     """The department table of `survey status`: name, expected, issued, employees (answered/
     expected), managers (answered/expected), rate, reportable."""
@@ -470,6 +596,22 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
     result = AuditResult(folder, threshold, figures=len(out.figures) + len(out.composites) + len(out.earlier))
     result.wave = str(scan.wave) if (scan_folder / "scan.yaml").is_file() else ""
     _wave_sets(result, out)
+    if report.is_file() and ((output / "teams").is_dir() or (output / "report.pptx").is_file()):
+        # scale ends are not figures; nor are the wave and names (numbers inside them)
+        not_figures = {"0", "100"} | {f"{v:g}" for scale in questionnaire.scales.values()
+                                      for v in (scale.numeric_range or ())}
+        names: list[str] = []
+        organisation_label = "Whole organisation"
+        if (scan_folder / "scan.yaml").is_file():
+            from survey.i18n import wording
+
+            not_figures |= set(NUMBER.findall(str(scan.wave)))
+            names = [scan.organisation]
+            organisation_label = wording(scan.language)["organisation"]
+        read, findings = audit_dialogue(output, report.read_text(encoding="utf-8"), organisation_label,
+                                        not_figures, names)
+        result.figures += read
+        result.findings += findings
     shown = {g for g, k in out.kinds.items() if k == "department"}
     hidden_with_answers = [name for name, (accepted, _) in out.status_departments.items()
                            if accepted > 0 and name not in shown]

@@ -1,4 +1,4 @@
-"""Charts as inline SVG. Each chart is drawn inside `_figure`, which fixes the style and
+"""Charts as inline SVG (and PNG files, `raster`). Each chart is drawn inside `_figure`, which fixes the style and
 always closes the figure, so no pyplot state leaks between charts.
 
 Print rules every chart keeps (tests/test_print.py checks them in the PDF):
@@ -22,6 +22,8 @@ import math
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 
 import matplotlib
 
@@ -113,10 +115,45 @@ def _figure(width: float, height: float) -> Iterator[tuple[plt.Figure, plt.Axes]
             plt.close(fig)
 
 
-def _svg(fig: plt.Figure) -> str:
-    """The figure at its own size (no tight crop beyond the layout: the size is the print size)."""
+@dataclass(frozen=True)
+class Picture:
+    """A chart as drawn: SVG text (the report), and PNG bytes when asked for (`raster`: the
+    chart files and the slide deck), both from the same figure. (The chart's recipe, drawn
+    when an output renders it, is `report.Drawing`.)"""
+
+    svg: str
+    png: bytes | None = None
+
+
+# dots per inch of the PNG drawn beside each SVG; None: SVG only (the report alone needs no PNG)
+_PNG_DPI: ContextVar[int | None] = ContextVar("chart_png_dpi", default=None)
+
+
+@contextmanager
+def raster(dpi: int = 200) -> Iterator[None]:
+    """Inside this block every chart is also drawn as a PNG at `dpi` (200: print quality)."""
+    token = _PNG_DPI.set(dpi)
+    try:
+        yield
+    finally:
+        _PNG_DPI.reset(token)
+
+
+def _svg(fig: plt.Figure) -> Picture:
+    """The figure at its own size (no tight crop beyond the layout: the size is the print size),
+    as SVG and, inside `raster`, as PNG on a white ground (a picture on a slide or in a
+    document has no page behind it)."""
+    png = None
+    dpi = _PNG_DPI.get()
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", transparent=True)
+    if dpi is not None:
+        # the layout is settled by the first drawing; solving it again for the PNG would cost
+        # as much as the drawing itself and give the same positions
+        fig.set_layout_engine("none")
+        raw = io.BytesIO()
+        fig.savefig(raw, format="png", dpi=dpi, facecolor=WHITE)
+        png = raw.getvalue()
     text = buffer.getvalue()
     text = text[text.index("<svg"):]
     # matplotlib numbers ids per figure ('text_35', clip paths by hash): several charts in one
@@ -124,7 +161,7 @@ def _svg(fig: plt.Figure) -> str:
     prefix = "c" + hashlib.sha1(text.encode("utf-8")).hexdigest()[:8] + "-"
     text = re.sub(r'\bid="', f'id="{prefix}', text)
     text = text.replace("url(#", f"url(#{prefix}").replace('xlink:href="#', f'xlink:href="#{prefix}')
-    return text
+    return Picture(text, png)
 
 
 def labelled(svg: str, title_id: str, description_id: str) -> str:
@@ -133,11 +170,22 @@ def labelled(svg: str, title_id: str, description_id: str) -> str:
                        1)
 
 
+def standalone(svg: str, title: str, description: str) -> str:
+    """A chart's SVG as a file of its own: its name and sentence inside it (<title>, <desc>)
+    rather than pointing at a caption in the report."""
+    from xml.sax.saxutils import escape
+
+    svg = re.sub(r' role="img" aria-labelledby="[^"]*" aria-describedby="[^"]*"', "", svg, count=1)
+    opening = svg.index(">", svg.index("<svg")) + 1
+    return ('<?xml version="1.0" encoding="utf-8" standalone="no"?>\n' + svg[:opening]
+            + f"<title>{escape(title)}</title><desc>{escape(description)}</desc>" + svg[opening:])
+
+
 def partnership_map(groups: Sequence[str], index: Sequence[float | None], dimensions: dict[str, Sequence[float | None]],
                     left_label: str, right_label: str, index_label: str, fmt: Formatter = _plain,
                     earlier_index: Sequence[float | None] | None = None,
                     earlier_dimensions: dict[str, Sequence[float | None]] | None = None,
-                    earlier_label: str = "") -> str:
+                    earlier_label: str = "") -> Picture:
     """Each group on the traditional (0) <-> partnership (100) axis: a bar for the index,
     a marker (own shape and colour) per dimension, the index written beside its bar. Where
     the group stood in the previous wave: a thin black line across the bar at last wave's
@@ -188,7 +236,7 @@ def partnership_map(groups: Sequence[str], index: Sequence[float | None], dimens
 
 
 def pace_heatmap(situations: Sequence[str], groups: Sequence[str], balance: np.ndarray, hidden_label: str,
-                 fmt: Formatter = _plain, marks: Sequence[Sequence[str]] | None = None) -> str:
+                 fmt: Formatter = _plain, marks: Sequence[Sequence[str]] | None = None) -> Picture:
     """Situation x group: percentage points 'speeds me up' minus 'brakes me', the number in
     every cell (the colour only repeats it). `marks`: a sign per cell written after its number
     with a black frame around the cell (a situation that moved since the previous wave), so
@@ -225,7 +273,7 @@ def pace_heatmap(situations: Sequence[str], groups: Sequence[str], balance: np.n
 
 
 def stacked_shares(rows: Sequence[str], shares: dict[str, Sequence[float]], colours: Sequence[str] = INITIATIVE_COLOURS,
-                   hatches: Sequence[str] = INITIATIVE_HATCHES, fmt: Formatter = _plain) -> str:
+                   hatches: Sequence[str] = INITIATIVE_HATCHES, fmt: Formatter = _plain) -> Picture:
     """Horizontal 100% bars, e.g. who takes the initiative per situation; the options keep
     their order left to right, the organisation's side is hatched as well as coloured."""
     with _figure(PRINT_WIDTH, 1.1 + 0.38 * len(rows) + 0.22 * math.ceil(len(shares) / 2)) as (fig, ax):
@@ -251,7 +299,7 @@ def stacked_shares(rows: Sequence[str], shares: dict[str, Sequence[float]], colo
 
 
 def score_bars(groups: Sequence[str], values: Sequence[float], low: float, high: float, reference: float | None,
-               reference_label: str, fmt: Formatter = _plain) -> str:
+               reference_label: str, fmt: Formatter = _plain) -> Picture:
     """One bar per group on a score scale (e.g. werkgeluk 1-10). The organisation's figure
     is a dashed line named at its top; a value label sits beside its bar, or inside it when
     the line would otherwise cross it."""
@@ -281,7 +329,7 @@ def score_bars(groups: Sequence[str], values: Sequence[float], low: float, high:
 
 
 def balance_bars(situations: Sequence[str], balances: Sequence[float | None], axis_label: str,
-                 hidden_label: str = "·", fmt: Formatter = _plain) -> str:
+                 hidden_label: str = "·", fmt: Formatter = _plain) -> Picture:
     """One department's pace map: per situation, sped up minus braked (percentage points),
     the number beside each bar."""
     with _figure(HALF_WIDTH, 0.75 + 0.3 * len(situations)) as (fig, ax):
@@ -307,7 +355,7 @@ def balance_bars(situations: Sequence[str], balances: Sequence[float | None], ax
 def priority_matrix(labels: Sequence[str], markers: Sequence[str], current: Sequence[float],
                     importance: Sequence[float], low: Sequence[float | None], high: Sequence[float | None],
                     current_split: float, importance_split: float, quadrants: tuple[str, str, str, str],
-                    x_label: str, y_label: str, legend: dict[str, str]) -> str:
+                    x_label: str, y_label: str, legend: dict[str, str]) -> Picture:
     """Importance (y, % of explained variance) against the current score (x, 0-100) per
     predictor: the 'what to work on first' view. Quadrants split at `current_split` and
     `importance_split`; `quadrants` are their labels (top left = important and low: work on

@@ -431,13 +431,35 @@ def analyse(scan_dir: Path, out: Path | None, replace_earlier: bool) -> None:
 @replace_earlier_option
 @friendly_errors
 def report(scan_dir: Path, out: Path | None, no_pdf: bool, replace_earlier: bool) -> None:
-    """Write the report as report.html and report.pdf."""
-    from survey.report import write_report
+    """Write the report (report.html, report.pdf), a team sheet per department shown
+    (teams/*.pdf), the slide deck (report.pptx) and every chart as SVG and PNG (charts/)."""
+    from survey.report import write_outputs
     from survey.scan import load_scan
 
-    paths = write_report(load_scan(scan_dir), out, pdf=not no_pdf, replace_earlier=replace_earlier)
-    for path in paths:
-        echo(str(path))
+    files = write_outputs(load_scan(scan_dir), out, pdf=not no_pdf, replace_earlier=replace_earlier)
+    for line in written_lines(files, no_pdf):
+        echo(line)
+
+
+def written_lines(files, no_pdf: bool = False) -> list[str]:
+    """What `survey report` (and the demo) wrote, one line per output."""
+    lines = [f"report:       {path}" for path in files.paths]
+    if files.teams:
+        lines.append(f"team sheets:  {files.teams[0].parent} ({len(files.teams)} PDF, one per department shown)")
+    elif no_pdf:
+        lines.append("team sheets:  not written (--no-pdf)")
+    if files.no_sheet:
+        lines.append(f"              no team sheet for {len(files.no_sheet)} department(s) not shown in the report "
+                     f"(too few answers, or protecting another): {', '.join(files.no_sheet)}")
+    if files.deck:
+        lines.append(f"slides:       {files.deck}")
+    if files.charts:
+        lines.append(f"charts:       {files.charts[0].parent} ({len(files.charts)} files, SVG and PNG; "
+                     "charts.txt says what each shows)")
+    if files.removed:
+        lines.append(f"removed {len(files.removed)} file(s) of an earlier run: "
+                     + ", ".join(p.name for p in files.removed[:5]) + (" ..." if len(files.removed) > 5 else ""))
+    return lines
 
 
 @cli.command()
@@ -497,8 +519,8 @@ def demo(out: Path, lang: str) -> None:
     for folder in result.waves[:-1]:
         echo(f"Earlier wave: {folder} (report: {folder / 'output' / 'report.html'})")
     echo(f"This wave:    {result.scan.folder} (linked to the earlier one in {result.scan.folder / 'waves.yaml'})")
-    echo(f"HTML report: {result.html}")
-    echo(f"PDF report:  {result.pdf}")
+    for line in written_lines(result.files):
+        echo(line)
 
 
 @cli.command()

@@ -30,7 +30,7 @@ from survey.forms import form_words, META_KEYS, META_SHEET, FormSpec, write_form
 from survey.i18n import wording
 from survey.questionnaire import model as m
 from survey.quotes import approve_unflagged, write_review
-from survey.report import write_report
+from survey.report import ReportFiles, write_outputs
 from survey.resources import sample_data_dir
 from survey.scan import DEPARTMENTS_FILE, SCAN_FILE, Department, Scan, init_scan, load_scan, write_departments
 from survey.xlsxpkg import Template, xml_text
@@ -78,6 +78,7 @@ class DemoResult:
     workbook: Path
     steps: list[tuple[str, float]] = field(default_factory=list)
     waves: tuple[Path, ...] = ()  # every wave's folder, oldest first
+    files: ReportFiles | None = None  # everything the last wave's report step wrote
 
 
 def load_sample(language: str | None = None) -> SampleOrganisation:
@@ -314,7 +315,7 @@ def run_demo(out: Path, on_step: StepCallback | None = None, progress=None,
         step(f"{scan.wave}: init scan folder", started)
     last = _pipeline(scan, sample, step, progress, pdf=True)
     return DemoResult(last.scan, last.html, last.pdf, last.workbook, steps,
-                      tuple(r.scan.folder for r in results) + (last.scan.folder,))
+                      tuple(r.scan.folder for r in results) + (last.scan.folder,), last.files)
 
 
 def _clear(out: Path, labels: list[str]) -> None:
@@ -403,9 +404,11 @@ def _pipeline(scan: Scan, sample: SampleOrganisation, step, progress, pdf: bool)
     step(f"{label}: results workbook", started)
 
     started = time.perf_counter()
-    written = write_report(scan, results=results, pdf=pdf)
-    step(f"{label}: report (HTML{' and PDF' if pdf else ''})", started)
-    return DemoResult(scan, written[0], written[-1] if pdf else scan.output_dir / "report.pdf", workbook)
+    # the earlier wave (no PDF) gets its report only; the last one also what the team
+    # dialogue needs (team sheets, slides, chart files)
+    files = write_outputs(scan, results=results, pdf=pdf, dialogue=pdf)
+    step(f"{label}: report (HTML{' and PDF' if pdf else ''}){', team sheets, slides, charts' if pdf else ''}", started)
+    return DemoResult(scan, files.html, files.pdf or scan.output_dir / "report.pdf", workbook, files=files)
 
 
 def _fill_returned(scan: Scan, sample: SampleOrganisation, forms: list[FormSpec], progress) -> int:

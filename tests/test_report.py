@@ -94,10 +94,12 @@ def test_report_on_a_full_disk_names_the_file_and_keeps_the_old_one(english_scan
             handle.write(b"%PDF-1.7 truncated")
         raise OSError(errno.ENOSPC, "No space left on device", str(target))
 
-    monkeypatch.setattr("weasyprint.HTML.write_pdf", full)
+    monkeypatch.setattr("weasyprint.document.Document.write_pdf", full)  # the laid-out report is written
     result = CliRunner().invoke(cli, ["report", str(english_scan.folder)])
     assert result.exit_code == 1 and "report.pdf" in result.output and "disk is full" in result.output
     assert "Traceback" not in result.output
     assert pdf_path.read_bytes() == old_pdf  # the earlier report stays whole
-    assert sorted(p.name for p in pdf_path.parent.iterdir() if not p.name.startswith("results")) == \
-        ["report.html", "report.pdf"]
+    # the outputs made beside the PDF (chart files, deck) are whole files; no partial file is left
+    # anywhere, and no team sheet (a PDF too) was written
+    assert not [p for p in pdf_path.parent.rglob("*") if p.name.startswith(".") or p.suffix == ".tmp"]
+    assert not list(pdf_path.parent.glob("teams/*.pdf"))

@@ -122,6 +122,12 @@ def test_no_figure_is_stored_as_formatted_text(demo):
     for s in (v for v in walk(model) if isinstance(v, Sentence)):  # names only as text
         assert not [p for _, p in s.values if isinstance(p, str) and p not in waves
                     and re.fullmatch(r"[-+]?[\d.,%]+", p)], s
+    # the team sheet's and slide's figures are the report's published cells
+    for page in model.departments:
+        sheet = [page.index, page.index_organisation] + [s.share for s in page.brakes_most + page.helps_most]
+        sheet += [v for s in page.scores for v in (s.value, s.organisation)]
+        assert page.scores and page.brakes_most and all(isinstance(v, Cell) for v in sheet), page.name
+        assert {(c.var, c.key) for c in sheet} <= model.figures()
 
 
 def test_the_model_lists_what_it_shows_and_publish_records_only_that(demo, monkeypatch):

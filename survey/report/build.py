@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from survey import __version__
-from survey.analysis import AnalysisResult, group_label
+from survey.analysis import AnalysisResult, GroupResult, group_label
 from survey.bases import Response, response
 from survey.disclosure import MANAGERS
 from survey.report.change import Changes
 from survey.report.measures import Measures
-from survey.report.model import COUNT, PERCENT, Counted, DepartmentPage, ReportModel, Row, Sentence, Table, Value
+from survey.report.base import same_percent
+from survey.report.model import (COUNT, NUMBER, PERCENT, Cell, Counted, DepartmentPage, ReportModel, Row, Sentence,
+                                 SheetScore, SheetSituation, Table, Value)
 
 
 class _Builder(Measures, Changes):
@@ -60,8 +62,48 @@ class _Builder(Measures, Changes):
                 base=self.say("dept_base", employees=Value(g.n, COUNT),
                               expected=Value(g.expected, COUNT) if g.expected else "–",
                               rate=Value(g.response_rate, PERCENT)),
-                change=self.change_view(g)))
+                change=self.change_view(g), **self.sheet_fields(g)))
         return pages
+
+    def sheet_fields(self, g: GroupResult) -> dict[str, object]:
+        """What a team sheet and a department's slide show beyond the department page: the
+        cells of the report's tables (the headline as in the score table, the pace shares as
+        in the pace table, the derived scores as in their table), through `cell`, so the
+        disclosure check and the published figures cover them."""
+        head, org_head = self.headline(g), self.headline(self.org)
+        names = self.situation_names(short=True)
+        found = [c for c in g.pace.values() if c.effect is not None and c.situation in names]
+
+        def most(outcome: str) -> list[SheetSituation]:
+            ranked = sorted(found, key=lambda c: -c.effect.get(outcome, 0.0))  # stable: questionnaire order on ties
+            return [SheetSituation(names[c.situation], self.cell(g, f"pace:{c.situation}.effect",
+                                                                 Value(c.effect.get(outcome, 0.0), PERCENT),
+                                                                 c.n_effect))
+                    for c in ranked if not same_percent(c.effect.get(outcome, 0.0), 0.0)][:3]
+
+        scores = []
+        for score in self.q.derived:
+            if score.id == self.r.headline or score.id not in g.derived:
+                continue
+            var = f"derived:{score.id}"
+            item_ids = {i.id for i in self.q.items}
+            scale = self.q.scales[self.q.item(score.of[0]).scale] if score.of and score.of[0] in item_ids else None
+            low, high = (scale.numeric_range or (None, None)) if scale is not None else (None, None)
+            theirs = self.org.derived.get(score.id)
+            scores.append(SheetScore(
+                score.id, self.t(score.name), self.estimate_cell(g, var, g.derived[score.id], 1),
+                self.estimate_cell(self.org, var, theirs, 1) if theirs is not None else None,
+                Value(low, NUMBER), Value(high, NUMBER), self.t(score.description)))
+        var = f"derived:{self.r.headline}"
+
+        def as_cell(group: GroupResult, e) -> Cell | None:
+            made = self.estimate_cell(group, var, e)
+            return made if isinstance(made, Cell) else None
+
+        return dict(index=as_cell(g, head) if head else None, index_position=head.mean if head else None,
+                    index_organisation=as_cell(self.org, org_head) if org_head else None,
+                    organisation_position=org_head.mean if org_head else None,
+                    brakes_most=most("brakes"), helps_most=most("speeds_up"), scores=scores)
 
     def build(self) -> ReportModel:
         from survey.quotes import load_review

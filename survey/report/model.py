@@ -13,13 +13,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from survey.i18n import DASH, counted, long_date, number, percent
+
+if TYPE_CHECKING:
+    from survey.charts import Picture
 
 # The language figures are written in while an output is rendered ('7,0' in Dutch); set by
 # `formatting`, so `shown` writes the output's language without each caller passing it.
@@ -196,16 +199,49 @@ class Chart:
     data: Table | None = None
     data_ref: str = ""
 
+    def picture(self, png: bool = False) -> "Picture":
+        """The chart drawn in the language being rendered: its SVG and, with `png`, a PNG from
+        the same figure (`CHART_DPI`). Drawn once per language and kept (outside the model's
+        fields): the HTML, the PDF, the chart files and the deck share one drawing."""
+        from survey import charts
+
+        drawn: dict[str, Picture] = self.__dict__.setdefault("_drawn", {})
+        lang = _LANG.get()
+        picture = drawn.get(lang)
+        if picture is None or (png and picture.png is None):
+            args = dict(self.drawing.args)
+            if self.drawing.numbers:
+                args["fmt"] = chart_number
+            with charts.raster(CHART_DPI) if png else nullcontext():
+                picture = getattr(charts, self.drawing.chart)(**args)
+            drawn[lang] = picture
+        return picture
+
+    def drawn(self, lang: str, png: bool = False) -> bool:
+        """Whether the chart is drawn in `lang` already (with its PNG, with `png`)."""
+        picture = self.__dict__.get("_drawn", {}).get(lang)
+        return picture is not None and (not png or picture.png is not None)
+
+    def keep(self, lang: str, picture: "Picture") -> None:
+        """Keep a picture drawn elsewhere (another process) as this chart's drawing in `lang`."""
+        self.__dict__.setdefault("_drawn", {})[lang] = picture
+
     @property
     def svg(self) -> str:
         """The chart as SVG, its numbers in the language being rendered."""
         from survey import charts
 
-        args = dict(self.drawing.args)
-        if self.drawing.numbers:
-            args["fmt"] = chart_number
-        svg = getattr(charts, self.drawing.chart)(**args)
-        return charts.labelled(svg, f"{self.id}-title", f"{self.id}-desc")
+        return charts.labelled(self.picture().svg, f"{self.id}-title", f"{self.id}-desc")
+
+    @property
+    def png(self) -> bytes:
+        """The chart as PNG (chart files, slides), its numbers in the language being rendered."""
+        png = self.picture(png=True).png
+        assert png is not None
+        return png
+
+
+CHART_DPI = 200  # PNG chart files and the slide deck's pictures: print quality
 
 
 def chart_number(value: float, digits: int, is_signed: bool = False) -> str:
@@ -223,6 +259,29 @@ class DriverView:
     table: Table
     caption: Sentence  # n and explained variance
     first: str  # what to work on first, in words (names only)
+
+
+@dataclass(frozen=True)
+class SheetSituation:
+    """A situation of the pace map and the share of the department's employees who feel
+    braked (or sped up) there: the department's pace table's cell."""
+
+    name: str
+    share: Cell
+
+
+@dataclass(frozen=True)
+class SheetScore:
+    """A derived score of a department (werkgeluk, intent to stay) beside the organisation's,
+    as the report's score table shows them, with the ends of the scale it is on."""
+
+    id: str
+    name: str
+    value: Cell
+    organisation: Cell | None
+    low: Value
+    high: Value
+    description: str = ""
 
 
 @dataclass
@@ -265,6 +324,15 @@ class DepartmentPage:
     highlights: list[Sentence]
     base: Sentence | None = None  # '54 van de 57 medewerkers vulden de vragenlijst in (respons 95%)'
     drivers: list[DriverView] = field(default_factory=list)
+    # the team sheet and the department's slide (survey/teams.py, survey/deck.py): the same
+    # published cells as the report's tables, nothing of their own
+    index: Cell | None = None  # the headline score as the department's tables show it ('52')
+    index_position: float | None = None  # 0-100: where the sheet's scale graphic marks it
+    index_organisation: Cell | None = None  # the organisation's headline score
+    organisation_position: float | None = None  # 0-100: its mark on the scale graphic
+    brakes_most: list[SheetSituation] = field(default_factory=list)  # up to 3, largest share first
+    helps_most: list[SheetSituation] = field(default_factory=list)
+    scores: list[SheetScore] = field(default_factory=list)  # the other derived scores (werkgeluk, intent to stay)
     change: "ChangeView | None" = None  # since the previous wave (survey/report/change.py)
 
 

@@ -11,7 +11,8 @@ import logging
 import mimetypes
 import os
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -21,15 +22,14 @@ from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
                     TemplateSyntaxError, select_autoescape)
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from survey.analysis import AnalysisResult, analyse_scan, publish
-from survey.atomic import atomic_path, write_text_atomic
+from survey.analysis import AnalysisResult
 from survey.errors import Location, ReportError
-from survey.report.build import build_report_model
 from survey.report.model import ReportModel, formatting, shown
 from survey.resources import reports_dir
 from survey.scan import Scan
 
 if TYPE_CHECKING:  # WeasyPrint is imported only when a PDF is made (it needs Pango)
+    from weasyprint.document import Document
     from weasyprint.urls import URLFetcher
 
 
@@ -141,39 +141,39 @@ def _template_error(scan: Scan, exc: Exception) -> ReportError | None:
 def write_report(scan: Scan, out: Path | None = None, *, results: AnalysisResult | None = None,
                  pdf: bool = True, replace_earlier: bool = False) -> list[Path]:
     """Write report.html (self-contained) and report.pdf; returns their paths."""
-    results = results or analyse_scan(scan, replace_earlier=replace_earlier)
-    model = build_report_model(results)
-    # what the model shows, recorded before writing: a half-written file is published too
-    publish(results, "report", model.figures(), model.earlier_figures())
-    html = render_html(scan, model)
-    folder = out or scan.output_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    html_path = folder / "report.html"
-    write_text_atomic(html_path, html)  # complete or not at all, even on a full disk
-    paths = [html_path]
-    if pdf:
-        try:
-            from weasyprint import HTML
-        except OSError as exc:  # Pango missing on this system
-            raise ReportError(f"the PDF cannot be made: {exc}",
-                              fix="install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
-                                  "or use --no-pdf")
-        pdf_path = folder / "report.pdf"
-        # WeasyPrint warns about every SVG style property its CSS parser skips; the charts
-        # render correctly, so only real errors are let through.
-        logger = logging.getLogger("weasyprint")
-        level = logger.level
-        logger.setLevel(logging.ERROR)
-        logger.addFilter(_quiet_refusals)
-        base_url, fetcher = _pdf_resources(scan)
-        try:
-            with atomic_path(pdf_path) as partial:
-                HTML(string=html, base_url=base_url, url_fetcher=fetcher).write_pdf(partial)
-        finally:
-            logger.removeFilter(_quiet_refusals)
-            logger.setLevel(level)
-        paths.append(pdf_path)
-    return paths
+    from survey.report.outputs import write_outputs
+
+    return write_outputs(scan, out, results=results, pdf=pdf, replace_earlier=replace_earlier,
+                         dialogue=False).paths
+
+
+def render_pdf(scan: Scan, html: str) -> "Document":
+    """Lay out `html` for paper with WeasyPrint (only local resources, see `_pdf_resources`);
+    the report and the team sheets both go through here. Write it inside `quiet_weasyprint`."""
+    try:
+        from weasyprint import HTML
+    except OSError as exc:  # Pango missing on this system
+        raise ReportError(f"the PDF cannot be made: {exc}",
+                          fix="install Pango (Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0), "
+                              "or use --no-pdf")
+    base_url, fetcher = _pdf_resources(scan)
+    with quiet_weasyprint():
+        return HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
+
+
+@contextmanager
+def quiet_weasyprint() -> Iterator[None]:
+    """WeasyPrint warns about every SVG style property its CSS parser skips; the charts
+    render correctly, so only real errors are let through."""
+    logger = logging.getLogger("weasyprint")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    logger.addFilter(_quiet_refusals)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_quiet_refusals)
+        logger.setLevel(level)
 
 
 class RefusedResource(ValueError):
