@@ -141,9 +141,14 @@ class _Deck:
 
     def chart_slide(self, chart: Chart) -> None:
         slide = self.slide(shown(chart.title))
-        self.text(slide, [shown(chart.description)], MARGIN, Inches(1.15), WIDTH - 2 * MARGIN, Inches(0.8), SMALL,
-                  colour=GREY)
-        self.picture(slide, chart, MARGIN, Inches(1.95), WIDTH - 2 * MARGIN, HEIGHT - Inches(2.2))
+        description = shown(chart.description)
+        # the picture starts under the whole sentence (about 110 characters a line at this size),
+        # never over its last line
+        lines = max(1, -(-len(description) // 110))
+        height = Inches(0.3 * lines)
+        self.text(slide, [description], MARGIN, Inches(1.15), WIDTH - 2 * MARGIN, height, SMALL, colour=GREY)
+        top = Inches(1.15) + height + Inches(0.15)
+        self.picture(slide, chart, MARGIN, top, WIDTH - 2 * MARGIN, HEIGHT - top - Inches(0.25))
 
     def department_slide(self, page: DepartmentPage) -> None:
         """Left: the headline figures as tiles (the department's value big, the organisation's
