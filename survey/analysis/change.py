@@ -20,12 +20,16 @@ not linked across waves, on purpose):
   same group, computed the same way (the mean of its statement figures). Its interval has the
   width of Welch's 95 % interval of the two waves' person-level scores
   (`stats.welch_difference`), around the shown change (as the managers' gap in claims.py).
-  Intervals are published only from 2k people in each wave (`model.shown_interval`).
+  Intervals are published only from 2k people in each wave (`model.shown_interval`). Its p
+  comes from a studentised permutation test (`stats.permutation`: Welch's t, wave labels
+  permuted within the group, seeded): Welch's t distribution claimed far too often when one
+  wave is small and answers pile at the top (a 5-person team all at the top).
 - Shares: the change of a share with Newcombe's hybrid score interval and Fisher's exact test
   (`stats.share_difference`); a share's interval is a function of published counts.
 - Claims: one Holm family per kind over every group and variable (scores; shares): a change
   is claimed when its Holm-adjusted p is below `ALPHA`, its interval excludes 0 and (scores)
-  the shown change points the same way as the test. So on data without any change a report
+  the shown change points the same way as the test and its interval is shown (2k people in
+  both waves: a claim the reader cannot weigh is not made). So on data without any change a report
   claims one at most at the stated family-wise rate per kind.
 - Series (three waves or more): per group and variable each wave's value with its interval
   (scores: the width of the t-interval of the person-level scores around the shown score, from
@@ -45,6 +49,7 @@ earlier wave renumbers it with the rest, and every later edition of either wave 
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,8 +63,9 @@ from survey.analysis.model import AnalysisResult, Change, ChangeResult, GroupRes
 from survey.disclosure import ORGANISATION, Figure, Group, Register, Suppression
 from survey.errors import ReportError
 from survey.questionnaire import model as m
-from survey.stats import CannotCompute, claims, share_difference, welch_difference, wilson_interval
+from survey.stats import CannotCompute, claims, share_difference, wilson_interval
 from survey.stats.inference import ALPHA
+from survey.stats.permutation import permutations_for, welch_permutation
 from survey.store import Store
 
 if TYPE_CHECKING:
@@ -460,6 +466,8 @@ class ChangeSubject(Subject):
         label = previous.wave.wave
         scores: list[tuple[tuple[str, str], object, float, _Value, _Value]] = []
         shares: list[tuple[tuple[str, str], object, float, _Value, _Value]] = []
+        n_scores = sum(not var.startswith("pace:") for _, var in previous.values)
+        rounds = permutations_for(n_scores, ALPHA)
         for (key, var), then in previous.values.items():
             here = self.now[(key, var)]
             previous.use(key, var)
@@ -468,8 +476,8 @@ class ChangeSubject(Subject):
                     d = share_difference(here.counts[outcome], here.n, then.counts[outcome], then.n)
                     shares.append(((key, f"{var}.{outcome}"), d, here.counts[outcome] / here.n - then.counts[outcome]
                                    / then.n, here, then))
-            else:
-                d = welch_difference(here.person, then.person)
+            else:  # Welch's t, its p from permuting the wave labels (see the module docstring)
+                d = welch_permutation(here.person, then.person, rounds, zlib.crc32(f"{key} {var}".encode()))
                 scores.append(((key, var), d, here.value - then.value, here, then))
         self.families = {"scores": sum(not isinstance(d, CannotCompute) for _, d, *_ in scores),
                          "shares": sum(not isinstance(d, CannotCompute) for _, d, *_ in shares)}
@@ -488,7 +496,9 @@ class ChangeSubject(Subject):
                     else:  # Welch's width around the shown change (see the module docstring)
                         half = (d.interval.high - d.interval.low) / 2
                         low, high = gap - half, gap + half
-                        holds = c.claimed and gap * d.estimate > 0 and (low > 0 or high < 0)
+                        # claimed only where its interval is shown: from 2k people in both waves
+                        holds = (c.claimed and gap * d.estimate > 0 and (low > 0 or high < 0)
+                                 and min(here.n, then.n) >= 2 * a.k)
                     change = Change(var, key, label, first, second, here.n, then.n, gap, low, high, d.p,
                                     c.p_adjusted, holds, c.family_size, c.reason)
                 results[key].change[var] = change
