@@ -599,3 +599,46 @@ def test_five_people_all_at_the_top_against_25_claim_no_change(tmp_path):
     assert a["dim:drives"].estimate < -5  # a visible drop, but resting on 5 people
     assert not any(a[var].claimed for var in SCORES)
     assert all(a[var].shown(K) == (None, None) for var in SCORES)
+
+
+def test_replace_earlier_forgets_only_the_record_tied_to_the_edition_it_replaces_and_only_once(tmp_path):
+    # 2026 (reorganised: only the organisation compares) shares an edition showing 2025's
+    # organisation (20 people); a late 2025 form; 2026's next edition withholds 2025's figure
+    # (21 beside the 20 shown) and so records nothing in 2025's store; that edition is then
+    # replaced. The shared record in 2025's store must stay, also when the replacing run is
+    # retried.
+    from survey.waves import Continuity
+
+    before = make_scan(tmp_path, "2025", {"A": 10, "B": 10})
+    after = make_scan(tmp_path, "2026", {"X": 10, "Y": 10})
+    crowd = people(np.random.default_rng(3), {"A": 10, "B": 10})
+    fill(before, crowd)
+    fill(after, people(np.random.default_rng(4), {"X": 10, "Y": 10}))
+    wave = wave_of(before, after, {"X": (Continuity.new, ()), "Y": (Continuity.new, ())})
+
+    def earlier_records():
+        with Store(before.store_path) as store:
+            return store.db.execute("SELECT id, written_by FROM editions").fetchall()
+
+    def own_editions():
+        with Store(after.store_path) as store:
+            return [i for (i,) in store.db.execute("SELECT id FROM editions")]
+
+    shared = analyse_scan(after, earlier_waves=[wave])
+    assert shared.organisation_result.change["derived:happy"].n_earlier == 20
+    publish(shared, "workbook")
+    assert len(earlier_records()) == 1 and earlier_records()[0][1].endswith(f"#{own_editions()[0]}")
+    add_one(before, "A", crowd[0][1])
+    draft = analyse_scan(after, earlier_waves=[wave])
+    assert draft.organisation_result.change == {}  # 21 beside the 20 shown: withheld
+    publish(draft, "workbook")
+    assert len(earlier_records()) == 1 and len(own_editions()) == 2
+    for attempt in range(2):  # the replacing run, then its retry (say the first failed after analysing)
+        replaced = analyse_scan(after, earlier_waves=[wave], replace_earlier=True)
+        assert replaced.organisation_result.change == {}, attempt  # the shared 20 still count
+        assert len(earlier_records()) == 1 and len(own_editions()) == 1, attempt
+    # once something is written again, the next replacement forgets that (and its tie) only
+    publish(replaced, "workbook")
+    assert len(own_editions()) == 2
+    analyse_scan(after, earlier_waves=[wave], replace_earlier=True)
+    assert len(own_editions()) == 1 and len(earlier_records()) == 1

@@ -42,7 +42,9 @@ person-level scores behind the test as `claims:<var>`, the pace shares), checked
 everything that wave's store records as published (its own editions and what later waves
 published of it), under the larger of the two thresholds. A group hidden in either wave gets no
 change. What is shown is recorded in the EARLIER wave's store when this wave publishes
-(`record_edition(..., written_by=...)`, store version 8): in that store's ids, so closing the
+(`record_edition(..., written_by='<wave> (<folder>)#<own edition id>')`, store version 8: tied
+to this wave's own edition, so `--replace-earlier` forgets there exactly what belongs to the
+own edition it forgets, and nothing when it forgot none): in that store's ids, so closing the
 earlier wave renumbers it with the rest, and every later edition of either wave sees it.
 """
 
@@ -418,7 +420,8 @@ class ChangeSubject(Subject):
         for wave in self.waves:
             k = max(a.k, wave.scan.anonymity_threshold)
             try:
-                figures = EarlierFigures(wave, k, a.protection, me if getattr(a, "replace_earlier", False) else None)
+                forgotten = getattr(a, "forgotten", None)  # this wave's own edition just forgotten
+                figures = EarlierFigures(wave, k, a.protection, None if forgotten is None else f"{me}#{forgotten}")
             except ReportError as exc:  # e.g. its store is gone: that wave has nothing to compare with
                 left.append(LeftOut(wave.wave, None, None, "not_computable", detail=exc.message))
                 continue
@@ -564,7 +567,8 @@ def publish_earlier(result: AnalysisResult, output: str,
     change and the series use (the results workbook)."""
     if not result.protection or result.change is None:
         return
-    me = writer_id(result.scan)
+    # tied to this wave's own edition: forgetting that one forgets exactly these (--replace-earlier)
+    me = f"{writer_id(result.scan)}#{getattr(result, 'edition', None)}"
     for store_path, earlier in getattr(result, "change_publications", []):
         shown = None if earlier_shown is None else {(v, k) for w, v, k in earlier_shown if w == earlier.wave.wave}
         figures = earlier.publications(shown)
