@@ -642,3 +642,31 @@ def test_replace_earlier_forgets_only_the_record_tied_to_the_edition_it_replaces
     assert len(own_editions()) == 2
     analyse_scan(after, earlier_waves=[wave], replace_earlier=True)
     assert len(own_editions()) == 1 and len(earlier_records()) == 1
+
+
+def test_the_audit_reads_the_change_sheet_and_finds_a_cross_wave_leak_there(tmp_path, monkeypatch):
+    # the cross-wave check switched off on purpose: 2026's change sheet shows 2025's A over 11
+    # (a late form) beside 2025's own workbook showing A over 10: the audit must find it
+    import survey.analysis.change as change
+    from survey.analysis import write_results_workbook
+    from survey.audit import audit_folders
+
+    sizes = {"A": 10, "B": 10}
+    before, after = make_scan(tmp_path, "2025", sizes), make_scan(tmp_path, "2026", sizes)
+    crowd = people(np.random.default_rng(4), sizes)
+    fill(before, crowd)
+    fill(after, people(np.random.default_rng(5), sizes))
+    write_results_workbook(analyse_scan(before), before.output_dir / "results.xlsx")
+    add_one(before, "A", crowd[0][1])
+    decide = change.EarlierFigures.decide
+
+    def blind(self, groups, wanted):
+        self.earlier_sets = {}
+        return decide(self, groups, wanted)
+
+    monkeypatch.setattr(change.EarlierFigures, "decide", blind)
+    write_results_workbook(analyse_scan(after, earlier_waves=[wave_of(before, after)]), after.output_dir / "results.xlsx")
+    *_, both = audit_folders([before.folder, after.folder])
+    found = [f for f in both.findings if "change row" in f.where]
+    assert found and all(f.people == 1 for f in found)
+    assert any("(wave 2025)" in f.variable and "A (2025) (n=11)" in f.what for f in found)
