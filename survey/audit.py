@@ -54,7 +54,11 @@ are that wave's, its combined group is the departments it did not show. Per wave
 all the sets published in any of the folders form one family, and the same subtraction is
 tried on it: last year's A in the 2025 report beside last year's A + B as the 'earlier' value
 of the merged AB in the 2026 report gives B. Crossing sets (A + B beside B + C) are not
-subtracted (no laminar family).
+subtracted (no laminar family). The results workbook's `change` and `trend` sheets are read
+the same way: each earlier value with its wave, the earlier wave's departments it covers
+(`earlier_departments`/`departments`) and n; a pace share there of 0 % or 100 % is a group-
+disclosure note, as elsewhere. A score there is held only against figures of the same name
+(the report's earlier cells), not against the earlier wave's statement figures.
 """
 
 from __future__ import annotations
@@ -250,6 +254,23 @@ def read_workbook(path: Path, out: _Outputs, composite_ids: set[str], headline: 
     for number, row in enumerate(_sheet(book, "open_answers"), start=2):  # approved open answers only
         if row.get("text") is not None:
             out.quotes.append((f"{name} open_answers row {number}", str(row["text"]).strip()))
+    # survey/analysis/change.py's sheets: an earlier wave's value of a group, over that wave's
+    # people (its departments in `earlier_departments`/`departments`; empty: its organisation),
+    # named as the report names them (a score by its variable, a pace share by its situation)
+    for sheet, wave_column, units_column, n_column in (("change", "earlier_wave", "earlier_departments", "n_earlier"),
+                                                       ("trend", "wave", "departments", "n")):
+        for number, row in enumerate(_sheet(book, sheet), start=2):  # a trend's own wave's points: its own sets
+            variable, wave = str(row["variable"]), str(row.get(wave_column) or "")
+            if variable.startswith("pace:"):
+                situation, _, outcome = variable[5:].rpartition(".")
+                for column in (("earlier", "now") if sheet == "change" else ("value",)):
+                    if row.get(column) is not None and float(row[column]) in (0.0, 100.0):
+                        out.shares.append((f"{row['group']} ({wave if column != 'now' else 'this wave'})",
+                                           f"change {variable}", outcome, float(row[column])))
+                variable = f"pace:{situation}.effect"
+            units = tuple(u for u in str(row.get(units_column) or "").split("|") if u)
+            out.earlier.append((wave, variable, str(row["group"]), units, _int(row.get(n_column)),
+                                f"{name} {sheet} row {number} (wave {wave})"))
     for row in _sheet(book, "overview"):
         for key, value in row.items():
             if key in composite_ids and value is not None and not (isinstance(value, float) and math.isnan(value)):

@@ -654,30 +654,47 @@ class Store:
         return EarlierSets(sets, figures)
 
     def record_edition(self, figures: Iterable[tuple[str, np.ndarray, np.ndarray]], outputs: str,
-                       written_by: str | None = None) -> None:
+                       written_by: str | None = None) -> int:
         """Record what is about to be published (before the files are written: a file written
         half is published as far as a reader is concerned): per figure its variable, the sorted
         response ids behind it and those of its group (int64). `figures` may be a generator:
         one figure's ids are in memory at a time, and a group's ids passed as the same array
         object are hashed once. `written_by`: the later wave that publishes these figures of
-        this store's people (None: this scan's own output)."""
+        this store's people (None: this scan's own output). Returns the edition's id (a later
+        wave ties what it records in an earlier wave's store to its own edition by it)."""
         with self.transaction() as db:  # an edition row even when nothing is new: it is what was written last
             edition = db.execute("INSERT INTO editions (outputs, written_by) VALUES (?, ?)",
                                  (outputs, written_by)).lastrowid
+            if written_by is None:  # something new was written: the next replacement may forget it
+                db.execute("DELETE FROM scan_state WHERE key = 'replaced'")
             known = set(db.execute("SELECT variable, members, base FROM edition_figures").fetchall())
             writer = _SetWriter(db)
             for variable, members, base in figures:
                 writer.figure(edition, variable, members, base, known)
+        return edition
 
-    def forget_last_edition(self, written_by: str | None = None) -> None:
-        """The results written last were never shared: forget them (only them). `written_by`:
-        the last edition a later wave wrote here (None: this scan's own last edition)."""
+    def forget_last_edition(self, written_by: str | None = None) -> int | None:
+        """The results written last were never shared: forget them (only them), and return the
+        id forgotten (None: nothing). Without `written_by`: this scan's own last edition, once:
+        a run that forgot it and failed before writing leaves a mark, so a retry forgets no
+        second, shared edition (the mark goes when an edition is recorded). With `written_by`:
+        the edition a later wave recorded here under exactly that name (it names the later
+        wave's own edition it belongs to, see survey/analysis/change.py), never another."""
         with self.transaction() as db:
-            last = db.execute("SELECT max(id) FROM editions WHERE written_by IS ?", (written_by,)).fetchone()[0]
-            if last is not None:
-                db.execute("DELETE FROM edition_figures WHERE edition_id = ?", (last,))
-                db.execute("DELETE FROM editions WHERE id = ?", (last,))
-                _drop_unused_sets(db)
+            if written_by is None:
+                if db.execute("SELECT 1 FROM scan_state WHERE key = 'replaced'").fetchone():
+                    return None
+                last = db.execute("SELECT max(id) FROM editions WHERE written_by IS NULL").fetchone()[0]
+            else:
+                last = db.execute("SELECT max(id) FROM editions WHERE written_by = ?", (written_by,)).fetchone()[0]
+            if last is None:
+                return None
+            db.execute("DELETE FROM edition_figures WHERE edition_id = ?", (last,))
+            db.execute("DELETE FROM editions WHERE id = ?", (last,))
+            if written_by is None:
+                db.execute("INSERT OR REPLACE INTO scan_state (key, value) VALUES ('replaced', ?)", (str(last),))
+            _drop_unused_sets(db)
+            return last
 
     # -- the end of a scan
     def closed_on(self) -> str | None:

@@ -20,12 +20,16 @@ not linked across waves, on purpose):
   same group, computed the same way (the mean of its statement figures). Its interval has the
   width of Welch's 95 % interval of the two waves' person-level scores
   (`stats.welch_difference`), around the shown change (as the managers' gap in claims.py).
-  Intervals are published only from 2k people in each wave (`model.shown_interval`).
+  Intervals are published only from 2k people in each wave (`model.shown_interval`). Its p
+  comes from a studentised permutation test (`stats.permutation`: Welch's t, wave labels
+  permuted within the group, seeded): Welch's t distribution claimed far too often when one
+  wave is small and answers pile at the top (a 5-person team all at the top).
 - Shares: the change of a share with Newcombe's hybrid score interval and Fisher's exact test
   (`stats.share_difference`); a share's interval is a function of published counts.
 - Claims: one Holm family per kind over every group and variable (scores; shares): a change
   is claimed when its Holm-adjusted p is below `ALPHA`, its interval excludes 0 and (scores)
-  the shown change points the same way as the test. So on data without any change a report
+  the shown change points the same way as the test and its interval is shown (2k people in
+  both waves: a claim the reader cannot weigh is not made). So on data without any change a report
   claims one at most at the stated family-wise rate per kind.
 - Series (three waves or more): per group and variable each wave's value with its interval
   (scores: the width of the t-interval of the person-level scores around the shown score, from
@@ -38,13 +42,16 @@ person-level scores behind the test as `claims:<var>`, the pace shares), checked
 everything that wave's store records as published (its own editions and what later waves
 published of it), under the larger of the two thresholds. A group hidden in either wave gets no
 change. What is shown is recorded in the EARLIER wave's store when this wave publishes
-(`record_edition(..., written_by=...)`, store version 8): in that store's ids, so closing the
+(`record_edition(..., written_by='<wave> (<folder>)#<own edition id>')`, store version 8: tied
+to this wave's own edition, so `--replace-earlier` forgets there exactly what belongs to the
+own edition it forgets, and nothing when it forgot none): in that store's ids, so closing the
 earlier wave renumbers it with the rest, and every later edition of either wave sees it.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,8 +65,9 @@ from survey.analysis.model import AnalysisResult, Change, ChangeResult, GroupRes
 from survey.disclosure import ORGANISATION, Figure, Group, Register, Suppression
 from survey.errors import ReportError
 from survey.questionnaire import model as m
-from survey.stats import CannotCompute, claims, share_difference, welch_difference, wilson_interval
+from survey.stats import CannotCompute, claims, share_difference, wilson_interval
 from survey.stats.inference import ALPHA
+from survey.stats.permutation import permutations_for, welch_permutation
 from survey.store import Store
 
 if TYPE_CHECKING:
@@ -412,7 +420,8 @@ class ChangeSubject(Subject):
         for wave in self.waves:
             k = max(a.k, wave.scan.anonymity_threshold)
             try:
-                figures = EarlierFigures(wave, k, a.protection, me if getattr(a, "replace_earlier", False) else None)
+                forgotten = getattr(a, "forgotten", None)  # this wave's own edition just forgotten
+                figures = EarlierFigures(wave, k, a.protection, None if forgotten is None else f"{me}#{forgotten}")
             except ReportError as exc:  # e.g. its store is gone: that wave has nothing to compare with
                 left.append(LeftOut(wave.wave, None, None, "not_computable", detail=exc.message))
                 continue
@@ -460,6 +469,8 @@ class ChangeSubject(Subject):
         label = previous.wave.wave
         scores: list[tuple[tuple[str, str], object, float, _Value, _Value]] = []
         shares: list[tuple[tuple[str, str], object, float, _Value, _Value]] = []
+        n_scores = sum(not var.startswith("pace:") for _, var in previous.values)
+        rounds = permutations_for(n_scores, ALPHA)
         for (key, var), then in previous.values.items():
             here = self.now[(key, var)]
             previous.use(key, var)
@@ -468,8 +479,8 @@ class ChangeSubject(Subject):
                     d = share_difference(here.counts[outcome], here.n, then.counts[outcome], then.n)
                     shares.append(((key, f"{var}.{outcome}"), d, here.counts[outcome] / here.n - then.counts[outcome]
                                    / then.n, here, then))
-            else:
-                d = welch_difference(here.person, then.person)
+            else:  # Welch's t, its p from permuting the wave labels (see the module docstring)
+                d = welch_permutation(here.person, then.person, rounds, zlib.crc32(f"{key} {var}".encode()))
                 scores.append(((key, var), d, here.value - then.value, here, then))
         self.families = {"scores": sum(not isinstance(d, CannotCompute) for _, d, *_ in scores),
                          "shares": sum(not isinstance(d, CannotCompute) for _, d, *_ in shares)}
@@ -488,7 +499,9 @@ class ChangeSubject(Subject):
                     else:  # Welch's width around the shown change (see the module docstring)
                         half = (d.interval.high - d.interval.low) / 2
                         low, high = gap - half, gap + half
-                        holds = c.claimed and gap * d.estimate > 0 and (low > 0 or high < 0)
+                        # claimed only where its interval is shown: from 2k people in both waves
+                        holds = (c.claimed and gap * d.estimate > 0 and (low > 0 or high < 0)
+                                 and min(here.n, then.n) >= 2 * a.k)
                     change = Change(var, key, label, first, second, here.n, then.n, gap, low, high, d.p,
                                     c.p_adjusted, holds, c.family_size, c.reason)
                 results[key].change[var] = change
@@ -554,7 +567,8 @@ def publish_earlier(result: AnalysisResult, output: str,
     change and the series use (the results workbook)."""
     if not result.protection or result.change is None:
         return
-    me = writer_id(result.scan)
+    # tied to this wave's own edition: forgetting that one forgets exactly these (--replace-earlier)
+    me = f"{writer_id(result.scan)}#{getattr(result, 'edition', None)}"
     for store_path, earlier in getattr(result, "change_publications", []):
         shown = None if earlier_shown is None else {(v, k) for w, v, k in earlier_shown if w == earlier.wave.wave}
         figures = earlier.publications(shown)

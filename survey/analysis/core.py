@@ -38,14 +38,15 @@ def analyse_scan(scan: Scan, *, protection: bool = True, replace_earlier: bool =
                  bootstrap: bool = True, earlier_waves: list | None = None) -> AnalysisResult:
     started = time.perf_counter()
     responses, wide = load_frame(scan, grouped=True)  # each department's people one stretch of rows
+    forgotten = None
     with Store(scan.store_path) as store:
         if replace_earlier:
-            store.forget_last_edition()
+            forgotten = store.forget_last_edition()
         earlier = store.earlier_sets() if protection else {}
         n_unverified = store.unverified_count()
     loaded = time.perf_counter()
     result = analyse_frame(scan, responses, wide, protection=protection, earlier=earlier, bootstrap=bootstrap,
-                           earlier_waves=earlier_waves, replace_earlier=replace_earlier)
+                           earlier_waves=earlier_waves, replace_earlier=replace_earlier, forgotten=forgotten)
     result.n_unverified = n_unverified
     result.timings = {"load": loaded - started, **result.timings}
     return result
@@ -78,7 +79,7 @@ def publish(result: AnalysisResult, output: str, shown: Collection[tuple[str, st
             yield f.variable, sorted_ids(f.members), group_ids[f.group]
 
     with Store(result.scan.store_path) as store:
-        store.record_edition(figures(), output)
+        result.edition = store.record_edition(figures(), output)
     for hook in PUBLISHERS:  # e.g. earlier waves' figures shown beside this wave's (change.py)
         hook(result, output, set(earlier_shown or ()) if shown is not None else None)
 
@@ -129,7 +130,7 @@ def shown_figures(result: AnalysisResult, shown: Collection[tuple[str, str]]) ->
 def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
                   protection: bool = True, earlier: Mapping[str, list[disclosure.Published]] | None = None,
                   bootstrap: bool = True, earlier_waves: list | None = None,
-                  replace_earlier: bool = False) -> AnalysisResult:
+                  replace_earlier: bool = False, forgotten: int | None = None) -> AnalysisResult:
     """The analysis of one response frame (`load_frame`'s output).
 
     `earlier_waves`: the scan's earlier waves (`survey.waves.EarlierWave`, oldest first) for the
@@ -144,7 +145,8 @@ def analyse_frame(scan: Scan, responses: pd.DataFrame, wide: pd.DataFrame, *,
     scores per band). It exists only so the tests can show that `survey audit` finds those
     leaks; no command offers it."""
     analysis = Analysis(scan, responses, wide, protection, earlier or {}, bootstrap)
-    analysis.waves, analysis.replace_earlier = earlier_waves, replace_earlier  # for change.py
+    # for change.py: the own edition just forgotten (`forgotten`) takes the earlier waves' records tied to it
+    analysis.waves, analysis.replace_earlier, analysis.forgotten = earlier_waves, replace_earlier, forgotten
     result = analysis.run()
     result.ids = responses.index.to_numpy(dtype=np.int64)
     return result

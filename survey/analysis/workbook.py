@@ -12,7 +12,7 @@ from survey.analysis import quality as qu
 from survey.analysis.model import (GROUP_KINDS, AnalysisResult, Estimate, GroupResult, ItemShares, Share,
                                    group_label, shown_interval)
 from survey.atomic import atomic_path
-from survey.disclosure import MANAGERS
+from survey.disclosure import MANAGERS, ORGANISATION
 from survey.questionnaire import model as m
 
 
@@ -143,6 +143,14 @@ def _change_sheets(results: AnalysisResult, name, labels: "_Labels") -> dict[str
                        if str(o.code) == outcome), "") if grid is not None else ""
         return f"{labels.situation(situation)}: {option}" if option else labels.situation(situation)
 
+    def units(g, wave: str) -> str:
+        """The departments of an earlier wave a group covers, '|'-joined (empty: the whole
+        organisation), for `survey audit` to hold that wave's figures against each other.
+        The series names the previous wave's links for every earlier wave."""
+        if g.key == ORGANISATION or wave == change.waves[-1]:
+            return "" if g.key == ORGANISATION else g.key
+        return "|".join(change.links.get(g.key, ("same", (g.key,)))[1])
+
     def unit(variable: str) -> tuple[str, float, int]:
         return ("%", 100.0, 1) if variable.startswith("pace:") else ("score", 1.0, 2)
 
@@ -152,7 +160,8 @@ def _change_sheets(results: AnalysisResult, name, labels: "_Labels") -> dict[str
             what, scale, digits = unit(variable)
             low, high = c.shown(k)
             rows.append({"group": name(g), "variable": variable, "variable_text": text(variable), "unit": what,
-                         "earlier_wave": c.earlier_wave, "earlier": round(scale * c.earlier, digits),
+                         "earlier_wave": c.earlier_wave, "earlier_departments": units(g, c.earlier_wave),
+                         "earlier": round(scale * c.earlier, digits),
                          "n_earlier": c.n_earlier, "wave": change.waves[-1], "now": round(scale * c.now, digits),
                          "n_now": c.n_now, "change": round(scale * c.estimate, digits),
                          "ci_low": None if low is None else round(scale * low, digits),
@@ -160,7 +169,7 @@ def _change_sheets(results: AnalysisResult, name, labels: "_Labels") -> dict[str
                          "p_adjusted": None if c.p_adjusted is None else round(c.p_adjusted, 4),
                          "claimed": "yes" if c.claimed else "no", "family": c.family})
     sheets = {"change": pd.DataFrame(rows, columns=["group", "variable", "variable_text", "unit", "earlier_wave",
-                                                    "earlier", "n_earlier", "wave", "now", "n_now", "change",
+                                                    "earlier_departments", "earlier", "n_earlier", "wave", "now", "n_now", "change",
                                                     "ci_low", "ci_high", "p_adjusted", "claimed", "family"])}
     labels_of = {g.key: name(g) for g in groups}
     sheets["change_left_out"] = pd.DataFrame([{
@@ -170,7 +179,8 @@ def _change_sheets(results: AnalysisResult, name, labels: "_Labels") -> dict[str
     } for x in change.left_out], columns=["earlier_wave", "group", "variable", "variable_text", "reason",
                                           "questions_or_departments", "detail"])
     trend = [{"group": name(g), "variable": variable, "variable_text": text(variable), "unit": unit(variable)[0],
-              "wave": p.wave, "value": round(unit(variable)[1] * p.value, unit(variable)[2]),
+              "wave": p.wave, "departments": units(g, p.wave),
+              "value": round(unit(variable)[1] * p.value, unit(variable)[2]),
               "ci_low": None if p.low is None else round(unit(variable)[1] * p.low, unit(variable)[2]),
               "ci_high": None if p.high is None else round(unit(variable)[1] * p.high, unit(variable)[2]),
               "n": p.n} for g in groups for variable, points in g.trend.items() for p in points]
