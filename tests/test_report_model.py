@@ -197,3 +197,32 @@ def test_sentences_rest_on_allowed_figures(demo):
     assert refs and all(isinstance(r, FigureRef) for r in refs)
     allowed = {(f.variable, f.group) for f in results.register.figures if results.decision.ok(f)}
     assert {(r.var, r.key) for r in refs} <= allowed
+
+
+def test_a_late_form_that_withdraws_the_organisations_score_leaves_the_report_whole(tmp_path):
+    """A second edition with one late form: the organisation's score would differ from the
+    published one by one person, so it is withdrawn; the report is still written, and says
+    nothing that rests on the withdrawn figure (no department 'higher than the rest')."""
+    from survey.analysis import analyse_frame, write_results_workbook
+    from survey.audit import audit
+    from survey.store import Store
+    from tests.test_disclosure import build
+
+    scan, responses, wide = build(tmp_path, {"A": 7, "B": 7, "C": 8})
+    late = responses.index[responses.department == "B"][-1]
+    with Store(scan.store_path) as store:
+        earlier = store.earlier_sets()
+    first = analyse_frame(scan, responses.drop(late), wide.drop(late), earlier=earlier)
+    write_report(scan, tmp_path / "ed1", results=first, pdf=False)
+    with Store(scan.store_path) as store:
+        earlier = store.earlier_sets()
+    second = analyse_frame(scan, responses, wide, earlier=earlier)
+    head = f"derived:{second.headline}"
+    assert not second.decision.ok(next(f for f in second.register.figures
+                                       if f.variable == head and f.group == "__organisation__"))
+    write_results_workbook(second, scan.output_dir / "results.xlsx")  # the scan's outputs, for the audit
+    write_report(scan, results=second, pdf=False)
+    model = build_report_model(second)
+    assert not [s for s in model.summary if s.kind in ("higher", "lower", "no_difference", "single")]
+    checked = audit(scan.folder)
+    assert checked.ok, checked.render()

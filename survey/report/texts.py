@@ -75,7 +75,9 @@ class Texts(Tables):
             return []
         var, score = f"derived:{head}", self.t(self.q_derived(head).name)
         depts = [g for g in self.r.departments if self.headline(g)]
-        if not depts:
+        if not depts or self.headline(self.org) is None:
+            # every sentence here compares with the organisation: without its figure shown
+            # (withdrawn to protect a late form, say) nothing is said
             return []
         value = {g.key: Value(self.headline(g).mean) for g in depts}
         verdicts = self.claims.versus_rest.get(var, {})
