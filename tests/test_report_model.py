@@ -226,3 +226,25 @@ def test_a_late_form_that_withdraws_the_organisations_score_leaves_the_report_wh
     assert not [s for s in model.summary if s.kind in ("higher", "lower", "no_difference", "single")]
     checked = audit(scan.folder)
     assert checked.ok, checked.render()
+
+
+def test_team_sheet_lists_braking_and_helping_situations_by_what_most_of_the_team_feel(demo):
+    """'Where the organisation slows you down most' lists only situations where more of the team
+    feel braked than helped, and the reverse for 'helps most': none in both lists."""
+    _, results = demo
+    model = build_report_model(results)
+    groups = {g.key: g for g in results.departments}
+    checked = 0
+    for page in model.departments:
+        g = groups[page.name]
+        names = {s.name for s in page.brakes_most} & {s.name for s in page.helps_most}
+        assert not names, (page.name, names)
+        for listed, outcome, other in ((page.brakes_most, "brakes", "speeds_up"), (page.helps_most, "speeds_up", "brakes")):
+            shares = [s.share.value.value for s in listed]
+            assert shares == sorted(shares, reverse=True)
+            for s in listed:
+                situation = s.share.var.split(":")[1].split(".")[0]
+                effect = g.pace[situation].effect
+                assert effect[outcome] > effect[other], (page.name, s.name, effect)
+                checked += 1
+    assert checked

@@ -74,12 +74,18 @@ class _Builder(Measures, Changes):
         names = self.situation_names(short=True)
         found = [c for c in g.pace.values() if c.effect is not None and c.situation in names]
 
-        def most(outcome: str) -> list[SheetSituation]:
-            ranked = sorted(found, key=lambda c: -c.effect.get(outcome, 0.0))  # stable: questionnaire order on ties
+        def most(outcome: str, other: str) -> list[SheetSituation]:
+            """Where more of the team feel `outcome` than `other` (so a situation that mostly
+            helps is never listed as braking, and none is in both lists), largest share first."""
+            def share(c, which: str) -> float:
+                return c.effect.get(which, 0.0)
+
+            mostly = [c for c in found if share(c, outcome) > share(c, other)
+                      and not same_percent(share(c, outcome), share(c, other))]
+            ranked = sorted(mostly, key=lambda c: -share(c, outcome))  # stable: questionnaire order on ties
             return [SheetSituation(names[c.situation], self.cell(g, f"pace:{c.situation}.effect",
-                                                                 Value(c.effect.get(outcome, 0.0), PERCENT),
-                                                                 c.n_effect))
-                    for c in ranked if not same_percent(c.effect.get(outcome, 0.0), 0.0)][:3]
+                                                                 Value(share(c, outcome), PERCENT), c.n_effect))
+                    for c in ranked][:3]
 
         scores = []
         for score in self.q.derived:
@@ -103,7 +109,7 @@ class _Builder(Measures, Changes):
         return dict(index=as_cell(g, head) if head else None, index_position=head.mean if head else None,
                     index_organisation=as_cell(self.org, org_head) if org_head else None,
                     organisation_position=org_head.mean if org_head else None,
-                    brakes_most=most("brakes"), helps_most=most("speeds_up"), scores=scores)
+                    brakes_most=most("brakes", "speeds_up"), helps_most=most("speeds_up", "brakes"), scores=scores)
 
     def build(self) -> ReportModel:
         from survey.quotes import load_review
