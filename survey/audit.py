@@ -428,10 +428,11 @@ def audit_dialogue(output: Path, report_text: str, organisation_label: str, not_
 
 def read_status(text: str, out: _Outputs) -> None:
     """The department table of `survey status`: name, expected, issued, employees (answered/
-    expected), managers (answered/expected), rate, reportable."""
+    expected), managers (answered/expected; left out since managers are one group), rate,
+    reportable."""
     for line in text.splitlines():
         match = re.match(r"^(?P<name>.+?)\s+(?P<expected>\d+)\s+(?P<issued>\d+)\s+(?P<employees>\d+)/\d+\s+"
-                         r"(?P<managers>\d+)/\d+\s+(?:\d+%|-)\s+(?P<why>(yes|no).*)$", line)
+                         r"(?:(?P<managers>\d+)/\d+\s+)?(?:\d+%|-)\s+(?P<why>(yes|no).*)$", line)
         if match:
             out.status_departments[match["name"].strip()] = (int(match["employees"]), match["why"])
 

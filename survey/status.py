@@ -41,8 +41,10 @@ class ScanStatus:
     waves: tuple[str, ...] = ()  # the earlier waves and how departments continue, or a warning (waves.py)
 
     def rate(self, d: DepartmentStatus) -> str:
-        """Employees and managers over the department's expected headcount: the report's definition."""
-        base = Response(d.employees, d.managers, d.expected_employees, d.expected_managers)
+        """Employees who answered over the employees expected: the report's department rate
+        (managers are one group for the whole organisation, never counted per department:
+        '1/1' would tell HR that a department's only manager took part)."""
+        base = Response(d.employees, 0, d.expected_employees, 0)
         return percent(base.rate, self.language) if base.rate is not None else "-"
 
     def render(self) -> str:
@@ -54,12 +56,12 @@ class ScanStatus:
                      if self.unverified else ""))]
         lines += [*self.waves, ""]
         width = max([len(d.name) for d in self.departments] + [10])
-        lines.append(f"{'department':<{width}}  expected  issued  employees  managers   rate  reportable")
+        lines.append(f"{'department':<{width}}  expected  issued  employees   rate  reportable")
         for d in self.departments:
             rate = f"{self.rate(d):>5}"
             lines.append(f"{d.name:<{width}}  {d.expected:>8}  {d.issued:>6}  "
-                         f"{f'{d.employees}/{d.expected_employees}':>9}  {f'{d.managers}/{d.expected_managers}':>8}  "
-                         f"{rate}  {d.reportable}")
+                         f"{f'{d.employees}/{d.expected_employees}':>9}  {rate}  {d.reportable}")
+        lines.append("(rate: employees who answered over the employees expected, as in the report)")
         if self.managers:
             lines.append(f"managers (one group for the whole organisation): {self.managers}")
         if self.response is not None:
