@@ -248,3 +248,17 @@ def test_team_sheet_lists_braking_and_helping_situations_by_what_most_of_the_tea
                 assert effect[outcome] > effect[other], (page.name, s.name, effect)
                 checked += 1
     assert checked
+
+
+def test_status_and_report_give_each_department_the_same_response_rate(demo):
+    from survey.report import formatting, shown
+    from survey.status import scan_status
+
+    scan, results = demo
+    status = scan_status(scan.folder).render()
+    rows = {line.split("  ")[0].strip(): line for line in status.splitlines()}
+    model = build_report_model(results)
+    assert model.departments
+    with formatting(model.lang):
+        for page in model.departments:
+            assert shown(page.response_rate) in rows[page.name].split(), (page.name, rows[page.name])
