@@ -283,12 +283,17 @@ class _Labels:
             self.texts[key] = self.text(d.name)
         for d in q.derived:
             self.texts[d.id] = self.text(d.name)
+        from survey.i18n import wording
+
+        # the report's own wording for its readers where it has one ('de loopbaan', not the
+        # form's 'je loopbaan'), as survey/report names them
+        words = wording(lang)
         for item in q.items:
-            self.texts[item.id] = self.text(item.text)
+            self.texts[item.id] = words.get(f"label.{item.id}") or self.text(item.text)
             if getattr(item, "scale", None):
                 self.scales[item.id] = item.scale
             for s in getattr(item, "situations", []):
-                self.texts[s.id] = self.text(s.text)
+                self.texts[s.id] = words.get(f"label.{s.id}") or self.text(s.text)
         for b in q.background:
             self.texts[b.id] = self.text(b.text)
             self.scales[b.id] = b.scale

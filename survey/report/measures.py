@@ -54,7 +54,7 @@ class Measures(Texts):
                 if shares is None or shares.score is None:
                     continue
                 var = f"item:{item.id}"
-                rows.append(Row(self.t(item.text), [
+                rows.append(Row(self.label(item.id, item.text), [
                     self.cell(g, var, self.estimate(shares.score), shares.n),
                     self.cell(g, var, self.share_margin(shares.favourable), shares.n) if shares.favourable else "–",
                     self.count_cell(g, var, shares.n)]))
@@ -72,7 +72,7 @@ class Measures(Texts):
             if shares is None or e is None:
                 continue
             var = f"item:{item.id}"
-            rows.append(Row(self.t(item.text), [
+            rows.append(Row(self.label(item.id, item.text), [
                 self.cell(g, var, self.estimate(e, 1), e.n),
                 self.cell(g, var, self.share_margin(shares.insufficient), e.n),
                 self.cell(g, var, self.share_margin(shares.good), e.n),
