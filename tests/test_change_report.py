@@ -57,7 +57,8 @@ def test_a_claimed_change_is_a_sentence_with_its_direction_and_the_table_shows_i
             low, high = c.shown(scan.anonymity_threshold)
             change = number(c.estimate, digits, "nl", signed=True)
             if low is not None:
-                change += f" ({number(low, digits, 'nl')}–{number(high, digits, 'nl')})"
+                change += (f" ({number(low, digits, 'nl', signed=True)} tot "
+                           f"{number(high, digits, 'nl', signed=True)})")
             row = re.search(rf'<th scope="row">{re.escape(html.escape(name))}</th>(<td data-var="{var}"[^>]*'
                             rf'data-wave="2025"[^>]*>[^<]*</td><td data-var="{var}"[^>]*>[^<]*</td><td>[^<]*</td>'
                             r"<td>\d+</td><td>\d+</td>)", part)

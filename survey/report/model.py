@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Union
 
-from survey.i18n import DASH, counted, long_date, number, percent
+from survey.i18n import DASH, counted, long_date, number, percent, wording
 
 if TYPE_CHECKING:
     from survey.charts import Picture
@@ -449,6 +449,12 @@ def _value(v: Value) -> str:
         return text
     if v.kind == SIGNED:
         text = number(v.value, v.digits, _LANG.get(), signed=True)
+        if v.low is not None and v.high is not None:
+            # a difference's margin with signed ends, as the gap tables write it ('+1 tot +22'):
+            # '−58–−23' would read as a subtraction
+            low, high = (number(x, v.digits, _LANG.get(), signed=True) for x in (v.low, v.high))
+            text += f" ({wording(_LANG.get())['interval_range'].format(low=low, high=high)})"
+        return text
     else:
         text = _number(v.value, v.digits)
     if v.low is not None and v.high is not None:
