@@ -267,7 +267,7 @@ class Tables(Base):
         if score is not None:
             scale = self.q.scales[self.q.item(score.of[0]).scale]
             found["werkgeluk_name"] = self.t(score.name)
-            found["werkgeluk_intro"] = self.say("werkgeluk_intro", description=self.t(score.description),
+            found["werkgeluk_intro"] = self.say("werkgeluk_intro", description=self.label(f"{score.id}.description", score.description),
                                                 low=_raw(scale.min), high=_raw(scale.max))
         retention = [i for i in self.q.items if isinstance(i, m.StatementItem) and i.dimension is None]
         if retention:

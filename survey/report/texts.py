@@ -66,7 +66,7 @@ class Texts(Tables):
             lines.append(self.say("summary_werkgeluk", "werkgeluk", (),
                                   (self.ref("derived:werkgeluk", ORGANISATION),),
                                   value=Value(self.org.derived["werkgeluk"].mean, NUMBER, 1),
-                                  name=self.t(score.name), description=self.t(score.description)))
+                                  name=self.t(score.name), description=self.label(f"{score.id}.description", score.description)))
         return lines
 
     def department_sentences(self) -> list[Sentence]:
