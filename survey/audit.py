@@ -310,7 +310,7 @@ def read_report(path: Path, out: _Outputs, headline: str) -> None:
 ARTICLE = re.compile(r'<article class="department">(.*?)</article>', re.S)
 HEADING = re.compile(r"<h2[^>]*>(.*?)</h2>", re.S)
 COVER = re.compile(r'<header class="cover">(.*?)</header>', re.S)
-NUMBER = re.compile(r"(?<![\w.,])[-+\u2212]?(\d+(?:[.,]\d+)*%?)")
+NUMBER = re.compile(r"(?<![\w.,])([-+\u2212]?\d+(?:[.,]\d+)*%?)")
 STYLE_OR_SCRIPT = re.compile(r"<(style|script)\b.*?</\1>", re.S)
 
 
@@ -319,12 +319,19 @@ def _visible(fragment: str) -> str:
     return html.unescape(TAG.sub(" ", STYLE_OR_SCRIPT.sub(" ", fragment)))
 
 
+def _signed(token: str) -> str:
+    """A number as written, its sign kept ('+42' and '42' are one number, '−42' and '-42'
+    another): a copy that flips a sign says something else."""
+    token = token.replace("\u2212", "-").lstrip("+")
+    return token[1:] if token.startswith("-") and not token.strip("-0.,%") else token  # -0 is 0
+
+
 def numbers_in(text: str, names: list[str] = ()) -> set[str]:
-    """The numbers in a text, as written ('7,2', '42%', a sign dropped), leaving out those
-    inside names (a department called 'Team 3')."""
+    """The numbers in a text, as written ('7,2', '42%', '-6'), leaving out those inside names
+    (a department called 'Team 3')."""
     for name in sorted(names, key=len, reverse=True):
         text = text.replace(name, " ")
-    return set(NUMBER.findall(text))
+    return {_signed(n) for n in NUMBER.findall(text)}
 
 
 @dataclass
@@ -423,6 +430,51 @@ def audit_dialogue(output: Path, report_text: str, organisation_label: str, not_
             titled = [p.strip() for p in paragraphs if p.strip() in known.departments]
             check(f"report.pptx slide {number}", titled[0] if titled else None,
                   "\n".join(paragraphs + descriptions))
+    return read, findings
+
+
+SVG_TEXT = re.compile(r"<(text|title|desc)\b[^>]*>(.*?)</\1>", re.S)
+
+
+def audit_charts(output: Path, report_text: str, organisation_label: str, not_figures: set[str],
+                 extra_names: list[str], hidden: list[str]) -> tuple[int, list[Finding]]:
+    """The chart files (output/charts/*.svg) against report.html, as team sheets are: every
+    number in a chart's text (its labels, title and description) must be among the report's
+    numbers for the groups the chart names (a department's section, a group's figure cells)
+    and the organisation's; a chart naming no group, among all of report.html's numbers. A
+    department the report does not show, named in a chart, is a finding of its own."""
+    folder = output / "charts"
+    if not folder.is_dir():
+        return 0, []
+    known = report_numbers(report_text, organisation_label, extra_names)
+    cells, _ = parse_report(report_text)
+    groups: dict[str, set[str]] = defaultdict(set)  # the combined group, managers: their cells
+    for attributes, value in cells:
+        if attributes.get("data-group") and not attributes.get("data-group", "").startswith("band:"):
+            groups[attributes["data-group"]] |= numbers_in(value, known.names + list(groups))
+    names = sorted(set(known.names) | set(groups) | set(hidden), key=len, reverse=True)
+    findings: list[Finding] = []
+    read = 0
+    for chart in sorted(folder.glob("*.svg")):
+        where = f"charts/{chart.name}"
+        text = "\n".join(html.unescape(TAG.sub(" ", body))
+                         for _, body in SVG_TEXT.findall(chart.read_text(encoding="utf-8")))
+        for name in hidden:
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+                findings.append(Finding(where, "chart", None, f"names {name}, a department the report does not "
+                                                              "show (its people belong in the combined group)"))
+        named = [g for g in set(known.departments) | set(groups) if g in text and g != organisation_label]
+        if named:
+            allowed = set(known.organisation)
+            for g in named:
+                allowed |= known.departments.get(g, set()) | groups.get(g, set())
+            whose = f"the report's figures for {', '.join(sorted(named))} or the organisation"
+        else:
+            allowed, whose = known.everything, "report.html"
+        found = numbers_in(text, names)
+        read += len(found)
+        for number in sorted(found - allowed - not_figures):
+            findings.append(Finding(where, "figure", None, f"{number} is not among {whose}"))
     return read, findings
 
 
@@ -618,20 +670,27 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
     result = AuditResult(folder, threshold, figures=len(out.figures) + len(out.composites) + len(out.earlier))
     result.wave = str(scan.wave) if (scan_folder / "scan.yaml").is_file() else ""
     _wave_sets(result, out)
-    if report.is_file() and ((output / "teams").is_dir() or (output / "report.pptx").is_file()):
-        # scale ends are not figures; nor are the wave and names (numbers inside them)
-        not_figures = {"0", "100"} | {f"{v:g}" for scale in questionnaire.scales.values()
-                                      for v in (scale.numeric_range or ())}
-        names: list[str] = []
-        organisation_label = "Whole organisation"
-        if (scan_folder / "scan.yaml").is_file():
-            from survey.i18n import wording
+    # scale ends are not figures; nor are the wave and names (numbers inside them)
+    not_figures = {"0", "100"} | {f"{v:g}" for scale in questionnaire.scales.values()
+                                  for v in (scale.numeric_range or ())}
+    names: list[str] = []
+    organisation_label = "Whole organisation"
+    if (scan_folder / "scan.yaml").is_file():
+        from survey.i18n import wording
 
-            not_figures |= set(NUMBER.findall(str(scan.wave)))
-            names = [scan.organisation]
-            organisation_label = wording(scan.language)["organisation"]
+        not_figures |= numbers_in(str(scan.wave))
+        names = [scan.organisation]
+        organisation_label = wording(scan.language)["organisation"]
+    if report.is_file() and ((output / "teams").is_dir() or (output / "report.pptx").is_file()):
         read, findings = audit_dialogue(output, report.read_text(encoding="utf-8"), organisation_label,
                                         not_figures, names)
+        result.figures += read
+        result.findings += findings
+    listed = [d.name for d in scan.departments] if (scan_folder / "scan.yaml").is_file() else []
+    hidden_names = sorted((set(listed) | set(out.status_departments)) - set(out.kinds))
+    if report.is_file() and (output / "charts").is_dir():
+        read, findings = audit_charts(output, report.read_text(encoding="utf-8"), organisation_label,
+                                      not_figures, names, hidden_names)
         result.figures += read
         result.findings += findings
     shown = {g for g, k in out.kinds.items() if k == "department"}
