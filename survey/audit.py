@@ -478,6 +478,67 @@ def audit_charts(output: Path, report_text: str, organisation_label: str, not_fi
     return read, findings
 
 
+def _export_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of an export (answers.csv/.xlsx/.parquet/.sav), every cell as text."""
+    if path.suffix == ".csv":
+        import csv
+
+        text = path.read_text(encoding="utf-8-sig")
+        first = text.split("\n", 1)[0]
+        reader = csv.DictReader(text.splitlines(), delimiter=";" if first.count(";") > first.count(",") else ",")
+        return [dict(row) for row in reader]
+    if path.suffix == ".xlsx":
+        rows = _sheet(CalamineWorkbook.from_path(str(path)), "answers")
+    else:
+        import pandas as pd
+
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            import pyreadstat
+
+            frame, _ = pyreadstat.read_sav(str(path), apply_value_formats=True)
+        rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [{str(k): "" if v is None else str(v) for k, v in row.items()} for row in rows]
+
+
+def audit_export(output: Path, questionnaire, threshold: int, shown_groups: set[str], hidden: list[str],
+                 allowed_labels: set[str]) -> tuple[int, list[Finding]]:
+    """The export as a reader has it: every combination of the grouping columns it carries
+    (department, role, language, the reported background questions) holds at least k rows,
+    and no department appears that the report does not show."""
+    from survey.questionnaire import model as m
+
+    grouping = ["department", "role", "language"] + [
+        b.id.replace(".", "_")[:64] for b in questionnaire.background
+        if b.source != "form" and b.reporting is not m.Reporting.none]
+    findings: list[Finding] = []
+    read = 0
+    for path in sorted(output.glob("answers.*")):
+        if path.suffix not in (".csv", ".xlsx", ".parquet", ".sav") or path.name.count(".") > 1:
+            continue
+        try:
+            rows = _export_rows(path)
+        except Exception as exc:  # noqa: BLE001
+            raise ReportError(f"the export cannot be read ({exc})", where=Location(file=path),
+                              fix="write it again with: survey export DIR --format ...") from None
+        read += len(rows)
+        columns = [c for c in grouping if rows and c in rows[0]]
+        counts: dict[tuple[str, ...], int] = defaultdict(int)
+        for row in rows:
+            counts[tuple(row[c] for c in columns)] += 1
+        for combination, count in sorted(counts.items()):
+            if count < threshold:
+                what = ", ".join(f"{c}={v}" for c, v in zip(columns, combination))
+                findings.append(Finding(path.name, "export", count, f"{what}: {count} row(s), fewer than {threshold}"))
+        for department in sorted({row.get("department", "") for row in rows} - shown_groups - allowed_labels - {""}):
+            n = sum(row.get("department") == department for row in rows)
+            why = "a department the report does not show" if department in hidden else "not a group the report shows"
+            findings.append(Finding(path.name, "export", n if n < threshold else None,
+                                    f"department '{department}' ({n} rows): {why} (it belongs in the combined group)"))
+    return read, findings
+
+
 def read_status(text: str, out: _Outputs) -> None:
     """The department table of `survey status`: name, expected, issued, employees (answered/
     expected), managers (answered/expected; left out since managers are one group), rate,
@@ -688,6 +749,16 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
         result.findings += findings
     listed = [d.name for d in scan.departments] if (scan_folder / "scan.yaml").is_file() else []
     hidden_names = sorted((set(listed) | set(out.status_departments)) - set(out.kinds))
+    if report.is_file():
+        from survey.i18n import wording
+
+        shown_groups = {attributes["data-group"] for attributes, _ in parse_report(report.read_text(encoding="utf-8"))[0]
+                        if attributes.get("data-group")} | {g for g, k in out.kinds.items() if k != "band"}
+        labels = {wording(lang)[key] for lang in ("nl", "en")
+                  for key in ("export_not_shown", "export_everyone", "export_not_answered")}
+        read, findings = audit_export(output, questionnaire, threshold, shown_groups, hidden_names, labels)
+        result.figures += read
+        result.findings += findings
     if report.is_file() and (output / "charts").is_dir():
         read, findings = audit_charts(output, report.read_text(encoding="utf-8"), organisation_label,
                                       not_figures, names, hidden_names)

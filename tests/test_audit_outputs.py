@@ -66,3 +66,26 @@ def test_slide_number_with_its_sign_flipped_is_a_finding(demo_run, tmp_path):
 
 def test_signs_are_kept():
     assert numbers_in("+42 en \u221242, -7,5 en 0") == {"42", "-42", "-7,5", "0"}
+
+
+def test_export_with_a_hidden_department_or_a_small_combination_is_a_finding(demo_run, tmp_path):
+    import csv
+
+    from survey.export import export_answers
+
+    wave = _copy(demo_run, tmp_path)
+    written = export_answers(wave, "csv")
+    assert _findings(wave) == []
+    text = written.path.read_text(encoding="utf-8-sig").splitlines()
+    rows = list(csv.reader(text, delimiter=";"))
+    column = rows[0].index("department")
+    combined = next(r[column] for r in rows[1:] if r[column].startswith("Andere afdelingen"))
+    changed = 0
+    for r in rows[1:]:
+        if r[column] == combined and changed < 3:
+            r[column], changed = "Facilitair", changed + 1
+    with written.path.open("w", encoding="utf-8-sig", newline="") as stream:
+        csv.writer(stream, delimiter=";").writerows(rows)
+    found = _findings(wave)
+    assert any("answers.csv" in f and "department=Facilitair" in f and "3 row(s), fewer than 5" in f for f in found), found
+    assert any("answers.csv" in f and "'Facilitair' (3 rows)" in f and "does not show" in f for f in found), found
