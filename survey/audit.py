@@ -38,11 +38,17 @@ statement's own base, so the same figure as in `items`).
    among the numbers of that department's section of report.html or the organisation's
    figures (its figure cells and the cover); every number on another slide must be in
    report.html. Scale ends of the questionnaire and the wave are not figures. A sheet that
-   names no department the report shows is a finding too.
+   names no department the report shows is a finding too. Numbers keep their sign ('+42' is
+   not '-42'). The chart files (output/charts/*.svg: their text, title and description) are
+   held against the figures of the groups each chart names (`audit_charts`); a department the
+   report hides (departments.csv, survey status) named in a chart is a finding.
+7. The export (output/answers.csv/.xlsx/.parquet/.sav, `audit_export`), read as a reader has
+   it: every combination of its grouping columns holds at least k rows, and no department
+   appears that report.html does not show (hidden ones belong in the combined group).
 
 Shares of 0% or 100% tell every member's answer (group disclosure); they are listed as notes,
 not failures (DISCLOSURE.md). Limits: sums are the reader's means; spreads (confidence
-intervals) and charts are not read (the charts show the same figures as the tables);
+intervals) are not read; chart files only as text (labels), not as drawn bar lengths;
 quotes cannot be traced to their writers from the outputs.
 
 Across waves (`audit_folders` with several folders of linked waves). A later wave's report
@@ -459,8 +465,11 @@ def audit_charts(output: Path, report_text: str, organisation_label: str, not_fi
         where = f"charts/{chart.name}"
         text = "\n".join(html.unescape(TAG.sub(" ", body))
                          for _, body in SVG_TEXT.findall(chart.read_text(encoding="utf-8")))
+        unshown = text  # a hidden 'Zorg' is not named by a shown 'Zorg Noord'
+        for name in sorted(set(known.departments) | set(groups), key=len, reverse=True):
+            unshown = unshown.replace(name, " ")
         for name in hidden:
-            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text):
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", unshown):
                 findings.append(Finding(where, "chart", None, f"names {name}, a department the report does not "
                                                               "show (its people belong in the combined group)"))
         named = [g for g in set(known.departments) | set(groups) if g in text and g != organisation_label]
@@ -752,8 +761,9 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
     if report.is_file():
         from survey.i18n import wording
 
-        shown_groups = {attributes["data-group"] for attributes, _ in parse_report(report.read_text(encoding="utf-8"))[0]
-                        if attributes.get("data-group")} | {g for g, k in out.kinds.items() if k != "band"}
+        cells, _ = parse_report(report.read_text(encoding="utf-8"))
+        shown_groups = {a["data-group"] for a, _ in cells if a.get("data-group")} \
+            | {g for g, k in out.kinds.items() if k != "band"}
         labels = {wording(lang)[key] for lang in ("nl", "en")
                   for key in ("export_not_shown", "export_everyone", "export_not_answered")}
         read, findings = audit_export(output, questionnaire, threshold, shown_groups, hidden_names, labels)

@@ -5,14 +5,12 @@ import re
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from survey.audit import audit, numbers_in
 
 
-def _copy(demo_run, tmp_path: Path, export: bool = False) -> Path:
-    wave = demo_run.copy(tmp_path / "scan", ignore=lambda d, names: [n for n in names if n.endswith(".png")])
-    return wave
+def _copy(demo_run, tmp_path: Path) -> Path:
+    # the PNGs are not read by the audit: left out to keep the copy quick
+    return demo_run.copy(tmp_path / "scan", ignore=lambda d, names: [n for n in names if n.endswith(".png")])
 
 
 def _findings(folder: Path) -> list[str]:
@@ -34,8 +32,7 @@ def test_chart_number_the_report_does_not_show_is_a_finding(demo_run, tmp_path):
     report = demo_run.html.read_text(encoding="utf-8")
     svg = next(p for p in sorted((wave / "output" / "charts").glob("chart-pace-*.svg")))
     text = svg.read_text(encoding="utf-8")
-    label = re.search(r"<text\b[^>]*>([+\u2212-]?\d+)</text>", text[text.index("Nieuwe taken"):]) \
-        or re.search(r"<text\b[^>]*>([+]\d+)</text>", text)
+    label = next(m for m in re.finditer(r"<text\b[^>]*>(\+\d+)</text>", text) if m.group(1) != "+100")
     new = "+99"  # a pace balance no section of the demo report shows
     assert "99" not in numbers_in(report)
     tampered = text.replace(f">{label.group(1)}</text>", f">{new}</text>", 1)
@@ -87,5 +84,6 @@ def test_export_with_a_hidden_department_or_a_small_combination_is_a_finding(dem
     with written.path.open("w", encoding="utf-8-sig", newline="") as stream:
         csv.writer(stream, delimiter=";").writerows(rows)
     found = _findings(wave)
-    assert any("answers.csv" in f and "department=Facilitair" in f and "3 row(s), fewer than 5" in f for f in found), found
+    assert any("answers.csv" in f and "department=Facilitair" in f and "3 row(s), fewer than 5" in f
+               for f in found), found
     assert any("answers.csv" in f and "'Facilitair' (3 rows)" in f and "does not show" in f for f in found), found
