@@ -38,11 +38,17 @@ statement's own base, so the same figure as in `items`).
    among the numbers of that department's section of report.html or the organisation's
    figures (its figure cells and the cover); every number on another slide must be in
    report.html. Scale ends of the questionnaire and the wave are not figures. A sheet that
-   names no department the report shows is a finding too.
+   names no department the report shows is a finding too. Numbers keep their sign ('+42' is
+   not '-42'). The chart files (output/charts/*.svg: their text, title and description) are
+   held against the figures of the groups each chart names (`audit_charts`); a department the
+   report hides (departments.csv, survey status) named in a chart is a finding.
+7. The export (output/answers.csv/.xlsx/.parquet/.sav, `audit_export`), read as a reader has
+   it: every combination of its grouping columns holds at least k rows, and no department
+   appears that report.html does not show (hidden ones belong in the combined group).
 
 Shares of 0% or 100% tell every member's answer (group disclosure); they are listed as notes,
 not failures (DISCLOSURE.md). Limits: sums are the reader's means; spreads (confidence
-intervals) and charts are not read (the charts show the same figures as the tables);
+intervals) are not read; chart files only as text (labels), not as drawn bar lengths;
 quotes cannot be traced to their writers from the outputs.
 
 Across waves (`audit_folders` with several folders of linked waves). A later wave's report
@@ -310,7 +316,7 @@ def read_report(path: Path, out: _Outputs, headline: str) -> None:
 ARTICLE = re.compile(r'<article class="department">(.*?)</article>', re.S)
 HEADING = re.compile(r"<h2[^>]*>(.*?)</h2>", re.S)
 COVER = re.compile(r'<header class="cover">(.*?)</header>', re.S)
-NUMBER = re.compile(r"(?<![\w.,])[-+\u2212]?(\d+(?:[.,]\d+)*%?)")
+NUMBER = re.compile(r"(?<![\w.,])([-+\u2212]?\d+(?:[.,]\d+)*%?)")
 STYLE_OR_SCRIPT = re.compile(r"<(style|script)\b.*?</\1>", re.S)
 
 
@@ -319,12 +325,19 @@ def _visible(fragment: str) -> str:
     return html.unescape(TAG.sub(" ", STYLE_OR_SCRIPT.sub(" ", fragment)))
 
 
+def _signed(token: str) -> str:
+    """A number as written, its sign kept ('+42' and '42' are one number, '−42' and '-42'
+    another): a copy that flips a sign says something else."""
+    token = token.replace("\u2212", "-").lstrip("+")
+    return token[1:] if token.startswith("-") and not token.strip("-0.,%") else token  # -0 is 0
+
+
 def numbers_in(text: str, names: list[str] = ()) -> set[str]:
-    """The numbers in a text, as written ('7,2', '42%', a sign dropped), leaving out those
-    inside names (a department called 'Team 3')."""
+    """The numbers in a text, as written ('7,2', '42%', '-6'), leaving out those inside names
+    (a department called 'Team 3')."""
     for name in sorted(names, key=len, reverse=True):
         text = text.replace(name, " ")
-    return set(NUMBER.findall(text))
+    return {_signed(n) for n in NUMBER.findall(text)}
 
 
 @dataclass
@@ -423,6 +436,115 @@ def audit_dialogue(output: Path, report_text: str, organisation_label: str, not_
             titled = [p.strip() for p in paragraphs if p.strip() in known.departments]
             check(f"report.pptx slide {number}", titled[0] if titled else None,
                   "\n".join(paragraphs + descriptions))
+    return read, findings
+
+
+SVG_TEXT = re.compile(r"<(text|title|desc)\b[^>]*>(.*?)</\1>", re.S)
+
+
+def audit_charts(output: Path, report_text: str, organisation_label: str, not_figures: set[str],
+                 extra_names: list[str], hidden: list[str]) -> tuple[int, list[Finding]]:
+    """The chart files (output/charts/*.svg) against report.html, as team sheets are: every
+    number in a chart's text (its labels, title and description) must be among the report's
+    numbers for the groups the chart names (a department's section, a group's figure cells)
+    and the organisation's; a chart naming no group, among all of report.html's numbers. A
+    department the report does not show, named in a chart, is a finding of its own."""
+    folder = output / "charts"
+    if not folder.is_dir():
+        return 0, []
+    known = report_numbers(report_text, organisation_label, extra_names)
+    cells, _ = parse_report(report_text)
+    groups: dict[str, set[str]] = defaultdict(set)  # the combined group, managers: their cells
+    for attributes, value in cells:
+        if attributes.get("data-group") and not attributes.get("data-group", "").startswith("band:"):
+            groups[attributes["data-group"]] |= numbers_in(value, known.names + list(groups))
+    names = sorted(set(known.names) | set(groups) | set(hidden), key=len, reverse=True)
+    findings: list[Finding] = []
+    read = 0
+    for chart in sorted(folder.glob("*.svg")):
+        where = f"charts/{chart.name}"
+        text = "\n".join(html.unescape(TAG.sub(" ", body))
+                         for _, body in SVG_TEXT.findall(chart.read_text(encoding="utf-8")))
+        unshown = text  # a hidden 'Zorg' is not named by a shown 'Zorg Noord'
+        for name in sorted(set(known.departments) | set(groups), key=len, reverse=True):
+            unshown = unshown.replace(name, " ")
+        for name in hidden:
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", unshown):
+                findings.append(Finding(where, "chart", None, f"names {name}, a department the report does not "
+                                                              "show (its people belong in the combined group)"))
+        named = [g for g in set(known.departments) | set(groups) if g in text and g != organisation_label]
+        if named:
+            allowed = set(known.organisation)
+            for g in named:
+                allowed |= known.departments.get(g, set()) | groups.get(g, set())
+            whose = f"the report's figures for {', '.join(sorted(named))} or the organisation"
+        else:
+            allowed, whose = known.everything, "report.html"
+        found = numbers_in(text, names)
+        read += len(found)
+        for number in sorted(found - allowed - not_figures):
+            findings.append(Finding(where, "figure", None, f"{number} is not among {whose}"))
+    return read, findings
+
+
+def _export_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of an export (answers.csv/.xlsx/.parquet/.sav), every cell as text."""
+    if path.suffix == ".csv":
+        import csv
+
+        text = path.read_text(encoding="utf-8-sig")
+        first = text.split("\n", 1)[0]
+        reader = csv.DictReader(text.splitlines(), delimiter=";" if first.count(";") > first.count(",") else ",")
+        return [dict(row) for row in reader]
+    if path.suffix == ".xlsx":
+        rows = _sheet(CalamineWorkbook.from_path(str(path)), "answers")
+    else:
+        import pandas as pd
+
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            import pyreadstat
+
+            frame, _ = pyreadstat.read_sav(str(path), apply_value_formats=True)
+        rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [{str(k): "" if v is None else str(v) for k, v in row.items()} for row in rows]
+
+
+def audit_export(output: Path, questionnaire, threshold: int, shown_groups: set[str], hidden: list[str],
+                 allowed_labels: set[str]) -> tuple[int, list[Finding]]:
+    """The export as a reader has it: every combination of the grouping columns it carries
+    (department, role, language, the reported background questions) holds at least k rows,
+    and no department appears that the report does not show."""
+    from survey.questionnaire import model as m
+
+    grouping = ["department", "role", "language"] + [
+        b.id.replace(".", "_")[:64] for b in questionnaire.background
+        if b.source != "form" and b.reporting is not m.Reporting.none]
+    findings: list[Finding] = []
+    read = 0
+    for path in sorted(output.glob("answers.*")):
+        if path.suffix not in (".csv", ".xlsx", ".parquet", ".sav") or path.name.count(".") > 1:
+            continue
+        try:
+            rows = _export_rows(path)
+        except Exception as exc:  # noqa: BLE001
+            raise ReportError(f"the export cannot be read ({exc})", where=Location(file=path),
+                              fix="write it again with: survey export DIR --format ...") from None
+        read += len(rows)
+        columns = [c for c in grouping if rows and c in rows[0]]
+        counts: dict[tuple[str, ...], int] = defaultdict(int)
+        for row in rows:
+            counts[tuple(row[c] for c in columns)] += 1
+        for combination, count in sorted(counts.items()):
+            if count < threshold:
+                what = ", ".join(f"{c}={v}" for c, v in zip(columns, combination))
+                findings.append(Finding(path.name, "export", count, f"{what}: {count} row(s), fewer than {threshold}"))
+        for department in sorted({row.get("department", "") for row in rows} - shown_groups - allowed_labels - {""}):
+            n = sum(row.get("department") == department for row in rows)
+            why = "a department the report does not show" if department in hidden else "not a group the report shows"
+            findings.append(Finding(path.name, "export", n if n < threshold else None,
+                                    f"department '{department}' ({n} rows): {why} (it belongs in the combined group)"))
     return read, findings
 
 
@@ -618,20 +740,38 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
     result = AuditResult(folder, threshold, figures=len(out.figures) + len(out.composites) + len(out.earlier))
     result.wave = str(scan.wave) if (scan_folder / "scan.yaml").is_file() else ""
     _wave_sets(result, out)
-    if report.is_file() and ((output / "teams").is_dir() or (output / "report.pptx").is_file()):
-        # scale ends are not figures; nor are the wave and names (numbers inside them)
-        not_figures = {"0", "100"} | {f"{v:g}" for scale in questionnaire.scales.values()
-                                      for v in (scale.numeric_range or ())}
-        names: list[str] = []
-        organisation_label = "Whole organisation"
-        if (scan_folder / "scan.yaml").is_file():
-            from survey.i18n import wording
+    # scale ends are not figures; nor are the wave and names (numbers inside them)
+    not_figures = {"0", "100"} | {f"{v:g}" for scale in questionnaire.scales.values()
+                                  for v in (scale.numeric_range or ())}
+    names: list[str] = []
+    organisation_label = "Whole organisation"
+    if (scan_folder / "scan.yaml").is_file():
+        from survey.i18n import wording
 
-            not_figures |= set(NUMBER.findall(str(scan.wave)))
-            names = [scan.organisation]
-            organisation_label = wording(scan.language)["organisation"]
+        not_figures |= numbers_in(str(scan.wave))
+        names = [scan.organisation]
+        organisation_label = wording(scan.language)["organisation"]
+    if report.is_file() and ((output / "teams").is_dir() or (output / "report.pptx").is_file()):
         read, findings = audit_dialogue(output, report.read_text(encoding="utf-8"), organisation_label,
                                         not_figures, names)
+        result.figures += read
+        result.findings += findings
+    listed = [d.name for d in scan.departments] if (scan_folder / "scan.yaml").is_file() else []
+    hidden_names = sorted((set(listed) | set(out.status_departments)) - set(out.kinds))
+    if report.is_file():
+        from survey.i18n import wording
+
+        cells, _ = parse_report(report.read_text(encoding="utf-8"))
+        shown_groups = {a["data-group"] for a, _ in cells if a.get("data-group")} \
+            | {g for g, k in out.kinds.items() if k != "band"}
+        labels = {wording(lang)[key] for lang in ("nl", "en")
+                  for key in ("export_not_shown", "export_everyone", "export_not_answered")}
+        read, findings = audit_export(output, questionnaire, threshold, shown_groups, hidden_names, labels)
+        result.figures += read
+        result.findings += findings
+    if report.is_file() and (output / "charts").is_dir():
+        read, findings = audit_charts(output, report.read_text(encoding="utf-8"), organisation_label,
+                                      not_figures, names, hidden_names)
         result.figures += read
         result.findings += findings
     shown = {g for g, k in out.kinds.items() if k == "department"}
