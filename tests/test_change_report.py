@@ -216,3 +216,38 @@ def test_the_report_records_in_the_earlier_store_what_it_shows_of_that_wave(merg
     assert {"claims:dim:drives", "item:d1"} <= recorded
     assert recorded <= {v for v in recorded if v.startswith(("item:", "claims:", "pace:"))}
     assert {v for v in shown if v.startswith("claims:")} <= recorded
+
+
+def test_a_moved_earlier_wave_warns_once_and_the_report_says_where_it_was_looked_for(tmp_path):
+    from survey.waves import start_next_wave
+
+    before = make_scan(tmp_path, "2025", {"A": 12})
+    after = start_next_wave(tmp_path / "scan2026", before.folder, wave="2026").scan
+    fill(after, people(np.random.default_rng(3), {"A": 12}))
+    waves_file = after.folder / "waves.yaml"
+    line = next(i for i, t in enumerate(waves_file.read_text().splitlines(), 1) if "folder:" in t)
+    shutil.move(before.folder, tmp_path / "elsewhere")
+    runner = CliRunner()
+    analysed = runner.invoke(cli, ["analyse", str(after.folder)])
+    assert analysed.exit_code == 0, analysed.output
+    warnings = [t for t in analysed.output.splitlines() if t.startswith("warning:")]
+    assert len(warnings) == 1 and f"{waves_file}, line {line}" in warnings[0] and "is gone" in warnings[0]
+    reported = runner.invoke(cli, ["report", str(after.folder), "--no-pdf"])
+    assert reported.exit_code == 0, reported.output
+    assert sum(t.startswith("warning:") for t in reported.output.splitlines()) == 1
+    from dataclasses import replace
+
+    result = analyse_scan(load_scan(after.folder), bootstrap=False)
+    assert result.change.left_out[0].reason == "missing" and all(g.change == {} for g in result.groups)
+    for lang, said in (("en", f"2025 could not be read: its scan folder was looked for in {before.folder} "
+                              f"({waves_file}, line {line}), so this report shows no change since 2025."),
+                       ("nl", f"2025 kon niet worden gelezen: de scanmap is gezocht in {before.folder} "
+                              f"({waves_file}, regel {line}), dus dit rapport toont geen verandering sinds 2025.")):
+        result.scan = replace(result.scan, language=lang)
+        model = build_report_model(result)
+        assert model.change.organisation.table is None
+        assert said in text_of(render_html(result.scan, model))
+    # any other problem of waves.yaml stays an error
+    waves_file.write_text(waves_file.read_text().replace("scan_id:", "scan_id: wrong #"))
+    shutil.move(tmp_path / "elsewhere", before.folder)
+    assert runner.invoke(cli, ["analyse", str(after.folder)]).exit_code == 1

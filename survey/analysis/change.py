@@ -350,17 +350,16 @@ class EarlierFigures:
 # --------------------------------------------------------------------------- the subject
 
 
-def _earlier_waves(a: Analysis) -> list[EarlierWave]:
+def _earlier_waves(a: Analysis, missing: list) -> list[EarlierWave]:
     """The waves before this one, oldest first: given to the analysis, or read from the scan
-    folder by `survey.waves.earlier_waves` (none while that does not exist)."""
+    folder by `survey.waves.earlier_waves`. A wave whose folder is gone (moved, deleted) ends
+    the chain and is appended to `missing`: the analysis goes on without it."""
     given = getattr(a, "waves", None)
     if given is not None:
         return list(given)
-    try:
-        from survey.waves import earlier_waves  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    return list(earlier_waves(a.scan))
+    from survey.waves import earlier_waves
+
+    return list(earlier_waves(a.scan, missing))
 
 
 def writer_id(result_scan) -> str:
@@ -370,7 +369,8 @@ def writer_id(result_scan) -> str:
 
 class ChangeSubject(Subject):
     def register(self, a: Analysis) -> None:
-        self.waves = _earlier_waves(a)
+        self.missing: list = []
+        self.waves = _earlier_waves(a, self.missing)
         if not self.waves:
             return
         from survey.analysis.claims import ClaimsSubject
@@ -529,15 +529,22 @@ class ChangeSubject(Subject):
                 results[key].trend[var] = tuple(_mean_point(w, v, t, bounds) for w, v, t in found)
 
     def finish(self, a: Analysis, result: AnalysisResult) -> None:
+        gone = [LeftOut(e.wave or Path(str(e.folder)).name, None, None, "missing", detail=str(e.folder),
+                        items=(str(e.where.file), str(e.where.line or ""))) for e in self.missing]
         if not self.waves:
+            if gone:  # the previous wave itself is gone: no change, said once
+                result.change = ChangeResult(waves=(a.scan.wave,), previous=gone[0].wave, alpha=ALPHA,
+                                             families={"scores": 0, "shares": 0}, changed_items={},
+                                             left_out=gone, missing=self.missing[0].message)
             return
         suppressed = [Suppression(f"{s.table} (wave {f.wave.wave})", s.group, s.reason)
                       for f in self.earlier for s in f.log]
         result.change = ChangeResult(
             waves=tuple(w.wave for w in self.waves) + (a.scan.wave,), previous=self.waves[-1].wave, alpha=ALPHA,
             families=self.families, changed_items={w.wave: tuple(w.changed) for w in self.waves},
-            left_out=self.left, links=self.links, suppressed=suppressed,
-            allowed={f.wave.wave: f.allowed() for f in self.earlier})
+            left_out=self.left + gone, links=self.links, suppressed=suppressed,
+            allowed={f.wave.wave: f.allowed() for f in self.earlier},
+            missing=self.missing[0].message if self.missing else "")
         # what this wave shows of each earlier wave's people, recorded there when it publishes
         result.change_publications = [(f.wave.scan.store_path, f) for f in self.earlier]
 

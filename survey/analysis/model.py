@@ -296,6 +296,9 @@ class ChangeResult:
     # earlier wave -> (variable, group key) of every figure of that wave its decision allowed:
     # what the report builder may show of that wave (survey/report/change.py)
     allowed: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    # an earlier wave whose folder is gone: the CLI's warning (waves.yaml and its line); the
+    # report names it (LeftOut reason 'missing'); empty when every wave was read
+    missing: str = ""
 
 
 @dataclass

@@ -164,8 +164,12 @@ class Changes(Tables):
         if change is None:
             return None
         wave = change.previous
+        gone = [x for x in change.left_out if x.reason == "missing"]
+        if len(change.waves) == 1:  # the previous wave's folder is gone: one sentence says so
+            return ChangeSection(wave, change.waves, self.missing_sentence(gone[0]),
+                                 ChangeView(self.group_name(self.org), None, [], [], None), [])
         view = self.change_view(self.org)
-        left: list[Sentence] = []
+        left: list[Sentence] = [self.missing_sentence(x) for x in gone]
         # changed questions: each named with its text, and the scores that have no comparison for it
         by_question: dict[str, list[str]] = {}
         for x in change.left_out:
@@ -192,6 +196,11 @@ class Changes(Tables):
                                      earlier=self.listing(list(earlier)), wave=wave))
         intro = self.say("change_intro", wave=wave, now=self.r.scan.wave)
         return ChangeSection(wave, change.waves, intro, view, left, self.trend_charts(), self.change_methods())
+
+    def missing_sentence(self, x: LeftOut) -> Sentence:
+        """An earlier wave whose scan folder is gone: where it was looked for, and where that is set."""
+        file, line = (x.items + ("", ""))[:2]
+        return self.say("change_missing", "missing", (), wave=x.wave, folder=x.detail, file=file, line=line)
 
     def question_text(self, item: str) -> str:
         """A changed question as this wave asks it (a pace situation by its text)."""
