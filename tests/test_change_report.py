@@ -55,9 +55,16 @@ def test_a_claimed_change_is_a_sentence_with_its_direction_and_the_table_shows_i
                     else next(d for d in scan.questionnaire.derived if d.id == var[8:]).name["nl"])
             # the table row: earlier (an earlier wave's cell), now, change with its margin, n of both waves
             low, high = c.shown(scan.anonymity_threshold)
-            change = number(c.estimate, digits, "nl", signed=True)
+            # the change column adds up: the shown values' difference, the interval beside it
+            gap = round(round(c.now, digits) - round(c.earlier, digits), digits)
+            change = number(gap, digits, "nl", signed=True)
             if low is not None:
-                change += f" ({number(low, digits, 'nl')}–{number(high, digits, 'nl')})"
+                ends = digits
+                while c.claimed and ends < digits + 3 and (round(low, ends) == 0 or round(high, ends) == 0):
+                    ends += 1
+                change += f" ({number(low, ends, 'nl')}–{number(high, ends, 'nl')})"
+                if c.claimed:
+                    assert round(low, ends) != 0 and round(high, ends) != 0
             row = re.search(rf'<th scope="row">{re.escape(html.escape(name))}</th>(<td data-var="{var}"[^>]*'
                             rf'data-wave="2025"[^>]*>[^<]*</td><td data-var="{var}"[^>]*>[^<]*</td><td>[^<]*</td>'
                             r"<td>\d+</td><td>\d+</td>)", part)
@@ -251,3 +258,23 @@ def test_a_moved_earlier_wave_warns_once_and_the_report_says_where_it_was_looked
     waves_file.write_text(waves_file.read_text().replace("scan_id:", "scan_id: wrong #"))
     shutil.move(tmp_path / "elsewhere", before.folder)
     assert runner.invoke(cli, ["analyse", str(after.folder)]).exit_code == 1
+
+
+def test_the_change_column_adds_up_and_a_claimed_interval_never_ends_at_zero():
+    from survey.analysis.model import Change
+    from survey.report.change import Changes
+    from survey.report.model import SIGNED, Value, formatting, shown
+
+    # 2,86 -> 3,24: shown as 2,9 and 3,2, so the change reads +0,3 (not +0,4)
+    c = Change("derived:happy", "A", "2025", 3.24, 2.86, 30, 30, 0.38, 0.02, 0.74, 0.01, 0.02, True, 4)
+    gap, ends = Changes.shown_gap(c, 1), Changes.interval_digits(c, 1)
+    with formatting("nl"):
+        assert shown(Value(gap, SIGNED, 1, c.low, c.high, ends)) == "+0,3 (0,02–0,74)"
+    with formatting("en"):
+        assert shown(Value(gap, SIGNED, 1, c.low, c.high, ends)) == "+0.3 (0.02–0.74)"
+    # not claimed: the interval keeps the figure's decimals (0 may be an end)
+    unclaimed = Change("derived:happy", "A", "2025", 3.24, 2.86, 30, 30, 0.38, -0.02, 0.74, 0.2, 0.4, False, 4)
+    assert Changes.interval_digits(unclaimed, 1) == 1
+    # a share: whole percentage points of the shown percentages
+    share = Change("pace:talk.brakes", "A", "2025", 0.304, 0.196, 40, 40, 0.108, 0.004, 0.2, 0.01, 0.02, True, 4)
+    assert Changes.shown_gap(share, 0) == 10.0 and Changes.interval_digits(share, 0, 100.0) == 1

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from survey.analysis.model import Change, GroupResult, LeftOut
 from survey.disclosure import ORGANISATION
-from survey.report.base import ReportModelError, same_percent, same_text
+from survey.i18n import percent
+from survey.report.base import ReportModelError, same_text
 from survey.report.model import (COUNT, NUMBER, PERCENT, SIGNED, Cell, ChangeSection, ChangeView, Chart, Drawing,
                                  FigureRef, Row, Sentence, Table, Value)
 from survey.report.tables import Tables
@@ -62,14 +63,37 @@ class Changes(Tables):
         return found + [f"derived:{d.id}" for d in self.q.derived if d.id != self.r.headline]
 
     # -- what changed for one group
+    @staticmethod
+    def shown_gap(c: Change, digits: int) -> float:
+        """The change as the reader can add it up: this wave's value as shown minus the earlier
+        value as shown (2,9 -> 3,2 is +0,3, whatever the unrounded difference); a share's in
+        whole percentage points."""
+        if c.variable.startswith("pace:"):
+            def pct(x: float) -> float:
+                return float(percent(x, "en").rstrip("%").replace(",", ""))
+            return pct(c.now) - pct(c.earlier)
+        return round(round(c.now, digits) - round(c.earlier, digits), digits) + 0.0
+
+    @staticmethod
+    def interval_digits(c: Change, digits: int, scale: float = 1.0) -> int:
+        """A claimed change's interval excludes 0, so it never shows 0 as an end: one more
+        decimal (up to three more) where rounding would write one."""
+        if not c.claimed or c.low is None or c.high is None:
+            return digits
+        found = digits
+        while found < digits + 3 and (same_text(scale * c.low, 0.0, found) or same_text(scale * c.high, 0.0, found)):
+            found += 1
+        return found
+
     def said(self, c: Change, digits: int) -> int:
-        """+1 / -1 when the change is claimed and its shown figure points that way; 0 otherwise
-        (a claimed change written as '+0' is not put into words)."""
+        """+1 / -1 when the change is claimed and the shown figures differ that way; 0 otherwise
+        (a claimed change the shown figures do not show is not put into words)."""
         if not c.claimed or c.low is None:
             return 0
-        if c.variable.startswith("pace:"):
-            return 0 if same_percent(c.now, c.earlier) else (1 if c.estimate > 0 else -1)
-        return 0 if same_text(c.estimate, 0.0, digits) else (1 if c.estimate > 0 else -1)
+        gap = self.shown_gap(c, digits)
+        if gap == 0 or gap * c.estimate < 0:
+            return 0
+        return 1 if gap > 0 else -1
 
     def change_view(self, g: GroupResult) -> ChangeView | None:
         change = self.r.change
@@ -86,7 +110,7 @@ class Changes(Tables):
             rows.append(Row(self.change_name(var), [
                 self.earlier_cell(g, wave, var, Value(c.earlier, NUMBER, digits), c.n_earlier),
                 self.cell(g, var, Value(c.now, NUMBER, digits), c.n_now),
-                Value(c.estimate, SIGNED, digits, low, high),
+                Value(self.shown_gap(c, digits), SIGNED, digits, low, high, self.interval_digits(c, digits)),
                 Value(c.n_earlier, COUNT), Value(c.n_now, COUNT)]))
             tested = (self.ref(f"claims:{var}", g.key), self.earlier_ref(wave, f"claims:{var}", g.key))
             refs += tested
@@ -127,8 +151,8 @@ class Changes(Tables):
                 now = self.cell(g, var, Value(c.now, PERCENT), c.n_now)
                 rows.append(Row(self.change_name(c.variable), [
                     self.w[outcome], earlier, now,
-                    Value(100 * c.estimate, SIGNED, 0, None if c.low is None else 100 * c.low,
-                          None if c.high is None else 100 * c.high)]))
+                    Value(self.shown_gap(c, 0), SIGNED, 0, None if c.low is None else 100 * c.low,
+                          None if c.high is None else 100 * c.high, self.interval_digits(c, 0, 100.0))]))
                 key = f"change_{outcome}_{'up' if direction > 0 else 'down'}"
                 lines.append(self.say(key, key, (c.variable,), (), situation=self.change_name(c.variable).lower(),
                                       wave=wave, earlier=Value(c.earlier, PERCENT), now=Value(c.now, PERCENT)))

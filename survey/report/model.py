@@ -62,6 +62,7 @@ class Value:
     digits: int = 0
     low: float | None = None
     high: float | None = None
+    interval_digits: int | None = None  # decimals of the interval when not `digits`
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -452,7 +453,8 @@ def _value(v: Value) -> str:
     else:
         text = _number(v.value, v.digits)
     if v.low is not None and v.high is not None:
-        text += f" ({_number(v.low, v.digits)}–{_number(v.high, v.digits)})"
+        d = v.digits if v.interval_digits is None else v.interval_digits
+        text += f" ({_number(v.low, d)}–{_number(v.high, d)})"
     return text
 
 
