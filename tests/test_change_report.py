@@ -278,3 +278,22 @@ def test_the_change_column_adds_up_and_a_claimed_interval_never_ends_at_zero():
     # a share: whole percentage points of the shown percentages
     share = Change("pace:talk.brakes", "A", "2025", 0.304, 0.196, 40, 40, 0.108, 0.004, 0.2, 0.01, 0.02, True, 4)
     assert Changes.shown_gap(share, 0) == 10.0 and Changes.interval_digits(share, 0, 100.0) == 1
+
+
+def test_this_waves_hidden_departments_and_the_combined_group_are_named_without_change(tmp_path):
+    from survey.disclosure import OTHERS
+
+    sizes = {"A": 12, "B": 12, "C": 3, "D": 3}
+    before, after = make_scan(tmp_path, "2025", sizes), make_scan(tmp_path, "2026", sizes)
+    rng = np.random.default_rng(8)
+    fill(before, people(rng, sizes))
+    fill(after, people(rng, sizes))
+    result = analyse_scan(after, earlier_waves=[wave_of(before, after)], bootstrap=False)
+    assert result.others is not None and OTHERS not in {g for g in (c.group for g_ in result.groups
+                                                                         for c in g_.change.values())}
+    assert {(x.group, x.reason) for x in result.change.left_out if x.reason in ("hidden_now", "others")} == {
+        ("C", "hidden_now"), ("D", "hidden_now"), (OTHERS, "others")}
+    words = text_of(render_html(after, build_report_model(result)))
+    for name in ("C", "D"):
+        assert f"{name} has no comparison with 2025: this time too few people answered to show it on its own." in words
+    assert "has no comparison with 2025: it combines the departments not shown on their own" in words

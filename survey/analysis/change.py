@@ -62,7 +62,7 @@ from survey import disclosure
 from survey.analysis.core import PUBLISHERS, SUBJECTS, Subject
 from survey.analysis.frame import Scorer, _t975, load_frame
 from survey.analysis.model import AnalysisResult, Change, ChangeResult, GroupResult, LeftOut, WavePoint
-from survey.disclosure import ORGANISATION, Figure, Group, Register, Suppression
+from survey.disclosure import MANAGERS, ORGANISATION, OTHERS, Figure, Group, Register, Suppression
 from survey.errors import ReportError
 from survey.questionnaire import model as m
 from survey.stats import CannotCompute, claims, share_difference, wilson_interval
@@ -455,6 +455,14 @@ class ChangeSubject(Subject):
             self.earlier.append(figures)
             if wave is self.waves[-1]:
                 self.previous = figures
+        # this wave's hidden departments and the combined group: no change, named with the reason
+        # (a hidden department shows nothing; which departments 'other departments' combines
+        # differs between waves, so it has no like-for-like comparison)
+        label = self.waves[-1].wave
+        left += [LeftOut(label, None, h.name, "hidden_now", detail=h.reason) for h in a.hidden
+                 if h.name != MANAGERS]
+        if OTHERS in a.groups:
+            left.append(LeftOut(label, None, OTHERS, "others"))
         self.left = left
         self.links = links
         self._changes(a, results)

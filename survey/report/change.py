@@ -210,6 +210,12 @@ class Changes(Tables):
                                      score=self.change_name(x.variable), wave=wave))
             elif x.group is None and x.variable is None and x.reason == "not_computable":
                 left.append(self.left_sentence(x))
+            elif x.wave == wave and x.reason == "hidden_now" and x.group:
+                left.append(self.say("change_hidden_now_" + ("complement" if x.detail == "complement" else "small"),
+                                     "hidden_now", (x.group,), name=x.group, wave=wave))
+            elif x.wave == wave and x.reason == "others" and self.r.others is not None:
+                left.append(self.say("change_others", "others", (x.group or "",),
+                                     name=self.group_name(self.r.others), wave=wave))
         shown = {g.key: g for g in self.r.departments}
         for key, (continuity, earlier) in change.links.items():
             if continuity in ("merged", "split") and key in shown:
