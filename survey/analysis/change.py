@@ -510,9 +510,57 @@ class ChangeSubject(Subject):
                         # claimed only where its interval is shown: from 2k people in both waves
                         holds = (c.claimed and gap * d.estimate > 0 and (low > 0 or high < 0)
                                  and min(here.n, then.n) >= 2 * a.k)
+                    moved: tuple[str, ...] | None = None
+                    if holds and key == ORGANISATION and not is_share:
+                        moved = self._composition(a, var, gap)
+                        holds = moved is None
                     change = Change(var, key, label, first, second, here.n, then.n, gap, low, high, d.p,
-                                    c.p_adjusted, holds, c.family_size, c.reason)
+                                    c.p_adjusted, holds, c.family_size, c.reason, moved)
                 results[key].change[var] = change
+
+    def _composition(self, a: Analysis, var: str, gap: float) -> tuple[str, ...] | None:
+        """Whether the organisation's change holds with the previous wave standardised to this
+        wave's department mix: per stratum (a department of this wave with the earlier
+        department(s) it continues; split parts together; new ones left out) the earlier mean,
+        weighted by this wave's respondents in it, against this wave's mean over the same
+        strata; variance sum w^2 s^2 / n of both waves; normal 95 % interval. None when it holds
+        (same sign as the change, interval excluding 0) or cannot be computed; else the shown
+        departments whose share of respondents moved most (up to two)."""
+        previous = self.previous
+        strata: dict[frozenset[str], set[str]] = {}
+        for link in previous.wave.links:
+            if link.earlier and str(link.continuity) != "new":
+                strata.setdefault(frozenset(link.earlier), set()).add(link.department)
+        person_now = self.person[var]
+        unit = a.unit.astype(str)
+        person_then = previous._person(var)
+        dept_then = previous.dept
+        rows = []  # (now names, n now, mean now, var now, n then, mean then, var then)
+        for earlier, now in strata.items():
+            here = person_now[a.is_emp & np.isin(unit, sorted(now))]
+            here = here[~np.isnan(here)]
+            inside = np.zeros(len(dept_then), dtype=bool)
+            inside[previous.employees] = np.isin(dept_then[previous.employees].astype(str), sorted(earlier))
+            then = person_then[inside]
+            then = then[~np.isnan(then)]
+            if len(here) < 2 or len(then) < 2:
+                continue
+            rows.append((now, len(here), here.mean(), here.var(ddof=1), len(then), then.mean(), then.var(ddof=1)))
+        if not rows:
+            return None
+        total_now, total_then = sum(r[1] for r in rows), sum(r[4] for r in rows)
+        diff = variance = 0.0
+        for _, n1, m1, v1, n0, m0, v0 in rows:
+            w = n1 / total_now
+            diff += w * (m1 - m0)
+            variance += w * w * (v1 / n1 + v0 / n0)
+        half = 1.959963984540054 * math.sqrt(variance)
+        if diff * gap > 0 and (diff - half > 0 or diff + half < 0):
+            return None
+        shown = set(a.shown)
+        moves = sorted(((abs(r[1] / total_now - r[4] / total_then), sorted(r[0])) for r in rows), reverse=True)
+        named = [name for _, names in moves for name in names if name in shown][:2]
+        return tuple(named)
 
     def _series(self, a: Analysis, results: dict[str, GroupResult]) -> None:
         """Every wave's value per group and variable, from three waves on."""

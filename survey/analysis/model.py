@@ -244,6 +244,11 @@ class Change:
     claimed: bool
     family: int
     reason: str = ""
+    # the organisation's change the test supports but that does not hold with the earlier wave
+    # standardised to this wave's department mix: only who answered changed. Not claimed; the
+    # (this wave's, shown) departments whose share of respondents moved most, for the report;
+    # None: not the case
+    composition: tuple[str, ...] | None = None
 
     def shown(self, threshold: int) -> tuple[float | None, float | None]:
         """The interval as published: a share's interval is a function of published counts

@@ -120,6 +120,16 @@ class Changes(Tables):
                                       "change_up" if direction > 0 else "change_down", (var,), tested,
                                       score=self.change_name(var), wave=wave,
                                       earlier=Value(c.earlier, NUMBER, digits), now=Value(c.now, NUMBER, digits)))
+        for var in self.score_variables():  # the organisation's: only who answered changed
+            c = g.change.get(var)
+            if c is None or c.composition is None:
+                continue
+            digits = self.score_digits(var)
+            names = [n for n in c.composition if n]
+            lines.append(self.say("change_composition" if names else "change_composition_unnamed", "composition",
+                                  (var, *names), score=self.change_name(var), wave=wave,
+                                  earlier=Value(c.earlier, NUMBER, digits), now=Value(c.now, NUMBER, digits),
+                                  departments=self.listing(names) if names else ""))
         table = None
         if rows:
             table = Table([w["score"], wave, self.r.scan.wave, w["change_column"], f"n {wave}",
