@@ -648,7 +648,8 @@ def compare(old: Path, new: Path) -> None:
     changes = compare_versions(load_questionnaire(old).questionnaire, load_questionnaire(new).questionnaire)
     for change in changes:
         if change.trend_broken:
-            echo(f"{change.change.value:<9} {change.key}  (trend broken)")
+            where = f", wording changed in '{change.language}'" if change.language else ""
+            echo(f"{change.change.value:<9} {change.key}  (trend broken{where})")
     kept = sum(1 for c in changes if not c.trend_broken)
     echo(f"{kept} questions comparable, {len(changes) - kept} with a broken trend")
 

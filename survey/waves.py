@@ -364,7 +364,6 @@ def earlier_waves(scan: Scan, missing: list[EarlierWaveMissing] | None = None) -
     result: list[EarlierWave] = []
     # per department of this wave: its names in the wave reached so far, and every kind of step
     state = {d.name: ((d.name,), set()) for d in scan.departments}
-    prints = scan.questionnaire.item_fingerprints()
     for number, step in enumerate(steps, start=1):
         by_name = {link.department: link for link in step.links}
         composed: dict[str, tuple[tuple[str, ...], set[Continuity]]] = {}
@@ -391,14 +390,28 @@ def earlier_waves(scan: Scan, missing: list[EarlierWaveMissing] | None = None) -
                 continuity = Continuity.split
             links.append(DepartmentLink(d.name, names, continuity))
         reached_all = {n for names, _ in state.values() for n in names}
-        before = step.scan.questionnaire.item_fingerprints()
-        both = [key for key in prints if key in before]
+        # the same wording in every language both waves carry, translation files included
+        compared = [c for c in compare_versions(step.scan.questionnaire, scan.questionnaire,
+                                                _translated(step.scan), _translated(scan))
+                    if c.change in (Change.same, Change.reworded)]
         result.append(EarlierWave(
             wave=step.scan.wave, folder=step.scan.folder, scan=step.scan, links=tuple(links),
-            comparable=frozenset(k for k in both if prints[k] == before[k]),
-            changed=tuple(k for k in both if prints[k] != before[k]),
+            comparable=frozenset(c.key for c in compared if c.change is Change.same),
+            changed=tuple(c.key for c in compared if c.change is Change.reworded),
             gone=tuple(d.name for d in step.scan.departments if d.name not in reached_all), steps=number))
     return list(reversed(result))
+
+
+def _translated(scan: Scan) -> dict:
+    """language -> the questionnaire with a translation file's texts (complete ones only)."""
+    found = {}
+    for lang in scan.translations:
+        if lang not in scan.questionnaire.languages:
+            try:
+                found[lang] = scan.form_questionnaire(lang)
+            except ValueError:  # an incomplete translation: no form was issued in it
+                continue
+    return found
 
 
 def check_waves(folder: Path) -> list[Problem]:

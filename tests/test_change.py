@@ -699,3 +699,25 @@ def test_a_real_change_of_every_department_is_still_claimed_for_the_organisation
     result = analyse_scan(after, earlier_waves=[wave_of(before, after)], bootstrap=False)
     org = next(g for g in result.groups if g.key == ORGANISATION).change["derived:index"]
     assert org.claimed and org.composition is None and org.estimate > 0
+
+
+def test_a_question_reworded_in_one_language_only_loses_its_trend_and_compare_names_the_language(tmp_path):
+    from click.testing import CliRunner
+
+    from survey.cli import cli
+    from survey.questionnaire import load_questionnaire
+
+    old_text = "{en: I decide when I talk about my development, nl: Ik bepaal zelf wanneer ik over mijn ontwikkeling praat}"
+    new_text = ("{en: I decide when I talk about my development, "
+                "nl: Mijn leidinggevende bepaalt wanneer ik over mijn ontwikkeling praat}")
+    (tmp_path / "old.yaml").write_text(QUESTIONNAIRE.replace("{en: d1, nl: d1}", old_text))
+    (tmp_path / "new.yaml").write_text(QUESTIONNAIRE.replace("{en: d1, nl: d1}", new_text))
+    # adding a language breaks nothing: the first version carried English only
+    (tmp_path / "en_only.yaml").write_text(QUESTIONNAIRE.replace("{en: d1, nl: d1}", old_text)
+                                           .replace("languages: [en, nl]", "languages: [en]"))
+    old, new, en_only = (load_questionnaire(tmp_path / f"{n}.yaml").questionnaire for n in ("old", "new", "en_only"))
+    changed = {c.key: c for c in compare_versions(old, new) if c.trend_broken}
+    assert list(changed) == ["d1"] and changed["d1"].change is Versioned.reworded and changed["d1"].language == "nl"
+    assert not [c for c in compare_versions(en_only, old) if c.trend_broken]
+    said = CliRunner().invoke(cli, ["compare", str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml")])
+    assert said.exit_code == 0 and "reworded  d1  (trend broken, wording changed in 'nl')" in said.output

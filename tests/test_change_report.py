@@ -293,7 +293,12 @@ def test_this_waves_hidden_departments_and_the_combined_group_are_named_without_
                                                                          for c in g_.change.values())}
     assert {(x.group, x.reason) for x in result.change.left_out if x.reason in ("hidden_now", "others")} == {
         ("C", "hidden_now"), ("D", "hidden_now"), (OTHERS, "others")}
-    words = text_of(render_html(after, build_report_model(result)))
-    for name in ("C", "D"):
-        assert f"{name} has no comparison with 2025: this time too few people answered to show it on its own." in words
+    page = render_html(after, build_report_model(result))
+    words = text_of(page)
+    assert ("The departments not shown on their own this time have no comparison with 2025 either; Methods lists "
+            "them, with the reason.") in words
+    # named, with the reason, in the methods' list of hidden groups (and nowhere else)
+    hidden = text_of(re.search(r'<ul class="hidden-groups">.*?</ul>', page, re.S).group(0))
+    assert "C: fewer than 5 answers." in hidden and "D: fewer than 5 answers." in hidden
+    assert "None of these departments has a comparison with 2025" in hidden
     assert "has no comparison with 2025: it combines the departments not shown on their own" in words

@@ -220,12 +220,13 @@ class Changes(Tables):
                                      score=self.change_name(x.variable), wave=wave))
             elif x.group is None and x.variable is None and x.reason == "not_computable":
                 left.append(self.left_sentence(x))
-            elif x.wave == wave and x.reason == "hidden_now" and x.group:
-                left.append(self.say("change_hidden_now_" + ("complement" if x.detail == "complement" else "small"),
-                                     "hidden_now", (x.group,), name=x.group, wave=wave))
             elif x.wave == wave and x.reason == "others" and self.r.others is not None:
                 left.append(self.say("change_others", "others", (x.group or "",),
                                      name=self.group_name(self.r.others), wave=wave))
+        # this wave's hidden departments: named (with the reason) only in the methods' list of
+        # hidden groups, so here one sentence without names
+        if any(x.wave == wave and x.reason == "hidden_now" for x in change.left_out):
+            left.append(self.say("change_hidden_now", "hidden_now", (), wave=wave))
         shown = {g.key: g for g in self.r.departments}
         for key, (continuity, earlier) in change.links.items():
             if continuity in ("merged", "split") and key in shown:
