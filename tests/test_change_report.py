@@ -302,3 +302,44 @@ def test_this_waves_hidden_departments_and_the_combined_group_are_named_without_
     assert "C: fewer than 5 answers." in hidden and "D: fewer than 5 answers." in hidden
     assert "None of these departments has a comparison with 2025" in hidden
     assert "has no comparison with 2025: it combines the departments not shown on their own" in words
+
+
+def test_team_sheets_and_slides_carry_the_change_and_the_organisations_change_slide(demo):
+    from pptx import Presentation
+
+    from survey.report.model import formatting, shown
+    from tests.test_demo import pdf_text
+
+    scan, result, _ = demo
+    output = scan.output_dir
+    model = build_report_model(result)
+    slides = [[s.text_frame.text for s in slide.shapes if s.has_text_frame] for slide in
+              Presentation(str(output / "report.pptx")).slides]
+    words = {"werkgeluk": "Werkgeluk", "intent_to_stay": "Willen blijven"}
+    checked = 0
+    for g in result.departments:
+        sheet = re.sub(r"\s+", " ", pdf_text(output / "teams" / f"{g.key}.pdf"))
+        slide = " ".join(next(s for s in slides if g.key in s))
+        for score, name in words.items():
+            c = g.change.get(f"derived:{score}")
+            if c is None:
+                continue
+            claimed = c.claimed and round(c.now, 1) != round(c.earlier, 1)
+            said = ("▲ duidelijk hoger dan in 2025" if c.estimate > 0 else "▼ duidelijk lager dan in 2025") \
+                if claimed else "geen duidelijke verandering sinds 2025"
+            # the phrase follows the score's own tile on both (the next tile's name after it)
+            for text in (sheet, re.sub(r"\s+", " ", slide)):
+                tile = text[text.index(name):]
+                assert said in tile[:160], (g.key, score, tile[:160])
+            checked += claimed
+    assert checked >= 2  # the demo plants a clear change of werkgeluk or intent to stay in two departments
+    # the organisation's "What changed" slide carries the report's table, cell for cell
+    title = "Wat veranderde sinds 2025"
+    deck = Presentation(str(output / "report.pptx"))
+    [slide] = [s for s in deck.slides if any(sh.has_text_frame and sh.text_frame.text == title for sh in s.shapes)]
+    [table] = [sh.table for sh in slide.shapes if sh.has_table]
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    with formatting("nl"):
+        expected = [[shown(h) for h in model.change.organisation.table.headers]] + [
+            [shown(r.label)] + [shown(c) for c in r.cells] for r in model.change.organisation.table.rows]
+    assert cells == expected

@@ -145,7 +145,24 @@ class Changes(Tables):
         if share_rows:
             shares = Table([w["situation"], w["change_share"], wave, self.r.scan.wave, w["change_column"]],
                            share_rows)
-        return ChangeView(self.group_name(g), table, lines, self.group_left_out(g), shares)
+        return ChangeView(self.group_name(g), table, lines, self.group_left_out(g), shares, self.team_phrases(g))
+
+    def team_phrases(self, g: GroupResult) -> dict[str, Sentence]:
+        """The team sheet's and the slide's word on the headline score and the other derived
+        scores: 'clearly higher/lower than in <wave>' only where the change is claimed (and
+        the shown figures differ that way), else 'no clear change'; nothing without a change."""
+        wave, found = self.r.change.previous, {}
+        for var in [f"derived:{self.r.headline}"] + [f"derived:{d.id}" for d in self.q.derived]:
+            c = g.change.get(var)
+            if c is None:
+                continue
+            key = "index" if var == f"derived:{self.r.headline}" else var.split(":", 1)[1]
+            direction = self.said(c, self.score_digits(var))
+            word = {1: "team_change_up", -1: "team_change_down", 0: "team_change_none"}[direction]
+            refs = ((self.ref(f"claims:{var}", g.key), self.earlier_ref(wave, f"claims:{var}", g.key))
+                    if direction else ())
+            found[key] = self.say(word, word, (var,), refs, wave=wave)
+        return found
 
     def share_changes(self, g: GroupResult, wave: str) -> tuple[list[Row], list[Sentence]]:
         """Pace shares ('brakes me', 'speeds me up') that changed clearly: a row and a sentence each."""

@@ -296,6 +296,9 @@ class ChangeView:
     sentences: list[Sentence]
     left_out: list[Sentence] = field(default_factory=list)
     shares: Table | None = None  # pace shares that changed clearly
+    # for the team sheet and the slide: per headline score ('index') and derived score id
+    # (werkgeluk, intent to stay) a short phrase, "clearly higher than in 2025" only where claimed
+    team: dict[str, Sentence] = field(default_factory=dict)
 
 
 @dataclass
