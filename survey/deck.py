@@ -168,7 +168,7 @@ class _Deck:
         left, width = MARGIN, Inches(2.3)
         for name, value, scale, organisation, change in tiles[:3]:
             # a change phrase ('▲ clearly higher than in 2025') takes two more lines
-            tile = slide.shapes.add_shape(1, left, Inches(2.05), width, Inches(2.25 if since else 1.95))
+            tile = slide.shapes.add_shape(1, left, Inches(2.05), width, Inches(2.5 if since else 1.95))
             tile.fill.solid()
             tile.fill.fore_color.rgb = SOFT
             tile.line.fill.background()
@@ -180,9 +180,9 @@ class _Deck:
             lines = [scale] + ([w["team_organisation"].format(value=shown(organisation))]
                                if organisation is not None else []) + ([shown(change)] if change is not None else [])
             self.text(slide, lines, left + Inches(0.1), Inches(3.25), width - Inches(0.2),
-                      Inches(1.0 if since else 0.7), SMALL, spacing=0)
+                      Inches(1.2 if since else 0.7), SMALL, spacing=0)
             left += width + Inches(0.12)
-        top = Inches(4.5 if since else 4.25)
+        top = Inches(4.75 if since else 4.25)
         for heading, found, share in ((w["team_brakes"], page.brakes_most, w["team_brakes_share"]),
                                       (w["team_helps"], page.helps_most, w["team_helps_share"])):
             self.text(slide, [heading], MARGIN, top, Inches(6.9), Inches(0.4), SMALL, colour=TEAL, bold=True)
