@@ -247,9 +247,9 @@ def test_a_moved_earlier_wave_warns_once_and_the_report_says_where_it_was_looked
     result = analyse_scan(load_scan(after.folder), bootstrap=False)
     assert result.change.left_out[0].reason == "missing" and all(g.change == {} for g in result.groups)
     for lang, said in (("en", f"2025 could not be read: its scan folder was looked for in {before.folder} "
-                              f"({waves_file}, line {line}), so this report shows no change since 2025."),
+                              f"({waves_file}, line {line}), so this report makes no comparison with 2025."),
                        ("nl", f"2025 kon niet worden gelezen: de scanmap is gezocht in {before.folder} "
-                              f"({waves_file}, regel {line}), dus dit rapport toont geen verandering sinds 2025.")):
+                              f"({waves_file}, regel {line}), dus dit rapport vergelijkt niet met 2025.")):
         result.scan = replace(result.scan, language=lang)
         model = build_report_model(result)
         assert model.change.organisation.table is None
