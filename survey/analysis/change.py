@@ -488,7 +488,9 @@ class ChangeSubject(Subject):
                     shares.append(((key, f"{var}.{outcome}"), d, here.counts[outcome] / here.n - then.counts[outcome]
                                    / then.n, here, then))
             else:  # Welch's t, its p from permuting the wave labels (see the module docstring)
-                d = welch_permutation(here.person, then.person, rounds, zlib.crc32(f"{key} {var}".encode()))
+                # sorted: the permutations (seeded) then do not depend on the order of the rows
+                d = welch_permutation(np.sort(here.person), np.sort(then.person), rounds,
+                                      zlib.crc32(f"{key} {var}".encode()))
                 scores.append(((key, var), d, here.value - then.value, here, then))
         self.families = {"scores": sum(not isinstance(d, CannotCompute) for _, d, *_ in scores),
                          "shares": sum(not isinstance(d, CannotCompute) for _, d, *_ in shares)}
