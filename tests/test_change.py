@@ -721,3 +721,24 @@ def test_a_question_reworded_in_one_language_only_loses_its_trend_and_compare_na
     assert not [c for c in compare_versions(en_only, old) if c.trend_broken]
     said = CliRunner().invoke(cli, ["compare", str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml")])
     assert said.exit_code == 0 and "reworded  d1  (trend broken, wording changed in 'nl')" in said.output
+
+
+def test_a_question_reworded_in_a_translation_file_loses_its_trend(tmp_path):
+    from survey.questionnaire import load_questionnaire
+    from survey.questionnaire import translation as tr
+
+    (tmp_path / "q.yaml").write_text(QUESTIONNAIRE)
+    q = load_questionnaire(tmp_path / "q.yaml").questionnaire
+
+    def polish(d1: str):
+        texts = {key: f"pl {key}" for key in tr.text_keys(q)}
+        texts["items.d1.text"] = d1
+        return {"pl": tr.localise(q, tr.Translation("pl", texts, {}), strict=False)}
+
+    same = compare_versions(q, q, polish("Ja decyduję"), polish("Ja decyduję"))
+    assert not [c for c in same if c.trend_broken]
+    changed = {c.key: c for c in compare_versions(q, q, polish("Ja decyduję"), polish("Kierownik decyduje"))
+               if c.trend_broken}
+    assert list(changed) == ["d1"] and changed["d1"].language == "pl"
+    # a translation only the new wave has breaks nothing
+    assert not [c for c in compare_versions(q, q, None, polish("Ja decyduję")) if c.trend_broken]
