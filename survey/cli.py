@@ -420,6 +420,8 @@ def analyse(scan_dir: Path, out: Path | None, replace_earlier: bool) -> None:
 
     scan = load_scan(scan_dir)
     results = analyse_scan(scan, replace_earlier=replace_earlier)
+    if results.change is not None and results.change.missing:
+        echo(f"warning: {results.change.missing}")
     path = write_results_workbook(results, (out or scan.output_dir) / "results.xlsx")
     echo(f"{results.organisation_result.n} responses analysed; results: {path}")
 
@@ -437,6 +439,8 @@ def report(scan_dir: Path, out: Path | None, no_pdf: bool, replace_earlier: bool
     from survey.scan import load_scan
 
     files = write_outputs(load_scan(scan_dir), out, pdf=not no_pdf, replace_earlier=replace_earlier)
+    for warning in files.warnings:
+        echo(f"warning: {warning}")
     for line in written_lines(files, no_pdf):
         echo(line)
 
@@ -644,7 +648,8 @@ def compare(old: Path, new: Path) -> None:
     changes = compare_versions(load_questionnaire(old).questionnaire, load_questionnaire(new).questionnaire)
     for change in changes:
         if change.trend_broken:
-            echo(f"{change.change.value:<9} {change.key}  (trend broken)")
+            where = f", wording changed in '{change.language}'" if change.language else ""
+            echo(f"{change.change.value:<9} {change.key}  (trend broken{where})")
     kept = sum(1 for c in changes if not c.trend_broken)
     echo(f"{kept} questions comparable, {len(changes) - kept} with a broken trend")
 

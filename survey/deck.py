@@ -40,6 +40,8 @@ def write_deck(model: ReportModel, path: Path) -> Path:
         for chart in (model.partnership_chart, model.pace_chart, model.werkgeluk_chart):
             if chart is not None:
                 deck.chart_slide(chart)
+        if model.change is not None and model.change.organisation.table is not None:
+            deck.change_slide()
         for page in model.departments:
             deck.department_slide(page)
         deck.dialogue_slide()
@@ -157,14 +159,16 @@ class _Deck:
         slide = self.slide(shown(page.name), kicker=w["per_department"])
         self.text(slide, [shown(page.base)], MARGIN, Inches(1.5), Inches(12), Inches(0.45), SMALL, colour=GREY)
         tiles = []
+        since = page.change.team if page.change is not None else {}
         if page.index is not None:
             tiles.append((shown(m.headline_name), shown(page.index), w["team_scale"].format(low=0, high=100),
-                          page.index_organisation))
+                          page.index_organisation, since.get("index")))
         tiles += [(shown(s.name), shown(s.value), w["team_scale"].format(low=shown(s.low), high=shown(s.high)),
-                   s.organisation) for s in page.scores]
+                   s.organisation, since.get(s.id)) for s in page.scores]
         left, width = MARGIN, Inches(2.3)
-        for name, value, scale, organisation in tiles[:3]:
-            tile = slide.shapes.add_shape(1, left, Inches(2.05), width, Inches(1.95))
+        for name, value, scale, organisation, change in tiles[:3]:
+            # a change phrase ('▲ clearly higher than in 2025') takes two more lines
+            tile = slide.shapes.add_shape(1, left, Inches(2.05), width, Inches(2.5 if since else 1.95))
             tile.fill.solid()
             tile.fill.fore_color.rgb = SOFT
             tile.line.fill.background()
@@ -174,11 +178,11 @@ class _Deck:
             self.text(slide, [value], left + Inches(0.1), Inches(2.62), width - Inches(0.2), Inches(0.6), Pt(30),
                       colour=TEAL, bold=True)
             lines = [scale] + ([w["team_organisation"].format(value=shown(organisation))]
-                               if organisation is not None else [])
-            self.text(slide, lines, left + Inches(0.1), Inches(3.25), width - Inches(0.2), Inches(0.7), SMALL,
-                      spacing=0)
+                               if organisation is not None else []) + ([shown(change)] if change is not None else [])
+            self.text(slide, lines, left + Inches(0.1), Inches(3.25), width - Inches(0.2),
+                      Inches(1.2 if since else 0.7), SMALL, spacing=0)
             left += width + Inches(0.12)
-        top = Inches(4.25)
+        top = Inches(4.75 if since else 4.25)
         for heading, found, share in ((w["team_brakes"], page.brakes_most, w["team_brakes_share"]),
                                       (w["team_helps"], page.helps_most, w["team_helps_share"])):
             self.text(slide, [heading], MARGIN, top, Inches(6.9), Inches(0.4), SMALL, colour=TEAL, bold=True)
@@ -192,6 +196,28 @@ class _Deck:
                       bold=True)
             self.picture(slide, chart, Inches(8.0), Inches(2.5), Inches(4.9), HEIGHT - Inches(2.75),
                          alt=f"{shown(chart.title)} ({shown(page.name)}). {shown(chart.description)}")
+
+    def change_slide(self) -> None:
+        """The organisation's change since the previous wave: its sentences, then the report's table."""
+        change = self.m.change
+        view = change.organisation
+        slide = self.slide(self.w["change_slide"].format(wave=change.earlier_wave))
+        lines = [shown(s) for s in view.sentences]
+        self.text(slide, lines, MARGIN, Inches(1.2), WIDTH - 2 * MARGIN, Inches(1.6), SMALL, bullets=True, spacing=0)
+        table = view.table
+        rows, columns = len(table.rows) + 1, len(table.headers)
+        top = Inches(2.9)
+        frame = slide.shapes.add_table(rows, columns, MARGIN, top, WIDTH - 2 * MARGIN,
+                                       min(HEIGHT - top - Inches(0.3), Inches(0.4) * rows))
+        for column, header in enumerate(table.headers):
+            frame.table.cell(0, column).text = shown(header)
+        for number, row in enumerate(table.rows, start=1):
+            for column, value in enumerate([row.label] + list(row.cells)):
+                frame.table.cell(number, column).text = shown(value)
+        for cell in (c for r in frame.table.rows for c in r.cells):
+            for paragraph in cell.text_frame.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = SMALL
 
     def dialogue_slide(self) -> None:
         w = self.w

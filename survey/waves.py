@@ -95,6 +95,11 @@ class EarlierWave:
 class EarlierWaveMissing(ScanError):
     """An earlier wave's folder named in waves.yaml is gone (moved or deleted)."""
 
+    def __init__(self, what: str, *, wave: str = "", folder: Path | None = None, **kwargs):
+        super().__init__(what, **kwargs)
+        self.wave = wave  # its label as recorded in waves.yaml ('' when not recorded)
+        self.folder = folder  # where it was looked for
+
 
 # --------------------------------------------------------------------------- waves.yaml
 
@@ -314,8 +319,9 @@ class _Step:
     gone: tuple[str, ...]
 
 
-def _chain(scan: Scan) -> list[_Step]:
-    """Every earlier wave, newest first, with the links of each step."""
+def _chain(scan: Scan, missing: list[EarlierWaveMissing] | None = None) -> list[_Step]:
+    """Every earlier wave, newest first, with the links of each step. `missing` given: a wave
+    whose folder is gone ends the chain there (and is appended to it) instead of raising."""
     steps: list[_Step] = []
     seen = {scan.folder.resolve(): scan.folder}
     current = scan
@@ -327,9 +333,14 @@ def _chain(scan: Scan) -> list[_Step]:
                             fix="point 'folder:' at the scan folder of the wave before this one")
         if not (waves.folder / SCAN_FILE).is_file():
             gone = "is gone" if not waves.folder.exists() else f"is not a scan folder (no {SCAN_FILE})"
-            raise EarlierWaveMissing(f"the previous wave's folder {waves.folder} {gone}", where=waves.folder_where,
-                                     fix="put the folder back, or point 'folder:' at where it is now "
-                                         "(a path relative to this scan folder)")
+            error = EarlierWaveMissing(f"the previous wave's folder {waves.folder} {gone}", where=waves.folder_where,
+                                       fix="put the folder back, or point 'folder:' at where it is now "
+                                           "(a path relative to this scan folder)",
+                                       wave=waves.wave, folder=waves.folder)
+            if missing is None:
+                raise error
+            missing.append(error)
+            break
         earlier = load_scan(waves.folder)
         if waves.scan_id and earlier.scan_id != waves.scan_id:
             raise ScanError(f"{waves.folder} holds another scan (scan id {earlier.scan_id}) than the previous "
@@ -343,15 +354,16 @@ def _chain(scan: Scan) -> list[_Step]:
     return steps
 
 
-def earlier_waves(scan: Scan) -> list[EarlierWave]:
+def earlier_waves(scan: Scan, missing: list[EarlierWaveMissing] | None = None) -> list[EarlierWave]:
     """The scan's earlier waves, oldest first, each with its departments linked to this wave's
     (names of THIS wave) and the questions whose trend can be shown. A scan without waves.yaml
-    has none. Earlier scans are only read (a closed scan is fine)."""
-    steps = _chain(scan)
+    has none. Earlier scans are only read (a closed scan is fine). `missing` given: a wave whose
+    folder is gone ends the chain (the waves after it are still returned) and is appended to it;
+    else it raises `EarlierWaveMissing`. Every other problem of waves.yaml raises."""
+    steps = _chain(scan, missing)
     result: list[EarlierWave] = []
     # per department of this wave: its names in the wave reached so far, and every kind of step
     state = {d.name: ((d.name,), set()) for d in scan.departments}
-    prints = scan.questionnaire.item_fingerprints()
     for number, step in enumerate(steps, start=1):
         by_name = {link.department: link for link in step.links}
         composed: dict[str, tuple[tuple[str, ...], set[Continuity]]] = {}
@@ -378,14 +390,28 @@ def earlier_waves(scan: Scan) -> list[EarlierWave]:
                 continuity = Continuity.split
             links.append(DepartmentLink(d.name, names, continuity))
         reached_all = {n for names, _ in state.values() for n in names}
-        before = step.scan.questionnaire.item_fingerprints()
-        both = [key for key in prints if key in before]
+        # the same wording in every language both waves carry, translation files included
+        compared = [c for c in compare_versions(step.scan.questionnaire, scan.questionnaire,
+                                                _translated(step.scan), _translated(scan))
+                    if c.change in (Change.same, Change.reworded)]
         result.append(EarlierWave(
             wave=step.scan.wave, folder=step.scan.folder, scan=step.scan, links=tuple(links),
-            comparable=frozenset(k for k in both if prints[k] == before[k]),
-            changed=tuple(k for k in both if prints[k] != before[k]),
+            comparable=frozenset(c.key for c in compared if c.change is Change.same),
+            changed=tuple(c.key for c in compared if c.change is Change.reworded),
             gone=tuple(d.name for d in step.scan.departments if d.name not in reached_all), steps=number))
     return list(reversed(result))
+
+
+def _translated(scan: Scan) -> dict:
+    """language -> the questionnaire with a translation file's texts (complete ones only)."""
+    found = {}
+    for lang in scan.translations:
+        if lang not in scan.questionnaire.languages:
+            try:
+                found[lang] = scan.form_questionnaire(lang)
+            except ValueError:  # an incomplete translation: no form was issued in it
+                continue
+    return found
 
 
 def check_waves(folder: Path) -> list[Problem]:

@@ -670,3 +670,75 @@ def test_the_audit_reads_the_change_sheet_and_finds_a_cross_wave_leak_there(tmp_
     found = [f for f in both.findings if "change row" in f.where]
     assert found and all(f.people == 1 for f in found)
     assert any("(wave 2025)" in f.variable and "A (2025) (n=11)" in f.what for f in found)
+
+
+def test_the_organisations_change_from_who_answered_alone_is_not_claimed_and_the_departments_are_named(tmp_path):
+    # A (low scores) answered with 60 people, then 15; B (high) with 60 both times; neither
+    # department changed: the organisation's raw difference is large (+~14 on the index) but
+    # vanishes with the earlier wave weighted to this wave's mix
+    before, after = make_scan(tmp_path, "2025", {"A": 80, "B": 70}), make_scan(tmp_path, "2026", {"A": 80, "B": 70})
+    rng = np.random.default_rng(1)
+    fill(before, people(rng, {"A": 60, "B": 60}, shift={"A": -1.0, "B": 1.0}))
+    fill(after, people(rng, {"A": 15, "B": 60}, shift={"A": -1.0, "B": 1.0}))
+    result = analyse_scan(after, earlier_waves=[wave_of(before, after)], bootstrap=False)
+    org = next(g for g in result.groups if g.key == ORGANISATION).change["derived:index"]
+    assert org.estimate > 8 and org.p_adjusted < 0.05  # the test alone would claim it
+    assert not org.claimed and set(org.composition) == {"A", "B"}
+    assert not any(c.claimed for g in result.groups for c in g.change.values() if not c.variable.startswith("pace:"))
+    from survey.report.build import build_report_model
+
+    words = [s for s in build_report_model(result).change.organisation.sentences if s.kind == "composition"]
+    assert any("comes from who answered" in str(s) and "B and A" in str(s) for s in words)
+
+
+def test_a_real_change_of_every_department_is_still_claimed_for_the_organisation(tmp_path):
+    before, after = make_scan(tmp_path, "2025", {"A": 80, "B": 70}), make_scan(tmp_path, "2026", {"A": 80, "B": 70})
+    rng = np.random.default_rng(2)
+    fill(before, people(rng, {"A": 60, "B": 60}, shift={"A": -1.0, "B": 0.0}))
+    fill(after, people(rng, {"A": 15, "B": 60}, shift={"A": -0.2, "B": 0.8}))
+    result = analyse_scan(after, earlier_waves=[wave_of(before, after)], bootstrap=False)
+    org = next(g for g in result.groups if g.key == ORGANISATION).change["derived:index"]
+    assert org.claimed and org.composition is None and org.estimate > 0
+
+
+def test_a_question_reworded_in_one_language_only_loses_its_trend_and_compare_names_the_language(tmp_path):
+    from click.testing import CliRunner
+
+    from survey.cli import cli
+    from survey.questionnaire import load_questionnaire
+
+    old_text = "{en: I decide when I talk about my development, nl: Ik bepaal zelf wanneer ik over mijn ontwikkeling praat}"
+    new_text = ("{en: I decide when I talk about my development, "
+                "nl: Mijn leidinggevende bepaalt wanneer ik over mijn ontwikkeling praat}")
+    (tmp_path / "old.yaml").write_text(QUESTIONNAIRE.replace("{en: d1, nl: d1}", old_text))
+    (tmp_path / "new.yaml").write_text(QUESTIONNAIRE.replace("{en: d1, nl: d1}", new_text))
+    # adding a language breaks nothing: the first version carried English only
+    (tmp_path / "en_only.yaml").write_text(QUESTIONNAIRE.replace("{en: d1, nl: d1}", old_text)
+                                           .replace("languages: [en, nl]", "languages: [en]"))
+    old, new, en_only = (load_questionnaire(tmp_path / f"{n}.yaml").questionnaire for n in ("old", "new", "en_only"))
+    changed = {c.key: c for c in compare_versions(old, new) if c.trend_broken}
+    assert list(changed) == ["d1"] and changed["d1"].change is Versioned.reworded and changed["d1"].language == "nl"
+    assert not [c for c in compare_versions(en_only, old) if c.trend_broken]
+    said = CliRunner().invoke(cli, ["compare", str(tmp_path / "old.yaml"), str(tmp_path / "new.yaml")])
+    assert said.exit_code == 0 and "reworded  d1  (trend broken, wording changed in 'nl')" in said.output
+
+
+def test_a_question_reworded_in_a_translation_file_loses_its_trend(tmp_path):
+    from survey.questionnaire import load_questionnaire
+    from survey.questionnaire import translation as tr
+
+    (tmp_path / "q.yaml").write_text(QUESTIONNAIRE)
+    q = load_questionnaire(tmp_path / "q.yaml").questionnaire
+
+    def polish(d1: str):
+        texts = {key: f"pl {key}" for key in tr.text_keys(q)}
+        texts["items.d1.text"] = d1
+        return {"pl": tr.localise(q, tr.Translation("pl", texts, {}), strict=False)}
+
+    same = compare_versions(q, q, polish("Ja decyduję"), polish("Ja decyduję"))
+    assert not [c for c in same if c.trend_broken]
+    changed = {c.key: c for c in compare_versions(q, q, polish("Ja decyduję"), polish("Kierownik decyduje"))
+               if c.trend_broken}
+    assert list(changed) == ["d1"] and changed["d1"].language == "pl"
+    # a translation only the new wave has breaks nothing
+    assert not [c for c in compare_versions(q, q, None, polish("Ja decyduję")) if c.trend_broken]

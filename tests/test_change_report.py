@@ -55,10 +55,17 @@ def test_a_claimed_change_is_a_sentence_with_its_direction_and_the_table_shows_i
                     else next(d for d in scan.questionnaire.derived if d.id == var[8:]).name["nl"])
             # the table row: earlier (an earlier wave's cell), now, change with its margin, n of both waves
             low, high = c.shown(scan.anonymity_threshold)
-            change = number(c.estimate, digits, "nl", signed=True)
+            # the change column adds up: the shown values' difference, the interval beside it
+            gap = round(round(c.now, digits) - round(c.earlier, digits), digits)
+            change = number(gap, digits, "nl", signed=True)
             if low is not None:
-                change += (f" ({number(low, digits, 'nl', signed=True)} tot "
-                           f"{number(high, digits, 'nl', signed=True)})")
+                ends = digits
+                while c.claimed and ends < digits + 3 and (round(low, ends) == 0 or round(high, ends) == 0):
+                    ends += 1
+                change += (f" ({number(low, ends, 'nl', signed=True)} tot "
+                           f"{number(high, ends, 'nl', signed=True)})")
+                if c.claimed:
+                    assert round(low, ends) != 0 and round(high, ends) != 0
             row = re.search(rf'<th scope="row">{re.escape(html.escape(name))}</th>(<td data-var="{var}"[^>]*'
                             rf'data-wave="2025"[^>]*>[^<]*</td><td data-var="{var}"[^>]*>[^<]*</td><td>[^<]*</td>'
                             r"<td>\d+</td><td>\d+</td>)", part)
@@ -217,3 +224,123 @@ def test_the_report_records_in_the_earlier_store_what_it_shows_of_that_wave(merg
     assert {"claims:dim:drives", "item:d1"} <= recorded
     assert recorded <= {v for v in recorded if v.startswith(("item:", "claims:", "pace:"))}
     assert {v for v in shown if v.startswith("claims:")} <= recorded
+
+
+def test_a_moved_earlier_wave_warns_once_and_the_report_says_where_it_was_looked_for(tmp_path):
+    from survey.waves import start_next_wave
+
+    before = make_scan(tmp_path, "2025", {"A": 12})
+    after = start_next_wave(tmp_path / "scan2026", before.folder, wave="2026").scan
+    fill(after, people(np.random.default_rng(3), {"A": 12}))
+    waves_file = after.folder / "waves.yaml"
+    line = next(i for i, t in enumerate(waves_file.read_text().splitlines(), 1) if "folder:" in t)
+    shutil.move(before.folder, tmp_path / "elsewhere")
+    runner = CliRunner()
+    analysed = runner.invoke(cli, ["analyse", str(after.folder)])
+    assert analysed.exit_code == 0, analysed.output
+    warnings = [t for t in analysed.output.splitlines() if t.startswith("warning:")]
+    assert len(warnings) == 1 and f"{waves_file}, line {line}" in warnings[0] and "is gone" in warnings[0]
+    reported = runner.invoke(cli, ["report", str(after.folder), "--no-pdf"])
+    assert reported.exit_code == 0, reported.output
+    assert sum(t.startswith("warning:") for t in reported.output.splitlines()) == 1
+    from dataclasses import replace
+
+    result = analyse_scan(load_scan(after.folder), bootstrap=False)
+    assert result.change.left_out[0].reason == "missing" and all(g.change == {} for g in result.groups)
+    for lang, said in (("en", f"2025 could not be read: its scan folder was looked for in {before.folder} "
+                              f"({waves_file}, line {line}), so this report makes no comparison with 2025."),
+                       ("nl", f"2025 kon niet worden gelezen: de scanmap is gezocht in {before.folder} "
+                              f"({waves_file}, regel {line}), dus dit rapport vergelijkt niet met 2025.")):
+        result.scan = replace(result.scan, language=lang)
+        model = build_report_model(result)
+        assert model.change.organisation.table is None
+        assert said in text_of(render_html(result.scan, model))
+    # any other problem of waves.yaml stays an error
+    waves_file.write_text(waves_file.read_text().replace("scan_id:", "scan_id: wrong #"))
+    shutil.move(tmp_path / "elsewhere", before.folder)
+    assert runner.invoke(cli, ["analyse", str(after.folder)]).exit_code == 1
+
+
+def test_the_change_column_adds_up_and_a_claimed_interval_never_ends_at_zero():
+    from survey.analysis.model import Change
+    from survey.report.change import Changes
+    from survey.report.model import SIGNED, Value, formatting, shown
+
+    # 2,86 -> 3,24: shown as 2,9 and 3,2, so the change reads +0,3 (not +0,4)
+    c = Change("derived:happy", "A", "2025", 3.24, 2.86, 30, 30, 0.38, 0.02, 0.74, 0.01, 0.02, True, 4)
+    gap, ends = Changes.shown_gap(c, 1), Changes.interval_digits(c, 1)
+    with formatting("nl"):
+        assert shown(Value(gap, SIGNED, 1, c.low, c.high, ends)) == "+0,3 (+0,02 tot +0,74)"
+    with formatting("en"):
+        assert shown(Value(gap, SIGNED, 1, c.low, c.high, ends)) == "+0.3 (+0.02 to +0.74)"
+    # not claimed: the interval keeps the figure's decimals (0 may be an end)
+    unclaimed = Change("derived:happy", "A", "2025", 3.24, 2.86, 30, 30, 0.38, -0.02, 0.74, 0.2, 0.4, False, 4)
+    assert Changes.interval_digits(unclaimed, 1) == 1
+    # a share: whole percentage points of the shown percentages
+    share = Change("pace:talk.brakes", "A", "2025", 0.304, 0.196, 40, 40, 0.108, 0.004, 0.2, 0.01, 0.02, True, 4)
+    assert Changes.shown_gap(share, 0) == 10.0 and Changes.interval_digits(share, 0, 100.0) == 1
+
+
+def test_this_waves_hidden_departments_and_the_combined_group_are_named_without_change(tmp_path):
+    from survey.disclosure import OTHERS
+
+    sizes = {"A": 12, "B": 12, "C": 3, "D": 3}
+    before, after = make_scan(tmp_path, "2025", sizes), make_scan(tmp_path, "2026", sizes)
+    rng = np.random.default_rng(8)
+    fill(before, people(rng, sizes))
+    fill(after, people(rng, sizes))
+    result = analyse_scan(after, earlier_waves=[wave_of(before, after)], bootstrap=False)
+    assert result.others is not None and OTHERS not in {g for g in (c.group for g_ in result.groups
+                                                                         for c in g_.change.values())}
+    assert {(x.group, x.reason) for x in result.change.left_out if x.reason in ("hidden_now", "others")} == {
+        ("C", "hidden_now"), ("D", "hidden_now"), (OTHERS, "others")}
+    page = render_html(after, build_report_model(result))
+    words = text_of(page)
+    assert ("The departments not shown on their own this time have no comparison with 2025 either; Methods lists "
+            "them, with the reason.") in words
+    # named, with the reason, in the methods' list of hidden groups (and nowhere else)
+    hidden = text_of(re.search(r'<ul class="hidden-groups">.*?</ul>', page, re.S).group(0))
+    assert "C: fewer than 5 answers." in hidden and "D: fewer than 5 answers." in hidden
+    assert "None of these departments has a comparison with 2025" in hidden
+    assert "has no comparison with 2025: it combines the departments not shown on their own" in words
+
+
+def test_team_sheets_and_slides_carry_the_change_and_the_organisations_change_slide(demo):
+    from pptx import Presentation
+
+    from survey.report.model import formatting, shown
+    from tests.test_demo import pdf_text
+
+    scan, result, _ = demo
+    output = scan.output_dir
+    model = build_report_model(result)
+    slides = [[s.text_frame.text for s in slide.shapes if s.has_text_frame] for slide in
+              Presentation(str(output / "report.pptx")).slides]
+    words = {"werkgeluk": "Werkgeluk", "intent_to_stay": "Willen blijven"}
+    checked = 0
+    for g in result.departments:
+        sheet = re.sub(r"\s+", " ", pdf_text(output / "teams" / f"{g.key}.pdf"))
+        slide = " ".join(next(s for s in slides if g.key in s))
+        for score, name in words.items():
+            c = g.change.get(f"derived:{score}")
+            if c is None:
+                continue
+            claimed = c.claimed and round(c.now, 1) != round(c.earlier, 1)
+            said = ("▲ duidelijk hoger dan in 2025" if c.estimate > 0 else "▼ duidelijk lager dan in 2025") \
+                if claimed else "geen duidelijke verandering sinds 2025"
+            # the phrase follows the score's own tile on both (the next tile's name after it)
+            for text in (sheet, re.sub(r"\s+", " ", slide)):
+                tile = text[text.index(name):]
+                assert said in tile[:160], (g.key, score, tile[:160])
+            checked += claimed
+    assert checked >= 2  # the demo plants a clear change of werkgeluk or intent to stay in two departments
+    # the organisation's "What changed" slide carries the report's table, cell for cell
+    title = "Wat veranderde sinds 2025"
+    deck = Presentation(str(output / "report.pptx"))
+    [slide] = [s for s in deck.slides if any(sh.has_text_frame and sh.text_frame.text == title for sh in s.shapes)]
+    [table] = [sh.table for sh in slide.shapes if sh.has_table]
+    cells = [[c.text for c in row.cells] for row in table.rows]
+    with formatting("nl"):
+        expected = [[shown(h) for h in model.change.organisation.table.headers]] + [
+            [shown(r.label)] + [shown(c) for c in r.cells] for r in model.change.organisation.table.rows]
+    assert cells == expected

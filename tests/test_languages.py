@@ -82,7 +82,7 @@ def test_decline_option_and_translation_keep_fingerprints_and_hash(mini, tmp_pat
     assert without_translation.item_fingerprints() == with_all.item_fingerprints()
 
 
-def test_rewording_in_the_source_language_still_breaks_the_trend(mini, tmp_path):
+def test_rewording_in_any_language_both_carry_breaks_the_trend(mini, tmp_path):
     before = load_questionnaire(mini).questionnaire
     changed = tmp_path / "v2" / "mini.yaml"
     changed.parent.mkdir()
@@ -94,8 +94,9 @@ def test_rewording_in_the_source_language_still_breaks_the_trend(mini, tmp_path)
                                                                      "I learn much in my work."), encoding="utf-8")
     changes = {c.key: c.change for c in compare_versions(before, load_questionnaire(changed).questionnaire)}
     assert changes["leren"] is Change.reworded
-    kept = {c.key: c.trend_broken for c in compare_versions(before, load_questionnaire(english_only).questionnaire)}
-    assert kept["leren"] is False  # trends follow the source language (nl, listed first)
+    kept = {c.key: c for c in compare_versions(before, load_questionnaire(english_only).questionnaire)}
+    # every language both carry counts (issue 12): English readers read another question
+    assert kept["leren"].trend_broken and kept["leren"].language == "en"
 
 
 # --------------------------------------------------------------------------- declining

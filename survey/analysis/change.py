@@ -62,7 +62,7 @@ from survey import disclosure
 from survey.analysis.core import PUBLISHERS, SUBJECTS, Subject
 from survey.analysis.frame import Scorer, _t975, load_frame
 from survey.analysis.model import AnalysisResult, Change, ChangeResult, GroupResult, LeftOut, WavePoint
-from survey.disclosure import ORGANISATION, Figure, Group, Register, Suppression
+from survey.disclosure import MANAGERS, ORGANISATION, OTHERS, Figure, Group, Register, Suppression
 from survey.errors import ReportError
 from survey.questionnaire import model as m
 from survey.stats import CannotCompute, claims, share_difference, wilson_interval
@@ -350,17 +350,16 @@ class EarlierFigures:
 # --------------------------------------------------------------------------- the subject
 
 
-def _earlier_waves(a: Analysis) -> list[EarlierWave]:
+def _earlier_waves(a: Analysis, missing: list) -> list[EarlierWave]:
     """The waves before this one, oldest first: given to the analysis, or read from the scan
-    folder by `survey.waves.earlier_waves` (none while that does not exist)."""
+    folder by `survey.waves.earlier_waves`. A wave whose folder is gone (moved, deleted) ends
+    the chain and is appended to `missing`: the analysis goes on without it."""
     given = getattr(a, "waves", None)
     if given is not None:
         return list(given)
-    try:
-        from survey.waves import earlier_waves  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    return list(earlier_waves(a.scan))
+    from survey.waves import earlier_waves
+
+    return list(earlier_waves(a.scan, missing))
 
 
 def writer_id(result_scan) -> str:
@@ -370,7 +369,8 @@ def writer_id(result_scan) -> str:
 
 class ChangeSubject(Subject):
     def register(self, a: Analysis) -> None:
-        self.waves = _earlier_waves(a)
+        self.missing: list = []
+        self.waves = _earlier_waves(a, self.missing)
         if not self.waves:
             return
         from survey.analysis.claims import ClaimsSubject
@@ -455,6 +455,14 @@ class ChangeSubject(Subject):
             self.earlier.append(figures)
             if wave is self.waves[-1]:
                 self.previous = figures
+        # this wave's hidden departments and the combined group: no change, named with the reason
+        # (a hidden department shows nothing; which departments 'other departments' combines
+        # differs between waves, so it has no like-for-like comparison)
+        label = self.waves[-1].wave
+        left += [LeftOut(label, None, h.name, "hidden_now", detail=h.reason) for h in a.hidden
+                 if h.name != MANAGERS]
+        if OTHERS in a.groups:
+            left.append(LeftOut(label, None, OTHERS, "others"))
         self.left = left
         self.links = links
         self._changes(a, results)
@@ -480,7 +488,9 @@ class ChangeSubject(Subject):
                     shares.append(((key, f"{var}.{outcome}"), d, here.counts[outcome] / here.n - then.counts[outcome]
                                    / then.n, here, then))
             else:  # Welch's t, its p from permuting the wave labels (see the module docstring)
-                d = welch_permutation(here.person, then.person, rounds, zlib.crc32(f"{key} {var}".encode()))
+                # sorted: the permutations (seeded) then do not depend on the order of the rows
+                d = welch_permutation(np.sort(here.person), np.sort(then.person), rounds,
+                                      zlib.crc32(f"{key} {var}".encode()))
                 scores.append(((key, var), d, here.value - then.value, here, then))
         self.families = {"scores": sum(not isinstance(d, CannotCompute) for _, d, *_ in scores),
                          "shares": sum(not isinstance(d, CannotCompute) for _, d, *_ in shares)}
@@ -502,9 +512,57 @@ class ChangeSubject(Subject):
                         # claimed only where its interval is shown: from 2k people in both waves
                         holds = (c.claimed and gap * d.estimate > 0 and (low > 0 or high < 0)
                                  and min(here.n, then.n) >= 2 * a.k)
+                    moved: tuple[str, ...] | None = None
+                    if holds and key == ORGANISATION and not is_share:
+                        moved = self._composition(a, var, gap)
+                        holds = moved is None
                     change = Change(var, key, label, first, second, here.n, then.n, gap, low, high, d.p,
-                                    c.p_adjusted, holds, c.family_size, c.reason)
+                                    c.p_adjusted, holds, c.family_size, c.reason, moved)
                 results[key].change[var] = change
+
+    def _composition(self, a: Analysis, var: str, gap: float) -> tuple[str, ...] | None:
+        """Whether the organisation's change holds with the previous wave standardised to this
+        wave's department mix: per stratum (a department of this wave with the earlier
+        department(s) it continues; split parts together; new ones left out) the earlier mean,
+        weighted by this wave's respondents in it, against this wave's mean over the same
+        strata; variance sum w^2 s^2 / n of both waves; normal 95 % interval. None when it holds
+        (same sign as the change, interval excluding 0) or cannot be computed; else the shown
+        departments whose share of respondents moved most (up to two)."""
+        previous = self.previous
+        strata: dict[frozenset[str], set[str]] = {}
+        for link in previous.wave.links:
+            if link.earlier and str(link.continuity) != "new":
+                strata.setdefault(frozenset(link.earlier), set()).add(link.department)
+        person_now = self.person[var]
+        unit = a.unit.astype(str)
+        person_then = previous._person(var)
+        dept_then = previous.dept
+        rows = []  # (now names, n now, mean now, var now, n then, mean then, var then)
+        for earlier, now in strata.items():
+            here = person_now[a.is_emp & np.isin(unit, sorted(now))]
+            here = here[~np.isnan(here)]
+            inside = np.zeros(len(dept_then), dtype=bool)
+            inside[previous.employees] = np.isin(dept_then[previous.employees].astype(str), sorted(earlier))
+            then = person_then[inside]
+            then = then[~np.isnan(then)]
+            if len(here) < 2 or len(then) < 2:
+                continue
+            rows.append((now, len(here), here.mean(), here.var(ddof=1), len(then), then.mean(), then.var(ddof=1)))
+        if not rows:
+            return None
+        total_now, total_then = sum(r[1] for r in rows), sum(r[4] for r in rows)
+        diff = variance = 0.0
+        for _, n1, m1, v1, n0, m0, v0 in rows:
+            w = n1 / total_now
+            diff += w * (m1 - m0)
+            variance += w * w * (v1 / n1 + v0 / n0)
+        half = 1.959963984540054 * math.sqrt(variance)
+        if diff * gap > 0 and (diff - half > 0 or diff + half < 0):
+            return None
+        shown = set(a.shown)
+        moves = sorted(((abs(r[1] / total_now - r[4] / total_then), sorted(r[0])) for r in rows), reverse=True)
+        named = [name for _, names in moves for name in names if name in shown][:2]
+        return tuple(named)
 
     def _series(self, a: Analysis, results: dict[str, GroupResult]) -> None:
         """Every wave's value per group and variable, from three waves on."""
@@ -529,15 +587,22 @@ class ChangeSubject(Subject):
                 results[key].trend[var] = tuple(_mean_point(w, v, t, bounds) for w, v, t in found)
 
     def finish(self, a: Analysis, result: AnalysisResult) -> None:
+        gone = [LeftOut(e.wave or Path(str(e.folder)).name, None, None, "missing", detail=str(e.folder),
+                        items=(str(e.where.file), str(e.where.line or ""))) for e in self.missing]
         if not self.waves:
+            if gone:  # the previous wave itself is gone: no change, said once
+                result.change = ChangeResult(waves=(a.scan.wave,), previous=gone[0].wave, alpha=ALPHA,
+                                             families={"scores": 0, "shares": 0}, changed_items={},
+                                             left_out=gone, missing=self.missing[0].message)
             return
         suppressed = [Suppression(f"{s.table} (wave {f.wave.wave})", s.group, s.reason)
                       for f in self.earlier for s in f.log]
         result.change = ChangeResult(
             waves=tuple(w.wave for w in self.waves) + (a.scan.wave,), previous=self.waves[-1].wave, alpha=ALPHA,
             families=self.families, changed_items={w.wave: tuple(w.changed) for w in self.waves},
-            left_out=self.left, links=self.links, suppressed=suppressed,
-            allowed={f.wave.wave: f.allowed() for f in self.earlier})
+            left_out=self.left + gone, links=self.links, suppressed=suppressed,
+            allowed={f.wave.wave: f.allowed() for f in self.earlier},
+            missing=self.missing[0].message if self.missing else "")
         # what this wave shows of each earlier wave's people, recorded there when it publishes
         result.change_publications = [(f.wave.scan.store_path, f) for f in self.earlier]
 

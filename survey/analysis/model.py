@@ -244,6 +244,11 @@ class Change:
     claimed: bool
     family: int
     reason: str = ""
+    # the organisation's change the test supports but that does not hold with the earlier wave
+    # standardised to this wave's department mix: only who answered changed. Not claimed; the
+    # (this wave's, shown) departments whose share of respondents moved most, for the report;
+    # None: not the case
+    composition: tuple[str, ...] | None = None
 
     def shown(self, threshold: int) -> tuple[float | None, float | None]:
         """The interval as published: a share's interval is a function of published counts
@@ -296,6 +301,9 @@ class ChangeResult:
     # earlier wave -> (variable, group key) of every figure of that wave its decision allowed:
     # what the report builder may show of that wave (survey/report/change.py)
     allowed: dict[str, frozenset[tuple[str, str]]] = field(default_factory=dict)
+    # an earlier wave whose folder is gone: the CLI's warning (waves.yaml and its line); the
+    # report names it (LeftOut reason 'missing'); empty when every wave was read
+    missing: str = ""
 
 
 @dataclass

@@ -396,13 +396,14 @@ class Questionnaire(QuestionnaireFile):
         canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
-    def item_fingerprints(self) -> dict[str, str]:
-        """Hash of what each question means, for trend breaks across waves: its wording in the
-        source language, its type, its substantive options (`Scale.substance`), pole and
-        dimension. A translation, another language's wording, a 'don't know' or an 'I'd rather
-        not say' answer leave it unchanged."""
+    def item_fingerprints(self, language: str | None = None) -> dict[str, str]:
+        """Hash of what each question means in one language (default: the source language),
+        for trend breaks across waves: its wording in that language, its type, its substantive
+        options (`Scale.substance`), pole and dimension. A 'don't know' or an 'I'd rather not
+        say' answer leaves it unchanged. A question keeps its trend only when its fingerprint
+        is the same in every language both versions carry (`versions.compare_versions`)."""
         prints: dict[str, str] = {}
-        lang = self.source_language
+        lang = language or self.source_language
 
         def digest(*parts: object) -> str:
             blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)

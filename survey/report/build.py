@@ -30,6 +30,10 @@ class _Builder(Measures, Changes):
                 lines.append(self.say("hidden_complement", name=name, protects=", ".join(h.protects)))
         if self.r.others is not None:
             lines.append(self.say("hidden_combined", label=self.group_name(self.r.others)))
+        change = self.r.change
+        if change is not None and any(x.reason == "hidden_now" and x.wave == change.previous
+                                      for x in change.left_out):
+            lines.append(self.say("change_hidden_list", wave=change.previous))
         return lines
 
     def response_base(self) -> Response:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from survey.analysis.model import Change, GroupResult, LeftOut
 from survey.disclosure import ORGANISATION
-from survey.report.base import ReportModelError, same_percent, same_text
+from survey.i18n import percent
+from survey.report.base import ReportModelError, same_text
 from survey.report.model import (COUNT, NUMBER, PERCENT, SIGNED, Cell, ChangeSection, ChangeView, Chart, Drawing,
                                  FigureRef, Row, Sentence, Table, Value)
 from survey.report.tables import Tables
@@ -62,14 +63,37 @@ class Changes(Tables):
         return found + [f"derived:{d.id}" for d in self.q.derived if d.id != self.r.headline]
 
     # -- what changed for one group
+    @staticmethod
+    def shown_gap(c: Change, digits: int) -> float:
+        """The change as the reader can add it up: this wave's value as shown minus the earlier
+        value as shown (2,9 -> 3,2 is +0,3, whatever the unrounded difference); a share's in
+        whole percentage points."""
+        if c.variable.startswith("pace:"):
+            def pct(x: float) -> float:
+                return float(percent(x, "en").rstrip("%").replace(",", ""))
+            return pct(c.now) - pct(c.earlier)
+        return round(round(c.now, digits) - round(c.earlier, digits), digits) + 0.0
+
+    @staticmethod
+    def interval_digits(c: Change, digits: int, scale: float = 1.0) -> int:
+        """A claimed change's interval excludes 0, so it never shows 0 as an end: one more
+        decimal (up to three more) where rounding would write one."""
+        if not c.claimed or c.low is None or c.high is None:
+            return digits
+        found = digits
+        while found < digits + 3 and (same_text(scale * c.low, 0.0, found) or same_text(scale * c.high, 0.0, found)):
+            found += 1
+        return found
+
     def said(self, c: Change, digits: int) -> int:
-        """+1 / -1 when the change is claimed and its shown figure points that way; 0 otherwise
-        (a claimed change written as '+0' is not put into words)."""
+        """+1 / -1 when the change is claimed and the shown figures differ that way; 0 otherwise
+        (a claimed change the shown figures do not show is not put into words)."""
         if not c.claimed or c.low is None:
             return 0
-        if c.variable.startswith("pace:"):
-            return 0 if same_percent(c.now, c.earlier) else (1 if c.estimate > 0 else -1)
-        return 0 if same_text(c.estimate, 0.0, digits) else (1 if c.estimate > 0 else -1)
+        gap = self.shown_gap(c, digits)
+        if gap == 0 or gap * c.estimate < 0:
+            return 0
+        return 1 if gap > 0 else -1
 
     def change_view(self, g: GroupResult) -> ChangeView | None:
         change = self.r.change
@@ -86,7 +110,7 @@ class Changes(Tables):
             rows.append(Row(self.change_name(var), [
                 self.earlier_cell(g, wave, var, Value(c.earlier, NUMBER, digits), c.n_earlier),
                 self.cell(g, var, Value(c.now, NUMBER, digits), c.n_now),
-                Value(c.estimate, SIGNED, digits, low, high),
+                Value(self.shown_gap(c, digits), SIGNED, digits, low, high, self.interval_digits(c, digits)),
                 Value(c.n_earlier, COUNT), Value(c.n_now, COUNT)]))
             tested = (self.ref(f"claims:{var}", g.key), self.earlier_ref(wave, f"claims:{var}", g.key))
             refs += tested
@@ -96,6 +120,16 @@ class Changes(Tables):
                                       "change_up" if direction > 0 else "change_down", (var,), tested,
                                       score=self.change_name(var), wave=wave,
                                       earlier=Value(c.earlier, NUMBER, digits), now=Value(c.now, NUMBER, digits)))
+        for var in self.score_variables():  # the organisation's: only who answered changed
+            c = g.change.get(var)
+            if c is None or c.composition is None:
+                continue
+            digits = self.score_digits(var)
+            names = [n for n in c.composition if n]
+            lines.append(self.say("change_composition" if names else "change_composition_unnamed", "composition",
+                                  (var, *names), score=self.change_name(var), wave=wave,
+                                  earlier=Value(c.earlier, NUMBER, digits), now=Value(c.now, NUMBER, digits),
+                                  departments=self.listing(names) if names else ""))
         table = None
         if rows:
             table = Table([w["score"], wave, self.r.scan.wave, w["change_column"], f"n {wave}",
@@ -111,7 +145,24 @@ class Changes(Tables):
         if share_rows:
             shares = Table([w["situation"], w["change_share"], wave, self.r.scan.wave, w["change_column"]],
                            share_rows)
-        return ChangeView(self.group_name(g), table, lines, self.group_left_out(g), shares)
+        return ChangeView(self.group_name(g), table, lines, self.group_left_out(g), shares, self.team_phrases(g))
+
+    def team_phrases(self, g: GroupResult) -> dict[str, Sentence]:
+        """The team sheet's and the slide's word on the headline score and the other derived
+        scores: 'clearly higher/lower than in <wave>' only where the change is claimed (and
+        the shown figures differ that way), else 'no clear change'; nothing without a change."""
+        wave, found = self.r.change.previous, {}
+        for var in [f"derived:{self.r.headline}"] + [f"derived:{d.id}" for d in self.q.derived]:
+            c = g.change.get(var)
+            if c is None:
+                continue
+            key = "index" if var == f"derived:{self.r.headline}" else var.split(":", 1)[1]
+            direction = self.said(c, self.score_digits(var))
+            word = {1: "team_change_up", -1: "team_change_down", 0: "team_change_none"}[direction]
+            refs = ((self.ref(f"claims:{var}", g.key), self.earlier_ref(wave, f"claims:{var}", g.key))
+                    if direction else ())
+            found[key] = self.say(word, word, (var,), refs, wave=wave)
+        return found
 
     def share_changes(self, g: GroupResult, wave: str) -> tuple[list[Row], list[Sentence]]:
         """Pace shares ('brakes me', 'speeds me up') that changed clearly: a row and a sentence each."""
@@ -127,8 +178,8 @@ class Changes(Tables):
                 now = self.cell(g, var, Value(c.now, PERCENT), c.n_now)
                 rows.append(Row(self.change_name(c.variable), [
                     self.w[outcome], earlier, now,
-                    Value(100 * c.estimate, SIGNED, 0, None if c.low is None else 100 * c.low,
-                          None if c.high is None else 100 * c.high)]))
+                    Value(self.shown_gap(c, 0), SIGNED, 0, None if c.low is None else 100 * c.low,
+                          None if c.high is None else 100 * c.high, self.interval_digits(c, 0, 100.0))]))
                 key = f"change_{outcome}_{'up' if direction > 0 else 'down'}"
                 lines.append(self.say(key, key, (c.variable,), (), situation=self.change_name(c.variable).lower(),
                                       wave=wave, earlier=Value(c.earlier, PERCENT), now=Value(c.now, PERCENT)))
@@ -164,8 +215,12 @@ class Changes(Tables):
         if change is None:
             return None
         wave = change.previous
+        gone = [x for x in change.left_out if x.reason == "missing"]
+        if len(change.waves) == 1:  # the previous wave's folder is gone: one sentence says so
+            return ChangeSection(wave, change.waves, self.missing_sentence(gone[0]),
+                                 ChangeView(self.group_name(self.org), None, [], [], None), [])
         view = self.change_view(self.org)
-        left: list[Sentence] = []
+        left: list[Sentence] = [self.missing_sentence(x) for x in gone]
         # changed questions: each named with its text, and the scores that have no comparison for it
         by_question: dict[str, list[str]] = {}
         for x in change.left_out:
@@ -182,6 +237,13 @@ class Changes(Tables):
                                      score=self.change_name(x.variable), wave=wave))
             elif x.group is None and x.variable is None and x.reason == "not_computable":
                 left.append(self.left_sentence(x))
+            elif x.wave == wave and x.reason == "others" and self.r.others is not None:
+                left.append(self.say("change_others", "others", (x.group or "",),
+                                     name=self.group_name(self.r.others), wave=wave))
+        # this wave's hidden departments: named (with the reason) only in the methods' list of
+        # hidden groups, so here one sentence without names
+        if any(x.wave == wave and x.reason == "hidden_now" for x in change.left_out):
+            left.append(self.say("change_hidden_now", "hidden_now", (), wave=wave))
         shown = {g.key: g for g in self.r.departments}
         for key, (continuity, earlier) in change.links.items():
             if continuity in ("merged", "split") and key in shown:
@@ -192,6 +254,11 @@ class Changes(Tables):
                                      earlier=self.listing(list(earlier)), wave=wave))
         intro = self.say("change_intro", wave=wave, now=self.r.scan.wave)
         return ChangeSection(wave, change.waves, intro, view, left, self.trend_charts(), self.change_methods())
+
+    def missing_sentence(self, x: LeftOut) -> Sentence:
+        """An earlier wave whose scan folder is gone: where it was looked for, and where that is set."""
+        file, line = (x.items + ("", ""))[:2]
+        return self.say("change_missing", "missing", (), wave=x.wave, folder=x.detail, file=file, line=line)
 
     def question_text(self, item: str) -> str:
         """A changed question as this wave asks it (a pace situation by its text)."""

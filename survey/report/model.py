@@ -62,6 +62,7 @@ class Value:
     digits: int = 0
     low: float | None = None
     high: float | None = None
+    interval_digits: int | None = None  # decimals of the interval when not `digits`
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -295,6 +296,9 @@ class ChangeView:
     sentences: list[Sentence]
     left_out: list[Sentence] = field(default_factory=list)
     shares: Table | None = None  # pace shares that changed clearly
+    # for the team sheet and the slide: per headline score ('index') and derived score id
+    # (werkgeluk, intent to stay) a short phrase, "clearly higher than in 2025" only where claimed
+    team: dict[str, Sentence] = field(default_factory=dict)
 
 
 @dataclass
@@ -452,13 +456,15 @@ def _value(v: Value) -> str:
         if v.low is not None and v.high is not None:
             # a difference's margin with signed ends, as the gap tables write it ('+1 tot +22'):
             # '−58–−23' would read as a subtraction
-            low, high = (number(x, v.digits, _LANG.get(), signed=True) for x in (v.low, v.high))
+            d = v.digits if v.interval_digits is None else v.interval_digits
+            low, high = (number(x, d, _LANG.get(), signed=True) for x in (v.low, v.high))
             text += f" ({wording(_LANG.get())['interval_range'].format(low=low, high=high)})"
         return text
     else:
         text = _number(v.value, v.digits)
     if v.low is not None and v.high is not None:
-        text += f" ({_number(v.low, v.digits)}–{_number(v.high, v.digits)})"
+        d = v.digits if v.interval_digits is None else v.interval_digits
+        text += f" ({_number(v.low, d)}–{_number(v.high, d)})"
     return text
 
 

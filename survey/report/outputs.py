@@ -43,6 +43,7 @@ class ReportFiles:
     deck: Path | None = None
     no_sheet: list[str] = field(default_factory=list)  # hidden departments: no team sheet
     removed: list[Path] = field(default_factory=list)  # team sheets and chart files of an earlier run
+    warnings: list[str] = field(default_factory=list)  # e.g. an earlier wave's folder is gone
     timings: dict[str, float] = field(default_factory=dict)  # seconds per output (benchmarks/report.py)
     cpu: dict[str, float] = field(default_factory=dict)  # the same, CPU seconds of this process
 
@@ -72,6 +73,8 @@ def write_outputs(scan: Scan, out: Path | None = None, *, results: AnalysisResul
     results = results or analyse_scan(scan, replace_earlier=replace_earlier)
     folder = out or scan.output_dir
     files = ReportFiles(folder / "report.html")
+    if results.change is not None and results.change.missing:
+        files.warnings.append(results.change.missing)
     clock = _Clock(files)
     model = build_report_model(results)
     # what the model shows, recorded before writing: a half-written file is published too
