@@ -183,10 +183,12 @@ class _Deck:
                       Inches(1.2 if since else 0.7), SMALL, spacing=0)
             left += width + Inches(0.12)
         top = Inches(4.75 if since else 4.25)
-        for heading, found, share in ((w["team_brakes"], page.brakes_most, w["team_brakes_share"]),
-                                      (w["team_helps"], page.helps_most, w["team_helps_share"])):
+        for heading, found, share, none in ((w["team_brakes"], page.brakes_most, w["team_brakes_share"],
+                                             w["team_none_brakes"]),
+                                            (w["team_helps"], page.helps_most, w["team_helps_share"],
+                                             w["team_none_helps"])):
             self.text(slide, [heading], MARGIN, top, Inches(6.9), Inches(0.4), SMALL, colour=TEAL, bold=True)
-            items = [f"{shown(s.share)} {share}: {shown(s.name)}" for s in found[:2]] or [w["team_none"]]
+            items = [f"{shown(s.share)} {share}: {shown(s.name)}" for s in found[:2]] or [none]
             self.text(slide, items, MARGIN, top + Inches(0.33), Inches(6.9), Inches(0.75), SMALL, bullets=True,
                       spacing=0)
             top += Inches(1.5)
