@@ -325,11 +325,11 @@ def test_one_reportable_department_is_never_called_both(scan):
     assert single and single[0].text.startswith("Only one department is shown separately: A (")
 
 
-def test_brakes_list_is_ordered_by_the_share_it_shows_and_keeps_ties(scan):
+def test_brakes_list_is_ordered_by_the_share_it_shows_and_leaves_out_what_mostly_helps(scan):
     # talk: 40 % brakes, 60 % speeds up (balance +20); course: 40 % brakes, 0 % speeds up
-    # (balance -40); roster: 20 % brakes, 0 % speeds up (balance -20). Sorted by balance the
-    # old sentence listed course, roster, talk; by the share shown it is talk and course
-    # (tied at 40 %), then roster.
+    # (balance -40); roster: 20 % brakes, 0 % speeds up (balance -20). Ordered by the share
+    # shown: course, then roster; talk is left out, since more people feel helped by it than
+    # braked (the team sheets follow the same rule).
     people = []
     for i in range(10):
         answers: dict[str, object] = {k: 3.0 for k in STATEMENTS}
@@ -339,8 +339,7 @@ def test_brakes_list_is_ordered_by_the_share_it_shows_and_keeps_ties(scan):
         people.append(person("A" if i % 2 else "B", answers))
     results = analyse(scan, people)
     brakes = texts(_Builder(results).summary(results.groups), "brakes_most")[0]
-    assert brakes.text == "This is where the organisation brakes people most often: talk (40%), course (40%), " \
-                          "roster (20%)."
+    assert brakes.text == "This is where the organisation brakes people most often: course (40%), roster (20%)."
 
 
 def test_a_situation_is_never_both_braking_most_and_helping_most(scan):
@@ -451,7 +450,11 @@ def check_report(results) -> None:
         if s.kind == "brakes_most":
             shares = [number(brake_rows[b.situation_names()[sid].lower()][3]) for sid in s.names]
             assert shares == sorted(shares, reverse=True) and shares[-1] > 0
+            # listed only where more feel braked than helped, as the table shows them
+            helped = [number(brake_rows[b.situation_names()[sid].lower()][2]) for sid in s.names]
+            assert all(br > h for br, h in zip(shares, helped))
             others = [number(c[3]) for name, c in brake_rows.items() if c[3] != "–"
+                      and number(c[3]) > number(c[2])
                       and name not in {b.situation_names()[sid].lower() for sid in s.names}]
             assert all(o < shares[-1] for o in others) or len(s.names) >= 3
             assert max(others, default=0) <= shares[0]

@@ -46,8 +46,12 @@ class Texts(Tables):
         lines += self.department_sentences()
         names = self.situation_names()
         # ordered by the share shown; the three highest and every situation tied with the third
+        # only where more feel braked than helped (as on the team sheets): a situation that
+        # mostly helps is not one where the organisation brakes people most
         cells = sorted((c for c in self.org.pace.values() if c.effect is not None
-                        and not same_percent(c.effect.get("brakes", 0.0), 0.0)),
+                        and not same_percent(c.effect.get("brakes", 0.0), 0.0)
+                        and c.effect.get("brakes", 0.0) > c.effect.get("speeds_up", 0.0)
+                        and not same_percent(c.effect.get("brakes", 0.0), c.effect.get("speeds_up", 0.0))),
                        key=lambda c: -c.effect.get("brakes", 0.0))
         if cells:
             third = cells[min(2, len(cells) - 1)].effect.get("brakes", 0.0)
