@@ -402,15 +402,19 @@ def _slides(path: Path) -> list[tuple[list[str], list[str]]]:
 
 
 def audit_dialogue(output: Path, report_text: str, organisation_label: str, not_figures: set[str],
-                   extra_names: list[str]) -> tuple[int, list[Finding]]:
+                   extra_names: list[str], hidden: list[str] = ()) -> tuple[int, list[Finding]]:
     """Team sheets and slides against report.html (point 6 of the module's text). Returns
-    how many numbers were read and the findings."""
+    how many numbers were read and the findings. A department the report does not show,
+    named on a sheet or slide, is a finding of its own."""
     known = report_numbers(report_text, organisation_label, extra_names)
     findings: list[Finding] = []
     read = 0
 
     def check(where: str, department: str | None, text: str) -> None:
         nonlocal read
+        for name in hidden_named(text, set(known.departments), list(hidden)):
+            findings.append(Finding(where, "team sheet" if where.startswith("teams/") else "slide", None,
+                                    f"names {name}, a department the report does not show"))
         found = numbers_in(text, known.names)
         read += len(found)
         if department is None:
@@ -439,6 +443,14 @@ def audit_dialogue(output: Path, report_text: str, organisation_label: str, not_
     return read, findings
 
 
+def hidden_named(text: str, shown: set[str], hidden: list[str]) -> list[str]:
+    """The departments the report does not show that `text` names (a hidden 'Zorg' is not
+    named by a shown 'Zorg Noord')."""
+    for name in sorted(shown, key=len, reverse=True):
+        text = text.replace(name, " ")
+    return [name for name in hidden if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text)]
+
+
 SVG_TEXT = re.compile(r"<(text|title|desc)\b[^>]*>(.*?)</\1>", re.S)
 
 
@@ -465,13 +477,9 @@ def audit_charts(output: Path, report_text: str, organisation_label: str, not_fi
         where = f"charts/{chart.name}"
         text = "\n".join(html.unescape(TAG.sub(" ", body))
                          for _, body in SVG_TEXT.findall(chart.read_text(encoding="utf-8")))
-        unshown = text  # a hidden 'Zorg' is not named by a shown 'Zorg Noord'
-        for name in sorted(set(known.departments) | set(groups), key=len, reverse=True):
-            unshown = unshown.replace(name, " ")
-        for name in hidden:
-            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", unshown):
-                findings.append(Finding(where, "chart", None, f"names {name}, a department the report does not "
-                                                              "show (its people belong in the combined group)"))
+        for name in hidden_named(text, set(known.departments) | set(groups), hidden):
+            findings.append(Finding(where, "chart", None, f"names {name}, a department the report does not "
+                                                          "show (its people belong in the combined group)"))
         named = [g for g in set(known.departments) | set(groups) if g in text and g != organisation_label]
         if named:
             allowed = set(known.organisation)
@@ -751,13 +759,13 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
         not_figures |= numbers_in(str(scan.wave))
         names = [scan.organisation]
         organisation_label = wording(scan.language)["organisation"]
-    if report.is_file() and ((output / "teams").is_dir() or (output / "report.pptx").is_file()):
-        read, findings = audit_dialogue(output, report.read_text(encoding="utf-8"), organisation_label,
-                                        not_figures, names)
-        result.figures += read
-        result.findings += findings
     listed = [d.name for d in scan.departments] if (scan_folder / "scan.yaml").is_file() else []
     hidden_names = sorted((set(listed) | set(out.status_departments)) - set(out.kinds))
+    if report.is_file() and ((output / "teams").is_dir() or (output / "report.pptx").is_file()):
+        read, findings = audit_dialogue(output, report.read_text(encoding="utf-8"), organisation_label,
+                                        not_figures, names, hidden_names)
+        result.figures += read
+        result.findings += findings
     if report.is_file():
         from survey.i18n import wording
 

@@ -61,6 +61,22 @@ def test_slide_number_with_its_sign_flipped_is_a_finding(demo_run, tmp_path):
     assert any("report.pptx" in f and f"-{number} is not among" in f for f in found), found
 
 
+def test_slide_naming_a_hidden_department_is_a_finding(demo_run, tmp_path):
+    """A line naming a hidden department with numbers the report shows elsewhere: the numbers
+    pass, the name does not."""
+    wave = _copy(demo_run, tmp_path)
+    deck = wave / "output" / "report.pptx"
+    with zipfile.ZipFile(deck) as package:
+        members = {n: package.read(n) for n in package.namelist()}
+    slide = "ppt/slides/slide2.xml"
+    members[slide] = members[slide].replace(b"<a:t>", "<a:t>Facilitair (3 medewerkers): ".encode(), 1)
+    with zipfile.ZipFile(deck, "w") as package:
+        for name, data in members.items():
+            package.writestr(name, data)
+    found = _findings(wave)
+    assert any("report.pptx slide 2" in f and "Facilitair" in f for f in found), found
+
+
 def test_signs_are_kept():
     assert numbers_in("+42 en \u221242, -7,5 en 0") == {"42", "-42", "-7,5", "0"}
 
