@@ -262,3 +262,22 @@ def test_status_and_report_give_each_department_the_same_response_rate(demo):
     with formatting(model.lang):
         for page in model.departments:
             assert shown(page.response_rate) in rows[page.name].split(), (page.name, rows[page.name])
+
+
+def test_every_pace_row_adds_up_as_shown(demo):
+    """The balance a pace table shows is 'helps' minus 'brakes' as the row shows them."""
+    from survey.report import formatting, shown
+
+    _, results = demo
+    model = build_report_model(results)
+    tables = [model.brake_table] + [page.pace for page in model.departments]
+    checked = 0
+    with formatting("en"):
+        for table in tables:
+            for row in table.rows:
+                helps, brakes, balance = (shown(c) for c in row.cells[2:5])
+                if "–" in (helps, brakes, balance):
+                    continue
+                assert int(helps.rstrip("%")) - int(brakes.rstrip("%")) == int(balance.replace("\u2212", "-")), row
+                checked += 1
+    assert checked > 20

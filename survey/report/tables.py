@@ -11,13 +11,25 @@ from survey.analysis.claims import Verdict
 from survey.disclosure import MANAGERS, ORGANISATION
 from survey.questionnaire import model as m
 from survey.report.base import Base, same_text
+from survey.i18n import percent
 from survey.report.model import (NUMBER, PERCENT, SIGNED, Cell, Chart, Drawing, Row, Sentence, Table, Value,
                                  sentence)
 
 
+def shown_balance(cell) -> float | None:
+    """'Speeds me up' minus 'brakes me' as a reader works it out from the two percentages the
+    table shows beside it (41% and 29% give +12), so the row adds up."""
+    if cell is None or cell.effect is None:
+        return None
+
+    def points(share: float) -> int:
+        return int(percent(share, "en").rstrip("%").replace(",", ""))
+    return float(points(cell.effect.get("speeds_up", 0.0)) - points(cell.effect.get("brakes", 0.0)))
+
+
 def _balance(g: GroupResult, situation: str) -> float:
-    cell = g.pace.get(situation)
-    return math.nan if cell is None or cell.balance is None else cell.balance
+    shown = shown_balance(g.pace.get(situation))
+    return math.nan if shown is None else shown
 
 
 class Tables(Base):
@@ -48,7 +60,7 @@ class Tables(Base):
                 var = f"pace:{sid}.effect"
                 cells[2:6] = [self.cell(g, var, Value(cell.effect.get("speeds_up"), PERCENT), cell.n_effect),
                               self.cell(g, var, Value(cell.effect.get("brakes"), PERCENT), cell.n_effect),
-                              self.cell(g, var, Value(cell.balance, SIGNED), cell.n_effect),
+                              self.cell(g, var, Value(shown_balance(cell), SIGNED), cell.n_effect),
                               self.count_cell(g, var, cell.n_effect)]
             rows.append(Row(name, cells))
         return Table([self.w["situation"], self.w["own_initiative"], self.w["n"], self.w["speeds_up"],
@@ -206,7 +218,7 @@ class Tables(Base):
             for g in groups:
                 cell = g.pace.get(sid)
                 cells.append("–" if cell is None or cell.balance is None else
-                             self.cell(g, f"pace:{sid}.effect", Value(cell.balance, SIGNED), cell.n_effect))
+                             self.cell(g, f"pace:{sid}.effect", Value(shown_balance(cell), SIGNED), cell.n_effect))
             rows.append(Row(name, cells))
         data = Table([self.w["situation"]] + [self.group_name(g) for g in groups], rows)
         return self.chart("chart-pace", self.w["pace_map"], self.w["pace_map_intro"], drawing, data)
