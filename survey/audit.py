@@ -611,16 +611,7 @@ def attack_variable(variable: str, figures: list[Published], kinds: dict[str, st
                                         "crossing (linked) table whose derivable cells are not published"))
             continue
         sets.append((group, n, units, sources[0]))
-    children: dict[int, list[int]] = defaultdict(list)
-    for b, (group_b, n_b, units_b, _) in enumerate(sets):
-        best = None
-        for a, (group_a, n_a, units_a, _) in enumerate(sets):
-            if a == b or not (units_b < units_a or (units_b == units_a and n_a > n_b)) or n_a < n_b:
-                continue
-            if best is None or (len(sets[a][2]), sets[a][1]) < (len(sets[best][2]), sets[best][1]):
-                best = a
-        if best is not None:
-            children[best].append(b)
+    children = _nesting(sets)
     rest_atom = None  # people in the hidden departments behind this variable, when derivable
     for a, (group, n, units, source) in enumerate(sets):
         inside = children.get(a, [])
@@ -872,9 +863,9 @@ def across_waves(results: list[AuditResult], threshold: int) -> list[Finding]:
     return findings
 
 
-def _subtractions(sets: list[tuple[str, int, frozenset[str], str]], threshold: int) -> list[Finding]:
-    """Nested sets (units inside units, or the same units on fewer people): a set minus the
-    published sets directly inside it, when that leaves 1..k-1 people."""
+def _nesting(sets: list[tuple[str, int, frozenset[str], str]]) -> dict[int, list[int]]:
+    """For each set (label, n, units, source): the published sets directly inside it (units
+    inside its units, or the same units on fewer people), each under its smallest container."""
     children: dict[int, list[int]] = defaultdict(list)
     for b, (_, n_b, units_b, _) in enumerate(sets):
         best = None
@@ -885,6 +876,13 @@ def _subtractions(sets: list[tuple[str, int, frozenset[str], str]], threshold: i
                 best = a
         if best is not None:
             children[best].append(b)
+    return children
+
+
+def _subtractions(sets: list[tuple[str, int, frozenset[str], str]], threshold: int) -> list[Finding]:
+    """Nested sets (units inside units, or the same units on fewer people): a set minus the
+    published sets directly inside it, when that leaves 1..k-1 people."""
+    children = _nesting(sets)
     findings = []
     for a, (label, n, units, source) in enumerate(sets):
         inside = children.get(a, [])

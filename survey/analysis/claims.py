@@ -34,12 +34,10 @@ Intervals are published under the 2k rule (`model.shown_interval`, on the smalle
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from survey import disclosure
 from survey.analysis.core import SUBJECTS, Subject
@@ -47,8 +45,8 @@ from survey.analysis.model import AnalysisResult, Estimate, GroupResult, shown_i
 from survey.disclosure import MANAGERS, ORGANISATION
 from survey.questionnaire import model as m
 from survey.stats import CannotCompute, claims, paired_difference, share_difference, welch_difference
-from survey.stats._types import LEVEL, Interval
-from survey.stats.inference import ALPHA, Difference, MeanDifference
+from survey.stats._types import LEVEL
+from survey.stats.inference import ALPHA, Difference, MeanDifference, welch_from_moments
 
 if TYPE_CHECKING:
     from survey.analysis.core import Analysis
@@ -166,19 +164,7 @@ def welch_from_sums(first: tuple[int, float, float], second: tuple[int, float, f
     if n1 < 2 or n2 < 2:
         return CannotCompute("each group needs at least two answers to compare", min(n1, n2))
     var1, var2 = max(q1 - s1 * s1 / n1, 0.0) / (n1 - 1), max(q2 - s2 * s2 / n2, 0.0) / (n2 - 1)
-    v1, v2 = var1 / n1, var2 / n2
-    se = math.sqrt(v1 + v2)
-    m1, m2 = shift + s1 / n1, shift + s2 / n2
-    if not se > 1e-12 * max(1.0, abs(m1), abs(m2)):
-        return CannotCompute("everyone in both groups gave the same answer, so there is no spread to "
-                             "test against", min(n1, n2))
-    df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
-    diff = m1 - m2
-    t = diff / se
-    p = float(min(1.0, 2 * scipy_stats.t.sf(abs(t), df)))
-    half = float(scipy_stats.t.ppf(0.5 + level / 2, df)) * se
-    return MeanDifference(diff, Interval(diff - half, diff + half, level, "Welch t"), t, df, p,
-                          m1, m2, n1, n2, "independent (Welch)")
+    return welch_from_moments((n1, shift + s1 / n1, var1), (n2, shift + s2 / n2, var2), level)
 
 
 def headline_id(q: m.Questionnaire) -> str | None:

@@ -114,9 +114,18 @@ def _welch(a: np.ndarray, b: np.ndarray, level: float) -> MeanDifference | Canno
     n1, n2 = len(a), len(b)
     if n1 < 2 or n2 < 2:
         return CannotCompute("each group needs at least two answers to compare", min(n1, n2))
-    v1, v2 = float(a.var(ddof=1)) / n1, float(b.var(ddof=1)) / n2
+    return welch_from_moments((n1, float(a.mean()), float(a.var(ddof=1))),
+                              (n2, float(b.mean()), float(b.var(ddof=1))), level)
+
+
+def welch_from_moments(first: tuple[int, float, float], second: tuple[int, float, float],
+                       level: float = LEVEL) -> MeanDifference | CannotCompute:
+    """Welch's test and interval (first minus second) from each group's (n >= 2, mean,
+    variance with ddof 1): the arithmetic `welch_difference` and the analysis's per-department
+    sums (`analysis.claims.welch_from_sums`) share."""
+    (n1, m1, var1), (n2, m2, var2) = first, second
+    v1, v2 = var1 / n1, var2 / n2
     se = math.sqrt(v1 + v2)
-    m1, m2 = float(a.mean()), float(b.mean())
     if not se > 1e-12 * max(1.0, abs(m1), abs(m2)):
         return CannotCompute("everyone in both groups gave the same answer, so there is no spread to "
                              "test against", min(n1, n2))
