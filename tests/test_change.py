@@ -688,7 +688,31 @@ def test_the_organisations_change_from_who_answered_alone_is_not_claimed_and_the
     from survey.report.build import build_report_model
 
     words = [s for s in build_report_model(result).change.organisation.sentences if s.kind == "composition"]
-    assert any("comes from who answered" in str(s) and "B and A" in str(s) for s in words)
+    assert any("may come from who answered" in str(s) and "B and A" in str(s) for s in words)
+
+
+def test_a_share_that_moved_only_because_who_answered_changed_is_not_claimed_for_the_organisation(tmp_path):
+    # A feels braked in talks (95 %), B helped (5 % braked), in both waves; A answered with 90,
+    # then 10: the organisation's share 'brakes' falls from about 59 % to 18 % with no team changing
+    sizes = {"A": 100, "B": 100}
+    before, after = make_scan(tmp_path, "2025", sizes), make_scan(tmp_path, "2026", sizes)
+    rng = np.random.default_rng(3)
+    fill(before, people(rng, {"A": 90, "B": 60}, brakes={"A": 0.95, "B": 0.05}))
+    fill(after, people(rng, {"A": 10, "B": 60}, brakes={"A": 0.95, "B": 0.05}))
+    result = analyse_scan(after, earlier_waves=[wave_of(before, after)], bootstrap=False)
+    org = next(g for g in result.groups if g.key == ORGANISATION).change["pace:talk.brakes"]
+    assert org.estimate < -0.3 and org.p_adjusted < 0.05  # Fisher's test alone would claim it
+    assert not org.claimed and set(org.composition) == {"A", "B"}
+    from survey.report.build import build_report_model
+
+    words = [str(s) for s in build_report_model(result).change.organisation.sentences if s.kind == "composition"]
+    assert any("may come from who answered" in s and "Brakes" in s for s in words), words
+    # the same mix with a real fall in A: still claimed
+    again = make_scan(tmp_path / "real", "2026", sizes)
+    fill(again, people(rng, {"A": 10, "B": 60}, brakes={"A": 0.05, "B": 0.05}))
+    real = analyse_scan(again, earlier_waves=[wave_of(before, again)], bootstrap=False)
+    org = next(g for g in real.groups if g.key == ORGANISATION).change["pace:talk.brakes"]
+    assert org.claimed and org.composition is None and org.estimate < 0
 
 
 def test_a_real_change_of_every_department_is_still_claimed_for_the_organisation(tmp_path):

@@ -50,6 +50,8 @@ earlier wave renumbers it with the rest, and every later edition of either wave 
 
 from __future__ import annotations
 
+import os
+
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -513,14 +515,28 @@ class ChangeSubject(Subject):
                         holds = (c.claimed and gap * d.estimate > 0 and (low > 0 or high < 0)
                                  and min(here.n, then.n) >= 2 * a.k)
                     moved: tuple[str, ...] | None = None
-                    if holds and key == ORGANISATION and not is_share:
-                        moved = self._composition(a, var, gap)
+                    if holds and key == ORGANISATION:
+                        moved = self._composition(a, *self._people(a, var), gap)
                         holds = moved is None
                     change = Change(var, key, label, first, second, here.n, then.n, gap, low, high, d.p,
                                     c.p_adjusted, holds, c.family_size, c.reason, moved)
                 results[key].change[var] = change
 
-    def _composition(self, a: Analysis, var: str, gap: float) -> tuple[str, ...] | None:
+    def _people(self, a: Analysis, var: str) -> tuple[np.ndarray, np.ndarray]:
+        """Person-level values of `var` in this wave and the previous one (NaN: no answer): a
+        score, or for a share ('pace:S.brakes') 1 where the person chose that outcome, else 0."""
+        previous = self.previous
+        if not var.startswith("pace:"):
+            return self.person[var], previous._person(var)
+        name, outcome = var[5:].rsplit(".", 1)
+        code = m.PACE_EFFECT_CODES.index(outcome)
+        then_at = previous.scorer.code_index(f"{_grid_of(previous.q, name).id}.{name}.effect",
+                                             list(m.PACE_EFFECT_CODES))
+        return tuple(np.where(at >= 0, (at == code).astype(float), np.nan)
+                     for at in (a.pace_codes[name][1], then_at))
+
+    def _composition(self, a: Analysis, person_now: np.ndarray, person_then: np.ndarray,
+                     gap: float) -> tuple[str, ...] | None:
         """Whether the organisation's change holds with the previous wave standardised to this
         wave's department mix: per stratum (a department of this wave with the earlier
         department(s) it continues; split parts together; new ones left out) the earlier mean,
@@ -533,9 +549,7 @@ class ChangeSubject(Subject):
         for link in previous.wave.links:
             if link.earlier and str(link.continuity) != "new":
                 strata.setdefault(frozenset(link.earlier), set()).add(link.department)
-        person_now = self.person[var]
         unit = a.unit.astype(str)
-        person_then = previous._person(var)
         dept_then = previous.dept
         rows = []  # (now names, n now, mean now, var now, n then, mean then, var then)
         for earlier, now in strata.items():
@@ -587,8 +601,11 @@ class ChangeSubject(Subject):
                 results[key].trend[var] = tuple(_mean_point(w, v, t, bounds) for w, v, t in found)
 
     def finish(self, a: Analysis, result: AnalysisResult) -> None:
-        gone = [LeftOut(e.wave or Path(str(e.folder)).name, None, None, "missing", detail=str(e.folder),
-                        items=(str(e.where.file), str(e.where.line or ""))) for e in self.missing]
+        # paths as seen from this scan folder: the report is read on other machines
+        gone = [LeftOut(e.wave or Path(str(e.folder)).name, None, None, "missing",
+                        detail=_relative(e.folder, a.scan.folder),
+                        items=(_relative(e.where.file, a.scan.folder), str(e.where.line or "")))
+                for e in self.missing]
         if not self.waves:
             if gone:  # the previous wave itself is gone: no change, said once
                 result.change = ChangeResult(waves=(a.scan.wave,), previous=gone[0].wave, alpha=ALPHA,
@@ -646,3 +663,11 @@ SUBJECTS.append(ChangeSubject)
 PUBLISHERS.append(publish_earlier)
 
 __all__ = ["ChangeSubject", "EarlierFigures", "OUTCOMES", "comparable", "leaves", "publish_earlier", "variables"]
+
+
+def _relative(path, folder: Path) -> str:
+    """`path` relative to the scan folder (`../2025`), as waves.yaml writes it."""
+    try:
+        return os.path.relpath(Path(str(path)), folder)
+    except ValueError:  # another drive (Windows): only the absolute path is left
+        return str(path)

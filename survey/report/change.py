@@ -172,6 +172,14 @@ class Changes(Tables):
                 c = g.change.get(f"pace:{sid}.{outcome}")
                 direction = self.said(c, 0) if c is not None else 0
                 if not direction:
+                    if c is not None and c.composition is not None:  # the organisation's: who answered changed
+                        names = [n for n in c.composition if n]
+                        lines.append(self.say(
+                            "change_share_composition" if names else "change_share_composition_unnamed",
+                            "composition", (c.variable, *names), outcome=self.w[outcome],
+                            situation=self.change_name(c.variable).lower(), wave=wave,
+                            earlier=Value(c.earlier, PERCENT), now=Value(c.now, PERCENT),
+                            departments=self.listing(names) if names else ""))
                     continue
                 var = f"pace:{sid}.effect"
                 earlier = self.earlier_cell(g, wave, var, Value(c.earlier, PERCENT), c.n_earlier)
