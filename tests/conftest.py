@@ -37,17 +37,28 @@ class DemoRun:
 
 
 @pytest.fixture(scope="session")
-def demo_run(tmp_path_factory) -> DemoRun:
-    """`survey demo` run once through the CLI, for the tests that inspect its output."""
+def demo_run(tmp_path_factory, worker_id) -> DemoRun:
+    """`survey demo` run once through the CLI, for the tests that inspect its output. With
+    pytest-xdist the workers share one run (the first builds it under a lock, the others read
+    it): the two-wave demo is the suite's largest set-up."""
+    import json
+
     from click.testing import CliRunner
+    from filelock import FileLock
 
     from survey.cli import cli
-
     from survey.demo import load_sample
 
-    root = tmp_path_factory.mktemp("demo") / "scan"
-    result = CliRunner().invoke(cli, ["demo", "--out", str(root)])
-    return DemoRun(root / load_sample().wave, result.output, result.exit_code)  # the last wave
+    base = tmp_path_factory.getbasetemp()
+    if worker_id != "master":  # every worker's base is inside the run's own folder
+        base = base.parent
+    root, record = base / "demo-shared" / "scan", base / "demo-shared.json"
+    with FileLock(str(base / "demo-shared.lock")):
+        if not record.is_file():
+            result = CliRunner().invoke(cli, ["demo", "--out", str(root)])
+            record.write_text(json.dumps({"output": result.output, "exit_code": result.exit_code}))
+        ran = json.loads(record.read_text())
+    return DemoRun(root / load_sample().wave, ran["output"], ran["exit_code"])  # the last wave
 
 
 @pytest.fixture
