@@ -413,7 +413,8 @@ def trend_lines(groups: Sequence[str], waves: Sequence[str], values: Sequence[Se
     """Small multiples: one panel per group (the organisation first), the waves along the
     x axis, each wave's value as a point on a line with its 95% interval as a bar (where it
     is shown), the value written beside every point; all panels on the same scale."""
-    columns = min(3, len(groups))
+    # four small panels a row: a score's chart of eight groups takes a third of a page
+    columns = min(4, len(groups))
     rows = math.ceil(len(groups) / columns)
     found = [v for series in values for v in series] + [v for s in lows for v in s if v is not None] + \
         [v for s in highs for v in s if v is not None]
@@ -421,7 +422,7 @@ def trend_lines(groups: Sequence[str], waves: Sequence[str], values: Sequence[Se
     low = max(bounds[0], math.floor((min(found) - span * 0.08) / (span / 20)) * (span / 20))
     high = min(bounds[1], math.ceil((max(found) + span * 0.08) / (span / 20)) * (span / 20))
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(rows, columns, figsize=(PRINT_WIDTH, 0.4 + 1.75 * rows), layout="constrained",
+        fig, axes = plt.subplots(rows, columns, figsize=(PRINT_WIDTH, 0.4 + 1.45 * rows), layout="constrained",
                                  sharey=True, squeeze=False)
         try:
             for number_, ax in enumerate(axes.flat):
@@ -435,7 +436,7 @@ def trend_lines(groups: Sequence[str], waves: Sequence[str], values: Sequence[Se
                     if lo is not None and hi is not None:
                         ax.plot([x, x], [lo, hi], color="#7FA6AE", lw=2.2, zorder=2, solid_capstyle="butt")
                     ax.text(x + 0.08, y, fmt(y, digits, False), fontsize=MIN_FONT, color=INK, va="center", zorder=4)
-                ax.set_title(wrap(groups[number_], 28), fontsize=FONT, loc="left")
+                ax.set_title(wrap(groups[number_], 22), fontsize=FONT, loc="left")
                 ax.set_xticks(range(len(waves)), list(waves))
                 ax.set_xlim(-0.3, len(waves) - 0.4)
                 ax.set_ylim(low, high)

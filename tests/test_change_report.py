@@ -176,6 +176,26 @@ def test_three_waves_give_a_small_multiples_chart_with_its_table(tmp_path):
     assert 'aria-labelledby="chart-trend-2-title"' in page
 
 
+def test_a_wave_without_a_point_says_why_under_the_trend_chart(tmp_path):
+    # p1 was worded differently in 2024: Pace (and the Index made of it) has no 2024 point, and
+    # the chart's sentence says so and names the question; Drives has all three waves
+    from tests.test_change import QUESTIONNAIRE
+
+    sizes = {"A": 12, "B": 10}
+    scans = [make_scan(tmp_path, "2024", sizes, QUESTIONNAIRE.replace("P1TEXT", "Pace one as asked in 2024"))]
+    scans += [make_scan(tmp_path, w, sizes) for w in ("2025", "2026")]
+    for number_, scan in enumerate(scans):
+        fill(scan, people(np.random.default_rng(30 + number_), sizes))
+    result = analyse_scan(scans[2], earlier_waves=[wave_of(s, scans[2]) for s in scans[:2]], bootstrap=False)
+    charts = {c.title.text: c for c in build_report_model(result).change.trend_charts}
+    pace, drives = charts["Pace over the years"], charts["Drives over the years"]
+    assert all(c.wave != "2024" for row in pace.data.rows for c in row.cells if hasattr(c, "wave"))
+    assert "There is no point for 2024: a question of this score was asked differently then (‘P1TEXT’)" \
+        in str(pace.description)
+    assert "no point" not in str(drives.description)
+    assert "There is no point for 2024" in str(charts["Index over the years"].description)
+
+
 def copy_outputs(folder, to):
     shutil.copytree(folder, to, ignore=shutil.ignore_patterns("forms", "inbox", "*.pdf"))
     return to

@@ -309,9 +309,25 @@ class Changes(Tables):
                 ("point_waves", [[p.wave for p in pts] for _, pts in series]),
                 ("digits", digits), ("bounds", self.score_bounds(var))))
             charts.append(self.chart(f"chart-trend-{number_}", self.say("trend_title", score=self.change_name(var)),
-                                     self.say("trend_desc", score=self.change_name(var), first=waves[0],
-                                              last=waves[-1]), drawing, data))
+                                     self.trend_description(var, waves, series), drawing, data))
         return charts
+
+    def trend_description(self, var: str, waves: list[str], series) -> Sentence:
+        """What the chart shows and, for a wave without a point in any group, why: the score
+        then rested on a question asked differently, or was made of other questions."""
+        plotted = {p.wave for _, points in series for p in points}
+        gaps = [w for w in waves if w not in plotted]
+        why = {x.wave: x for x in self.r.change.left_out if x.variable == var and x.wave in gaps
+               and x.reason in ("changed", "not_in_both")}
+        base = dict(score=self.change_name(var), first=waves[0], last=waves[-1])
+        changed = [w for w in gaps if w in why and why[w].reason == "changed"]
+        if changed:
+            questions = [self.question_text(k) for k in dict.fromkeys(k for w in changed for k in why[w].items)]
+            return self.say("trend_desc_changed", gap=self.listing(changed),
+                            questions=self.listing([f"‘{q}’" for q in questions]), **base)
+        if gaps:
+            return self.say("trend_desc_other", gap=self.listing(gaps), **base)
+        return self.say("trend_desc", **base)
 
     def score_bounds(self, var: str) -> tuple[float, float]:
         from survey.analysis.change import _bounds
