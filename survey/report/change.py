@@ -278,9 +278,11 @@ class Changes(Tables):
 
     def change_methods(self) -> list[Sentence]:
         change = self.r.change
+        from survey.stats.permutation import PERMUTATIONS
+
         return [self.say("methods_change", alpha=Value(change.alpha, digits=2), double=2 * self.threshold,
                          scores=change.families.get("scores", 0), shares=change.families.get("shares", 0),
-                         wave=change.previous)]
+                         wave=change.previous, permutations=Value(PERMUTATIONS, COUNT))]
 
     # -- the series from three waves on
     def trend_charts(self) -> list[Chart]:

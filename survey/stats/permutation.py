@@ -8,6 +8,14 @@ labels are dealt out again over the same people many times and Welch's t is reco
 time. Studentising (Welch's t as the statistic, not the raw difference) keeps the test valid
 for unequal spreads when the samples are large (Janssen 1997; Chung & Romano 2013), and it is
 exact under exchangeability at any n.
+
+Why not the permutation p alone: the reverse case, a small group with the WIDER spread (ten
+people answering all over the scale beside a hundred close together), makes the permutation
+test claim too often in the far tail where Holm's cut-offs lie (at 10 against 100 people,
+p < 0.05/35 in 0.65 % of null runs instead of 0.14 %), because permuting mixes the two spreads.
+There Welch's t with Hsu's conservative degrees of freedom (min(n1, n2) - 1; Hsu 1938,
+Scheffe 1970) holds its level (0.10 %). The p is the larger of the two: each guards the case
+the other misses, and a change is only claimed when both agree.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import math
 from dataclasses import replace
 
 import numpy as np
+from scipy import stats
 
 from survey.stats._types import LEVEL, CannotCompute
 from survey.stats.inference import MeanDifference, welch_difference
@@ -86,7 +95,9 @@ def welch_permutation(first, second, permutations: int = PERMUTATIONS, seed: int
         block *= 2
     if p is None:
         p = (extreme + 1) / (permutations + 1)
-    return replace(d, p=float(p), kind="independent (Welch's t, permutation p)")
+    # Welch's t on Hsu's degrees of freedom (see the module docstring): the larger p counts
+    hsu = 2 * float(stats.t.sf(observed, min(n1, n2) - 1)) if math.isfinite(observed) else 0.0
+    return replace(d, p=max(float(p), hsu), kind="independent (Welch's t: permutation p and Hsu's df, the larger)")
 
 
 __all__ = ["PERMUTATIONS", "permutations_for", "welch_permutation"]
