@@ -137,7 +137,7 @@ class Changes(Tables):
         share_rows, share_lines = self.share_changes(g, wave)
         lines += share_lines
         if rows or share_rows:
-            claimed = bool(lines)
+            claimed = any(s.kind != "composition" for s in lines)  # 'the other scores': after a named change
             lines.append(self.say("change_none_other" if claimed else "change_none", "no_clear_change",
                                   tuple(v for v, c in g.change.items() if not self.said(c, self.score_digits(v))),
                                   wave=wave))
