@@ -231,3 +231,30 @@ def test_block_bootstrap_of_large_samples_agrees_with_the_case_bootstrap(monkeyp
     assert blocks.interval.high == pytest.approx(cases.interval.high, abs=0.006)
     assert blocks.interval.high - blocks.interval.low == pytest.approx(cases.interval.high - cases.interval.low,
                                                                        rel=0.2)
+
+
+@pytest.mark.parametrize("corr", [
+    [[1.0, -0.101204, -0.091435], [-0.101204, 1.0, -0.145587], [-0.091435, -0.145587, 1.0]],
+    [[1.0, -0.054453, 0.038025], [-0.054453, 1.0, 0.069635], [0.038025, 0.069635, 1.0]],
+])
+def test_minres_on_weak_statements_finds_the_best_fit_not_a_local_minimum(corr):
+    # weakly related statements: from the principal axis alone the descent stopped with a
+    # loading at the Heywood bound and a worse fit; the fit must equal the best of many
+    # independent starts of a general optimiser (scipy's L-BFGS-B with the same bound)
+    from scipy.optimize import minimize
+
+    from survey.stats.reliability import _HEYWOOD_BOUND, one_factor_minres
+
+    r = np.array(corr)
+
+    def misfit(loadings):
+        residual = r - np.outer(loadings, loadings)
+        np.fill_diagonal(residual, 0.0)
+        return float((residual ** 2).sum())
+
+    bound = np.sqrt(1 - _HEYWOOD_BOUND)
+    rng = np.random.default_rng(0)
+    best = min(minimize(misfit, rng.uniform(-1, 1, 3), bounds=[(-bound, bound)] * 3, method="L-BFGS-B").fun
+               for _ in range(40))
+    fit = one_factor_minres(r)
+    assert misfit(np.array(fit.loadings)) == pytest.approx(best, abs=1e-7)
