@@ -23,6 +23,12 @@ def same_text(a: float | None, b: float | None, digits: int = 0) -> bool:
     return number(a, digits, "en") == number(b, digits, "en")
 
 
+def shown_difference(first: float, second: float, digits: int = 0) -> float:
+    """First minus second as a reader works it out from the two figures as shown: 66 and 50
+    give +16, whatever the unrounded scores (65,6 and 50,4 differ by 15,2)."""
+    return round(round(first, digits) - round(second, digits), digits) + 0.0  # as `number` rounds; no -0
+
+
 def same_percent(a: float | None, b: float | None) -> bool:
     return percent(a, "en") == percent(b, "en")
 

@@ -175,6 +175,7 @@ class Table:
     rows: list[Row]
     id: str = ""  # an anchor, when a chart names this table as its figures
     rests_on: list[FigureRef] = field(default_factory=list)  # figures shown without a cell (a gap's people)
+    notes: list[str | Sentence] = field(default_factory=list)  # printed under the table ('– means ...')
 
 
 @dataclass(frozen=True, eq=False)  # its arguments may be arrays: charts compare by identity
