@@ -33,6 +33,15 @@ def same_percent(a: float | None, b: float | None) -> bool:
     return percent(a, "en") == percent(b, "en")
 
 
+def cut_at_rank(ranked: list, places: int, value, same=same_text) -> tuple[list, list]:
+    """The first `places` of a ranked list and, apart, those after it shown alike with the last
+    place (`same` on `value`): a list is never cut between equals; the caller names them all."""
+    if len(ranked) <= places:
+        return list(ranked), []
+    last = value(ranked[places - 1])
+    return list(ranked[:places]), [x for x in ranked[places:] if same(value(x), last)]
+
+
 class Wording:
     """reports/wording as sentence templates: `w[key].format(**values)` gives a `Sentence`
     (values stay typed) instead of text; for code shared with the workbook (quality.py's flag
