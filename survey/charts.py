@@ -47,6 +47,7 @@ DIMENSION_MARKERS = "oDs^vP"
 # ordered: from the employee's own initiative (blue) to the organisation's (orange)
 INITIATIVE_COLOURS = ["#08519C", "#6BAED6", "#FDAE6B", "#A63603"]
 INITIATIVE_HATCHES = ["", "", "///", "///"]  # the organisation's side also by pattern
+LABEL_PAD = 0.4  # of the font size: plain room around a value written on a hatched bar
 # brakes (orange) <-> speeds up (blue): a diverging map that survives red-green blindness
 PACE_ENDS = ("#B35806", "#2166AC")
 PACE_MAP = LinearSegmentedColormap.from_list("pace", [PACE_ENDS[0], "#F1C48F", "#F4F4F4", "#9FC5E0", PACE_ENDS[1]])
@@ -287,8 +288,10 @@ def stacked_shares(rows: Sequence[str], shares: dict[str, Sequence[float]], colo
                         hatch=hatch)
             for yi, lo, w in zip(y, left, widths):
                 if w >= 8:
+                    # on a hatched bar the value sits on a plain patch of the bar's colour, with
+                    # room around it: no hatch line runs through or against the figures
                     ax.text(lo + w / 2, yi, fmt(w, 0, False) + "%", ha="center", va="center", fontsize=MIN_FONT, color=ink,
-                            bbox={"boxstyle": "square,pad=0.1", "facecolor": colour, "edgecolor": "none"}
+                            bbox={"boxstyle": f"round,pad={LABEL_PAD}", "facecolor": colour, "edgecolor": "none"}
                             if hatch else None)
             left += widths
         ax.set_yticks(y, [wrap(r, 30) for r in rows])

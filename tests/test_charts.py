@@ -72,3 +72,67 @@ def test_theme_text_colours_reach_wcag_aa():
             assert charts.contrast(resolve(colour.group(1)), ground) >= 4.5, (rule.strip()[:60], ground)
             checked += 1
     assert checked >= 10
+
+
+# --------------------------------------------------------------------------- what a reader sees, as drawn
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Every figure a chart function draws, kept open after it is saved (the real `_svg` runs)."""
+    figures = []
+    save = charts._svg
+
+    def keep(fig):
+        picture = save(fig)
+        figures.append((fig, picture))
+        return picture
+
+    close = charts.plt.close
+    monkeypatch.setattr(charts, "_svg", keep)
+    monkeypatch.setattr(charts.plt, "close", lambda fig=None: None)
+    yield figures
+    for fig, _ in figures:
+        close(fig)
+
+
+def png_pixels(png: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+
+
+def test_values_on_hatched_initiative_bars_have_plain_room_around_them(drawn):
+    # a value written on a hatched bar must not have hatch lines through or against it: in a
+    # ring of 2 pt around its text the PNG shows only the plain colour of its bar
+    from matplotlib.colors import to_rgb
+
+    shares = {"self": [0.28, 0.24, 0.22], "together": [0.27, 0.26, 0.29], "manager": [0.23, 0.31, 0.23],
+              "organisation": [0.22, 0.19, 0.26]}
+    dpi = 200
+    with charts.raster(dpi):
+        picture = charts.stacked_shares(["Planning talk", "Progress talk", "Course"], shares)
+    fig, _ = drawn[-1]
+    pixels = png_pixels(picture.png)
+    renderer = fig.canvas.get_renderer()
+    scale = dpi / fig.dpi
+    ring = 2.0 / 72 * dpi  # 2 pt in pixels
+    checked = 0
+    for text in fig.axes[0].texts:
+        if text.get_bbox_patch() is None:
+            continue  # on a plain bar: nothing runs through it
+        box = text.get_window_extent(renderer)
+        fill = np.array(to_rgb(text.get_bbox_patch().get_facecolor())) * 255
+        x0, x1 = box.x0 * scale, box.x1 * scale
+        top, bottom = pixels.shape[0] - box.y1 * scale, pixels.shape[0] - box.y0 * scale
+        rows = np.arange(int(top - ring), int(bottom + ring) + 1)
+        cols = np.arange(int(x0 - ring), int(x1 + ring) + 1)
+        rr, cc = np.meshgrid(rows, cols, indexing="ij")
+        outside = (rr < top - 1) | (rr > bottom + 1) | (cc < x0 - 1) | (cc > x1 + 1)
+        around = pixels[rr[outside], cc[outside]]
+        off = np.abs(around - fill).max(axis=1)
+        assert (off <= 12).mean() >= 0.99, (text.get_text(), int((off > 12).sum()))
+        checked += 1
+    assert checked == 6  # the two hatched options of three situations
