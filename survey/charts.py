@@ -550,14 +550,16 @@ def _direct_labels(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[
                     & (boxes[:, 3] <= area.y1))
             free &= ~hit(padded, np.vstack([taken, placed, markers])).any(axis=1)
             free &= ~_through(starts, ends, padded).any(axis=0)  # no leader runs through it
-            leader = distance > radius + 2 * pt  # away from its point
+            # away from its point, or only corner to corner with it: a leader says whose it is
+            level = ((boxes[:, 2] <= p[1]) & (p[1] <= boxes[:, 3])) | ((boxes[:, 0] <= p[0]) & (p[0] <= boxes[:, 1]))
+            leader = (distance > radius + 2 * pt) | ~level
             start = p + (anchor - p) * ((radius - 1.5 * pt) / np.maximum(distance, 1e-9))[:, None]  # marker's edge
             others = ~stacked[i]
             free &= ~leader | ~(_through(start, anchor, np.vstack([taken, placed])).any(axis=1)
                                 | _through(start, anchor, markers[others]).any(axis=1)
                                 | _crossing(start, anchor, starts, ends).any(axis=1))
             # over an interval bar only to stay near; a leader never along its own bar
-            cost = distance + 6 * pt * hit(boxes, bar_boxes).sum(axis=1)
+            cost = distance + 6 * pt * hit(boxes, bar_boxes).sum(axis=1) + 8 * pt * ~level
             cost += leader * 6 * pt * _through(start, anchor, bar_boxes[bar_of != i]).sum(axis=1)
             cost += leader * 40 * pt * ((np.abs(anchor[:, 0] - p[0]) < 6 * pt) & (i in bar_of))
             if free.any():
@@ -566,7 +568,7 @@ def _direct_labels(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[
             else:  # crowded beyond every place: beside the point, over whatever is there
                 failed.append(i)
                 k = 0
-            placed = np.vstack([placed, boxes[k]])
+            placed = np.vstack([placed, boxes[k] + np.array([-3 * pt, 3 * pt, 0, 0])])  # a word's space apart
             if leader[k] and free.any():
                 starts, ends = np.vstack([starts, start[k]]), np.vstack([ends, anchor[k]])
                 found[i] = (boxes[k], start[k], anchor[k])
