@@ -47,6 +47,7 @@ DIMENSION_MARKERS = "oDs^vP"
 # ordered: from the employee's own initiative (blue) to the organisation's (orange)
 INITIATIVE_COLOURS = ["#08519C", "#6BAED6", "#FDAE6B", "#A63603"]
 INITIATIVE_HATCHES = ["", "", "///", "///"]  # the organisation's side also by pattern
+LABEL_PAD = 0.4  # of the font size: plain room around a value written on a hatched bar
 # brakes (orange) <-> speeds up (blue): a diverging map that survives red-green blindness
 PACE_ENDS = ("#B35806", "#2166AC")
 PACE_MAP = LinearSegmentedColormap.from_list("pace", [PACE_ENDS[0], "#F1C48F", "#F4F4F4", "#9FC5E0", PACE_ENDS[1]])
@@ -287,8 +288,10 @@ def stacked_shares(rows: Sequence[str], shares: dict[str, Sequence[float]], colo
                         hatch=hatch)
             for yi, lo, w in zip(y, left, widths):
                 if w >= 8:
+                    # on a hatched bar the value sits on a plain patch of the bar's colour, with
+                    # room around it: no hatch line runs through or against the figures
                     ax.text(lo + w / 2, yi, fmt(w, 0, False) + "%", ha="center", va="center", fontsize=MIN_FONT, color=ink,
-                            bbox={"boxstyle": "square,pad=0.1", "facecolor": colour, "edgecolor": "none"}
+                            bbox={"boxstyle": f"round,pad={LABEL_PAD}", "facecolor": colour, "edgecolor": "none"}
                             if hatch else None)
             left += widths
         ax.set_yticks(y, [wrap(r, 30) for r in rows])
@@ -359,14 +362,18 @@ def priority_matrix(labels: Sequence[str], markers: Sequence[str], current: Sequ
     """Importance (y, % of explained variance) against the current score (x, 0-100) per
     predictor: the 'what to work on first' view. Quadrants split at `current_split` and
     `importance_split`; `quadrants` are their labels (top left = important and low: work on
-    first, top right, bottom left, bottom right). Every point carries its own label and a
-    marker shape per kind (`markers`: 'o' or 's'), so nothing relies on colour alone; bars
-    show the 95% interval of the importance. The x axis shows the part of 0-100 the points
-    use (at least 40 points wide), so that close scores do not pile up."""
+    first, top right, bottom left, bottom right), written in a band above and below the
+    points, so no marker or interval can sit on them. Every point carries its own label
+    (`_direct_labels`: placed on the drawn text sizes, clear of markers, quadrant labels and
+    each other, leader lines never crossing) and a marker shape per kind (`markers`: 'o' or
+    's'), so nothing relies on colour alone; bars show the 95% interval of the importance. The
+    x axis shows the part of 0-100 the points use (at least 40 points wide), so that close
+    scores do not pile up."""
     x = np.array(current, dtype=float)
     y = np.array(importance, dtype=float)
     tops = [h if h is not None else v for h, v in zip(high, y)]
-    y_max = max(importance_split * 2, max(tops, default=0) * 1.08, 10)
+    y_top = max(importance_split * 2, max(tops, default=0) * 1.02, 10)
+    band = y_top * 0.11  # above and below the data: the quadrants' names
     x_lo = max(0.0, math.floor((min(x.min(initial=50), current_split) - 8) / 10) * 10)
     x_hi = min(100.0, math.ceil((max(x.max(initial=50), current_split) + 8) / 10) * 10)
     while x_hi - x_lo < 40:
@@ -374,35 +381,37 @@ def priority_matrix(labels: Sequence[str], markers: Sequence[str], current: Sequ
     span = x_hi - x_lo
     with _figure(PRINT_WIDTH, 4.6) as (fig, ax):
         ax.set_xlim(x_lo, x_hi)
-        ax.set_ylim(0, y_max)
-        ax.fill_between([x_lo, current_split], importance_split, y_max, color="#F6E3DC", zorder=0, linewidth=0)
+        ax.set_ylim(-band, y_top + band)
+        ax.set_yticks([t for t in ax.yaxis.get_major_locator().tick_values(0, y_top) if 0 <= t <= y_top])
+        ax.fill_between([x_lo, current_split], importance_split, y_top + band, color="#F6E3DC", zorder=0,
+                        linewidth=0)
         ax.axvline(current_split, color="#999999", lw=0.8, ls=":", zorder=1)
         ax.axhline(importance_split, color="#999999", lw=0.8, ls=":", zorder=1)
-        pad = y_max * 0.03
-        corner = dict(fontsize=8.5, color="#555555", zorder=1)
-        ax.text(x_lo + span * 0.015, y_max - pad, quadrants[0], ha="left", va="top", weight="bold",
-                **{**corner, "color": WARM})
-        ax.text(x_hi - span * 0.015, y_max - pad, quadrants[1], ha="right", va="top", **corner)
-        ax.text(x_lo + span * 0.015, pad, quadrants[2], ha="left", va="bottom", **corner)
-        ax.text(x_hi - span * 0.015, pad, quadrants[3], ha="right", va="bottom", **corner)
-        for xi, yi, lo, hi in zip(x, y, low, high):
+        corner = dict(fontsize=8.5, color="#555555", zorder=1, va="center")
+        edge = span * 0.012
+        corners = [ax.text(x_lo + edge, y_top + band / 2, quadrants[0], ha="left", weight="bold",
+                           **{**corner, "color": WARM}),
+                   ax.text(x_hi - edge, y_top + band / 2, quadrants[1], ha="right", **corner),
+                   ax.text(x_lo + edge, -band / 2, quadrants[2], ha="left", **corner),
+                   ax.text(x_hi - edge, -band / 2, quadrants[3], ha="right", **corner)]
+        bars = []
+        for index, (xi, lo, hi) in enumerate(zip(x, low, high)):
             if lo is not None and hi is not None:
                 ax.plot([xi, xi], [lo, hi], color="#B8C4C8", lw=1.2, zorder=2)
+                bars.append((index, lo, hi))
         for marker, name in legend.items():
             chosen = [i for i, mk in enumerate(markers) if mk == marker]
             if chosen:
-                ax.scatter(x[chosen], y[chosen], marker=marker, s=42, color=TEAL if marker == "o" else "#E09F3E",
+                ax.scatter(x[chosen], y[chosen], marker=marker, s=MARKER_AREA, color=TEAL if marker == "o" else "#E09F3E",
                            edgecolors="#222222", linewidths=0.6, zorder=3, label=name)
-        width = span * 0.0125  # per character of the 8.5 pt corner labels
-        corners = [(x_lo, x_lo + span * 0.015 + len(quadrants[0]) * width, y_max - pad * 2.2, y_max),
-                   (x_hi - span * 0.015 - len(quadrants[1]) * width, x_hi, y_max - pad * 2.2, y_max),
-                   (x_lo, x_lo + span * 0.015 + len(quadrants[2]) * width, 0, pad * 2.2),
-                   (x_hi - span * 0.015 - len(quadrants[3]) * width, x_hi, 0, pad * 2.2)]
-        _direct_labels(ax, x, y, labels, (x_lo, x_hi), y_max, corners)
         ax.set_xlabel(x_label)
         # the axis name above the axis, level: rotated text is hard to read (and to check for size)
         ax.text(0, 1.015, y_label, transform=ax.transAxes, ha="left", va="bottom", fontsize=8.5)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(legend), frameon=False, fontsize=8)
+        # settle the layout once, then place the labels on the sizes their text is drawn at
+        fig.canvas.draw()
+        fig.set_layout_engine("none")
+        _direct_labels(ax, x, y, labels, corners, bars)
         return _svg(fig)
 
 
@@ -446,44 +455,140 @@ def trend_lines(groups: Sequence[str], waves: Sequence[str], values: Sequence[Se
             plt.close(fig)
 
 
-def _direct_labels(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[str], x_range: tuple[float, float],
-                   y_max: float, obstacles: Sequence[tuple[float, float, float, float]] = ()) -> None:
-    """A label beside every point: right of it, else left, else moved up or down a row with
-    a thin line to its point. Boxes are estimated from the text length (8 pt, about 0.075 in
-    per character on a 6 in wide plot area), so labels neither overlap each other nor the
-    points."""
-    span = x_range[1] - x_range[0]
-    char, row, gap = span * 0.0118, y_max * 0.042, span * 0.018
-    texts = [textwrap.shorten(t, 34, placeholder="…") for t in labels]
-    boxes: list[tuple[float, float, float, float]] = [(xi - gap / 2, xi + gap / 2, yi - row / 3, yi + row / 3)
-                                                      for xi, yi in zip(x, y)]  # the markers
-    boxes += list(obstacles)
+MARKER_AREA = 42  # pt², the priority matrix's markers
+LEADER = "#6B7B80"  # the thin line from a label moved away from its point
 
-    def free(box: tuple[float, float, float, float]) -> bool:
-        x0, x1, y0, y1 = box
-        inside = x0 >= x_range[0] and x1 <= x_range[1] and y0 >= 0 and y1 <= y_max
-        return inside and not any(x0 < b1 and b0 < x1 and y0 < c1 and c0 < y1 for b0, b1, c0, c1 in boxes)
 
-    for i in np.argsort(-y):
-        width = len(texts[i]) * char
-        choice = None
-        for shift in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, 6, 7, 8, 9, 10):
-            for side in (1, -1):
-                ly = y[i] + shift * row
-                x0 = x[i] + gap if side == 1 else x[i] - gap - width
-                box = (x0, x0 + width, ly - row / 2, ly + row / 2)
-                if free(box):
-                    choice = (side, ly, box)
-                    break
-            if choice:
-                break
-        if choice is None:  # crowded: right of the point, over whatever is there
-            x0 = x[i] + gap
-            choice = (1, y[i], (x0, x0 + width, y[i] - row / 2, y[i] + row / 2))
-        side, ly, box = choice
-        boxes.append(box)
-        anchor = box[0] if side == 1 else box[1]
-        if abs(ly - y[i]) > 1e-9:
-            ax.plot([x[i], anchor], [y[i], ly], color="#8A9A9E", lw=0.5, zorder=3)
-        ax.text(anchor, ly, texts[i], ha="left" if side == 1 else "right", va="center", fontsize=8,
-                color="#222222", zorder=4)
+def _through(p0: np.ndarray, p1: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """(N, M): whether segment n (p0[n] to p1[n]) runs through box m (x0, x1, y0, y1);
+    Liang-Barsky clipping, for all at once."""
+    if not len(boxes) or not len(p0):
+        return np.zeros((len(p0), len(boxes)), dtype=bool)
+    t0 = np.zeros((len(p0), len(boxes)))
+    t1 = np.ones((len(p0), len(boxes)))
+    inside = np.ones((len(p0), len(boxes)), dtype=bool)
+    for axis, (lo, hi) in enumerate(((0, 1), (2, 3))):
+        start, delta = p0[:, axis:axis + 1], (p1 - p0)[:, axis:axis + 1]
+        low, high = boxes[None, :, lo], boxes[None, :, hi]
+        flat = np.abs(delta) < 1e-9
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a, b = (low - start) / delta, (high - start) / delta
+        t0 = np.where(flat, t0, np.maximum(t0, np.minimum(a, b)))
+        t1 = np.where(flat, t1, np.minimum(t1, np.maximum(a, b)))
+        inside &= ~flat | ((start >= low) & (start <= high))
+    return inside & (t0 <= t1)
+
+
+def _crossing(p0: np.ndarray, p1: np.ndarray, q0: np.ndarray, q1: np.ndarray) -> np.ndarray:
+    """(N, L): whether segment n (p0-p1) crosses segment l (q0-q1)."""
+    if not len(q0) or not len(p0):
+        return np.zeros((len(p0), len(q0)), dtype=bool)
+
+    def side(a, b, c):  # sign of the turn a -> b -> c
+        return (b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1]) - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0])
+    P0, P1, Q0, Q1 = p0[:, None], p1[:, None], q0[None], q1[None]
+    return (side(Q0, Q1, P0) * side(Q0, Q1, P1) < 0) & (side(P0, P1, Q0) * side(P0, P1, Q1) < 0)
+
+
+def _direct_labels(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[str],
+                   fixed: Sequence[plt.Text] = (), bars: Sequence[tuple[int, float, float]] = ()) -> None:
+    """A label beside every point, placed on the drawn size of its text (the figure's layout
+    is settled): beside its point where there is room, else further off with a thin leader
+    line. A label never overlaps a marker, a `fixed` text (the quadrants' names) or another
+    label, and stays inside the axes; a leader line never crosses another, nor runs through
+    a label or a marker (but one drawn on its own), nor along its own interval bar. Of the
+    free places the nearest wins; covering or crossing an interval bar counts as a few points
+    further. Deterministic: the most important point is placed first, places are tried in a
+    fixed order; a label that finds no free place goes first in another round."""
+    renderer = ax.figure.canvas.get_renderer()
+    pt = ax.figure.dpi / 72
+    area = ax.get_window_extent(renderer)
+    radius = math.sqrt(MARKER_AREA) / 2 * pt + 1.5 * pt  # a marker and a little air
+    pad = 1.5 * pt  # between two boxes
+    points = ax.transData.transform(np.column_stack([x, y])) if len(x) else np.zeros((0, 2))
+    texts = [ax.text(0, 0, textwrap.shorten(t, 34, placeholder="…"), ha="center", va="center", fontsize=8,
+                     color="#222222", zorder=4) for t in labels]
+    sizes = [(b.width, b.height) for b in (t.get_window_extent(renderer) for t in texts)]
+    taken = np.array([(b.x0 - pad, b.x1 + pad, b.y0 - pad, b.y1 + pad)
+                      for b in (t.get_window_extent(renderer) for t in fixed)]).reshape(-1, 4)
+    markers = np.column_stack([points[:, 0] - radius, points[:, 0] + radius,
+                               points[:, 1] - radius, points[:, 1] + radius]).reshape(-1, 4)
+
+    def hit(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # (N, M) boxes that overlap
+        return ((a[:, None, 0] < b[None, :, 1]) & (b[None, :, 0] < a[:, None, 1])
+                & (a[:, None, 2] < b[None, :, 3]) & (b[None, :, 2] < a[:, None, 3]))
+
+    stacked = hit(markers, markers)  # markers drawn on or against each other
+    bar_of = np.array([index for index, _, _ in bars], dtype=int)
+    bar_boxes = np.array([(points[i, 0] - pt, points[i, 0] + pt, *ax.transData.transform([(x[i], lo), (x[i], hi)])[:, 1])
+                          for i, lo, hi in bars]).reshape(-1, 4)
+
+    def options(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Places for label i: right and left beside its point, then a grid over the axes; as
+        boxes, the point on each nearest its point (a leader's end) and the distance."""
+        (px, py), (w, h) = points[i], sizes[i]
+        cx, cy = np.meshgrid(np.arange(area.x0 + w / 2, area.x1 - w / 2, 4 * pt),
+                             np.arange(area.y0 + h / 2, area.y1 - h / 2, h / 3))
+        cx = np.concatenate([[px + radius + w / 2, px - radius - w / 2], cx.ravel()])
+        cy = np.concatenate([[py, py], cy.ravel()])
+        boxes = np.column_stack([cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2])
+        ends = np.column_stack([np.clip(px, boxes[:, 0], boxes[:, 1]), np.clip(py, boxes[:, 2], boxes[:, 3])])
+        return boxes, ends, np.hypot(*(ends - points[i]).T)
+
+    def place(order: list[int]) -> tuple[dict[int, tuple[np.ndarray, np.ndarray | None]], list[int], float]:
+        """Labels in `order`, each at its best free place: {label: (box, leader start or
+        None)}, the labels that found no free place, and the total cost."""
+        placed = np.zeros((0, 4))
+        starts, ends = np.zeros((0, 2)), np.zeros((0, 2))
+        found: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}
+        failed: list[int] = []
+        total = 0.0
+        for i in order:
+            p = points[i]
+            boxes, anchor, distance = options(i)
+            padded = boxes + np.array([-pad, pad, -pad, pad])
+            free = ((boxes[:, 0] >= area.x0) & (boxes[:, 1] <= area.x1) & (boxes[:, 2] >= area.y0)
+                    & (boxes[:, 3] <= area.y1))
+            free &= ~hit(padded, np.vstack([taken, placed, markers])).any(axis=1)
+            free &= ~_through(starts, ends, padded).any(axis=0)  # no leader runs through it
+            # away from its point, or only corner to corner with it: a leader says whose it is
+            level = ((boxes[:, 2] <= p[1]) & (p[1] <= boxes[:, 3])) | ((boxes[:, 0] <= p[0]) & (p[0] <= boxes[:, 1]))
+            leader = (distance > radius + 2 * pt) | ~level
+            start = p + (anchor - p) * ((radius - 1.5 * pt) / np.maximum(distance, 1e-9))[:, None]  # marker's edge
+            others = ~stacked[i]
+            free &= ~leader | ~(_through(start, anchor, np.vstack([taken, placed])).any(axis=1)
+                                | _through(start, anchor, markers[others]).any(axis=1)
+                                | _crossing(start, anchor, starts, ends).any(axis=1))
+            # over an interval bar only to stay near; a leader never along its own bar
+            cost = distance + 6 * pt * hit(boxes, bar_boxes).sum(axis=1) + 8 * pt * ~level
+            cost += leader * 6 * pt * _through(start, anchor, bar_boxes[bar_of != i]).sum(axis=1)
+            cost += leader * 40 * pt * ((np.abs(anchor[:, 0] - p[0]) < 6 * pt) & (i in bar_of))
+            if free.any():
+                k = int(np.flatnonzero(free)[np.argmin(cost[free])])  # the first of equals: a fixed order
+                total += float(cost[k])
+            else:  # crowded beyond every place: beside the point, over whatever is there
+                failed.append(i)
+                k = 0
+            placed = np.vstack([placed, boxes[k] + np.array([-3 * pt, 3 * pt, 0, 0])])  # a word's space apart
+            if leader[k] and free.any():
+                starts, ends = np.vstack([starts, start[k]]), np.vstack([ends, anchor[k]])
+                found[i] = (boxes[k], start[k], anchor[k])
+            else:
+                found[i] = (boxes[k], None, None)
+        return found, failed, total
+
+    order = sorted(range(len(texts)), key=lambda i: (-y[i], x[i]))
+    best = None
+    for _ in range(6):
+        found, failed, total = place(order)
+        if best is None or (len(failed), total) < (len(best[1]), best[2]):
+            best = (found, failed, total)
+        if not failed:
+            break
+        order = failed + [i for i in order if i not in failed]
+    inverse = ax.transData.inverted().transform
+    for i, (box, start, end) in best[0].items():
+        texts[i].set_position(inverse(((box[0] + box[1]) / 2, (box[2] + box[3]) / 2)))
+        if start is not None:
+            (sx, sy), (ex, ey) = inverse([start, end])
+            ax.plot([sx, ex], [sy, ey], color=LEADER, lw=0.6, zorder=3)

@@ -21,6 +21,7 @@ from pptx.util import Emu, Inches, Pt
 
 from survey.atomic import atomic_path
 from survey.report import Chart, DepartmentPage, ReportModel, formatting, shown
+from survey.report.model import top_places
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)  # 16:9
 MARGIN = Inches(0.6)
@@ -30,6 +31,7 @@ INK = RGBColor(0x1D, 0x25, 0x28)
 GREY = RGBColor(0x44, 0x44, 0x44)
 SOFT = RGBColor(0xE4, 0xEE, 0xF0)
 TITLE, BODY, SMALL = Pt(30), Pt(18), Pt(14)  # nothing on a slide is smaller than SMALL
+SLIDE_PLACES = 2  # situations a department's slide lists as braking (helping) most
 
 
 def write_deck(model: ReportModel, path: Path) -> Path:
@@ -188,7 +190,9 @@ class _Deck:
                                             (w["team_helps"], page.helps_most, w["team_helps_share"],
                                              w["team_none_helps"])):
             self.text(slide, [heading], MARGIN, top, Inches(6.9), Inches(0.4), SMALL, colour=TEAL, bold=True)
-            items = [f"{shown(s.share)} {share}: {shown(s.name)}" for s in found[:2]] or [none]
+            # the team sheet's list in two places, never cut between two of the same share
+            items = [f"{shown(s.share)} {share}: {shown(s.name)}"
+                     for s in top_places(found, SLIDE_PLACES)] or [none]
             self.text(slide, items, MARGIN, top + Inches(0.33), Inches(6.9), Inches(0.75), SMALL, bullets=True,
                       spacing=0)
             top += Inches(1.5)

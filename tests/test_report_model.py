@@ -281,3 +281,40 @@ def test_every_pace_row_adds_up_as_shown(demo):
                 assert int(helps.rstrip("%")) - int(brakes.rstrip("%")) == int(balance.replace("\u2212", "-")), row
                 checked += 1
     assert checked > 20
+
+
+def test_a_tie_at_the_last_place_of_a_team_list_is_never_cut(demo, tmp_path):
+    """Team sheet (three places) and slide (two): situations of the same shown share at the
+    last place are one entry naming all of them, never one of equals picked by their order."""
+    import copy
+
+    from pptx import Presentation
+
+    from survey.deck import write_deck
+    from survey.teams import render_sheets_html
+
+    scan, results = demo
+    results = copy.deepcopy(results)
+    g = results.departments[0]
+    order = list(g.pace)  # questionnaire order
+    brakes = dict(zip(order, (0.40, 0.30, 0.20, 0.20, 0.20, 0.0, 0.0, 0.0)))
+    helps = dict(zip(order, (0.0, 0.0, 0.0, 0.0, 0.0, 0.50, 0.30, 0.30)))
+    for sid, cell in g.pace.items():
+        g.pace[sid] = dataclasses.replace(cell, effect={"brakes": brakes[sid], "speeds_up": helps[sid],
+                                                        "no_effect": 1 - brakes[sid] - helps[sid]})
+    model = build_report_model(results)
+    page = next(p for p in model.departments if p.name == g.key)
+    short = {sid: row.label.split(" (")[0] for sid, row in zip(order, page.pace.rows)}
+    with formatting("nl"):
+        assert [shown(s.share) for s in page.brakes_most] == ["40%", "30%", "20%"]
+        last = page.brakes_most[-1]
+        assert {c.var for c in (last.share, *last.also)} == {f"pace:{s}.effect" for s in order[2:5]}
+    sheet = " ".join(render_sheets_html(scan, model).split(f"<h1>{g.key}</h1>")[1].split("<section")[0].split())
+    assert all(short[s] in sheet for s in order[2:5])  # all three at 20% on the sheet, none left out
+    # the slide has two places: 50%, then both situations of 30% in one line
+    deck = Presentation(str(write_deck(model, tmp_path / "deck.pptx")))
+    slide = next(s for s in deck.slides if any(sh.has_text_frame and sh.text_frame.text == g.key for sh in s.shapes))
+    text = "\n".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+    helped = [line for line in text.splitlines() if "voelt zich geholpen" in line]
+    assert len(helped) == 2 and "50%" in helped[0] and "30%" in helped[1]
+    assert short[order[6]] in helped[1] and short[order[7]] in helped[1]

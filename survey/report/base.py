@@ -23,8 +23,23 @@ def same_text(a: float | None, b: float | None, digits: int = 0) -> bool:
     return number(a, digits, "en") == number(b, digits, "en")
 
 
+def shown_difference(first: float, second: float, digits: int = 0) -> float:
+    """First minus second as a reader works it out from the two figures as shown: 66 and 50
+    give +16, whatever the unrounded scores (65,6 and 50,4 differ by 15,2)."""
+    return round(round(first, digits) - round(second, digits), digits) + 0.0  # as `number` rounds; no -0
+
+
 def same_percent(a: float | None, b: float | None) -> bool:
     return percent(a, "en") == percent(b, "en")
+
+
+def cut_at_rank(ranked: list, places: int, value, same=same_text) -> tuple[list, list]:
+    """The first `places` of a ranked list and, apart, those after it shown alike with the last
+    place (`same` on `value`): a list is never cut between equals; the caller names them all."""
+    if len(ranked) <= places:
+        return list(ranked), []
+    last = value(ranked[places - 1])
+    return list(ranked[:places]), [x for x in ranked[places:] if same(value(x), last)]
 
 
 class Wording:

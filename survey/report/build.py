@@ -12,7 +12,10 @@ from survey.report.change import Changes
 from survey.report.measures import Measures
 from survey.report.base import same_percent
 from survey.report.model import (COUNT, NUMBER, PERCENT, Cell, Counted, DepartmentPage, ReportModel, Row, Sentence,
-                                 SheetScore, SheetSituation, Table, Value)
+                                 SheetScore, SheetSituation, Table, Value, top_places)
+
+
+SHEET_PLACES = 3  # situations a team sheet lists as braking (helping) most
 
 
 class _Builder(Measures, Changes):
@@ -89,7 +92,10 @@ class _Builder(Measures, Changes):
             ranked = sorted(mostly, key=lambda c: -share(c, outcome))  # stable: questionnaire order on ties
             return [SheetSituation(names[c.situation], self.cell(g, f"pace:{c.situation}.effect",
                                                                  Value(share(c, outcome), PERCENT), c.n_effect))
-                    for c in ranked][:3]
+                    for c in ranked]
+
+        brakes = top_places(most("brakes", "speeds_up"), SHEET_PLACES)
+        helps = top_places(most("speeds_up", "brakes"), SHEET_PLACES)
 
         scores = []
         for score in self.q.derived:
@@ -113,7 +119,7 @@ class _Builder(Measures, Changes):
         return dict(index=as_cell(g, head) if head else None, index_position=head.mean if head else None,
                     index_organisation=as_cell(self.org, org_head) if org_head else None,
                     organisation_position=org_head.mean if org_head else None,
-                    brakes_most=most("brakes", "speeds_up"), helps_most=most("speeds_up", "brakes"), scores=scores)
+                    brakes_most=brakes, helps_most=helps, scores=scores)
 
     def build(self) -> ReportModel:
         from survey.quotes import load_review

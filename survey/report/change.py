@@ -16,7 +16,7 @@ from __future__ import annotations
 from survey.analysis.model import Change, GroupResult, LeftOut
 from survey.disclosure import ORGANISATION
 from survey.i18n import percent
-from survey.report.base import ReportModelError, same_text
+from survey.report.base import ReportModelError, same_text, shown_difference
 from survey.report.model import (COUNT, NUMBER, PERCENT, SIGNED, Cell, ChangeSection, ChangeView, Chart, Drawing,
                                  FigureRef, Row, Sentence, Table, Value)
 from survey.report.tables import Tables
@@ -72,7 +72,7 @@ class Changes(Tables):
             def pct(x: float) -> float:
                 return float(percent(x, "en").rstrip("%").replace(",", ""))
             return pct(c.now) - pct(c.earlier)
-        return round(round(c.now, digits) - round(c.earlier, digits), digits) + 0.0
+        return shown_difference(c.now, c.earlier, digits)
 
     @staticmethod
     def interval_digits(c: Change, digits: int, scale: float = 1.0) -> int:

@@ -13,7 +13,7 @@ from survey.analysis import Estimate, GroupResult
 from survey.analysis import quality
 from survey.disclosure import ORGANISATION
 from survey.questionnaire import model as m
-from survey.report.base import Wording
+from survey.report.base import Wording, cut_at_rank
 from survey.report.model import NUMBER, PERCENT, RANGE, DriverView, FigureRef, Row, Sentence, Table, Value
 from survey.report.texts import Texts
 
@@ -178,7 +178,7 @@ class Measures(Texts):
                 # not chance (without a margin, from fewer than 2k people, nothing is named)
                 if (explains and wt.current is not None and wt.low is not None and wt.low > split
                         and round(wt.current) < middle):
-                    first.append(f"“{label}”")
+                    first.append((f"“{label}”", wt.importance))
             drawing = self.drawing(
                 "priority_matrix", labels=[self.predictor_name(wt.kind, wt.predictor) for wt in shown],
                 markers=["o" if wt.kind == "dimension" else "s" for wt in shown], current=[wt.current for wt in shown],
@@ -190,8 +190,10 @@ class Measures(Texts):
             table = Table([self.w["drivers_predictor"], self.w["drivers_importance"], self.w["drivers_interval"],
                            self.w["drivers_current"], self.w["drivers_kind"]], rows)
             caption = self.say("drivers_caption", n=d.n, r2=Value(100 * d.r_squared), name=name.lower())
-            # the three most important of them: a place to start, the chart shows the rest
-            text = (self.w["drivers_first"].format(items=self.listing(first[:3])) if first
+            # the three most important of them (and all as important as the third, as the
+            # table shows the weights): a place to start, the chart shows the rest
+            listed, tied = cut_at_rank(first, 3, lambda f: f[1])
+            text = (self.w["drivers_first"].format(items=self.listing([f[0] for f in listed + tied])) if first
                     else self.w["drivers_first_none"])
             self.driver_charts += 1
             chart_id = f"chart-drivers-{self.driver_charts}"

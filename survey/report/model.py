@@ -175,6 +175,7 @@ class Table:
     rows: list[Row]
     id: str = ""  # an anchor, when a chart names this table as its figures
     rests_on: list[FigureRef] = field(default_factory=list)  # figures shown without a cell (a gap's people)
+    notes: list[str | Sentence] = field(default_factory=list)  # printed under the table ('– means ...')
 
 
 @dataclass(frozen=True, eq=False)  # its arguments may be arrays: charts compare by identity
@@ -265,10 +266,33 @@ class DriverView:
 @dataclass(frozen=True)
 class SheetSituation:
     """A situation of the pace map and the share of the department's employees who feel
-    braked (or sped up) there: the department's pace table's cell."""
+    braked (or sped up) there: the department's pace table's cell. Situations tied at the
+    last place of a list are one entry ('Roster, Course', 20%): `also` holds the cells of
+    the others, so no one of equals is picked by the order they happen to have."""
 
     name: str
     share: Cell
+    also: tuple[Cell, ...] = ()
+
+
+def top_places(ranked: list[SheetSituation], places: int) -> list[SheetSituation]:
+    """The first `places` entries of a ranked list, never cut between two of the same shown
+    share: the entries tied at the last place become one entry naming all of them ('Roster,
+    Course', 20%; commas only, as names hold 'and'), so the list is never longer and none of
+    equals is left out."""
+    if len(ranked) <= places:
+        return list(ranked)
+
+    def same(a: SheetSituation, b: SheetSituation) -> bool:
+        return percent(a.share.value.value, "en") == percent(b.share.value.value, "en")
+
+    last = ranked[places - 1]
+    if not same(ranked[places], last):
+        return list(ranked[:places])
+    keep = [e for e in ranked[:places] if not same(e, last)]
+    equal = [e for e in ranked if same(e, last)]
+    return keep + [SheetSituation(", ".join(e.name for e in equal), equal[0].share,
+                                  tuple(c for e in equal for c in (e.share, *e.also))[1:])]
 
 
 @dataclass(frozen=True)
@@ -334,7 +358,8 @@ class DepartmentPage:
     index_position: float | None = None  # 0-100: where the sheet's scale graphic marks it
     index_organisation: Cell | None = None  # the organisation's headline score
     organisation_position: float | None = None  # 0-100: its mark on the scale graphic
-    brakes_most: list[SheetSituation] = field(default_factory=list)  # up to 3, largest share first
+    # up to 3 places, largest share first; situations tied at the third place share one
+    brakes_most: list[SheetSituation] = field(default_factory=list)
     helps_most: list[SheetSituation] = field(default_factory=list)
     scores: list[SheetScore] = field(default_factory=list)  # the other derived scores (werkgeluk, intent to stay)
     change: "ChangeView | None" = None  # since the previous wave (survey/report/change.py)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -10,7 +11,7 @@ from survey.analysis import GroupResult
 from survey.analysis.claims import Verdict
 from survey.disclosure import MANAGERS, ORGANISATION
 from survey.questionnaire import model as m
-from survey.report.base import Base, same_text
+from survey.report.base import Base, same_text, shown_difference
 from survey.i18n import percent
 from survey.report.model import (NUMBER, PERCENT, SIGNED, Cell, Chart, Drawing, Row, Sentence, Table, Value,
                                  sentence)
@@ -75,33 +76,51 @@ class Tables(Base):
         digits = 1 if (low > 0 and same_text(low, 0.0)) or (high < 0 and same_text(high, 0.0)) else 0
         return self.say("interval_range", low=Value(low, SIGNED, digits), high=Value(high, SIGNED, digits))
 
+    @staticmethod
+    def as_shown(v: Verdict | None, first: float, second: float, digits: int = 0) -> Verdict | None:
+        """A gap as its row shows it: the difference of the two figures as shown (so the row
+        adds up: 50 and 66 give +16), with the width of the test's interval around it. Clear
+        only when the test holds, the shown gap points its way and the interval around the
+        shown gap excludes 0; so the words, the gap and its margin never disagree."""
+        if v is None or v.estimate is None:
+            return None
+        gap = shown_difference(first, second, digits)
+        if v.low is None or v.high is None:
+            return replace(v, estimate=gap, holds=False)
+        half = (v.high - v.low) / 2
+        holds = v.holds and gap * v.estimate > 0 and (gap - half > 0 or gap + half < 0)
+        return replace(v, estimate=gap, low=gap - half, high=gap + half, holds=holds, first=first, second=second)
+
+    def desired_gap(self, g: GroupResult, item_id: str) -> Verdict | None:
+        """Desired minus now as the group's row shows them, tested over those who answered both."""
+        v = g.desired[item_id]
+        return self.as_shown(self.claims.desired.get(g.key, {}).get(item_id), v.desired, v.current)
+
     def desired_table(self, g: GroupResult) -> Table | None:
-        """Now and desired (each on its own base), and the gap over the people who answered both
-        (paired) with its margin; ordered by the gap shown, largest first."""
+        """Now and desired (each on its own base), their gap as shown with the margin of the
+        paired test over the people who answered both; ordered by the gap shown, largest first
+        (equal gaps in questionnaire order). A dash is explained under the table."""
         if not g.desired:
             return None
-        verdicts = self.claims.desired.get(g.key, {})
-
-        def gap(k: str) -> float:
-            v = verdicts.get(k)
-            return -math.inf if v is None or v.estimate is None else v.estimate
-
         rows = []
-        for k, v in sorted(g.desired.items(), key=lambda kv: -gap(kv[0])):
-            paired = verdicts.get(k)
+        ordered = sorted(g.desired.items(), key=lambda kv: -shown_difference(kv[1].desired, kv[1].current))
+        for k, v in ordered:
+            paired = self.desired_gap(g, k)
             cells: list = [
                 self.cell(g, f"item:{k}", Value(v.current), v.n_current), self.count_cell(g, f"item:{k}", v.n_current),
                 self.cell(g, f"item:{k}.desired", Value(v.desired), v.n_desired),
-                self.count_cell(g, f"item:{k}.desired", v.n_desired)]
-            if paired is not None and paired.estimate is not None:
-                n = min(paired.n_first, paired.n_second)
-                cells += [self.cell(g, f"gap:{k}", Value(paired.estimate, SIGNED), n), self.gap_margin(paired),
-                          self.count_cell(g, f"gap:{k}", n)]
+                self.count_cell(g, f"item:{k}.desired", v.n_desired),
+                Value(shown_difference(v.desired, v.current), SIGNED)]
+            if paired is not None:
+                cells += [self.gap_margin(paired), self.count_cell(g, f"gap:{k}", min(paired.n_first, paired.n_second))]
             else:
-                cells += ["–", "–", "–"]
+                cells += ["–", "–"]
             rows.append(Row(self.t(self.q.item(k).text), cells))
+        notes: list[str | Sentence] = []
+        if any(c == "–" for r in rows for c in r.cells):
+            notes.append(self.say("desired_dash", double=2 * self.threshold))
         return Table([self.w["statement"], self.w["now"], self.w["n_now"], self.w["desired"], self.w["n_desired"],
-                      self.w["gap"], self.w["margin"], self.w["n_both"]], rows)
+                      self.w["gap"], self.w["margin"], self.w["n_both"]], rows, notes=notes)
 
     def score_name(self, var: str) -> str:
         kind, key = var.split(":", 1)
@@ -111,9 +130,16 @@ class Tables(Base):
         kind, key = var.split(":", 1)
         return (g.derived if kind == "derived" else g.dimensions).get(key)
 
+    def manager_verdict(self, var: str) -> Verdict | None:
+        """Managers minus employees on `var` as the table shows it (`as_shown`)."""
+        mine, org = self.shown_value(self.r.managers, var), self.shown_value(self.org, var)
+        if mine is None or org is None:
+            return None
+        return self.as_shown(self.claims.managers.get(var), mine.mean, org.mean)
+
     def manager_gap(self) -> Table | None:
-        """Managers against employees: the two shown scores, the gap (managers minus employees,
-        over the people's own scores: the figure the claim is about) and its margin (2k rule)."""
+        """Managers against employees: the two shown scores, the gap as shown (managers minus
+        employees) and the margin of Welch's test on people's own scores around it (2k rule)."""
         managers = self.r.managers
         if managers is None or not managers.dimensions:
             return None
@@ -127,10 +153,14 @@ class Tables(Base):
             refs += [self.ref(var, ORGANISATION), self.ref(var, MANAGERS)]
             if v is not None and v.estimate is not None:
                 refs += [self.ref(f"claims:{var}", ORGANISATION), self.ref(f"claims:{var}", MANAGERS)]
-            gap = Value(v.estimate, SIGNED) if v is not None and v.estimate is not None else "–"
-            rows.append(Row(self.score_name(var), [Value(a.mean), Value(b.mean), gap, self.gap_margin(v)]))
+            rows.append(Row(self.score_name(var), [Value(a.mean), Value(b.mean),
+                                                   Value(shown_difference(b.mean, a.mean), SIGNED),
+                                                   self.gap_margin(self.manager_verdict(var))]))
+        notes: list[str | Sentence] = []
+        if any(r.cells[3] == "–" for r in rows):
+            notes.append(self.say("manager_dash", double=2 * self.threshold))
         return Table([self.w["dimension"], self.w["employees"], self.w["managers"], self.w["gap"], self.w["margin"]],
-                     rows, rests_on=refs)
+                     rows, rests_on=refs, notes=notes)
 
     def retention(self, groups: list[GroupResult]) -> Table | None:
         items = [i for i in self.q.items if isinstance(i, m.StatementItem) and i.dimension is None]

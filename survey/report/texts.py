@@ -129,15 +129,14 @@ class Texts(Tables):
         return lines
 
     def manager_sentences(self, var: str) -> list[Sentence]:
-        """Managers against employees on `var`: claimed only when the interval of the gap
-        excludes 0 and the shown scores point the same way."""
-        v = self.claims.managers.get(var)
-        mine, org = self.shown_value(self.r.managers, var), self.shown_value(self.org, var)
-        if v is None or v.estimate is None or mine is None or org is None:
+        """Managers against employees on `var`: claimed only when the gap as the table shows it
+        is clear (`Tables.as_shown`); its figure is the table's."""
+        v = self.manager_verdict(var) if self.r.managers is not None else None
+        if v is None:
             return []
         score, gap = self.score_name(var), Value(abs(v.estimate))
         refs = self.tested(var, [MANAGERS])
-        if v.direction != 0 and (mine.mean - org.mean) * v.direction > 0:
+        if v.direction != 0:
             key = "summary_managers_higher" if v.direction > 0 else "summary_managers_lower"
             return [self.say(key, "managers_higher" if v.direction > 0 else "managers_lower", (var,), refs,
                              score=score, gap=gap)]
@@ -145,14 +144,14 @@ class Texts(Tables):
 
     def desired_sentences(self) -> list[Sentence]:
         """The largest clear gap(s) between desired and current for the whole organisation (all
-        tied as shown)."""
-        verdicts = self.claims.desired.get(self.org.key, {})
-        clear = sorted(((k, v) for k, v in verdicts.items() if v.direction != 0 and k in self.org.desired),
+        tied as shown), each with the gap its row shows."""
+        shown = {k: self.desired_gap(self.org, k) for k in self.org.desired}
+        clear = sorted(((k, v) for k, v in shown.items() if v is not None and v.direction != 0),
                        key=lambda kv: -abs(kv[1].estimate))
         if not clear:
             return []
-        top = clear[0][1].estimate
-        chosen = [(k, v) for k, v in clear if _en(v.estimate, signed=True) == _en(top, signed=True)]
+        top = abs(clear[0][1].estimate)
+        chosen = [(k, v) for k, v in clear if abs(v.estimate) == top]
         return [self.say("summary_desired", "desired", tuple(k for k, _ in chosen),
                          tuple(self.ref(f"gap:{k}", ORGANISATION) for k, _ in chosen),
                          statements=Named(tuple((self.t(self.q.item(k).text).rstrip(". "), Value(v.estimate, SIGNED))
