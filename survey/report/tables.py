@@ -13,7 +13,7 @@ from survey.disclosure import MANAGERS, ORGANISATION
 from survey.questionnaire import model as m
 from survey.report.base import Base, same_text, shown_difference
 from survey.i18n import percent
-from survey.report.model import (NUMBER, PERCENT, SIGNED, Cell, Chart, Drawing, Row, Sentence, Table, Value,
+from survey.report.model import (PERCENT, SIGNED, Cell, Chart, Drawing, Row, Sentence, Table, Value,
                                  sentence)
 
 
