@@ -224,9 +224,9 @@ def test_plain_text_between_rows_is_read_quickly(base):
     scan, genuine, raw = base
     noise = base64.b64encode(os.urandom(1_400_000)).replace(b"/", b"x").replace(b"+", b"y")
     padded = every_sheet(raw, lambda d: d.replace(b"<sheetData>", b"<sheetData>" + noise, 1))
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what the reader spends, whatever else the machine runs
     try:
         read_workbook(padded, set())
     except Exception:  # noqa: BLE001 - accepted or rejected, either is fine; the time is the point
         pass
-    assert time.perf_counter() - started < 1.5  # before the fix: about 2 s (3 sheets x 0.6 s)
+    assert time.process_time() - started < 1.5  # before the fix: about 2 s (3 sheets x 0.6 s)

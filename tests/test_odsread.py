@@ -188,9 +188,9 @@ def test_the_empty_tail_libreoffice_writes_is_never_expanded():
     body = "".join(sheet(f"S{n}", row(cell("v")) + EMPTY_TAIL * 3) for n in range(50))
     raw = ods(body)
     tracemalloc.start()
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what the reader spends, whatever else the machine runs
     data = read_ods(raw, everything)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert all(cells == {(1, 1): "v"} for cells in data.cells.values())
@@ -308,19 +308,19 @@ def test_hostile_or_damaged_package_is_rejected_with_its_reason(case):
     raw = ods(sheet("Data", row(cell("a"))) + sheet("Other", row(cell("b"))))
     assert read_ods(raw, everything).cells == {"Data": {(1, 1): "a"}, "Other": {(1, 1): "b"}}
     make, reason = HOSTILE[case]
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(PackageRejected, match=reason):
         read_ods(make(raw), everything)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
 
 
 def test_lying_bomb_is_stopped_fast_in_little_memory():
     raw = lying_member(ods(sheet("Data", row(cell("a")))), b"content2.xml", 100, 300_000_000)
     tracemalloc.start()
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(PackageRejected):
         read_ods(raw, everything)
-    assert time.perf_counter() - started < 2 and tracemalloc.get_traced_memory()[1] < 10_000_000
+    assert time.process_time() - started < 2 and tracemalloc.get_traced_memory()[1] < 10_000_000
     tracemalloc.stop()
 
 

@@ -574,10 +574,10 @@ def test_many_small_parts_cannot_keep_the_reader_busy(form, what):
         extra = [honest(f"xl/worksheets/extra{i}.xml", sheet) for i in range(200)]
     hostile = repack(raw, extra=extra)
     assert len(hostile) < 600_000
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: what the reader spends, whatever else the machine runs
     with pytest.raises(PackageRejected, match=r"holds far more than a form \(over 1000000 XML elements"):
         read_workbook(hostile, first_visible_and_meta)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
     assert_reads_form(path, raw)
 
 
