@@ -63,14 +63,17 @@ dimensions:
   pace: {name: {en: Pace, nl: Tempo}}
 """
 
-# an item of a section: who takes the initiative, and the effect on the pace, in two situations
-GRID_TALK_COURSE = """\
+# an item of a section: who takes the initiative, and the effect on the pace, per situation
+# (the situations follow)
+GRID = """\
       - id: grid
         type: situation_grid
         initiative_scale: initiative
         effect_scale: pace_effect
         text: {en: Situations, nl: Situaties}
         situations:
+"""
+GRID_TALK_COURSE = GRID + """\
           - {id: talk, text: {en: Talk, nl: Gesprek}}
           - {id: course, text: {en: Course, nl: Cursus}}
 """

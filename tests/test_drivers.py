@@ -24,7 +24,7 @@ from survey.questionnaire import load_questionnaire
 from survey.questionnaire.versions import Change, compare_versions
 from survey.report import write_report
 from survey.scan import Department, init_scan
-from tests.scans import AGREE5, PACE_EFFECT, ROLE, ROLE_BACKGROUND, header
+from tests.scans import AGREE5, GRID, PACE_EFFECT, ROLE, ROLE_BACKGROUND, header
 
 QUESTIONNAIRE = header("drivers-test", "{en: Drivers, nl: Drijfveren}") + AGREE5 + """\
   mark:
@@ -57,12 +57,7 @@ sections:
       - {id: s2, type: statement, scale: agree5, dimension: support, pole: traditional, text: {en: s2, nl: s2}}
       - {id: g1, type: statement, scale: agree5, dimension: growth, pole: partnership, text: {en: g1, nl: g1}}
       - {id: g2, type: statement, scale: agree5, dimension: growth, pole: partnership, text: {en: g2, nl: g2}}
-      - id: grid
-        type: situation_grid
-        initiative_scale: initiative
-        effect_scale: pace_effect
-        text: {en: Situations, nl: Situaties}
-        situations:
+""" + GRID + """\
           - {id: talk, text: {en: The yearly talk, nl: Het jaargesprek}}
           - {id: course, text: {en: Asking for a course, nl: Een cursus aanvragen}}
       - {id: m1, type: score, scale: mark, text: {en: m1, nl: m1}}
