@@ -1,12 +1,9 @@
 """A bounded, streaming reader for returned .ods forms (OpenDocument spreadsheets, as LibreOffice
 saves them), with the same checks and the same result as `survey.xlsxread` for .xlsx.
 
-Every byte is untrusted. The zip container is parsed here (the number of entries is bounded
-before any per-entry object is made, overlapping members are seen), every member is
-decompressed exactly once, in 64 KiB steps, while its output is counted (a member that
-inflates beyond what it declares is stopped at once) and its CRC is checked; XML members are
-fed straight into expat, which refuses any DOCTYPE (entity declarations are how XML bombs
-work), wherever it appears.
+Every byte is untrusted. The zip container, unpacking (each member exactly once, counted and
+CRC-checked as it inflates) and the guard on every XML member (no DOCTYPE, wherever it
+appears) are `survey.zipsafe`'s, shared with the .xlsx reader.
 
 ODS compresses empty space with repeat counts: LibreOffice ends every sheet with one empty
 row repeated about a million times and every row with one empty cell repeated to column
@@ -24,13 +21,16 @@ from __future__ import annotations
 
 import re
 import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from xml.parsers import expat
 
-from survey.xlsxread import Limits, PackageRejected, SheetInfo, WorkbookData
+from survey.xlsxread import SheetInfo, WorkbookData
+from survey.zipsafe import MAX_NAMES as _MAX_NAMES
+from survey.zipsafe import SAVE_AGAIN as _SAVE_AGAIN
+from survey.zipsafe import Budget as _Budget
+from survey.zipsafe import (Kind, Limits, Member, Package, PackageRejected, PartGuard, PropertiesPart, check_size,
+                            read_directory)
 
 __all__ = ["ODS_MIMETYPE", "is_opendocument", "read_ods"]
 
@@ -42,10 +42,12 @@ _OTHER_KINDS = {
     "application/vnd.oasis.opendocument.spreadsheet-template": "a spreadsheet template (.ots), not the form itself",
 }
 
-_CHUNK = 64 * 1024
-_SAVE_AGAIN = "ask for the form to be saved again"
-_DAMAGED = "is a damaged spreadsheet ({}); " + _SAVE_AGAIN
-_MAX_NAMES = 2_000  # distinct element and attribute names in one part (see xlsxread)
+_KIND = Kind("spreadsheet", "LibreOffice",
+             not_this_kind="is not an OpenDocument spreadsheet (.ods); hand out and collect the forms as .xlsx",
+             password=("is password-protected; save it again without a password (File > Save As, "
+                       "untick 'Save with password')"),
+             reject_empty_names=True)
+_DAMAGED = _KIND.damaged
 _MAX_REPEAT_DIGITS = 9  # LibreOffice repeats up to 16,777,216 rows; anything longer is damage
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -107,182 +109,17 @@ def read_ods(raw: bytes, sheets: SheetSelector, limits: Limits = Limits()) -> Wo
     sheet is a "worksheet", state "visible" or "hidden"). Raises `PackageRejected`, whose
     message is the reason, for anything unsafe or damaged, and nothing else whatever `raw` holds.
     """
-    if len(raw) > limits.max_file_bytes:
-        raise PackageRejected(f"is {len(raw) / 1_000_000:.1f} MB, far larger than a form can be")
-    if not raw:
-        raise PackageRejected("is empty (0 bytes); ask for the form to be sent again")
-    return _Package(raw, _read_directory(raw, limits), limits).read(sheets)
-
-
-# --- zip container ---------------------------------------------------------------------------
-
-@dataclass
-class _Member:
-    name: str
-    flags: int
-    method: int
-    crc: int
-    compressed: int
-    size: int  # declared uncompressed size
-    header_offset: int
-    raw_name: bytes
-    data_start: int = 0
-
-
-_EOCD = struct.Struct("<4s4H2LH")
-_EOCD64_LOCATOR = struct.Struct("<4sLQL")
-_EOCD64 = struct.Struct("<4sQ2H2L4Q")
-_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
-_LOCAL = struct.Struct("<4s2B4HL2L2H")
-_CUT_OFF = "is an incomplete spreadsheet (the file was cut off, e.g. while copying); " + _SAVE_AGAIN
-
-
-def _read_directory(raw: bytes, limits: Limits) -> list[_Member]:
-    """The central directory, with every structural check that needs no decompression."""
-    end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 65_557))
-    if end < 0 or end + _EOCD.size > len(raw):
-        if raw[:4] == b"PK\x03\x04":
-            raise PackageRejected(_CUT_OFF)
-        raise PackageRejected("is not an OpenDocument spreadsheet (.ods); hand out and collect the forms as .xlsx")
-    _, disk, cd_disk, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(raw, end)
-    directory_end = end
-    if 0xFFFF in (count, disk, cd_disk) or 0xFFFFFFFF in (cd_size, cd_offset):
-        locator = end - _EOCD64_LOCATOR.size
-        if locator < 0 or raw[locator:locator + 4] != b"PK\x06\x07":
-            raise PackageRejected(_DAMAGED.format("its zip directory is incomplete"))
-        record = locator - _EOCD64.size
-        if record < 0 or raw[record:record + 4] != b"PK\x06\x06":
-            raise PackageRejected(_DAMAGED.format("its zip directory is incomplete"))
-        _, _, _, _, disk, cd_disk, _, count, cd_size, cd_offset = _EOCD64.unpack_from(raw, record)
-        directory_end = record
-    if disk or cd_disk:
-        raise PackageRejected("is one part of a split zip archive, not a whole spreadsheet")
-    if count > limits.max_members:
-        raise PackageRejected(f"holds {count} parts, far more than a form (possibly hostile)")
-    directory_start = directory_end - cd_size
-    shift = directory_start - cd_offset  # data in front of the archive shifts every offset
-    if directory_start < 0 or shift < 0:
-        raise PackageRejected(_DAMAGED.format("its zip directory points outside the file"))
-
-    members: list[_Member] = []
-    pos = directory_start
-    while pos < directory_end:
-        if len(members) >= limits.max_members:
-            raise PackageRejected(f"holds more than {limits.max_members} parts, far more than a form "
-                                  "(possibly hostile)")
-        if pos + _CENTRAL.size > directory_end or raw[pos:pos + 4] != b"PK\x01\x02":
-            raise PackageRejected(_DAMAGED.format("its zip directory is damaged"))
-        (_, _, _, _, _, flags, method, _, _, crc, compressed, size, name_len, extra_len, comment_len,
-         _, _, _, offset) = _CENTRAL.unpack_from(raw, pos)
-        name_start = pos + _CENTRAL.size
-        extra_start = name_start + name_len
-        pos = extra_start + extra_len + comment_len
-        if pos > directory_end:
-            raise PackageRejected(_DAMAGED.format("its zip directory is damaged"))
-        raw_name = raw[name_start:extra_start]
-        if 0xFFFFFFFF in (size, compressed, offset):
-            size, compressed, offset = _zip64_sizes(raw[extra_start:extra_start + extra_len],
-                                                    size, compressed, offset)
-        try:
-            name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
-        except UnicodeDecodeError:
-            raise PackageRejected(_DAMAGED.format("a part name is not valid text")) from None
-        members.append(_Member(name.replace("\\", "/"), flags, method, crc, compressed, size,
-                               offset + shift, raw_name))
-    _check_members(raw, members, limits)
-    return members
-
-
-def _zip64_sizes(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, int, int]:
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, length = struct.unpack_from("<2H", extra, pos)
-        if pos + 4 + length > len(extra):
-            break
-        if tag == 1:
-            values = iter(struct.unpack_from(f"<{length // 8}Q", extra, pos + 4))
-            try:
-                if size == 0xFFFFFFFF:
-                    size = next(values)
-                if compressed == 0xFFFFFFFF:
-                    compressed = next(values)
-                if offset == 0xFFFFFFFF:
-                    offset = next(values)
-            except StopIteration:
-                break
-            return size, compressed, offset
-        pos += 4 + length
-    raise PackageRejected(_DAMAGED.format("its zip directory is damaged"))
-
-
-def _check_members(raw: bytes, members: list[_Member], limits: Limits) -> None:
-    seen: set[str] = set()
-    total = 0
-    spans: list[tuple[int, int, str]] = []
-    for member in members:
-        name = member.name
-        parts = name.split("/")
-        if not name or name.startswith("/") or ".." in parts or ":" in parts[0] or "\x00" in name:
-            raise PackageRejected(f"holds a part with a suspicious name ({name[:80]!r}), possibly hostile")
-        key = name.lower()  # two names differing only in case are one file twice on most disks
-        if key in seen:
-            raise PackageRejected(f"holds the part {name[:80]} twice (damaged or tampered with)")
-        seen.add(key)
-        if member.flags & 0x1:
-            raise PackageRejected(_PASSWORD)
-        if member.method not in (0, 8):
-            raise PackageRejected(f"uses a kind of compression LibreOffice does not write (method "
-                                  f"{member.method} in {name[:80]}); " + _SAVE_AGAIN)
-        total += member.size
-        if member.size > limits.max_member_bytes or total > limits.max_total_bytes or (
-                member.size > 1_000_000 and member.size > limits.max_ratio * max(member.compressed, 1)):
-            raise PackageRejected("unpacks to an absurd size (a zip bomb?)")
-        if member.method == 0 and member.compressed != member.size:
-            raise PackageRejected(_DAMAGED.format(f"the stored part {name[:80]} has two sizes"))
-        start = member.data_start = _data_start(raw, member)
-        if start + member.compressed > len(raw):
-            raise PackageRejected(_CUT_OFF)
-        spans.append((member.header_offset, start + member.compressed, name))
-    spans.sort()
-    for (_, end, name), (begin, _, other) in zip(spans, spans[1:]):
-        if begin < end:
-            raise PackageRejected(f"holds parts that overlap ({name[:60]} and {other[:60]}), possibly a zip bomb")
-
-
-def _data_start(raw: bytes, member: _Member) -> int:
-    pos = member.header_offset
-    if pos + _LOCAL.size > len(raw) or raw[pos:pos + 4] != b"PK\x03\x04":
-        raise PackageRejected(_DAMAGED.format(f"the part {member.name[:80]} is missing"))
-    *_, name_len, extra_len = _LOCAL.unpack_from(raw, pos)
-    name_start = pos + _LOCAL.size
-    if raw[name_start:name_start + name_len] != member.raw_name:
-        raise PackageRejected(_DAMAGED.format("its zip directory does not match its contents"))
-    return name_start + name_len + extra_len
-
-
-_PASSWORD = ("is password-protected; save it again without a password (File > Save As, "
-             "untick 'Save with password')")
+    check_size(raw, limits)
+    return _Package(raw, read_directory(raw, limits, _KIND), limits).read(sheets)
 
 
 # --- package -----------------------------------------------------------------------------------
 
-class _Budget:
-    """Elements left to parse in the whole package, shared by the parsers of all its parts."""
-
-    def __init__(self, elements: int):
-        self.total = elements
-        self.left = elements
-
-
-class _Package:
-    def __init__(self, raw: bytes, members: list[_Member], limits: Limits):
-        self.raw = raw
-        self.limits = limits
+class _Package(Package):
+    def __init__(self, raw: bytes, members: list[Member], limits: Limits):
+        # by name as stored, folders too: a folder entry with data is checked
+        super().__init__(raw, {m.name: m for m in members}, limits, _KIND)
         self.order = members
-        self.members = {m.name: m for m in members}  # folders too: a folder entry with data is checked
-        self.done: set[str] = set()
-        self.unpacked = 0
-        self.budget = _Budget(limits.max_elements)
 
     def read(self, selector: SheetSelector) -> WorkbookData:
         self._check_mimetype()
@@ -290,7 +127,7 @@ class _Package:
         if "META-INF/manifest.xml" in self.members:
             self._parse("META-INF/manifest.xml", manifest)
         if manifest.encrypted:
-            raise PackageRejected(_PASSWORD)
+            raise PackageRejected(_KIND.password)
         styles = _StylesParser()
         if "styles.xml" in self.members:
             self._parse("styles.xml", styles)
@@ -334,107 +171,30 @@ class _Package:
             return
         parser = expat.ParserCreate(namespace_separator=_SEP)
         handler.attach(parser, name, self.budget)
-        try:
-            self._unpack(name, parser.Parse)
-            parser.Parse(b"", True)
-        except expat.ExpatError as exc:
-            raise PackageRejected(_DAMAGED.format(
-                f"part {name[:80]} is not valid XML: {expat.ErrorString(exc.code)}")) from None
-        except (LookupError, ValueError):  # pyexpat asks Python's codecs for a declared encoding
-            raise PackageRejected(_DAMAGED.format(
-                f"part {name[:80]} declares a text encoding that cannot be read")) from None
-        except RecursionError:
-            raise PackageRejected(_DAMAGED.format(f"part {name[:80]} is nested absurdly deep")) from None
-
-    def _unpack(self, name: str, sink: Callable[[bytes], object] | None) -> None:
-        """Decompress one member in steps, feeding `sink`; stop the moment it grows too large."""
-        if name in self.done:
-            raise PackageRejected(_DAMAGED.format(f"part {name[:80]} is used twice"))
-        self.done.add(name)
-        member = self.members[name]
-        limits = self.limits
-        view = memoryview(self.raw)[member.data_start:member.data_start + member.compressed]
-        allowed = min(member.size, limits.max_member_bytes)
-        out_total = 0
-        crc = 0
-
-        def emit(chunk: bytes) -> None:
-            nonlocal out_total, crc
-            out_total += len(chunk)
-            self.unpacked += len(chunk)
-            if out_total > allowed:
-                raise PackageRejected(f"part {name[:80]} unpacks to more than it declares (a zip bomb?)")
-            if self.unpacked > limits.max_total_bytes or (
-                    out_total > 1_000_000 and out_total > limits.max_ratio * max(member.compressed, 1)):
-                raise PackageRejected("unpacks to an absurd size (a zip bomb?)")
-            crc = zlib.crc32(chunk, crc)
-            if sink is not None:
-                sink(chunk)
-
-        if member.method == 0:
-            for pos in range(0, len(view), _CHUNK):
-                emit(bytes(view[pos:pos + _CHUNK]))
-        else:
-            inflater = zlib.decompressobj(-15)
-            pos = 0
-            try:
-                while not inflater.eof:
-                    if inflater.unconsumed_tail:
-                        data = inflater.unconsumed_tail
-                    elif pos < len(view):
-                        data = view[pos:pos + _CHUNK]
-                        pos += len(data)
-                    else:
-                        data = b""
-                    chunk = inflater.decompress(data, _CHUNK)
-                    if chunk:
-                        emit(chunk)
-                    elif not data:
-                        break  # input used up and nothing more comes out: cut short
-            except zlib.error:
-                raise PackageRejected(_DAMAGED.format(f"part {name[:80]} cannot be unpacked")) from None
-            if not inflater.eof:
-                raise PackageRejected(_DAMAGED.format(f"part {name[:80]} is cut short"))
-        if out_total != member.size:
-            raise PackageRejected(_DAMAGED.format(f"part {name[:80]} is shorter than it declares"))
-        if crc != member.crc:
-            raise PackageRejected(_DAMAGED.format(f"bad CRC in {name[:80]}"))
+        self._feed(parser, name, lambda parse: self._unpack(name, parse))
 
 
 # --- XML parts --------------------------------------------------------------------------------
 
-class _PartParser:
+class _PartParser(PartGuard):
     """Any XML part: well-formed, no DTD, not absurdly many distinct names, within the budget."""
 
-    part = ""
-
     def attach(self, parser: expat.XMLParserType, part: str, budget: _Budget) -> None:
-        self.part = part
-        self.budget = budget
+        super().attach(parser, part, budget)
         self.names: set[str] = set()
-        parser.StartDoctypeDeclHandler = self._doctype
-        parser.EntityDeclHandler = self._doctype
-        parser.ExternalEntityRefHandler = self._doctype
-        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        parser.StartElementHandler = self._start
-
-    def _doctype(self, *_: object) -> None:
-        raise PackageRejected(f"part {self.part[:80]} declares XML entities (possibly hostile)")
 
     def _count(self, name: str, attrs: dict[str, str]) -> None:
         """Counts the element against the budget, and every new element or attribute name."""
         budget = self.budget
         budget.left -= 1
         if budget.left < 0:
-            raise PackageRejected(f"holds far more than a form (over {budget.total} XML elements, "
-                                  f"in {self.part[:80]} and before); possibly hostile")
+            raise self._over_budget()
         names = self.names
         if name not in names or not attrs.keys() <= names:
             names.add(name)
             names.update(attrs.keys())
             if len(names) > _MAX_NAMES:
-                raise PackageRejected(f"part {self.part[:80]} uses more than {_MAX_NAMES} different XML names "
-                                      "(possibly hostile)")
+                raise self._too_many_names()
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         self._count(name, attrs)
@@ -733,47 +493,16 @@ def _column_letters(number: int) -> str:
     return letters
 
 
-class _MetaParser(_PartParser):
+class _MetaParser(PropertiesPart, _PartParser):
     """meta.xml: dc:date (when it was last saved) and dc:title."""
 
-    _WANTED = {_q(_DC, "date"): "date", _q(_DC, "title"): "title"}
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-        self.current: str | None = None
-        self.buffer: list[str] = []
-        self.length = 0
-
-    def attach(self, parser: expat.XMLParserType, part: str, budget: _Budget) -> None:
-        super().attach(parser, part, budget)
-        parser.buffer_text = True
-        parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._characters
+    _WANTED = {_q(_DC, "date"): "modified", _q(_DC, "title"): "title"}
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         self._count(name, attrs)
-        self.current = self._WANTED.get(name)
-        self.buffer = []
-        self.length = 0
-
-    def _characters(self, data: str) -> None:
-        if self.current is not None and self.length < 10_000:  # a title, not a book
-            self.buffer.append(data)
-            self.length += len(data)
+        self._begin(self._WANTED.get(name))
 
     def _end(self, name: str) -> None:
         if self.current is not None and self._WANTED.get(name) == self.current:
             self.values.setdefault(self.current, "".join(self.buffer))
         self.current = None
-
-    def title(self) -> str | None:
-        return self.values.get("title") or None
-
-    def modified(self) -> datetime | None:
-        text = self.values.get("date", "").strip()
-        if not text:
-            return None
-        try:
-            return datetime.fromisoformat(text)  # LibreOffice writes local time without a zone
-        except ValueError:
-            return None  # a damaged date is no reason to refuse a form

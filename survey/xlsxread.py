@@ -11,9 +11,8 @@ Every part is checked whether or not its values are wanted: a hidden sheet that 
 1,048,576 makes a file as suspect as a visible one, and such sheets are exactly what makes
 native readers abort the whole process.
 
-The zip container is parsed here rather than with `zipfile` so that the number of entries is
-bounded before any per-entry object is made, overlapping members (a known zip-bomb trick) are
-seen, and the reason for a rejection can be told in plain words.
+The zip container, unpacking and the guard on every XML part are `survey.zipsafe`'s (shared
+with the .ods reader); this module reads what an .xlsx holds.
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ from __future__ import annotations
 import posixpath
 import re
 import sys
-import struct
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,12 +29,19 @@ from typing import Generic, TypeVar
 from urllib.parse import unquote
 from xml.parsers import expat
 
+from survey.zipsafe import MAX_NAMES as _MAX_NAMES
+from survey.zipsafe import Budget as _Budget
+from survey.zipsafe import (Kind, Limits, Member, Package, PackageRejected, PartGuard, PropertiesPart, check_size,
+                            read_directory)
+
 __all__ = ["Limits", "PackageRejected", "SheetInfo", "WorkbookData", "read_workbook"]
 
-_CHUNK = 64 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_SAVE_AGAIN = "ask for the form to be saved again"
-_DAMAGED = "is a damaged workbook ({}); " + _SAVE_AGAIN
+_KIND = Kind("workbook", "Excel",
+             not_this_kind="is not an Excel workbook (.xlsx); hand out and collect the forms as .xlsx",
+             password="is password-protected; save it as .xlsx without a password",
+             empty_zip="is an empty zip archive, not an Excel workbook")
+_DAMAGED = _KIND.damaged
 
 _REL_OFFICE_DOCUMENT = "/officeDocument"
 _REL_CORE = "/core-properties"
@@ -50,30 +54,6 @@ _SHEET_STATES = ("visible", "hidden", "veryHidden")
 
 _NUMBER = re.compile(r"[ \t\r\n]*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")  # OOXML escape of characters XML cannot carry
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Bounds far above any form of this project, far below what hurts a laptop."""
-
-    max_file_bytes: int = 20_000_000
-    max_members: int = 2_000
-    max_member_bytes: int = 50_000_000  # declared or actual uncompressed size of one member
-    max_total_bytes: int = 100_000_000  # all members together
-    max_ratio: int = 200  # uncompressed / compressed, only for members above 1 MB uncompressed
-    max_row: int = 5_000
-    max_column: int = 100
-    max_rows_per_sheet: int = 5_000
-    max_cells_per_sheet: int = 100_000
-    max_shared_strings: int = 200_000  # each costs a Python object; a form has a few hundred
-    max_text_chars: int = 32_767  # Excel's own limit for the text of one cell
-    # XML elements in all parts together. A form has a few thousand; without a bound, a 100 kB
-    # file of small parts (each under the ratio check) could keep a reader busy for many seconds.
-    max_elements: int = 1_000_000
-
-
-class PackageRejected(Exception):
-    """The file cannot be taken in; str(exc) is the reason in words a consultant understands."""
 
 
 @dataclass(frozen=True)
@@ -114,181 +94,19 @@ def read_workbook(raw: bytes, sheets: SheetSelector, limits: Limits = Limits()) 
     Raises `PackageRejected`, whose message is the reason, for anything unsafe or damaged,
     and nothing else whatever `raw` holds.
     """
-    if len(raw) > limits.max_file_bytes:
-        raise PackageRejected(f"is {len(raw) / 1_000_000:.1f} MB, far larger than a form can be")
-    if not raw:
-        raise PackageRejected("is empty (0 bytes); ask for the form to be sent again")
+    check_size(raw, limits)
     if raw[:8] == _OLE_MAGIC:
         raise PackageRejected("is password-protected or an old .xls file; save it as .xlsx without a password")
-    members = _read_directory(raw, limits)
+    members = read_directory(raw, limits, _KIND)
     return _Package(raw, members, limits).read(sheets)
-
-
-# --- zip container ---------------------------------------------------------------------------
-
-@dataclass
-class _Member:
-    name: str  # as stored, with backslashes turned into slashes
-    flags: int
-    method: int
-    crc: int
-    compressed: int
-    size: int  # declared uncompressed size
-    header_offset: int
-    raw_name: bytes
-    data_start: int = 0  # where the compressed bytes begin, once the local header is checked
-
-
-_EOCD = struct.Struct("<4s4H2LH")
-_EOCD64_LOCATOR = struct.Struct("<4sLQL")
-_EOCD64 = struct.Struct("<4sQ2H2L4Q")
-_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
-_LOCAL = struct.Struct("<4s2B4HL2L2H")
-
-
-def _read_directory(raw: bytes, limits: Limits) -> list[_Member]:
-    """The zip's central directory, with every structural check that needs no decompression."""
-    view = memoryview(raw)
-    end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 65_557))
-    if end < 0 or end + _EOCD.size > len(raw):
-        if raw[:4] == b"PK\x03\x04":
-            raise PackageRejected("is an incomplete workbook (the file was cut off, e.g. while copying); "
-                                  + _SAVE_AGAIN)
-        if raw[:4] == b"PK\x05\x06":
-            raise PackageRejected("is an empty zip archive, not an Excel workbook")
-        raise PackageRejected("is not an Excel workbook (.xlsx); hand out and collect the forms as .xlsx")
-    _, disk, cd_disk, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(raw, end)
-    directory_end = end
-    if 0xFFFF in (count, disk, cd_disk) or 0xFFFFFFFF in (cd_size, cd_offset):
-        locator = end - _EOCD64_LOCATOR.size
-        if locator < 0 or raw[locator:locator + 4] != b"PK\x06\x07":
-            raise PackageRejected(_DAMAGED.format("its zip directory is incomplete"))
-        _, disk, record, _ = _EOCD64_LOCATOR.unpack_from(raw, locator)
-        record = locator - _EOCD64.size  # where it must be; the stored offset may be shifted
-        if record < 0 or raw[record:record + 4] != b"PK\x06\x06":
-            raise PackageRejected(_DAMAGED.format("its zip directory is incomplete"))
-        _, _, _, _, disk, cd_disk, _, count, cd_size, cd_offset = _EOCD64.unpack_from(raw, record)
-        directory_end = record
-    if disk or cd_disk:
-        raise PackageRejected("is one part of a split zip archive, not a whole workbook")
-    if count > limits.max_members:
-        raise PackageRejected(f"holds {count} parts, far more than a form (possibly hostile)")
-    directory_start = directory_end - cd_size
-    # Data put in front of the archive (as self-extractors do) shifts every stored offset.
-    shift = directory_start - cd_offset
-    if directory_start < 0 or shift < 0:
-        raise PackageRejected(_DAMAGED.format("its zip directory points outside the file"))
-
-    members: list[_Member] = []
-    pos = directory_start
-    while pos < directory_end:
-        if len(members) >= limits.max_members:
-            raise PackageRejected(f"holds more than {limits.max_members} parts, far more than a form "
-                                  "(possibly hostile)")
-        if pos + _CENTRAL.size > directory_end or raw[pos:pos + 4] != b"PK\x01\x02":
-            raise PackageRejected(_DAMAGED.format("its zip directory is damaged"))
-        (_, _, _, _, _, flags, method, _, _, crc, compressed, size, name_len, extra_len, comment_len,
-         _, _, _, offset) = _CENTRAL.unpack_from(raw, pos)
-        name_start = pos + _CENTRAL.size
-        extra_start = name_start + name_len
-        pos = extra_start + extra_len + comment_len
-        if pos > directory_end:
-            raise PackageRejected(_DAMAGED.format("its zip directory is damaged"))
-        raw_name = bytes(view[name_start:extra_start])
-        if 0xFFFFFFFF in (size, compressed, offset):
-            size, compressed, offset = _zip64_sizes(view[extra_start:extra_start + extra_len],
-                                                    size, compressed, offset)
-        try:
-            name = raw_name.decode("utf-8" if flags & 0x800 else "cp437")
-        except UnicodeDecodeError:
-            raise PackageRejected(_DAMAGED.format("a part name is not valid text")) from None
-        members.append(_Member(name.replace("\\", "/"), flags, method, crc, compressed, size,
-                               offset + shift, raw_name))
-    _check_members(raw, members, limits)
-    return members
-
-
-def _zip64_sizes(extra: memoryview, size: int, compressed: int, offset: int) -> tuple[int, int, int]:
-    pos = 0
-    while pos + 4 <= len(extra):
-        tag, length = struct.unpack_from("<2H", extra, pos)
-        if pos + 4 + length > len(extra):
-            break
-        if tag == 1:
-            values = iter(struct.unpack_from(f"<{length // 8}Q", extra, pos + 4))
-            try:
-                if size == 0xFFFFFFFF:
-                    size = next(values)
-                if compressed == 0xFFFFFFFF:
-                    compressed = next(values)
-                if offset == 0xFFFFFFFF:
-                    offset = next(values)
-            except StopIteration:
-                break
-            return size, compressed, offset
-        pos += 4 + length
-    raise PackageRejected(_DAMAGED.format("its zip directory is damaged"))
-
-
-def _check_members(raw: bytes, members: list[_Member], limits: Limits) -> None:
-    seen: set[str] = set()
-    total = 0
-    spans: list[tuple[int, int, str]] = []
-    for member in members:
-        name = member.name
-        parts = name.split("/")
-        if name.startswith("/") or ".." in parts or ":" in parts[0] or "\x00" in name:
-            raise PackageRejected(f"holds a part with a suspicious name ({name[:80]!r}), possibly hostile")
-        # OPC part names are case-insensitive: two names differing only in case are one part twice.
-        key = name.lower()
-        if key in seen:
-            raise PackageRejected(f"holds the part {name[:80]} twice (damaged or tampered with)")
-        seen.add(key)
-        if member.flags & 0x1:
-            raise PackageRejected("is password-protected; save it as .xlsx without a password")
-        if member.method not in (0, 8):
-            raise PackageRejected(f"uses a kind of compression Excel does not write (method {member.method} "
-                                  f"in {name[:80]}); " + _SAVE_AGAIN)
-        total += member.size
-        if member.size > limits.max_member_bytes or total > limits.max_total_bytes or (
-                member.size > 1_000_000 and member.size > limits.max_ratio * max(member.compressed, 1)):
-            raise PackageRejected("unpacks to an absurd size (a zip bomb?)")
-        if member.method == 0 and member.compressed != member.size:
-            raise PackageRejected(_DAMAGED.format(f"the stored part {name[:80]} has two sizes"))
-        start = member.data_start = _data_start(raw, member)
-        if start + member.compressed > len(raw):
-            raise PackageRejected("is an incomplete workbook (the file was cut off, e.g. while copying); "
-                                  + _SAVE_AGAIN)
-        spans.append((member.header_offset, start + member.compressed, name))
-    # Members sharing compressed data let a small file unpack many times over (a zip bomb).
-    spans.sort()
-    for (_, end, name), (begin, _, other) in zip(spans, spans[1:]):
-        if begin < end:
-            raise PackageRejected(f"holds parts that overlap ({name[:60]} and {other[:60]}), "
-                                  "possibly a zip bomb")
-
-
-def _data_start(raw: bytes, member: _Member) -> int:
-    pos = member.header_offset
-    if pos + _LOCAL.size > len(raw) or raw[pos:pos + 4] != b"PK\x03\x04":
-        raise PackageRejected(_DAMAGED.format(f"the part {member.name[:80]} is missing"))
-    *_, name_len, extra_len = _LOCAL.unpack_from(raw, pos)
-    name_start = pos + _LOCAL.size
-    if raw[name_start:name_start + name_len] != member.raw_name:
-        raise PackageRejected(_DAMAGED.format("its zip directory does not match its contents"))
-    return name_start + name_len + extra_len
 
 
 # --- package -----------------------------------------------------------------------------------
 
-class _Package:
-    def __init__(self, raw: bytes, members: list[_Member], limits: Limits):
-        self.raw = raw
-        self.limits = limits
-        self.members = {m.name.lower(): m for m in members if not m.name.endswith("/")}
-        self.done: set[str] = set()
-        self.unpacked = 0  # actual bytes out, all members together
-        self.budget = _Budget(limits.max_elements)
+class _Package(Package):
+    def __init__(self, raw: bytes, members: list[Member], limits: Limits):
+        # by lower-case name: OPC part names are case-insensitive; folders hold no part
+        super().__init__(raw, {m.name.lower(): m for m in members if not m.name.endswith("/")}, limits, _KIND)
 
     def read(self, selector: SheetSelector) -> WorkbookData:
         # Parts are taken in the order that lets each be read once: relationships, workbook,
@@ -410,77 +228,11 @@ class _Package:
         self._expat(member, handler, lambda parse: [parse(chunk) for chunk in chunks], final=True)
         handler.learned(data, left - self.budget.left)
 
-    def _expat(self, member: _Member, handler: _PartParser, feed: Callable[[Callable[[bytes], object]], object],
+    def _expat(self, member: Member, handler: _PartParser, feed: Callable[[Callable[[bytes], object]], object],
                final: bool) -> None:
         parser = expat.ParserCreate()
         handler.attach(parser, member.name, self.budget)
-        try:
-            feed(parser.Parse)
-            if final:
-                parser.Parse(b"", True)
-        except expat.ExpatError as exc:
-            raise PackageRejected(_DAMAGED.format(
-                f"part {member.name[:80]} is not valid XML: {expat.ErrorString(exc.code)}")) from None
-        except (LookupError, ValueError):  # pyexpat asks Python's codecs for a declared encoding
-            raise PackageRejected(_DAMAGED.format(
-                f"part {member.name[:80]} declares a text encoding that cannot be read")) from None
-        except RecursionError:
-            raise PackageRejected(_DAMAGED.format(f"part {member.name[:80]} is nested absurdly deep")) from None
-
-    def _unpack(self, key: str, sink: Callable[[bytes], object] | None) -> None:
-        """Decompress one member in steps, feeding `sink`; stop the moment it grows too large."""
-        if key in self.done:
-            raise PackageRejected(_DAMAGED.format(f"part {self.members[key].name[:80]} is used twice"))
-        self.done.add(key)
-        member = self.members[key]
-        limits = self.limits
-        view = memoryview(self.raw)[member.data_start:member.data_start + member.compressed]
-        allowed = min(member.size, limits.max_member_bytes)
-        out_total = 0
-        crc = 0
-        bomb = f"part {member.name[:80]} unpacks to more than it declares (a zip bomb?)"
-
-        def emit(chunk: bytes) -> None:
-            nonlocal out_total, crc
-            out_total += len(chunk)
-            self.unpacked += len(chunk)
-            if out_total > allowed:
-                raise PackageRejected(bomb)
-            if self.unpacked > limits.max_total_bytes or (
-                    out_total > 1_000_000 and out_total > limits.max_ratio * max(member.compressed, 1)):
-                raise PackageRejected("unpacks to an absurd size (a zip bomb?)")
-            crc = zlib.crc32(chunk, crc)
-            if sink is not None:
-                sink(chunk)
-
-        if member.method == 0:
-            for pos in range(0, len(view), _CHUNK):
-                emit(bytes(view[pos:pos + _CHUNK]))
-        else:
-            inflater = zlib.decompressobj(-15)
-            pos = 0
-            try:
-                while not inflater.eof:
-                    if inflater.unconsumed_tail:
-                        data = inflater.unconsumed_tail
-                    elif pos < len(view):
-                        data = view[pos:pos + _CHUNK]
-                        pos += len(data)
-                    else:
-                        data = b""
-                    chunk = inflater.decompress(data, _CHUNK)
-                    if chunk:
-                        emit(chunk)
-                    elif not data:
-                        break  # input used up and nothing more comes out: the stream is cut short
-            except zlib.error:
-                raise PackageRejected(_DAMAGED.format(f"part {member.name[:80]} cannot be unpacked")) from None
-            if not inflater.eof:
-                raise PackageRejected(_DAMAGED.format(f"part {member.name[:80]} is cut short"))
-        if out_total != member.size:
-            raise PackageRejected(_DAMAGED.format(f"part {member.name[:80]} is shorter than it declares"))
-        if crc != member.crc:
-            raise PackageRejected(_DAMAGED.format(f"bad CRC in {member.name[:80]}"))
+        self._feed(parser, member.name, feed, final)
 
 
 def _target_of(rels: dict[str, tuple[str, str]], type_suffix: str) -> str | None:
@@ -499,14 +251,6 @@ def _unescape(text: str) -> str:
     text = _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
     # Pairs of escaped surrogates make one character; a lone one becomes U+FFFD, not bad text.
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-
-
-# --- XML parts --------------------------------------------------------------------------------
-
-# Distinct element and attribute names in one part. Expat keeps an entry for every distinct
-# name it meets (and pyexpat interns each), so a part of millions of made-up names would take
-# hundreds of MB; real parts use fewer than a few hundred.
-_MAX_NAMES = 2_000
 
 
 # --- the fast path ----------------------------------------------------------------------------
@@ -879,20 +623,12 @@ def _xml_reference(match: re.Match[str]) -> str:
     return _ENTITIES[name]
 
 
-class _Budget:
-    """Elements left to parse in the whole package, shared by the parsers of all its parts."""
+# --- XML parts --------------------------------------------------------------------------------
 
-    def __init__(self, elements: int):
-        self.total = elements
-        self.left = elements
+class _PartParser(PartGuard):
+    """Any XML part: well-formed, no DTD, not absurdly many distinct names, and within the
+    package's element budget."""
 
-
-class _PartParser:
-    """Any XML part: well-formed, no DTD (entity declarations are how XML bombs work), not
-    absurdly many distinct names, and within the package's element budget."""
-
-    part = ""
-    budget = _Budget(0)
     fast_path = True  # `fast` may read the part (see _Package._parse_fast)
 
     def fast(self, data: bytes, budget: _Budget) -> bool:
@@ -909,28 +645,14 @@ class _PartParser:
         whose result depends on nothing else keeps it for `fast`."""
 
     def attach(self, parser: expat.XMLParserType, part: str, budget: _Budget) -> None:
-        self.part = part
-        self.budget = budget
+        super().attach(parser, part, budget)
         self.names: dict[str, str] = {}  # element or attribute name -> local name
-        parser.StartDoctypeDeclHandler = self._doctype
-        parser.EntityDeclHandler = self._doctype
-        parser.ExternalEntityRefHandler = self._doctype
-        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-        parser.StartElementHandler = self._start
-
-    def _doctype(self, *_: object) -> None:
-        raise PackageRejected(f"part {self.part[:80]} declares XML entities (possibly hostile)")
 
     def _new_name(self, name: str) -> str:
         if len(self.names) >= _MAX_NAMES:
-            raise PackageRejected(f"part {self.part[:80]} uses more than {_MAX_NAMES} different XML names "
-                                  "(possibly hostile)")
+            raise self._too_many_names()
         local = self.names[name] = _local(name)
         return local
-
-    def _over_budget(self) -> PackageRejected:
-        return PackageRejected(f"holds far more than a form (over {self.budget.total} XML elements, "
-                               f"in {self.part[:80]} and before); possibly hostile")
 
     def _local(self, name: str, attrs: dict[str, str]) -> str:
         """The local name of an element; counts every new element and attribute name."""
@@ -1302,44 +1024,16 @@ def _column_letters(number: int) -> str:
 _COLUMNS = {_column_letters(n): n for n in range(1, 703)}
 
 
-class _CoreParser(_PartParser):
+class _CoreParser(PropertiesPart, _PartParser):
+    """docProps/core.xml: dcterms:modified (when it was last saved) and dc:title."""
+
     fast_path = False  # a few elements: expat alone
-
-    def __init__(self) -> None:
-        self.values: dict[str, str] = {}
-        self.current: str | None = None
-        self.buffer: list[str] = []
-
-    def attach(self, parser: expat.XMLParserType, part: str, budget: _Budget) -> None:
-        super().attach(parser, part, budget)
-        parser.buffer_text = True
-        parser.EndElementHandler = self._end
-        parser.CharacterDataHandler = self._characters
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
         local = self._local(name, attrs)
-        self.current = local if local in ("title", "modified") else None
-        self.buffer = []
-        self.length = 0
-
-    def _characters(self, data: str) -> None:
-        if self.current is not None and self.length < 10_000:  # a title, not a book
-            self.buffer.append(data)
-            self.length += len(data)
+        self._begin(local if local in ("title", "modified") else None)
 
     def _end(self, name: str) -> None:
         if self.current is not None and _local(name) == self.current:
             self.values[self.current] = "".join(self.buffer)
         self.current = None
-
-    def title(self) -> str | None:
-        return self.values.get("title") or None
-
-    def modified(self) -> datetime | None:
-        text = self.values.get("modified", "").strip()
-        if not text:
-            return None
-        try:
-            return datetime.fromisoformat(text)  # W3CDTF, "Z" included (Python 3.11+)
-        except ValueError:
-            return None  # a damaged date is no reason to refuse a form

@@ -19,21 +19,10 @@ from survey.questionnaire.versions import Change as Versioned, compare_versions
 from survey.scan import Department, init_scan
 from survey.store import Store
 from survey.waves import Continuity, DepartmentLink, EarlierWave
+from tests.scans import (AGREE5, DRIVES_AND_PACE, GRID_TALK_COURSE, INITIATIVE, PACE_EFFECT, ROLE, ROLE_BACKGROUND,
+                         header)
 
-QUESTIONNAIRE = """\
-id: change
-version: "1.0"
-languages: [en, nl]
-title: {en: Change, nl: Verandering}
-scales:
-  agree5:
-    kind: ordinal
-    options:
-      - {code: 1, label: {en: Strongly disagree, nl: Helemaal oneens}}
-      - {code: 2, label: {en: Disagree, nl: Oneens}}
-      - {code: 3, label: {en: Neutral, nl: Neutraal}}
-      - {code: 4, label: {en: Agree, nl: Eens}}
-      - {code: 5, label: {en: Strongly agree, nl: Helemaal eens}}
+QUESTIONNAIRE = header("change", "{en: Change, nl: Verandering}") + AGREE5 + """\
   mark:
     kind: score
     min: 1
@@ -41,28 +30,7 @@ scales:
     anchors:
       1: {en: very poor, nl: heel slecht}
       10: {en: excellent, nl: uitstekend}
-  initiative:
-    kind: nominal
-    options:
-      - {code: self, label: {en: I myself, nl: Ikzelf}}
-      - {code: together, label: {en: Together, nl: Samen}}
-      - {code: manager, label: {en: My manager, nl: Mijn leidinggevende}}
-      - {code: organisation, label: {en: The organisation, nl: De organisatie}}
-    not_applicable: {en: Does not happen, nl: Komt niet voor}
-  pace_effect:
-    kind: nominal
-    options:
-      - {code: speeds_up, label: {en: Speeds me up, nl: Helpt mij vooruit}}
-      - {code: no_effect, label: {en: No effect, nl: Geen invloed}}
-      - {code: brakes, label: {en: Brakes me, nl: Remt mij af}}
-  role:
-    kind: nominal
-    options:
-      - {code: employee, label: {en: Employee, nl: Medewerker}}
-      - {code: manager, label: {en: Manager, nl: Leidinggevende}}
-dimensions:
-  drives: {name: {en: Drives, nl: Kar}}
-  pace: {name: {en: Pace, nl: Tempo}}
+""" + INITIATIVE + PACE_EFFECT + ROLE + DRIVES_AND_PACE + """\
 sections:
   - id: s
     title: {en: S, nl: S}
@@ -73,16 +41,7 @@ sections:
       - {id: p2, type: statement, scale: agree5, dimension: pace, pole: partnership, text: {en: p2, nl: p2}}
       - {id: m1, type: score, scale: mark, text: {en: m1, nl: m1}}
       - {id: m2, type: score, scale: mark, text: {en: m2, nl: m2}}
-      - id: grid
-        type: situation_grid
-        initiative_scale: initiative
-        effect_scale: pace_effect
-        text: {en: Situations, nl: Situaties}
-        situations:
-          - {id: talk, text: {en: Talk, nl: Gesprek}}
-          - {id: course, text: {en: Course, nl: Cursus}}
-background:
-  - {id: role, text: {en: Role, nl: Rol}, scale: role, source: form, reporting: compare}
+""" + GRID_TALK_COURSE + ROLE_BACKGROUND + """\
 derived:
   - {id: index, name: {en: Index, nl: Index}, of: [drives, pace]}
   - {id: happy, name: {en: Happy, nl: Blij}, of: [m1, m2]}

@@ -25,43 +25,11 @@ from survey.report import shown as written
 from survey.report.model import formatting
 from survey.scan import Department, init_scan
 from survey.stats.inference import ALPHA
+from tests.scans import (AGREE5, DRIVES_AND_PACE, GRID_TALK_COURSE, INITIATIVE, PACE_EFFECT, ROLE, ROLE_BACKGROUND,
+                         header)
 
-QUESTIONNAIRE = """\
-id: claims
-version: "1.0"
-languages: [en, nl]
-title: {en: Claims, nl: Claims}
-scales:
-  agree5:
-    kind: ordinal
-    options:
-      - {code: 1, label: {en: Strongly disagree, nl: Helemaal oneens}}
-      - {code: 2, label: {en: Disagree, nl: Oneens}}
-      - {code: 3, label: {en: Neutral, nl: Neutraal}}
-      - {code: 4, label: {en: Agree, nl: Eens}}
-      - {code: 5, label: {en: Strongly agree, nl: Helemaal eens}}
-  initiative:
-    kind: nominal
-    options:
-      - {code: self, label: {en: I myself, nl: Ikzelf}}
-      - {code: together, label: {en: Together, nl: Samen}}
-      - {code: manager, label: {en: My manager, nl: Mijn leidinggevende}}
-      - {code: organisation, label: {en: The organisation, nl: De organisatie}}
-    not_applicable: {en: Does not happen, nl: Komt niet voor}
-  pace_effect:
-    kind: nominal
-    options:
-      - {code: speeds_up, label: {en: Speeds me up, nl: Helpt mij vooruit}}
-      - {code: no_effect, label: {en: No effect, nl: Geen invloed}}
-      - {code: brakes, label: {en: Brakes me, nl: Remt mij af}}
-  role:
-    kind: nominal
-    options:
-      - {code: employee, label: {en: Employee, nl: Medewerker}}
-      - {code: manager, label: {en: Manager, nl: Leidinggevende}}
-dimensions:
-  drives: {name: {en: Drives, nl: Kar}}
-  pace: {name: {en: Pace, nl: Tempo}}
+QUESTIONNAIRE = (header("claims", "{en: Claims, nl: Claims}") + AGREE5 + INITIATIVE + PACE_EFFECT + ROLE
+                 + DRIVES_AND_PACE) + """\
 sections:
   - id: s
     title: {en: S, nl: S}
@@ -72,17 +40,9 @@ sections:
          text: {en: d2, nl: d2}}
       - {id: p1, type: statement, scale: agree5, dimension: pace, pole: partnership, text: {en: p1, nl: p1}}
       - {id: p2, type: statement, scale: agree5, dimension: pace, pole: partnership, text: {en: p2, nl: p2}}
-      - id: grid
-        type: situation_grid
-        initiative_scale: initiative
-        effect_scale: pace_effect
-        text: {en: Situations, nl: Situaties}
-        situations:
-          - {id: talk, text: {en: Talk, nl: Gesprek}}
-          - {id: course, text: {en: Course, nl: Cursus}}
+""" + GRID_TALK_COURSE + """\
           - {id: roster, text: {en: Roster, nl: Rooster}}
-background:
-  - {id: role, text: {en: Role, nl: Rol}, scale: role, source: form, reporting: compare}
+""" + ROLE_BACKGROUND + """\
 derived:
   - {id: index, name: {en: Index, nl: Index}, of: [drives, pace]}
 """

@@ -19,6 +19,7 @@ from survey.forms import write_forms
 from survey.scan import Department, init_scan
 from survey.store import Store
 from tests.conftest import corpus_dir
+from tests.scans import outcomes
 
 
 @pytest.fixture
@@ -37,11 +38,6 @@ def fill(scan, form, answers, name=None):
     target = scan.inbox / (name or form.name)
     fill_form(scan, form, answers, target)
     return target
-
-
-def outcomes(scan):
-    with Store(scan.store_path) as store:
-        return {os.path.basename(r.path): (r.outcome, r.reason) for r in store.received()}
 
 
 def test_forms_are_written_per_person_and_role(scan):

@@ -24,32 +24,15 @@ from survey.questionnaire import load_questionnaire
 from survey.questionnaire.versions import Change, compare_versions
 from survey.report import write_report
 from survey.scan import Department, init_scan
+from tests.scans import AGREE5, GRID, PACE_EFFECT, ROLE, ROLE_BACKGROUND, header
 
-QUESTIONNAIRE = """\
-id: drivers-test
-version: "1.0"
-languages: [en, nl]
-title: {en: Drivers, nl: Drijfveren}
-scales:
-  agree5:
-    kind: ordinal
-    options:
-      - {code: 1, label: {en: Strongly disagree, nl: Helemaal oneens}}
-      - {code: 2, label: {en: Disagree, nl: Oneens}}
-      - {code: 3, label: {en: Neutral, nl: Neutraal}}
-      - {code: 4, label: {en: Agree, nl: Eens}}
-      - {code: 5, label: {en: Strongly agree, nl: Helemaal eens}}
+QUESTIONNAIRE = header("drivers-test", "{en: Drivers, nl: Drijfveren}") + AGREE5 + """\
   mark:
     kind: score
     min: 1
     max: 10
     anchors: {1: {en: very poor, nl: heel slecht}, 10: {en: excellent, nl: uitstekend}}
-  pace_effect:
-    kind: nominal
-    options:
-      - {code: speeds_up, label: {en: Speeds me up, nl: Helpt mij vooruit}}
-      - {code: no_effect, label: {en: No effect, nl: Geen invloed}}
-      - {code: brakes, label: {en: Brakes me, nl: Remt mij af}}
+""" + PACE_EFFECT + """\
     not_applicable: {en: Does not happen, nl: Komt niet voor}
   initiative:
     kind: nominal
@@ -59,11 +42,7 @@ scales:
       - {code: manager, label: {en: My manager, nl: Mijn leidinggevende}}
       - {code: organisation, label: {en: The organisation, nl: De organisatie}}
     not_applicable: {en: Does not happen, nl: Komt niet voor}
-  role:
-    kind: nominal
-    options:
-      - {code: employee, label: {en: Employee, nl: Medewerker}}
-      - {code: manager, label: {en: Manager, nl: Leidinggevende}}
+""" + ROLE + """\
 dimensions:
   autonomy: {name: {en: Autonomy, nl: Autonomie}}
   support: {name: {en: Support, nl: Steun}}
@@ -78,12 +57,7 @@ sections:
       - {id: s2, type: statement, scale: agree5, dimension: support, pole: traditional, text: {en: s2, nl: s2}}
       - {id: g1, type: statement, scale: agree5, dimension: growth, pole: partnership, text: {en: g1, nl: g1}}
       - {id: g2, type: statement, scale: agree5, dimension: growth, pole: partnership, text: {en: g2, nl: g2}}
-      - id: grid
-        type: situation_grid
-        initiative_scale: initiative
-        effect_scale: pace_effect
-        text: {en: Situations, nl: Situaties}
-        situations:
+""" + GRID + """\
           - {id: talk, text: {en: The yearly talk, nl: Het jaargesprek}}
           - {id: course, text: {en: Asking for a course, nl: Een cursus aanvragen}}
       - {id: m1, type: score, scale: mark, text: {en: m1, nl: m1}}
@@ -91,8 +65,7 @@ sections:
       - {id: m3, type: score, scale: mark, text: {en: m3, nl: m3}}
       - {id: st1, type: statement, scale: agree5, text: {en: st1, nl: st1}}
       - {id: st2, type: statement, scale: agree5, text: {en: st2, nl: st2}}
-background:
-  - {id: role, text: {en: Role, nl: Rol}, scale: role, source: form, reporting: compare}
+""" + ROLE_BACKGROUND + """\
 derived:
   - {id: index, name: {en: Index, nl: Index}, of: [autonomy, support, growth]}
   - {id: happy, name: {en: Happiness, nl: Geluk}, of: [m1, m2, m3], outcome: true}

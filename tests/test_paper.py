@@ -4,7 +4,6 @@ entry workbook (single and double entry), each typed row with its own outcome.""
 from __future__ import annotations
 
 import io
-import os
 from datetime import date
 
 import pytest
@@ -16,6 +15,7 @@ from survey.formid import grouped
 from survey.forms import write_forms
 from survey.scan import Department, Handout, init_scan, load_scan
 from survey.store import Store
+from tests.scans import outcomes as received
 
 
 @pytest.fixture
@@ -41,11 +41,6 @@ def type_rows(path, rows, out):
             sheet.cell(row=3 + index, column=columns[key], value=value)
     book.save(out)
     return out
-
-
-def received(scan):
-    with Store(scan.store_path) as store:
-        return {os.path.basename(r.path): (r.outcome, r.reason) for r in store.received()}
 
 
 def test_entry_workbook_rows_collect_with_their_own_outcomes(scan):

@@ -24,34 +24,18 @@ from survey.i18n import wording
 from survey.report import build_report_model, shown, write_report
 from survey.scan import Department, init_scan
 from survey.stats import reliability as rel
+from tests.scans import AGREE5, ROLE, ROLE_BACKGROUND, header
 
 DATA = Path(__file__).parent / "data" / "stats"
 
-QUESTIONNAIRE = """\
-id: quality
-version: "1.0"
-languages: [en, nl]
-title: {en: Quality, nl: Kwaliteit}
-scales:
-  agree5:
-    kind: ordinal
-    options:
-      - {code: 1, label: {en: Strongly disagree, nl: Helemaal oneens}}
-      - {code: 2, label: {en: Disagree, nl: Oneens}}
-      - {code: 3, label: {en: Neutral, nl: Neutraal}}
-      - {code: 4, label: {en: Agree, nl: Eens}}
-      - {code: 5, label: {en: Strongly agree, nl: Helemaal eens}}
+QUESTIONNAIRE = header("quality", "{en: Quality, nl: Kwaliteit}") + AGREE5 + """\
     not_applicable: {en: Don't know, nl: Weet ik niet}
   mark:
     kind: score
     min: 1
     max: 10
     anchors: {1: {en: Very bad, nl: Heel slecht}, 10: {en: Excellent, nl: Uitstekend}}
-  role:
-    kind: nominal
-    options:
-      - {code: employee, label: {en: Employee, nl: Medewerker}}
-      - {code: manager, label: {en: Manager, nl: Leidinggevende}}
+""" + ROLE + """\
 dimensions:
   a: {name: {en: Part A, nl: Deel A}}
   b: {name: {en: Part B, nl: Deel B}}
@@ -62,8 +46,7 @@ sections:
     items:
 %(items)s
       - {id: fun, type: score, scale: mark, text: {en: Enjoyment, nl: Plezier}}
-background:
-  - {id: role, text: {en: Role, nl: Rol}, scale: role, source: form, reporting: compare}
+""" + ROLE_BACKGROUND + """\
 derived:
   - {id: index, name: {en: Index, nl: Index}, of: [a, b, c]}
 """

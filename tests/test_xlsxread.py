@@ -411,16 +411,21 @@ def test_damaged_cell_contents_are_reasons_not_crashes():
         read_workbook(raw, set())
 
 
-def test_form_saved_again_by_libreoffice_reads(form, tmp_path):
+def resaved_by_libreoffice(path: Path, tmp_path: Path) -> Path:
+    """`path` saved again as .xlsx by LibreOffice; the test is skipped where it is not installed."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         pytest.skip("LibreOffice is not installed")
-    path, _ = form
     out = tmp_path / "resaved"
     subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
                     "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(path)],
                    check=True, capture_output=True, timeout=180)
-    resaved = out / path.name
+    return out / path.name
+
+
+def test_form_saved_again_by_libreoffice_reads(form, tmp_path):
+    path, _ = form
+    resaved = resaved_by_libreoffice(path, tmp_path)
     data = read_workbook(resaved.read_bytes(), first_visible_and_meta)
     # LibreOffice has no "very hidden": it saves the _meta sheet as merely hidden
     assert [(s.name, s.state) for s in data.sheets][1:] == [("_lists", "hidden"), (META_SHEET, "hidden")]
