@@ -51,20 +51,50 @@ not failures (DISCLOSURE.md). Limits: sums are the reader's means; spreads (conf
 intervals) are not read; chart files only as text (labels), not as drawn bar lengths;
 quotes cannot be traced to their writers from the outputs.
 
-Across waves (`audit_folders` with several folders of linked waves). A later wave's report
-shows figures of an earlier wave's people (the change since the previous wave): those cells
-carry `data-wave` (the wave whose people they rest on) and `data-units` (that wave's
-departments the group covers: a merged department names all of them; empty: the whole
-organisation). Every folder's own figures belong to its own wave (scan.yaml), its departments
-are that wave's, its combined group is the departments it did not show. Per wave and variable,
-all the sets published in any of the folders form one family, and the same subtraction is
-tried on it: last year's A in the 2025 report beside last year's A + B as the 'earlier' value
-of the merged AB in the 2026 report gives B. Crossing sets (A + B beside B + C) are not
-subtracted (no laminar family). The results workbook's `change` and `trend` sheets are read
-the same way: each earlier value with its wave, the earlier wave's departments it covers
-(`earlier_departments`/`departments`) and n; a pace share there of 0 % or 100 % is a group-
-disclosure note, as elsewhere. A score there is held only against figures of the same name
-(the report's earlier cells), not against the earlier wave's statement figures.
+Across waves (`audit_folders`; `across_waves`). A later wave's report and results workbook show
+figures of an earlier wave's people: the report's change cells carry `data-wave` (the wave whose
+people they rest on) and `data-units` (that wave's departments the group covers: a merged
+department names all of them; empty: the whole organisation of that wave); the workbook's
+`change` and `trend` sheets give each earlier value with its wave, those departments
+(`earlier_departments`/`departments`) and n. Every folder's own figures belong to its own wave
+(scan.yaml); its departments are that wave's, its hidden ones are those its status, its groups
+sheet or departments.csv name and it does not show, and they make up its combined group.
+
+a. An earlier wave's figure on 1..k-1 people is a finding in the folder that shows it.
+b. Per wave and variable, the sets published in any of the folders form one family, and the
+   subtraction of point 2 is tried on it whenever it holds a set shown by a folder of another
+   wave (also when only that later folder is audited): last year's A in the 2025 report beside
+   last year's A + B as the 'earlier' value of the merged AB in the 2026 report gives B. A
+   folder's own wave's own family is left to its own audit. A pace share there of 0 % or 100 %
+   is a group-disclosure note, as elsewhere.
+c. A department that its own wave's folder does not show (given that folder), shown on its own
+   (or with only other hidden ones, short of all of them) as that wave's figure by another
+   wave's folder: a group hidden in one wave and shown in the other.
+d. Point 4 across folders: an earlier wave's score (dimension, derived; change or trend row,
+   report cell) for a group whose statement figures that wave's own folder published (the same
+   group: its organisation, one department, or exactly its hidden departments as its combined
+   group) must be the mean of those figures, computed as `attack_composites` does (a dimension
+   from its statements' 0-100 scores, a derived score from its parts, from half of the parts),
+   within what the rounding of the published figures allows (two decimals on a statement's
+   scale, and the score as written: two decimals in the workbook, its digits in the report).
+   Otherwise the finding names both places; its people are the earlier n minus the smallest
+   statement n (unknown when that is not smaller; k or more is not a finding). Sets of the same kind only: the change
+   sheet's n of a score is the people with a score of their own (half of its statements
+   answered); a wave's own `dimensions` sheet n is the people who answered one statement, so
+   it joins that wave's family of the score only for a dimension of at most two statements,
+   where the two are the same people.
+
+Limits across waves: crossing sets (A + B beside B + C) are not subtracted (no laminar family);
+an earlier score of a merged department (several departments that its own wave showed apart)
+has no statement figures to be held against (only the subtraction, when n's nest); a derived
+score's n and a dimension's n of more than two statements are not in the same family as
+anything of its own wave, so a late form there is found only through (d), when the late
+person moves the score more than the rounding allows (about 0.13 on 0-100 for five-point
+statements in the workbook, 0.5 more in the report's whole numbers: in a large department a
+late answer close to the mean can hide in it); statement
+figures are read from the workbook's `items` sheet only (not from the report); an earlier
+wave's hidden departments are known only when its own folder is given; the spreads (intervals)
+of earlier values are not read.
 """
 
 from __future__ import annotations

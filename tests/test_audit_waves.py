@@ -111,3 +111,36 @@ def test_an_earlier_score_that_matches_the_published_statements_passes(tmp_path)
     assert any(r[1] == "dim:drives" and r[0] == "A" for r in rows[1:])  # the comparison is made
     results = audit_folders([before.folder, after.folder])
     assert all(r.ok for r in results), "\n".join(r.render() for r in results)
+
+
+def test_three_waves_clean_pass_and_a_late_form_of_the_first_shows_in_the_third_waves_trend_sheet(
+        tmp_path, monkeypatch):
+    from survey.report.render import write_report
+
+    sizes = {"A": 12, "B": 10, "C": 7, "D": 3}  # D hidden in every wave (with C)
+    scans = [make_scan(tmp_path, w, sizes) for w in ("2024", "2025", "2026")]
+    for number, scan in enumerate(scans):
+        fill(scan, people(np.random.default_rng(30 + number), sizes, shift={"A": 0.5 * number}))
+        result = analyse_scan(scan, earlier_waves=[wave_of(e, scan) for e in scans[:number]])
+        write_results_workbook(result, scan.output_dir / "results.xlsx")
+        write_report(scan, scan.output_dir, results=result, pdf=False)
+    folders = [s.folder for s in scans]
+    results = audit_folders(folders)
+    assert all(r.ok for r in results), "\n".join(r.render() for r in results)
+    # a late 2024 form in A, and 2026's workbook written again without the cross-wave check: its
+    # trend sheet shows 2024's A over 13, 2024's own statement figures are over 12
+    add_one(scans[0], "A", LATE)
+    decide = change.EarlierFigures.decide
+
+    def blind(self, groups, wanted):
+        self.earlier_sets = {}
+        return decide(self, groups, wanted)
+
+    monkeypatch.setattr(change.EarlierFigures, "decide", blind)
+    write_results_workbook(analyse_scan(scans[2], earlier_waves=[wave_of(e, scans[2]) for e in scans[:2]]),
+                           scans[2].output_dir / "results.xlsx")
+    *_, across = audit_folders(folders)
+    late = [f for f in across.findings if "trend row" in f.where and f.what.startswith("A (2024)")
+            and "not the mean of its published parts" in f.what]
+    assert {f.variable for f in late} >= {"dim:drives (wave 2024)", "derived:happy (wave 2024)"}
+    assert all(f.people == 1 and "(n=13)" in f.what for f in late)
