@@ -72,29 +72,29 @@ c. A department that its own wave's folder does not show (given that folder), sh
    wave's folder: a group hidden in one wave and shown in the other.
 d. Point 4 across folders: an earlier wave's score (dimension, derived; change or trend row,
    report cell) for a group whose statement figures that wave's own folder published (the same
-   group: its organisation, one department, or exactly its hidden departments as its combined
-   group) must be the mean of those figures, computed as `attack_composites` does (a dimension
+   people: its organisation, one department, exactly its hidden departments as its combined
+   group, or several of these pooled per statement by their n, as for a merged department)
+   must be the mean of those figures, computed as `attack_composites` does (a dimension
    from its statements' 0-100 scores, a derived score from its parts, from half of the parts),
    within what the rounding of the published figures allows (two decimals on a statement's
    scale, and the score as written: two decimals in the workbook, its digits in the report).
    Otherwise the finding names both places; its people are the earlier n minus the smallest
-   statement n (unknown when that is not smaller; k or more is not a finding). Sets of the same kind only: the change
-   sheet's n of a score is the people with a score of their own (half of its statements
-   answered); a wave's own `dimensions` sheet n is the people who answered one statement, so
-   it joins that wave's family of the score only for a dimension of at most two statements,
-   where the two are the same people.
+   statement n (unknown when that is not smaller; k or more is not a finding). Sets of the
+   same kind only: the change sheet's n of a score is the people with a score of their own
+   (half of its statements answered); a wave's own `dimensions` sheet n is the people who
+   answered one statement, so it joins that wave's family of the score only for a dimension
+   of at most two statements, where the two are the same people.
 
 Limits across waves: crossing sets (A + B beside B + C) are not subtracted (no laminar family);
-an earlier score of a merged department (several departments that its own wave showed apart)
-has no statement figures to be held against (only the subtraction, when n's nest); a derived
+an earlier score of a group covering some but not all of its wave's hidden departments has no
+statement figures to be held against (only the subtraction, when n's nest); a derived
 score's n and a dimension's n of more than two statements are not in the same family as
 anything of its own wave, so a late form there is found only through (d), when the late
 person moves the score more than the rounding allows (about 0.13 on 0-100 for five-point
 statements in the workbook, 0.5 more in the report's whole numbers: in a large department a
-late answer close to the mean can hide in it); statement
-figures are read from the workbook's `items` sheet only (not from the report); an earlier
-wave's hidden departments are known only when its own folder is given; the spreads (intervals)
-of earlier values are not read.
+late answer close to the mean can hide in it); statement figures are read from the
+workbook's `items` sheet only (not from the report); an earlier wave's hidden departments are
+known only when its own folder is given; the spreads (intervals) of earlier values are not read.
 """
 
 from __future__ import annotations
@@ -959,16 +959,37 @@ def across_waves(results: list[AuditResult], threshold: int) -> list[Finding]:
     return findings + _scores_across(results, threshold)
 
 
-def _group_of(r: AuditResult, units: tuple[str, ...]) -> str | None:
-    """The group of a folder's own outputs that covers exactly these departments of its wave
-    (empty: its organisation; all its hidden departments: its combined group)."""
-    kinds = r.outputs.kinds if r.outputs is not None else {}
-    want = frozenset(units)
+def _items_of(r: AuditResult, units: tuple[str, ...]) -> tuple[str, dict[str, Published]] | None:
+    """A folder's own statement figures for the people of these departments of its wave (empty:
+    its organisation): a group it shows with exactly those departments (its combined group: all
+    its hidden ones), or else several such groups pooled per statement (the mean weighted by
+    each figure's n, as a merged department's earlier score rests on all of them). Returns the
+    group's name and the figures (item id -> figure); None when the folder shows no such groups."""
+    if r.outputs is None:
+        return None
+    kinds = r.outputs.kinds
+    want = set(units)
+    parts: list[str] = []
     for group, kind in kinds.items():
-        if (kind == "organisation" and not want) or (kind == "department" and want == {group}) \
-                or (kind == "combined" and want and want == r.hidden):
-            return group
-    return None
+        if kind == "organisation" and not want:
+            parts = [group]
+            break
+        if kind == "department" and group in want:
+            parts.append(group)
+            want.discard(group)
+        elif kind == "combined" and r.hidden and r.hidden <= want:
+            parts.append(group)
+            want -= r.hidden
+    if not parts or (units and want):
+        return None
+    figures: dict[str, list[Published]] = defaultdict(list)
+    for (group, item), f in r.outputs.items.items():
+        if group in parts and f.value is not None and f.n:
+            figures[item].append(f)
+    pooled = {item: Published(found[0].source, found[0].variable, " + ".join(parts), sum(f.n for f in found),
+                              sum(f.value * f.n for f in found) / sum(f.n for f in found))
+              for item, found in figures.items() if len(found) == len(parts)}
+    return " + ".join(parts), pooled
 
 
 def _score_of_parts(q, variable: str, items: dict[str, Published]) -> tuple[float, float, list[int]] | None:
@@ -1028,10 +1049,10 @@ def _scores_across(results: list[AuditResult], threshold: int) -> list[Finding]:
             if e.value is None or not e.variable.startswith(("dim:", "derived:")):
                 continue
             for own in (x for x in results if x.wave == e.wave and x.outputs is not None and x.questionnaire):
-                group = _group_of(own, e.units)
-                if group is None:
+                mine = _items_of(own, e.units)
+                if mine is None:
                     continue
-                items = {item: f for (g, item), f in own.outputs.items.items() if g == group}
+                group, items = mine
                 found = _score_of_parts(own.questionnaire, e.variable, items)
                 if found is None:
                     continue

@@ -11,7 +11,7 @@ import openpyxl
 
 import survey.analysis.change as change
 from survey.analysis import analyse_scan, write_results_workbook
-from survey.audit import audit_folders
+from survey.audit import _items_of, audit_folders
 from tests.test_change import add_one, fill, make_scan, people, wave_of
 
 LATE = {"d1": 1.0, "d2": 5.0, "p1": 1.0, "p2": 2.0, "m1": 2.0, "m2": 1.0, "grid.talk.effect": "brakes",
@@ -99,6 +99,12 @@ def test_an_earlier_score_that_is_not_the_mean_of_that_waves_published_statement
     subtracted = [f for f in both.findings if "A (2025) (n=11) minus A (n=10" in f.what]
     assert {f.variable for f in subtracted} == {"dim:drives (wave 2025)", "dim:pace (wave 2025)"}
     assert all("dimensions row" in f.what and f.people == 1 for f in subtracted)
+    # a merged department's earlier score is held against its departments' statement figures
+    # pooled by their n: A and B pooled are 2025's organisation (20 people, no one else)
+    group, pooled = _items_of(first, ("A", "B"))
+    organisation = first.outputs.items[("Whole organisation", "d1")]
+    assert group == "A + B" and pooled["d1"].n == organisation.n == 20
+    assert abs(pooled["d1"].value - organisation.value) <= 0.005
 
 
 def test_an_earlier_score_that_matches_the_published_statements_passes(tmp_path):
