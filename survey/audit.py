@@ -51,20 +51,50 @@ not failures (DISCLOSURE.md). Limits: sums are the reader's means; spreads (conf
 intervals) are not read; chart files only as text (labels), not as drawn bar lengths;
 quotes cannot be traced to their writers from the outputs.
 
-Across waves (`audit_folders` with several folders of linked waves). A later wave's report
-shows figures of an earlier wave's people (the change since the previous wave): those cells
-carry `data-wave` (the wave whose people they rest on) and `data-units` (that wave's
-departments the group covers: a merged department names all of them; empty: the whole
-organisation). Every folder's own figures belong to its own wave (scan.yaml), its departments
-are that wave's, its combined group is the departments it did not show. Per wave and variable,
-all the sets published in any of the folders form one family, and the same subtraction is
-tried on it: last year's A in the 2025 report beside last year's A + B as the 'earlier' value
-of the merged AB in the 2026 report gives B. Crossing sets (A + B beside B + C) are not
-subtracted (no laminar family). The results workbook's `change` and `trend` sheets are read
-the same way: each earlier value with its wave, the earlier wave's departments it covers
-(`earlier_departments`/`departments`) and n; a pace share there of 0 % or 100 % is a group-
-disclosure note, as elsewhere. A score there is held only against figures of the same name
-(the report's earlier cells), not against the earlier wave's statement figures.
+Across waves (`audit_folders`; `across_waves`). A later wave's report and results workbook show
+figures of an earlier wave's people: the report's change cells carry `data-wave` (the wave whose
+people they rest on) and `data-units` (that wave's departments the group covers: a merged
+department names all of them; empty: the whole organisation of that wave); the workbook's
+`change` and `trend` sheets give each earlier value with its wave, those departments
+(`earlier_departments`/`departments`) and n. Every folder's own figures belong to its own wave
+(scan.yaml); its departments are that wave's, its hidden ones are those its status, its groups
+sheet or departments.csv name and it does not show, and they make up its combined group.
+
+a. An earlier wave's figure on 1..k-1 people is a finding in the folder that shows it.
+b. Per wave and variable, the sets published in any of the folders form one family, and the
+   subtraction of point 2 is tried on it whenever it holds a set shown by a folder of another
+   wave (also when only that later folder is audited): last year's A in the 2025 report beside
+   last year's A + B as the 'earlier' value of the merged AB in the 2026 report gives B. A
+   folder's own wave's own family is left to its own audit. A pace share there of 0 % or 100 %
+   is a group-disclosure note, as elsewhere.
+c. A department that its own wave's folder does not show (given that folder), shown on its own
+   (or with only other hidden ones, short of all of them) as that wave's figure by another
+   wave's folder: a group hidden in one wave and shown in the other.
+d. Point 4 across folders: an earlier wave's score (dimension, derived; change or trend row,
+   report cell) for a group whose statement figures that wave's own folder published (the same
+   people: its organisation, one department, exactly its hidden departments as its combined
+   group, or several of these pooled per statement by their n, as for a merged department)
+   must be the mean of those figures, computed as `attack_composites` does (a dimension
+   from its statements' 0-100 scores, a derived score from its parts, from half of the parts),
+   within what the rounding of the published figures allows (two decimals on a statement's
+   scale, and the score as written: two decimals in the workbook, its digits in the report).
+   Otherwise the finding names both places; its people are the earlier n minus the smallest
+   statement n (unknown when that is not smaller; k or more is not a finding). Sets of the
+   same kind only: the change sheet's n of a score is the people with a score of their own
+   (half of its statements answered); a wave's own `dimensions` sheet n is the people who
+   answered one statement, so it joins that wave's family of the score only for a dimension
+   of at most two statements, where the two are the same people.
+
+Limits across waves: crossing sets (A + B beside B + C) are not subtracted (no laminar family);
+an earlier score of a group covering some but not all of its wave's hidden departments has no
+statement figures to be held against (only the subtraction, when n's nest); a derived
+score's n and a dimension's n of more than two statements are not in the same family as
+anything of its own wave, so a late form there is found only through (d), when the late
+person moves the score more than the rounding allows (about 0.13 on 0-100 for five-point
+statements in the workbook, 0.5 more in the report's whole numbers: in a large department a
+late answer close to the mean can hide in it); statement figures are read from the
+workbook's `items` sheet only (not from the report); an earlier wave's hidden departments are
+known only when its own folder is given; the spreads (intervals) of earlier values are not read.
 """
 
 from __future__ import annotations
@@ -83,6 +113,7 @@ from survey.errors import Location, ReportError
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 PHONE = re.compile(r"(\+\d{2}[\s-]?|\b0)\d([\s-]?\d){7,9}\b")
 TOLERANCE_0_100 = 0.2  # rounding of published figures (two decimals on the item's own scale)
+ITEM_ROUNDING = 0.005  # a statement's mean in the items sheet: two decimals on its own scale
 
 
 @dataclass(frozen=True)
@@ -119,6 +150,23 @@ class WaveSet:
     label: str
 
 
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier wave's figure as another wave's output shows it (a change or trend row, a
+    report cell with data-wave): its wave, variable, group, that wave's departments it covers
+    (empty: that wave's organisation), n, where it is, its value and the rounding of that value
+    as shown (half its last digit)."""
+
+    wave: str
+    variable: str
+    group: str
+    units: tuple[str, ...]
+    n: int | None
+    source: str
+    value: float | None = None
+    rounding: float = 0.005
+
+
 @dataclass
 class AuditResult:
     folder: Path
@@ -129,6 +177,9 @@ class AuditResult:
     wave: str = ""  # the folder's own wave (scan.yaml)
     wave_sets: list[WaveSet] = field(default_factory=list)  # its figures as sets of a wave's people
     departments: set[str] = field(default_factory=set)  # its wave's departments (shown, hidden)
+    hidden: set[str] = field(default_factory=set)  # its wave's departments its outputs do not show
+    outputs: _Outputs | None = field(default=None, repr=False)  # what it read (for `across_waves`)
+    questionnaire: object = field(default=None, repr=False)  # its wave's questionnaire
 
     @property
     def ok(self) -> bool:
@@ -199,8 +250,8 @@ class _Outputs:
     items: dict[tuple[str, str], Published] = field(default_factory=dict)  # (group, item id) -> figure
     shares: list[tuple[str, str, str, float]] = field(default_factory=list)  # group, variable, option, %
     quotes: list[tuple[str, str]] = field(default_factory=list)  # (where, text)
-    earlier: list[tuple[str, str, str, tuple[str, ...], int | None, str]] = field(default_factory=list)
-    # ^ an earlier wave's figures: (wave, variable, group, units, n, source)
+    earlier: list[Earlier] = field(default_factory=list)  # another wave's figures shown here
+    not_shown: set[str] = field(default_factory=set)  # departments the groups sheet lists as not shown
     status_departments: dict[str, tuple[int, str]] = field(default_factory=dict)  # name -> (accepted, reportable)
 
 
@@ -214,6 +265,8 @@ def read_workbook(path: Path, out: _Outputs, composite_ids: set[str], headline: 
     for row in _sheet(book, "groups"):
         if str(row.get("shown", "yes")) == "yes":
             out.kinds[str(row["group"])] = str(row.get("kind") or "department")
+        elif str(row.get("kind") or "department") == "department":
+            out.not_shown.add(str(row["group"]))
     for number, row in enumerate(_sheet(book, "items"), start=2):
         f = Published(f"{name} items row {number}", f"item:{row['item']}", str(row["group"]), _int(row["n"]),
                       float(row["mean"]) if row.get("mean") is not None else None)
@@ -275,8 +328,10 @@ def read_workbook(path: Path, out: _Outputs, composite_ids: set[str], headline: 
                                            f"change {variable}", outcome, float(row[column])))
                 variable = f"pace:{situation}.effect"
             units = tuple(u for u in str(row.get(units_column) or "").split("|") if u)
-            out.earlier.append((wave, variable, str(row["group"]), units, _int(row.get(n_column)),
-                                f"{name} {sheet} row {number} (wave {wave})"))
+            value = row.get("earlier" if sheet == "change" else "value")
+            out.earlier.append(Earlier(wave, variable, str(row["group"]), units, _int(row.get(n_column)),
+                                       f"{name} {sheet} row {number} (wave {wave})",
+                                       None if value is None else float(value)))
     for row in _sheet(book, "overview"):
         for key, value in row.items():
             if key in composite_ids and value is not None and not (isinstance(value, float) and math.isnan(value)):
@@ -298,8 +353,10 @@ def read_report(path: Path, out: _Outputs, headline: str) -> None:
         n = _int(attributes.get("data-n"))
         if attributes.get("data-wave"):  # another wave's people: held against that wave's figures
             units = tuple(u for u in attributes.get("data-units", "").split("|") if u)
-            out.earlier.append((attributes["data-wave"], variable, group, units, n,
-                                f"{path.name} table cell {number} (wave {attributes['data-wave']})"))
+            written = re.search(r"[-+]?\d+(?:[.,](\d+))?", text)
+            out.earlier.append(Earlier(attributes["data-wave"], variable, group, units, n,
+                                       f"{path.name} table cell {number} (wave {attributes['data-wave']})",
+                                       _number(text), 0.5 * 10 ** -len(written.group(1) or "") if written else 0.5))
             continue
         if group.startswith("band:"):
             out.kinds[group] = "band"
@@ -738,7 +795,7 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
     read_status(status_text, out)
     result = AuditResult(folder, threshold, figures=len(out.figures) + len(out.composites) + len(out.earlier))
     result.wave = str(scan.wave) if (scan_folder / "scan.yaml").is_file() else ""
-    _wave_sets(result, out)
+    result.outputs, result.questionnaire = out, questionnaire
     # scale ends are not figures; nor are the wave and names (numbers inside them)
     not_figures = {"0", "100"} | {f"{v:g}" for scale in questionnaire.scales.values()
                                   for v in (scale.numeric_range or ())}
@@ -751,7 +808,8 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
         names = [scan.organisation]
         organisation_label = wording(scan.language)["organisation"]
     listed = [d.name for d in scan.departments] if (scan_folder / "scan.yaml").is_file() else []
-    hidden_names = sorted((set(listed) | set(out.status_departments)) - set(out.kinds))
+    hidden_names = sorted((set(listed) | set(out.status_departments) | out.not_shown) - set(out.kinds))
+    _wave_sets(result, out, set(hidden_names))
     if report.is_file() and ((output / "teams").is_dir() or (output / "report.pptx").is_file()):
         read, findings = audit_dialogue(output, report.read_text(encoding="utf-8"), organisation_label,
                                         not_figures, names, hidden_names)
@@ -816,50 +874,201 @@ def _quotes(scan_folder: Path, out: _Outputs) -> list[Finding]:
     return findings
 
 
-def _wave_sets(result: AuditResult, out: _Outputs) -> None:
-    """The folder's figures as sets of its own wave's people, and the earlier waves' figures
-    its report shows as sets of theirs."""
+def _wave_sets(result: AuditResult, out: _Outputs, hidden: set[str]) -> None:
+    """The folder's figures as sets of its own wave's people (`hidden`: its wave's departments
+    it does not show, which make up its combined group), and the earlier waves' figures it
+    shows as sets of theirs; an earlier wave's figure on 1..k-1 people is a finding here."""
     shown = {g for g, k in out.kinds.items() if k == "department"}
-    result.departments = shown | set(out.status_departments)
-    hidden = frozenset(set(out.status_departments) - shown) if out.status_departments else None
+    result.departments = shown | set(out.status_departments) | hidden
+    result.hidden = set(hidden)
+    q = result.questionnaire
     for f in out.figures:
         kind = out.kinds.get(f.group)
         if f.n is None or kind not in ("organisation", "department", "combined"):
             continue
-        units = (None if kind == "organisation" else frozenset({f.group}) if kind == "department" else hidden)
+        units = (None if kind == "organisation" else frozenset({f.group}) if kind == "department"
+                 else frozenset(hidden) if hidden else None)
         if kind == "combined" and units is None:
             continue  # the hidden departments are not named (no status): not placed in the wave
-        result.wave_sets.append(WaveSet(result.wave, f.variable, units, f.n, f"{result.folder}: {f.source}", f.group))
-    for wave, variable, group, units, n, source in out.earlier:
-        if n is None:
-            result.findings.append(Finding(source, variable, None, f"figure of wave {wave} for {group} without the "
-                                                                   "number of people behind it"))
+        variable = f.variable
+        if variable.startswith("dimension_n:") and q is not None and variable[12:] in q.dimensions \
+                and len(q.dimension_items(variable[12:])) <= 2:
+            # the people behind a part score (one statement answered) are then exactly the
+            # people with a score of their own, the n a later wave's change sheet gives for it
+            variable = "dim:" + variable[12:]
+        result.wave_sets.append(WaveSet(result.wave, variable, units, f.n, f"{result.folder}: {f.source}", f.group))
+    reported: set[tuple[str, str, tuple[str, ...], int]] = set()
+    for e in out.earlier:
+        if e.n is None:
+            result.findings.append(Finding(e.source, e.variable, None, f"figure of wave {e.wave} for {e.group} "
+                                                                       "without the number of people behind it"))
             continue
-        result.wave_sets.append(WaveSet(wave, variable, frozenset(units) if units else None, n,
-                                        f"{result.folder}: {source}", f"{group} ({wave})"))
+        key = (e.wave, e.variable, tuple(sorted(e.units)), e.n)
+        if 0 < e.n < result.threshold and key not in reported:
+            reported.add(key)
+            result.findings.append(Finding(e.source, f"{e.variable} (wave {e.wave})", e.n,
+                                           f"figure of wave {e.wave} for {e.group} rests on fewer than "
+                                           f"{result.threshold} people"))
+        result.wave_sets.append(WaveSet(e.wave, e.variable, frozenset(e.units) if e.units else None, e.n,
+                                        f"{result.folder}: {e.source}", f"{e.group} ({e.wave})"))
 
 
 def across_waves(results: list[AuditResult], threshold: int) -> list[Finding]:
     """Per wave and variable, every set any of the folders published of that wave's people:
-    a set of 1..k-1 people left when the published sets inside another are taken from it."""
+    a set of 1..k-1 people left when the published sets inside another are taken from it. A
+    family is tried whenever a folder of another wave shows one of its sets (a folder's own
+    wave's own family is its own audit's). Also: a department its own wave's folder does not
+    show, shown on its own as that wave's figure by another wave's folder; and an earlier
+    wave's score that is not the mean of the statement figures that wave's folder published
+    for the same group (`_scores_across`)."""
     departments: dict[str, set[str]] = defaultdict(set)
+    hidden: dict[str, set[str]] = defaultdict(set)
     for r in results:
         departments[r.wave] |= r.departments
+        hidden[r.wave] |= r.hidden
         for s in r.wave_sets:
             departments[s.wave] |= set(s.units or ())
     families: dict[tuple[str, str], dict[tuple[frozenset[str], int], WaveSet]] = defaultdict(dict)
+    others: set[tuple[str, str]] = set()  # families holding a set shown by a folder of another wave
+    findings: list[Finding] = []
+    shown: dict[str, set[str]] = defaultdict(set)
+    told: set[tuple] = set()
+    for r in results:
+        shown[r.wave] |= r.departments - r.hidden
     for r in results:
         for s in r.wave_sets:
             units = frozenset(departments[s.wave]) | {"\x00rest"} if s.units is None else s.units
             families[(s.wave, s.variable)].setdefault((units, s.n), s)
-    findings: list[Finding] = []
+            if s.wave == r.wave:
+                continue
+            others.add((s.wave, s.variable))
+            gone = hidden.get(s.wave, set()) - shown[s.wave]  # its own folder(s) did not show them
+            key = (r.folder, s.wave, s.variable, s.units, s.n)
+            if s.units and s.units <= gone and s.units != gone and key not in told:
+                told.add(key)
+                findings.append(Finding(s.source, f"{s.variable} (wave {s.wave})", None,
+                                        f"{s.label} (n={s.n}) shows on its own {', '.join(sorted(s.units))}, which "
+                                        f"wave {s.wave}'s own outputs do not show (a group hidden in one wave and "
+                                        "shown in the other)"))
     for (wave, variable), found in sorted(families.items(), key=lambda item: item[0]):
-        sources = {s.source.split(": ", 1)[0] for s in found.values()}
-        if len(sources) < 2:
+        if (wave, variable) not in others:
             continue  # one folder's own family: its own audit covers it
         sets = [(s.label, n, units, s.source) for (units, n), s in found.items()]
         for f in _subtractions(sets, threshold):
             findings.append(Finding(f.where, f"{variable} (wave {wave})", f.people, f.what))
+    return findings + _scores_across(results, threshold)
+
+
+def _items_of(r: AuditResult, units: tuple[str, ...]) -> tuple[str, dict[str, Published]] | None:
+    """A folder's own statement figures for the people of these departments of its wave (empty:
+    its organisation): a group it shows with exactly those departments (its combined group: all
+    its hidden ones), or else several such groups pooled per statement (the mean weighted by
+    each figure's n, as a merged department's earlier score rests on all of them). Returns the
+    group's name and the figures (item id -> figure); None when the folder shows no such groups."""
+    if r.outputs is None:
+        return None
+    kinds = r.outputs.kinds
+    want = set(units)
+    parts: list[str] = []
+    for group, kind in kinds.items():
+        if kind == "organisation" and not want:
+            parts = [group]
+            break
+        if kind == "department" and group in want:
+            parts.append(group)
+            want.discard(group)
+        elif kind == "combined" and r.hidden and r.hidden <= want:
+            parts.append(group)
+            want -= r.hidden
+    if not parts or (units and want):
+        return None
+    figures: dict[str, list[Published]] = defaultdict(list)
+    for (group, item), f in r.outputs.items.items():
+        if group in parts and f.value is not None and f.n:
+            figures[item].append(f)
+    pooled = {item: Published(found[0].source, found[0].variable, " + ".join(parts), sum(f.n for f in found),
+                              sum(f.value * f.n for f in found) / sum(f.n for f in found))
+              for item, found in figures.items() if len(found) == len(parts)}
+    return " + ".join(parts), pooled
+
+
+def _score_of_parts(q, variable: str, items: dict[str, Published]) -> tuple[float, float, list[int]] | None:
+    """A score as the mean of a group's published statement figures (`items`: item id ->
+    figure), as `attack_composites` holds it: a dimension the mean of its statements' 0-100
+    scores, a derived score the mean of its parts (scores, or a question's mean on its scale);
+    from half of the parts. Returns the value, how far the rounding of the published figures
+    (two decimals on a statement's own scale) can move it, and the n's of the statement figures
+    used; None when too few parts are published."""
+    from survey.questionnaire import model as m
+
+    kind, key = variable.split(":", 1)
+    if kind == "dim" and key in q.dimensions:
+        parts, counts, slack = [], [], []
+        statements = q.dimension_items(key)
+        for item in statements:
+            f = items.get(item.id)
+            if f is None or f.value is None:
+                continue
+            low, high = q.scales[item.scale].numeric_range
+            parts.append(_item_score(f.value, low, high, getattr(item, "pole", None) == m.Pole.traditional))
+            counts.append(f.n or 0)
+            slack.append(ITEM_ROUNDING * 100 / (high - low))
+        if not parts or len(parts) < math.ceil(len(statements) / 2):
+            return None
+        return sum(parts) / len(parts), sum(slack) / len(slack), counts
+    derived = next((d for d in q.derived if d.id == key), None) if kind == "derived" else None
+    if derived is None:
+        return None
+    parts, counts, slack = [], [], []
+    for ref in derived.of:
+        sub = ("dim:" + ref if ref in q.dimensions else
+               "derived:" + ref if any(d.id == ref for d in q.derived) else None)
+        if sub is not None:
+            found = _score_of_parts(q, sub, items)
+            if found is not None:
+                parts.append(found[0])
+                slack.append(found[1])
+                counts += found[2]
+        elif ref in items and items[ref].value is not None:
+            parts.append(items[ref].value)
+            slack.append(ITEM_ROUNDING)
+            counts.append(items[ref].n or 0)
+    if not parts or len(parts) < math.ceil(len(derived.of) / 2):
+        return None
+    return sum(parts) / len(parts), sum(slack) / len(slack), counts
+
+
+def _scores_across(results: list[AuditResult], threshold: int) -> list[Finding]:
+    """Point 4 across folders: a wave's score shown by any folder (a change or trend row, a
+    report cell with data-wave) for a group whose statement figures that wave's own folder
+    published must be the mean of those figures; otherwise, with them, it determines the scores
+    of the people behind the one and not the other."""
+    findings = []
+    for r in results:
+        for e in r.outputs.earlier if r.outputs is not None else []:
+            if e.value is None or not e.variable.startswith(("dim:", "derived:")):
+                continue
+            for own in (x for x in results if x.wave == e.wave and x.outputs is not None and x.questionnaire):
+                mine = _items_of(own, e.units)
+                if mine is None:
+                    continue
+                group, items = mine
+                found = _score_of_parts(own.questionnaire, e.variable, items)
+                if found is None:
+                    continue
+                value, tolerance, counts = found
+                if abs(value - e.value) <= tolerance + e.rounding + 1e-9:
+                    continue
+                skipped = [e.n - c for c in counts if e.n is not None and c <= e.n]
+                people = max(skipped) if skipped and max(skipped) > 0 else None
+                if people is not None and people >= threshold:
+                    continue
+                findings.append(Finding(
+                    f"{r.folder}: {e.source}", f"{e.variable} (wave {e.wave})", people,
+                    f"{e.group} ({e.wave}) shows {e.value:g} (n={e.n}), but the statement figures {own.folder} "
+                    f"published for {group} give {value:.2f}: not the mean of its published parts, so with them it "
+                    "determines the scores of the people behind the one and not the other"
+                    + ("" if people else " (their number is not published)")))
     return findings
 
 
@@ -901,10 +1110,12 @@ def audit_folders(folders: list[Path], threshold: int | None = None) -> list[Aud
     wave (an earlier wave's figures shown in a later wave's report, `across_waves`), reported
     as one more result."""
     results = [audit(folder, threshold) for folder in folders]
+    k = threshold or max(r.threshold for r in results)
     if len(results) > 1:
-        k = threshold or max(r.threshold for r in results)
         combined = AuditResult(Path(" + ".join(str(r.folder) for r in results)), k,
                                figures=sum(len(r.wave_sets) for r in results))
         combined.findings = across_waves(results, k)
         results.append(combined)
+    else:  # one folder: the earlier waves' figures it shows are still held against each other
+        results[0].findings += across_waves(results, k)
     return results

@@ -221,7 +221,18 @@ def test_the_audit_holds_one_waves_figures_from_several_reports_against_each_oth
     report.write_text(text.replace(cell.group(0), f'data-var="{cell.group(1)}" data-group="Wijkverpleging Zuid" '
                                                   f'data-n="{int(cell.group(2)) + 3}" data-wave="2025" '
                                                   'data-units="Wijkverpleging Zuid|Facilitair"'), encoding="utf-8")
-    # each folder alone sees nothing: the leak is only in the two together
+    # 2026's own change sheet shows 2025's Wijkverpleging Zuid on its own n: 2026 alone gives it away
+    alone = CliRunner().invoke(cli, ["audit", str(second)])
+    assert alone.exit_code == 1 and f"{cell.group(1)} (wave 2025)" in alone.output and "(3 people)" in alone.output
+    # without those rows each folder alone sees nothing: the leak is only in the two together
+    import openpyxl
+
+    book = openpyxl.load_workbook(second / "output" / "results.xlsx")
+    sheet, situation = book["change"], cell.group(1).rsplit(".", 1)[0]
+    for row in range(sheet.max_row, 1, -1):
+        if sheet.cell(row, 1).value == "Wijkverpleging Zuid" and str(sheet.cell(row, 2).value).startswith(situation):
+            sheet.delete_rows(row)
+    book.save(second / "output" / "results.xlsx")
     assert CliRunner().invoke(cli, ["audit", str(second)]).exit_code == 0
     found = CliRunner().invoke(cli, ["audit", str(first), str(second)])
     assert found.exit_code == 1
