@@ -165,8 +165,9 @@ class _Deck:
         self.text(slide, [shown(page.base)], MARGIN, Inches(1.5), Inches(6.9 if unchanged else 12), Inches(0.45),
                   SMALL, colour=GREY)
         if unchanged:
-            self.text(slide, [shown(line) for line in unchanged], Inches(7.7), Inches(1.5), WIDTH - MARGIN - Inches(7.7),
-                      Inches(0.45), SMALL, colour=TEAL, bold=True, align=PP_ALIGN.RIGHT)
+            self.text(slide, [shown(line) for line in unchanged], Inches(7.7), Inches(1.5),
+                      WIDTH - MARGIN - Inches(7.7), Inches(0.45), SMALL, colour=TEAL, bold=True,
+                      align=PP_ALIGN.RIGHT)
         tiles = []
         since = page.change.team if page.change is not None else {}
         if page.index is not None:
