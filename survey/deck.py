@@ -1,7 +1,8 @@
 """The slide deck for the consultant's session (output/report.pptx, python-pptx): a title
 slide, the summary, the key charts (partnership map, pace map, werkgeluk), one slide per
-department the report shows (its headline figures and its pace chart) and the dialogue
-questions (Verbinden).
+department the report shows (its headline figures and its pace chart; then, when it has
+one, its change since the previous wave: what the report claims or why there is no
+comparison) and the dialogue questions (Verbinden).
 
 Rendered from the report model alone, every value through `report.shown`; the pictures are
 the charts' PNGs (`Chart.png`, drawn in the report's language), each with the chart's title and sentence as
@@ -21,6 +22,7 @@ from pptx.util import Emu, Inches, Pt
 
 from survey.atomic import atomic_path
 from survey.report import Chart, DepartmentPage, ReportModel, formatting, shown
+from survey.report.change import CLAIMS
 from survey.report.model import top_places
 
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)  # 16:9
@@ -46,6 +48,7 @@ def write_deck(model: ReportModel, path: Path) -> Path:
             deck.change_slide()
         for page in model.departments:
             deck.department_slide(page)
+            deck.department_change_slide(page)
         deck.dialogue_slide()
     with atomic_path(path) as partial:
         deck.prs.save(str(partial))
@@ -159,7 +162,14 @@ class _Deck:
         under it), then where the organisation brakes and helps most; right: its pace chart."""
         w, m = self.w, self.m
         slide = self.slide(shown(page.name), kicker=w["per_department"])
-        self.text(slide, [shown(page.base)], MARGIN, Inches(1.5), Inches(12), Inches(0.45), SMALL, colour=GREY)
+        # 'no clear change since <wave>' beside the base; a change to tell gets its own slide
+        unchanged = page.change.team_lines if self.change_on_own_slide(page) is False else []
+        self.text(slide, [shown(page.base)], MARGIN, Inches(1.5), Inches(6.9 if unchanged else 12), Inches(0.45),
+                  SMALL, colour=GREY)
+        if unchanged:
+            self.text(slide, [shown(line) for line in unchanged], Inches(7.7), Inches(1.5),
+                      WIDTH - MARGIN - Inches(7.7), Inches(0.45), SMALL, colour=TEAL, bold=True,
+                      align=PP_ALIGN.RIGHT)
         tiles = []
         since = page.change.team if page.change is not None else {}
         if page.index is not None:
@@ -202,6 +212,40 @@ class _Deck:
                       bold=True)
             self.picture(slide, chart, Inches(8.0), Inches(2.5), Inches(4.9), HEIGHT - Inches(2.75),
                          alt=f"{shown(chart.title)} ({shown(page.name)}). {shown(chart.description)}")
+
+    @staticmethod
+    def change_on_own_slide(page: DepartmentPage) -> bool | None:
+        """Whether the department's change since the previous wave gets a slide of its own:
+        True for a claimed change or a reason why there is no comparison (or no comparison
+        of a score), False for the one line 'no clear change' (on the department's slide; a
+        renamed department's earlier name is then left to the report and the team sheet),
+        None when nothing is said."""
+        change = page.change
+        if change is None or not (change.team_lines or change.left_out):
+            return None
+        return (any(line.kind != "renamed" for line in change.left_out)
+                or any(line.key in CLAIMS for line in change.team_lines))
+
+    def department_change_slide(self, page: DepartmentPage) -> None:
+        """The department's change since the previous wave, in the report's sentences: every
+        claimed change (scores and pace shares) and, in grey, why there is no comparison."""
+        if not self.change_on_own_slide(page):
+            return
+        change = page.change
+        slide = self.slide(shown(page.name), kicker=f"{self.w['per_department']} · "
+                                                    f"{self.w['change_since'].format(wave=self.m.change.earlier_wave)}")
+        lines = [shown(s) for s in change.team_lines]
+        length = sum(len(line) for line in lines)
+        size = Pt(22) if length < 550 else BODY if length < 800 else Pt(16) if length < 1100 else SMALL
+        top = Inches(1.6)
+        if lines:
+            # a line holds about 1400 / size characters (70 at 20 pt), and each sentence its spacing
+            height = Inches(size.pt / 52 * max(len(lines), -(-length * size.pt // 1400)) + 0.14 * len(lines))
+            self.text(slide, lines, MARGIN, top, WIDTH - 2 * MARGIN, height, size, bullets=True, spacing=10)
+            top += height + Inches(0.2)
+        if change.left_out:
+            self.text(slide, [shown(s) for s in change.left_out], MARGIN, top, WIDTH - 2 * MARGIN,
+                      HEIGHT - top - Inches(0.3), SMALL, colour=GREY, spacing=6)
 
     def change_slide(self) -> None:
         """The organisation's change since the previous wave: its sentences, then the report's table."""

@@ -60,12 +60,14 @@ def file_names(pages: list[DepartmentPage]) -> list[str]:
     return names
 
 
-def render_sheets_html(scan: Scan, model: ReportModel) -> str:
+def render_sheets_html(scan: Scan, model: ReportModel, tight: frozenset[int] = frozenset()) -> str:
+    """All sheets as one HTML document; the sheets numbered in `tight` (0-based) get the
+    template's compact style (class `tight`)."""
     env = environment(scan)
     try:
         css = env.loader.get_source(env, "team_sheet.css")[0]  # type: ignore[union-attr]
         with formatting(model.lang):
-            return env.get_template("team_sheet.html").render(report=model, w=model.words,
+            return env.get_template("team_sheet.html").render(report=model, w=model.words, tight=tight,
                                                               sheets=model.departments, css=inert_css(css))
     except ReportError:
         raise
@@ -82,17 +84,15 @@ def write_team_sheets(scan: Scan, model: ReportModel, folder: Path) -> TeamSheet
     result = TeamSheets(folder)
     names = file_names(model.departments)
     if model.departments:
-        document = render_sheets_html(scan, model)
-        laid_out = render_pdf(scan, document)
-        # the pages of sheet i run from the page with its anchor to the next sheet's
-        starts = {}
-        for number, page in enumerate(laid_out.pages):
-            for anchor in page.anchors:
-                if anchor.startswith("team-"):
-                    starts.setdefault(int(anchor.split("-", 1)[1]) - 1, number)
-        order = sorted(starts.items(), key=lambda kv: kv[1])
-        for position, (index, first) in enumerate(order):
-            last = order[position + 1][1] if position + 1 < len(order) else len(laid_out.pages)
+        laid_out = render_pdf(scan, render_sheets_html(scan, model))
+        order = _sheet_pages(laid_out)
+        # a sheet that runs onto a second page (many changes since the last wave, long names)
+        # is laid out again in the compact style, so that it fits its one page
+        long = frozenset(index for index, (first, last) in order.items() if last - first > 1)
+        if long:
+            laid_out = render_pdf(scan, render_sheets_html(scan, model, long))
+            order = _sheet_pages(laid_out)
+        for index, (first, last) in sorted(order.items(), key=lambda kv: kv[1]):
             path = folder / names[index]
             sheet = laid_out.copy(laid_out.pages[first:last])
             sheet.metadata.title = f"{model.words['team_kicker']} – {model.departments[index].name}"
@@ -107,3 +107,16 @@ def write_team_sheets(scan: Scan, model: ReportModel, folder: Path) -> TeamSheet
             old.unlink()
             result.removed.append(old)
     return result
+
+
+def _sheet_pages(laid_out) -> dict[int, tuple[int, int]]:
+    """Per sheet (0-based) its pages, first to last (exclusive): from the page with its
+    anchor to the next sheet's."""
+    starts: dict[int, int] = {}
+    for number, page in enumerate(laid_out.pages):
+        for anchor in page.anchors:
+            if anchor.startswith("team-"):
+                starts.setdefault(int(anchor.split("-", 1)[1]) - 1, number)
+    order = sorted(starts.items(), key=lambda kv: kv[1])
+    return {index: (first, order[position + 1][1] if position + 1 < len(order) else len(laid_out.pages))
+            for position, (index, first) in enumerate(order)}

@@ -379,3 +379,96 @@ def test_team_sheets_and_slides_carry_the_change_and_the_organisations_change_sl
         expected = [[shown(h) for h in model.change.organisation.table.headers]] + [
             [shown(r.label)] + [shown(c) for c in r.cells] for r in model.change.organisation.table.rows]
     assert cells == expected
+
+
+CLAIM = re.compile(r"^(De score ‘|The score ‘|(Meer|Minder) mensen zeggen dat |(More|Fewer) people say that )")
+
+
+def team_outputs(output, name: str) -> tuple[str, list[str]]:
+    """A department's team sheet as text (whitespace as single spaces), and the paragraphs of
+    its slides (those titled with its name), bullets taken off."""
+    from pptx import Presentation
+
+    from tests.test_demo import pdf_text
+
+    sheet = re.sub(r"\s+", " ", pdf_text(output / "teams" / f"{name}.pdf"))
+    paragraphs = []
+    for slide in Presentation(str(output / "report.pptx")).slides:
+        texts = [p.text for s in slide.shapes if s.has_text_frame for p in s.text_frame.paragraphs]
+        if name in texts:
+            paragraphs += [t.removeprefix("• ") for t in texts]
+    return sheet, paragraphs
+
+
+def assert_team_change(page: str, sheet: str, slides: list[str], name: str, since: str, end: str,
+                       none: str, none_other: str) -> list[str]:
+    """The changes report.html claims in `name`'s department block are those on its team sheet
+    (between the heading `since` and `end`, nothing else there) and on its slides; without a
+    claim both say `none`; why there is no comparison is on both as the report says it."""
+    part = article(page, name)
+    change = re.search(r'<ul class="highlights change">(.*?)</ul>', part, re.S)
+    lines = [text_of(li).strip() for li in re.findall(r"<li>(.*?)</li>", change.group(1), re.S)] if change else []
+    claims = [line for line in lines if CLAIM.match(line)]
+    why = [text_of(p).strip() for p in re.findall(r'<p class="small change-left">(.*?)</p>', part, re.S)]
+    section = sheet[sheet.index(since):sheet.index(end)] if lines or why else ""
+    if lines or why:
+        assert sheet.count(since) == 1, name
+    rest = section.replace(since, "", 1)
+    for line in claims + ([none_other] if claims else [none] if lines else []) + why:
+        assert line in rest, (name, line, section)
+        rest = rest.replace(line, "", 1)
+    assert not re.search(r"\w", rest), (name, rest)  # nothing else: bullets at most
+    assert [p for p in slides if CLAIM.match(p)] == claims, (name, slides)
+    if lines and not claims:
+        assert none in slides, (name, slides)
+    for line in why:
+        if not ("heette in" in line or "was called" in line) or claims:
+            assert line in slides, (name, line)
+    return claims
+
+
+def test_every_change_the_report_claims_for_a_department_is_on_its_team_sheet_and_slide(demo):
+    """Issue 12: the team sheet (PDF text) and the slides (python-pptx) of every department
+    carry exactly the changes its block in report.html claims, scores and pace shares, in the
+    report's sentences; 'no clear change since 2025' where it claims none."""
+    scan, result, page = demo
+    claimed = {}
+    for g in result.departments:
+        sheet, slides = team_outputs(scan.output_dir, g.key)
+        claimed[g.key] = assert_team_change(page, sheet, slides, g.key, "Sinds 2025", "Praat erover met elkaar",
+                                            "Geen duidelijke verandering sinds 2025.",
+                                            "Bij de andere scores laten de gegevens geen duidelijke verandering "
+                                            "zien sinds 2025.")
+    # the demo plants them: two dimensions and a pace share in Wijkverpleging Zuid, three
+    # dimensions and the progress talk in De Linde; departments without a clear change too
+    zuid, linde = claimed["Wijkverpleging Zuid"], claimed["Verpleeghuis De Linde"]
+    assert "De score ‘Wie bepaalt het tempo?’ is duidelijk hoger dan in 2025: van 46 naar 57." in zuid
+    assert any("planningsgesprek" in c and "van 54% in 2025 naar 11%" in c for c in zuid)
+    assert sum(c.startswith("De score") for c in linde) >= 3 and any("voortgangsgesprek" in c for c in linde)
+    assert [k for k, v in claimed.items() if not v]
+
+
+def test_a_merged_departments_sheet_and_slide_say_it_has_no_comparison_in_english(merged, tmp_path):
+    from survey.deck import write_deck
+    from survey.report import all_charts
+    from survey.report.outputs import draw_charts
+    from survey.teams import write_team_sheets
+
+    scan, result = merged
+    model = build_report_model(result)
+    assert model.lang == "en"
+    page = render_html(scan, model)
+    draw_charts(all_charts(model), model.lang)
+    write_team_sheets(scan, model, tmp_path / "teams")
+    write_deck(model, tmp_path / "report.pptx")
+    claims = {}
+    for g in result.departments:
+        sheet, slides = team_outputs(tmp_path, g.key)
+        claims[g.key] = assert_team_change(page, sheet, slides, g.key, "Since 2025", "Talk about it together",
+                                           "No clear change since 2025.",
+                                           "For the other scores the data show no clear change since 2025.")
+    sheet, slides = team_outputs(tmp_path, "BC")
+    said = ("BC was formed from B and C (in 2025). It has no comparison of its own; its people are in the "
+            "comparison of the whole organisation.")
+    assert said in sheet and said in slides and "No clear change" not in sheet
+    assert claims["Alpha"] and not claims["BC"]

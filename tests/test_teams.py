@@ -87,8 +87,10 @@ def test_slide_deck_has_a_slide_per_department_alt_text_and_no_hidden_department
     size = re.search(r'<p:sldSz cx="(\d+)" cy="(\d+)"', presentation)
     assert abs(int(size[1]) / int(size[2]) - 16 / 9) < 0.01
     # title, summary, partnership map, pace map, werkgeluk, what changed (the demo has two
-    # waves), a slide per department, the questions
-    assert len(slides) == 5 + (results.change is not None) + len(results.departments) + 1
+    # waves), a slide per department and one more for each with a clear change, the questions
+    changed = [g.key for g in results.departments if any(c.claimed for c in g.change.values())]
+    assert changed  # the demo plants clear changes
+    assert len(slides) == 5 + (results.change is not None) + len(results.departments) + len(changed) + 1
     pictures = [p for s in slides for p in re.findall(r"<p:pic>.*?</p:pic>", s, re.S)]
     assert len(pictures) == 3 + len(results.departments)
     for picture in pictures:
@@ -99,7 +101,7 @@ def test_slide_deck_has_a_slide_per_department_alt_text_and_no_hidden_department
     for hidden in results.hidden_departments:
         assert hidden not in everything
     for department in results.departments:
-        assert sum(f"<a:t>{department.key}</a:t>" in s for s in slides) == 1
+        assert sum(f"<a:t>{department.key}</a:t>" in s for s in slides) == 1 + (department.key in changed)
 
 
 def test_every_chart_of_the_report_is_a_png_and_an_svg_file(demo):
@@ -121,8 +123,8 @@ def test_every_chart_of_the_report_is_a_png_and_an_svg_file(demo):
 
 def test_audit_finds_a_figure_on_a_team_sheet_or_slide_that_the_report_does_not_show(demo, tmp_path):
     from survey.audit import report_numbers
-    from survey.report import build_report_model
-    from survey.teams import write_team_sheets
+    from survey.report import build_report_model, render_pdf
+    from survey.teams import render_sheets_html, write_team_sheets
 
     run, _ = demo
     # both waves: the last one's analysis reads the earlier one (waves.yaml: ../2025)
@@ -196,3 +198,29 @@ def test_outputs_drawn_in_two_workers_are_those_drawn_in_turn(demo, tmp_path, mo
             written[how] |= {name: deck.read(name) for name in deck.namelist() if "docProps" not in name}
     assert sum(name.endswith(".png") for name in written["workers"]) >= 5
     assert written["workers"] == written["in turn"]
+
+
+def test_a_sheet_with_many_changes_is_laid_out_compactly_on_its_one_page(demo, tmp_path):
+    """A department with many claimed changes would run onto a second page: its sheet is laid
+    out again in the compact style and stays one A4 page, every sentence on it."""
+    from survey.report import build_report_model, render_pdf
+    from survey.teams import render_sheets_html, write_team_sheets
+
+    run, results = demo
+    model = build_report_model(results)
+    page = max(model.departments, key=lambda p: len(p.change.team_lines))
+    lines = page.change.team_lines
+    assert len(lines) >= 4  # the demo's department with the most clear changes
+    page.change.team_lines = lines[:-1] * 2 + lines[-1:]  # twice as many
+    scan, one = load_scan(run.folder), replace(model, departments=[page])
+    assert len(render_pdf(scan, render_sheets_html(scan, one)).pages) == 2  # more than the usual style holds
+    write_team_sheets(scan, one, tmp_path)
+    with pdfplumber.open(tmp_path / f"{page.name}.pdf") as pdf:
+        assert len(pdf.pages) == 1
+        text = re.sub(r"\s+", " ", pdf.pages[0].extract_text())
+        sizes = [c["size"] for c in pdf.pages[0].chars if c["text"].strip()]
+    assert min(sizes) >= 7.95
+    from survey.report import formatting, shown
+
+    with formatting(model.lang):
+        assert text.count(shown(lines[0])) == 2 and shown(lines[-1]) in text

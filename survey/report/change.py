@@ -22,6 +22,9 @@ from survey.report.model import (COUNT, NUMBER, PERCENT, SIGNED, Cell, ChangeSec
 from survey.report.tables import Tables
 
 UP, DOWN = "▲", "▼"  # the pace map's mark of a situation that moved: better, worse
+# the wording keys of the sentences that claim a change (a score's, a pace share's)
+CLAIMS = frozenset({"change_up", "change_down", "change_brakes_up", "change_brakes_down", "change_speeds_up_up",
+                    "change_speeds_up_down"})
 
 
 class Changes(Tables):
@@ -136,16 +139,22 @@ class Changes(Tables):
                            f"n {self.r.scan.wave}"], rows, rests_on=refs)
         share_rows, share_lines = self.share_changes(g, wave)
         lines += share_lines
+        team: list[Sentence] = []
         if rows or share_rows:
             claimed = any(s.kind != "composition" for s in lines)  # 'the other scores': after a named change
-            lines.append(self.say("change_none_other" if claimed else "change_none", "no_clear_change",
-                                  tuple(v for v, c in g.change.items() if not self.said(c, self.score_digits(v))),
+            unchanged = tuple(v for v, c in g.change.items() if not self.said(c, self.score_digits(v)))
+            lines.append(self.say("change_none_other" if claimed else "change_none", "no_clear_change", unchanged,
                                   wave=wave))
+            # the team sheet and slide: the report's own claims (the same sentences), else one short line
+            claims = [s for s in lines if s.key in CLAIMS]
+            team = (claims + [lines[-1]] if claims
+                    else [self.say("team_change_none_all", "no_clear_change", unchanged, wave=wave)])
         shares = None
         if share_rows:
             shares = Table([w["situation"], w["change_share"], wave, self.r.scan.wave, w["change_column"]],
                            share_rows)
-        return ChangeView(self.group_name(g), table, lines, self.group_left_out(g), shares, self.team_phrases(g))
+        return ChangeView(self.group_name(g), table, lines, self.group_left_out(g), shares, self.team_phrases(g),
+                          team)
 
     def team_phrases(self, g: GroupResult) -> dict[str, Sentence]:
         """The team sheet's and the slide's word on the headline score and the other derived
@@ -418,4 +427,4 @@ class Changes(Tables):
                     {1: UP, -1: DOWN, 0: UP + DOWN}[move])
 
 
-__all__ = ["Changes", "DOWN", "UP"]
+__all__ = ["CLAIMS", "Changes", "DOWN", "UP"]

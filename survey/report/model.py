@@ -323,6 +323,10 @@ class ChangeView:
     # for the team sheet and the slide: per headline score ('index') and derived score id
     # (werkgeluk, intent to stay) a short phrase, "clearly higher than in 2025" only where claimed
     team: dict[str, Sentence] = field(default_factory=dict)
+    # for the team sheet and the slide: every change the report claims for the group (the very
+    # sentences of `sentences`, with 'for the other scores no clear change'), or one line 'no
+    # clear change since <wave>'; empty when the group has no comparison (`left_out` says why)
+    team_lines: list[Sentence] = field(default_factory=list)
 
 
 @dataclass
