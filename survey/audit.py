@@ -489,7 +489,13 @@ def audit_dialogue(output: Path, report_text: str, organisation_label: str, not_
             findings.append(Finding(f"teams/{sheet.name}", "team sheet", None,
                                     "names no department that the report shows"))
             continue
-        check(f"teams/{sheet.name}", max(named, key=len), text)
+        # the sheet is named after its department (teams.file_names); a short name such as 'A'
+        # also occurs inside other words on the sheet
+        from survey.teams import safe_name
+
+        stem = re.sub(r" \(\d+\)$", "", sheet.stem)
+        by_file = [name for name in named if safe_name(name) == stem]
+        check(f"teams/{sheet.name}", max(by_file or named, key=len), text)
     deck = output / "report.pptx"
     if deck.is_file():
         for number, (paragraphs, descriptions) in enumerate(_slides(deck), start=1):
@@ -509,6 +515,23 @@ def hidden_named(text: str, shown: set[str], hidden: list[str]) -> list[str]:
 
 
 SVG_TEXT = re.compile(r"<(text|title|desc)\b[^>]*>(.*?)</\1>", re.S)
+TICK_START = re.compile(r'<g id="[^"]*-[xy]tick_\d+">')  # a matplotlib tick: its mark and its label
+GROUP_TAG = re.compile(r"<g\b[^>]*>|</g>")
+
+
+def without_ticks(svg: str) -> str:
+    """The SVG less every axis tick group (nested groups counted to its own closing tag)."""
+    kept, at = [], 0
+    while (start := TICK_START.search(svg, at)) is not None:
+        kept.append(svg[at:start.start()])
+        depth, end = 0, len(svg)
+        for tag in GROUP_TAG.finditer(svg, start.start()):
+            depth += -1 if tag.group() == "</g>" else 1
+            if depth == 0:
+                end = tag.end()
+                break
+        at = end
+    return "".join(kept) + svg[at:]
 
 
 def audit_charts(output: Path, report_text: str, organisation_label: str, not_figures: set[str],
@@ -532,8 +555,8 @@ def audit_charts(output: Path, report_text: str, organisation_label: str, not_fi
     read = 0
     for chart in sorted(folder.glob("*.svg")):
         where = f"charts/{chart.name}"
-        text = "\n".join(html.unescape(TAG.sub(" ", body))
-                         for _, body in SVG_TEXT.findall(chart.read_text(encoding="utf-8")))
+        svg = without_ticks(chart.read_text(encoding="utf-8"))  # axis ticks are the scale, not figures
+        text = "\n".join(html.unescape(TAG.sub(" ", body)) for _, body in SVG_TEXT.findall(svg))
         for name in hidden_named(text, set(known.departments) | set(groups), hidden):
             findings.append(Finding(where, "chart", None, f"names {name}, a department the report does not "
                                                           "show (its people belong in the combined group)"))
@@ -722,7 +745,11 @@ def attack_composites(out: _Outputs, questionnaire, threshold: int) -> list[Find
                 parts.append(_item_score(f.value, low, high, getattr(item, "pole", None) == m.Pole.traditional))
                 counts.append(f.n or 0)
             total = len(q.dimension_items(score_id))
-            tolerance = TOLERANCE_0_100
+            # two decimals on a statement's own scale move its 0-100 score by up to 0.5/(high-low)
+            # (0.25 on a 3-point scale); the score's own two decimals add 0.005
+            slack = [ITEM_ROUNDING * 100 / (r[1] - r[0]) for r in
+                     (q.scales[i.scale].numeric_range for i in q.dimension_items(score_id))]
+            tolerance = max(TOLERANCE_0_100, max(slack, default=0.0) + ITEM_ROUNDING + 1e-9)
         else:
             derived = next((d for d in q.derived if d.id == score_id), None)
             if derived is None:
@@ -799,6 +826,7 @@ def audit(folder: Path, threshold: int | None = None) -> AuditResult:
     # scale ends are not figures; nor are the wave and names (numbers inside them)
     not_figures = {"0", "100"} | {f"{v:g}" for scale in questionnaire.scales.values()
                                   for v in (scale.numeric_range or ())}
+    not_figures.add(str(len(questionnaire.dimensions)))  # "its 4 parts" in chart descriptions
     names: list[str] = []
     organisation_label = "Whole organisation"
     if (scan_folder / "scan.yaml").is_file():

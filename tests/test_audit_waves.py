@@ -150,3 +150,53 @@ def test_three_waves_clean_pass_and_a_late_form_of_the_first_shows_in_the_third_
             and "not the mean of its published parts" in f.what]
     assert {f.variable for f in late} >= {"dim:drives (wave 2024)", "derived:happy (wave 2024)"}
     assert all(f.people == 1 and "(n=13)" in f.what for f in late)
+
+
+def test_a_clean_pair_on_a_three_point_scale_with_skipped_statements_and_short_names_raises_no_alarm(tmp_path):
+    # found by an attacker: the audit called clean outputs leaks. A score on a 3-point scale is
+    # the mean of its statements within the statements' rounding (0.25 on 0-100, not 0.2); axis
+    # ticks of a chart are not figures; team sheet 'B' is B's (the 'A' in 'TEAM SHEET' is not A)
+    from click.testing import CliRunner
+
+    from survey.cli import cli
+    from survey.waves import write_waves_file
+    from tests.scans import AGREE5
+    from tests.test_change import EFFECTS, QUESTIONNAIRE, SITUATIONS, STATEMENTS
+
+    three = QUESTIONNAIRE.replace(AGREE5, """\
+  agree5:
+    kind: ordinal
+    options:
+      - {code: 1, label: {en: Disagree, nl: Oneens}}
+      - {code: 2, label: {en: Neutral, nl: Neutraal}}
+      - {code: 3, label: {en: Agree, nl: Eens}}
+""")
+    assert three != QUESTIONNAIRE
+    sizes = {"A": 12, "B": 9, "C": 7, "D": 3}
+    rng = np.random.default_rng(1)
+
+    def crowd():
+        found = []
+        for dept, n in sizes.items():
+            for _ in range(n):
+                answers = {k: float(rng.integers(1, 4)) for k in STATEMENTS if rng.random() >= 0.15}
+                answers |= {k: float(rng.integers(1, 11)) for k in ("m1", "m2") if rng.random() >= 0.15}
+                for s in SITUATIONS:
+                    if rng.random() >= 0.15:
+                        answers |= {f"grid.{s}.effect": EFFECTS[int(rng.integers(3))], f"grid.{s}.initiative": "self"}
+                found.append((dept, answers))
+        return found
+
+    before, after = make_scan(tmp_path, "2025", sizes, three), make_scan(tmp_path, "2026", sizes, three)
+    fill(before, crowd())
+    fill(after, crowd())
+    write_waves_file(after, before)
+    runner = CliRunner()
+    for scan, pdf in ((before, ["--no-pdf"]), (after, [])):
+        for command in (["analyse", str(scan.folder)], ["report", str(scan.folder), *pdf]):
+            done = runner.invoke(cli, command)
+            assert done.exit_code == 0, done.output
+    assert (after.output_dir / "teams" / "B.pdf").is_file()
+    audited = runner.invoke(cli, ["audit", str(before.folder), str(after.folder)])
+    assert audited.exit_code == 0, audited.output
+    assert audited.output.count("No set of 1 to 4 people can be worked out") == 3
