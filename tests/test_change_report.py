@@ -472,3 +472,21 @@ def test_a_merged_departments_sheet_and_slide_say_it_has_no_comparison_in_englis
             "comparison of the whole organisation.")
     assert said in sheet and said in slides and "No clear change" not in sheet
     assert claims["Alpha"] and not claims["BC"]
+
+
+def test_the_test_is_called_stricter_than_the_margin_only_where_a_shown_margin_excludes_0(demo):
+    # found by an attacker: "the test is stricter than the margin" stood under tables whose every
+    # margin includes 0; there the sentence says the differences may be chance
+    scan, result, page = demo
+    seen = set()
+    for g in result.departments:
+        words = text_of(article(page, g.key))
+        excludes = any(lo is not None and (lo > 0 or hi < 0) for v, c in g.change.items() if not v.startswith("pace:")
+                       for lo, hi in [c.shown(scan.anonymity_threshold)])
+        if "daarom is de toets strenger dan de marge" in words:
+            assert excludes, g.key
+            seen.add("strict")
+        if "elke marge in de tabel bevat 0" in words:
+            assert not excludes, g.key
+            seen.add("chance")
+    assert seen == {"strict", "chance"}  # the demo has both kinds of department

@@ -556,7 +556,7 @@ class ChangeSubject(Subject):
         this wave's respondents in it, against this wave's mean over the same strata; variance
         sum w^2 s^2 / n of both waves; a two-sided normal p (1 when its sign differs from the
         shown change's, 0 when there is nothing to standardise). With it, the departments
-        whose share of respondents moved most (up to two, shown ones only; a department that
+        whose share of respondents moved most (two and any tied with the second, shown ones only; a department that
         is new or gone counts with its whole share)."""
         previous = self.previous
         strata: dict[frozenset[str], set[str]] = {}
@@ -594,9 +594,10 @@ class ChangeSubject(Subject):
 
     def _mix_moves(self, a: Analysis, person_now: np.ndarray, person_then: np.ndarray) -> tuple[str, ...]:
         """The departments whose share of the answering employees moved most since the previous
-        wave, up to two: this wave's (a new one from 0; a merged or split one together with the
-        earlier departments it continues) and the previous wave's that are gone (to 0). Only
-        names the reader may see: shown now, or (gone ones) shown then."""
+        wave, two (and any that moved as much as the second): this wave's (a new one from 0; a
+        merged or split one together with the earlier departments it continues) and the previous
+        wave's that are gone (to 0). Only names the reader may see: shown now, or (gone ones)
+        shown then."""
         previous = self.previous
         unit = a.unit.astype(str)
         answered_now = a.is_emp & ~np.isnan(person_now)
@@ -618,8 +619,14 @@ class ChangeSubject(Subject):
         for name in previous.wave.gone:
             if name not in previous.hidden:
                 moves.append((int((then_units == name).sum()) / total_then, [name]))
-        ordered = sorted(moves, key=lambda m_: (-m_[0], m_[1]))
-        return tuple(name for move, names in ordered if move > 0 for name in names)[:2]
+        named: list[str] = []
+        last = None
+        for move, names in sorted(moves, key=lambda m_: (-m_[0], m_[1])):
+            if move <= 0 or (len(named) >= 2 and move < last - 1e-9):  # two, and any tied with the second
+                break
+            named += names
+            last = move
+        return tuple(named)
 
     def _series(self, a: Analysis, results: dict[str, GroupResult]) -> None:
         """Every wave's value per group and variable, from three waves on."""

@@ -143,7 +143,12 @@ class Changes(Tables):
         if rows or share_rows:
             claimed = any(s.kind != "composition" for s in lines)  # 'the other scores': after a named change
             unchanged = tuple(v for v, c in g.change.items() if not self.said(c, self.score_digits(v)))
-            lines.append(self.say("change_none_other" if claimed else "change_none", "no_clear_change", unchanged,
+            # 'the test is stricter than the margin' only where a margin does exclude 0
+            strict = any(c.low is not None and c.high is not None and (c.low > 0 or c.high < 0)
+                         and min(c.n_now, c.n_earlier) >= 2 * self.threshold
+                         for v, c in g.change.items() if not v.startswith("pace:"))
+            lines.append(self.say("change_none_other" if claimed else "change_none" if strict else "change_none_chance",
+                                  "no_clear_change", unchanged,
                                   wave=wave))
             # the team sheet and slide: the report's own claims (the same sentences), else one short line
             claims = [s for s in lines if s.key in CLAIMS]
