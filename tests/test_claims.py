@@ -461,6 +461,10 @@ def check_report(results) -> None:
             if s.kind.startswith("managers_"):
                 row = next(r for r in gaps.rows if r.label == b.score_name(s.names[0]))
                 assert f"{abs(number(written(row.cells[2]))):.0f} points" in s.text
+                if "stricter than the margin" in s.text:  # only beside a shown margin without 0
+                    assert row.cells[3] != "–"
+                    low, high = margin_ends(row.cells[3])
+                    assert low > 0 or high < 0
                 if s.kind != "managers_unclear" and row.cells[3] != "–":  # clear: the margin excludes 0
                     low, high = margin_ends(row.cells[3])
                     assert (low > 0) if s.kind == "managers_higher" else (high < 0)

@@ -140,7 +140,11 @@ class Texts(Tables):
             key = "summary_managers_higher" if v.direction > 0 else "summary_managers_lower"
             return [self.say(key, "managers_higher" if v.direction > 0 else "managers_lower", (var,), refs,
                              score=score, gap=gap)]
-        return [self.say("summary_managers_unclear", "managers_unclear", (var,), refs, score=score, gap=gap)]
+        # 'the test is stricter than the margin' only where the table shows a margin without 0
+        strict = (v.low is not None and v.high is not None and (v.low > 0 or v.high < 0)
+                  and min(v.n_first, v.n_second) >= 2 * self.threshold)
+        return [self.say("summary_managers_unclear" if strict else "summary_managers_chance", "managers_unclear",
+                         (var,), refs, score=score, gap=gap)]
 
     def desired_sentences(self) -> list[Sentence]:
         """The largest clear gap(s) between desired and current for the whole organisation (all
