@@ -409,7 +409,7 @@ def priority_matrix(labels: Sequence[str], markers: Sequence[str], current: Sequ
         ax.text(0, 1.015, y_label, transform=ax.transAxes, ha="left", va="bottom", fontsize=8.5)
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=len(legend), frameon=False, fontsize=8)
         # settle the layout once, then place the labels on the sizes their text is drawn at
-        fig.canvas.draw()
+        fig.draw_without_rendering()
         fig.set_layout_engine("none")
         _direct_labels(ax, x, y, labels, corners, bars)
         return _svg(fig)
@@ -550,18 +550,22 @@ def _direct_labels(ax: plt.Axes, x: np.ndarray, y: np.ndarray, labels: Sequence[
             free = ((boxes[:, 0] >= area.x0) & (boxes[:, 1] <= area.x1) & (boxes[:, 2] >= area.y0)
                     & (boxes[:, 3] <= area.y1))
             free &= ~hit(padded, np.vstack([taken, placed, markers])).any(axis=1)
-            free &= ~_through(starts, ends, padded).any(axis=0)  # no leader runs through it
+            # the segment tests below are the cost of placing: only for places still free
+            at = np.flatnonzero(free)
+            free[at] &= ~_through(starts, ends, padded[at]).any(axis=0)  # no leader runs through it
             # away from its point, or only corner to corner with it: a leader says whose it is
             level = ((boxes[:, 2] <= p[1]) & (p[1] <= boxes[:, 3])) | ((boxes[:, 0] <= p[0]) & (p[0] <= boxes[:, 1]))
             leader = (distance > radius + 2 * pt) | ~level
             start = p + (anchor - p) * ((radius - 1.5 * pt) / np.maximum(distance, 1e-9))[:, None]  # marker's edge
             others = ~stacked[i]
-            free &= ~leader | ~(_through(start, anchor, np.vstack([taken, placed])).any(axis=1)
-                                | _through(start, anchor, markers[others]).any(axis=1)
-                                | _crossing(start, anchor, starts, ends).any(axis=1))
+            at = np.flatnonzero(free & leader)
+            free[at] &= ~(_through(start[at], anchor[at], np.vstack([taken, placed])).any(axis=1)
+                          | _through(start[at], anchor[at], markers[others]).any(axis=1)
+                          | _crossing(start[at], anchor[at], starts, ends).any(axis=1))
             # over an interval bar only to stay near; a leader never along its own bar
             cost = distance + 6 * pt * hit(boxes, bar_boxes).sum(axis=1) + 8 * pt * ~level
-            cost += leader * 6 * pt * _through(start, anchor, bar_boxes[bar_of != i]).sum(axis=1)
+            at = np.flatnonzero(free & leader)
+            cost[at] += 6 * pt * _through(start[at], anchor[at], bar_boxes[bar_of != i]).sum(axis=1)
             cost += leader * 40 * pt * ((np.abs(anchor[:, 0] - p[0]) < 6 * pt) & (i in bar_of))
             if free.any():
                 k = int(np.flatnonzero(free)[np.argmin(cost[free])])  # the first of equals: a fixed order
