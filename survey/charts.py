@@ -147,7 +147,7 @@ def _svg(fig: plt.Figure) -> Picture:
     png = None
     dpi = _PNG_DPI.get()
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", transparent=True)
+    fig.savefig(buffer, format="svg", transparent=True, metadata={"Date": None})  # the same chart, the same file
     if dpi is not None:
         # the layout is settled by the first drawing; solving it again for the PNG would cost
         # as much as the drawing itself and give the same positions

@@ -218,3 +218,15 @@ def test_priority_matrix_labels_clear_markers_quadrant_names_and_each_other(draw
             inner = (a[0] + 1, a[1] - 1, a[2] + 1, a[3] - 1)
             edges = [((inner[0], inner[2]), (inner[1], inner[3])), ((inner[0], inner[3]), (inner[1], inner[2]))]
             assert not any(crosses(p, q, s, t) for s, t in edges), "a leader line runs through a label"
+
+
+def test_the_same_chart_gives_the_same_file():
+    # a chart file carries no time of drawing: the same figures give the same bytes, so a
+    # consultant can see which charts changed between two runs
+    args = dict(groups=["A", "Whole organisation"], waves=["2024", "2025", "2026"],
+                values=[[40.0, 45.0, 50.0], [42.0, 44.0, 47.0]], lows=[[None, 40.0, 45.0], [None, 41.0, 44.0]],
+                highs=[[None, 50.0, 55.0], [None, 47.0, 50.0]],
+                point_waves=[["2024", "2025", "2026"], ["2024", "2025", "2026"]], digits=0, bounds=(0.0, 100.0))
+    first = charts.trend_lines(**args).svg
+    assert "<dc:date>" not in first
+    assert charts.trend_lines(**args).svg == first
