@@ -482,6 +482,8 @@ def audit_dialogue(output: Path, report_text: str, organisation_label: str, not_
         for number in sorted(found - allowed - not_figures):
             findings.append(Finding(where, "figure", None, f"{number} is not among {whose}"))
 
+    from survey.teams import safe_name  # how a sheet's file is named after its department
+
     for sheet in sorted((output / "teams").glob("*.pdf")) if (output / "teams").is_dir() else []:
         text = _pdf_text(sheet)
         named = [name for name in known.departments if name in text]
@@ -491,8 +493,6 @@ def audit_dialogue(output: Path, report_text: str, organisation_label: str, not_
             continue
         # the sheet is named after its department (teams.file_names); a short name such as 'A'
         # also occurs inside other words on the sheet
-        from survey.teams import safe_name
-
         stem = re.sub(r" \(\d+\)$", "", sheet.stem)
         by_file = [name for name in named if safe_name(name) == stem]
         check(f"teams/{sheet.name}", max(by_file or named, key=len), text)

@@ -19,9 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from survey.atomic import atomic_path
-from survey.report import (DepartmentPage, ReportModel, _template_error, environment, formatting, inert_css,
-                           quiet_weasyprint, render_pdf)
-from survey.errors import ReportError
+from survey.report import DepartmentPage, ReportModel, quiet_weasyprint, render_pdf, render_template
 from survey.scan import Scan
 
 # Windows forbids these in file names, and a dot or space at the end
@@ -63,19 +61,7 @@ def file_names(pages: list[DepartmentPage]) -> list[str]:
 def render_sheets_html(scan: Scan, model: ReportModel, tight: frozenset[int] = frozenset()) -> str:
     """All sheets as one HTML document; the sheets numbered in `tight` (0-based) get the
     template's compact style (class `tight`)."""
-    env = environment(scan)
-    try:
-        css = env.loader.get_source(env, "team_sheet.css")[0]  # type: ignore[union-attr]
-        with formatting(model.lang):
-            return env.get_template("team_sheet.html").render(report=model, w=model.words, tight=tight,
-                                                              sheets=model.departments, css=inert_css(css))
-    except ReportError:
-        raise
-    except Exception as exc:
-        error = _template_error(scan, exc)
-        if error is None:
-            raise
-        raise error from exc
+    return render_template(scan, model, "team_sheet.html", "team_sheet.css", tight=tight, sheets=model.departments)
 
 
 def write_team_sheets(scan: Scan, model: ReportModel, folder: Path) -> TeamSheets:

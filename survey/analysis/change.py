@@ -507,7 +507,7 @@ class ChangeSubject(Subject):
                    for i, ((key, var), d, gap, _, _) in enumerate(family)
                    if key == ORGANISATION and not isinstance(d, CannotCompute)}
             raw = claims([(f"{key} {var}", d) for (key, var), d, *_ in family], ALPHA)
-            judged = claims([(f"{key} {var}", replace(d, p=max(d.p, mix[i][0])) if i in mix else d)
+            judged = claims([(f"{key} {var}", replace(d, p=max(d.p, mix[i])) if i in mix else d)
                              for i, ((key, var), d, *_) in enumerate(family)], ALPHA)
             for i, (((key, var), d, gap, here, then), c) in enumerate(zip(family, judged, strict=True)):
                 first = (here.counts[var.rsplit(".", 1)[1]] / here.n) if is_share else here.value
@@ -516,21 +516,23 @@ class ChangeSubject(Subject):
                     change = Change(var, key, label, first, second, here.n, then.n, gap, None, None, None, None,
                                     False, c.family_size, c.reason)
                 else:
+                    if is_share:
+                        low, high = d.interval.low, d.interval.high
+                    else:  # Welch's width around the shown change (see the module docstring)
+                        half = (d.interval.high - d.interval.low) / 2
+                        low, high = gap - half, gap + half
+
                     def supported(claim) -> bool:
                         if is_share:
                             return claim.claimed and d.interval.excludes_zero()
-                        # Welch's width around the shown change (see the module docstring), claimed
-                        # only where its interval is shown: from 2k people in both waves
+                        # claimed only where its interval is shown: from 2k people in both waves
                         return (claim.claimed and gap * d.estimate > 0 and (low > 0 or high < 0)
                                 and min(here.n, then.n) >= 2 * a.k)
 
-                    if is_share:
-                        low, high = d.interval.low, d.interval.high
-                    else:
-                        half = (d.interval.high - d.interval.low) / 2
-                        low, high = gap - half, gap + half
                     holds = supported(c)
-                    moved = mix[i][1] if i in mix and not holds and supported(raw[i]) else None
+                    # the mix check alone stopped it: name the departments whose share moved
+                    moved = (self._mix_moves(a, *self._people(a, var)) if i in mix and not holds
+                             and supported(raw[i]) else None)
                     change = Change(var, key, label, first, second, here.n, then.n, gap, low, high, d.p,
                                     c.p_adjusted, holds, c.family_size, c.reason, moved)
                 results[key].change[var] = change
@@ -548,16 +550,13 @@ class ChangeSubject(Subject):
         return tuple(np.where(at >= 0, (at == code).astype(float), np.nan)
                      for at in (a.pace_codes[name][1], then_at))
 
-    def _composition(self, a: Analysis, person_now: np.ndarray, person_then: np.ndarray,
-                     gap: float) -> tuple[float, tuple[str, ...]]:
+    def _composition(self, a: Analysis, person_now: np.ndarray, person_then: np.ndarray, gap: float) -> float:
         """The organisation's change with the previous wave standardised to this wave's
         department mix: per stratum (a department of this wave with the earlier department(s)
         it continues; split parts together; new ones left out) the earlier mean, weighted by
         this wave's respondents in it, against this wave's mean over the same strata; variance
         sum w^2 s^2 / n of both waves; a two-sided normal p (1 when its sign differs from the
-        shown change's, 0 when there is nothing to standardise). With it, the departments
-        whose share of respondents moved most (two and any tied with the second, shown ones only; a department that
-        is new or gone counts with its whole share)."""
+        shown change's, 0 when there is nothing to standardise)."""
         previous = self.previous
         strata: dict[frozenset[str], set[str]] = {}
         for link in previous.wave.links:
@@ -577,7 +576,7 @@ class ChangeSubject(Subject):
                 continue
             rows.append((now, len(here), here.mean(), here.var(ddof=1), len(then), then.mean(), then.var(ddof=1)))
         if not rows:
-            return 0.0, ()
+            return 0.0
         total_now = sum(r[1] for r in rows)
         diff = variance = 0.0
         for _, n1, m1, v1, n0, m0, v0 in rows:
@@ -590,7 +589,7 @@ class ChangeSubject(Subject):
             p = 0.0
         else:
             p = float(2 * stats.norm.sf(abs(diff) / math.sqrt(variance)))
-        return p, self._mix_moves(a, person_now, person_then)
+        return p
 
     def _mix_moves(self, a: Analysis, person_now: np.ndarray, person_then: np.ndarray) -> tuple[str, ...]:
         """The departments whose share of the answering employees moved most since the previous

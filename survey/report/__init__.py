@@ -14,10 +14,11 @@ from survey.report.model import (Cell, Chart, Counted, DepartmentPage, Drawing, 
                                  shown, walk)
 from survey.report.outputs import ReportFiles, all_charts, write_chart_files, write_outputs
 from survey.report.render import (RefusedResource, _pdf_resources, _scan_templates, _template_error, environment,
-                                  inert_css, quiet_weasyprint, render_html, render_pdf, write_report)
+                                  inert_css, quiet_weasyprint, render_html, render_pdf, render_template,
+                                  write_report)
 
 __all__ = ["Cell", "Chart", "Counted", "DepartmentPage", "Drawing", "DriverView", "FigureRef", "Named",
            "RefusedResource", "ReportFiles", "ReportModel", "ReportModelError", "Row", "Sentence", "SheetScore",
            "SheetSituation", "Table", "Value", "_Builder", "_pdf_resources", "_scan_templates", "_template_error",
            "all_charts", "build_report_model", "environment", "formatting", "inert_css", "quiet_weasyprint",
-           "render_html", "render_pdf", "shown", "walk", "write_chart_files", "write_outputs", "write_report"]
+           "render_html", "render_pdf", "render_template", "shown", "walk", "write_chart_files", "write_outputs", "write_report"]

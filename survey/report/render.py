@@ -93,12 +93,19 @@ def inert_css(css: str) -> str:
 
 def render_html(scan: Scan, model: ReportModel, lang: str | None = None) -> str:
     """The report as one HTML page; figures written in `lang` (default: the model's)."""
+    return render_template(scan, model, "report.html", "theme.css", lang)
+
+
+def render_template(scan: Scan, model: ReportModel, name: str, css_name: str, lang: str | None = None,
+                    **values: object) -> str:
+    """A template of the sandboxed environment with the model, its wording and its style
+    sheet (inert); a template that cannot be rendered is a readable `ReportError`."""
     env = environment(scan)
     try:
-        css = env.loader.get_source(env, "theme.css")[0]  # type: ignore[union-attr]
-        template = env.get_template("report.html")
+        css = env.loader.get_source(env, css_name)[0]  # type: ignore[union-attr]
+        template = env.get_template(name)
         with formatting(lang or model.lang):
-            return template.render(report=model, w=model.words, css=inert_css(css))
+            return template.render(report=model, w=model.words, css=inert_css(css), **values)
     except ReportError:
         raise
     except Exception as exc:
